@@ -1,0 +1,83 @@
+"""The command line: a thin layer over the library. Each module here adds its commands to the `bir` group.
+
+Commands parse options, call one library function, pick a reporter and return an exit code:
+0 clean, 1 problems found, 2 usage or configuration error, 3 internal error.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from .. import __version__
+from ..problems import UsageError
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="bir")
+def cli() -> None:
+    """bir: the register of the managed infrastructure, as code."""
+
+
+def root_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--root", "root", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        help="The register's folder (default: the register containing the current folder).")(fn)
+
+
+def resolve_root(root: Path | None) -> Path:
+    from ..config import find_root
+
+    return find_root(root if root is not None else Path.cwd())
+
+
+def _load_commands() -> None:
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        importlib.import_module(f"{__name__}.{info.name}")
+
+
+_load_commands()
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"bir: {message}", err=True)
+    sys.exit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: no traceback reaches a user; each failure is one sentence and an exit code."""
+    from ..config import ConfigError
+
+    try:
+        code = cli.main(args=argv, prog_name="bir", standalone_mode=False)
+    except click.exceptions.Abort:
+        _fail("aborted", 130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except ConfigError as exc:
+        for p in exc.problems:
+            click.echo(f"{p.path}:{p.line}:{p.column}: {p.severity.value}: {p.message} [{p.rule}]", err=True)
+        _fail(f"configuration error: {exc}", EXIT_USAGE)
+    except UsageError as exc:
+        _fail(f"error: {exc}", EXIT_USAGE)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except BrokenPipeError:
+        sys.exit(EXIT_OK)
+    except Exception as exc:  # the promise: never a traceback, unless asked for
+        if os.environ.get("BIR_DEBUG"):
+            raise
+        _fail(f"internal error ({type(exc).__name__}: {exc}); this is a bug in bir: please report it "
+              "with the command you ran (set BIR_DEBUG=1 to see the traceback)", EXIT_INTERNAL)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)

@@ -1,0 +1,108 @@
+"""`bir validate`: the whole register checked, with a cache that makes an unchanged re-run nearly free."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .config import CONFIG_FILE, SCHEMA_DIR, Config, load_config
+from .loader import Candidate, LoadResult, discover, load
+from .problems import Problem, Severity
+from .schemas import SchemaSet
+
+CACHE_DIR = ".bir-cache"
+
+
+@dataclass(slots=True)
+class Summary:
+    records: int
+    errors: int
+    warnings: int
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"records": self.records, "errors": self.errors, "warnings": self.warnings, "by_kind": self.by_kind}
+
+
+@dataclass(slots=True)
+class Validation:
+    summary: Summary
+    problems: list[Problem]
+    cached: bool = False
+
+
+def summarise(result: LoadResult) -> Summary:
+    return Summary(result.files, result.errors, result.warnings, result.by_kind)
+
+
+def open_register(root: Path) -> tuple[Config, SchemaSet]:
+    config = load_config(root)
+    return config, SchemaSet(root / SCHEMA_DIR, cache_dir=_cache_dir(root))
+
+
+def _cache_dir(root: Path) -> Path | None:
+    folder = root / CACHE_DIR
+    if folder.is_symlink():
+        return None
+    return folder
+
+
+def _cache_key(root: Path, schemas: SchemaSet, candidates: list[Candidate]) -> tuple[str, dict[str, tuple[int, int, int]]]:
+    config_bytes = (root / CONFIG_FILE).read_bytes()
+    # Today's date is in the key: a rule (date.future) depends on it.
+    key = hashlib.sha256(b"\0".join([__version__.encode(), schemas.fingerprint.encode(), config_bytes,
+                                     dt.date.today().isoformat().encode()])).hexdigest()
+    return key, {c.path: c.fingerprint for c in candidates}
+
+
+def load_register(root: Path, *, jobs: int | None = None) -> LoadResult:
+    """Every valid record of the register at `root`, with the problems found (for reports and the site)."""
+    config, schemas = open_register(root)
+    return load(root, config, schemas, want_data=True, jobs=jobs)
+
+
+def validate(root: Path, *, use_cache: bool = True, jobs: int | None = None) -> Validation:
+    """Validate the register at `root` (files as they are on disk)."""
+    config, schemas = open_register(root)
+    candidates, found = discover(root)
+    cache_file = (_cache_dir(root) or root) / "validate.pickle"
+    key, prints = _cache_key(root, schemas, candidates)
+    if use_cache and _cache_dir(root) is not None:
+        cached = _read_cache(cache_file)
+        if cached is not None and cached[0] == key and cached[1] == prints:
+            return Validation(cached[2], cached[3], cached=True)
+    result = load(root, config, schemas, want_data=False, candidates=candidates, discovery_problems=found, jobs=jobs)
+    summary = summarise(result)
+    if _cache_dir(root) is not None:
+        try:
+            from .atomic import write_bytes
+
+            write_bytes(cache_file, pickle.dumps((key, prints, summary, result.problems), protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            pass  # a read-only checkout still validates
+    return Validation(summary, result.problems)
+
+
+def _read_cache(path: Path) -> tuple[str, dict[str, tuple[int, int, int]], Summary, list[Problem]] | None:
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None
+        # The cache is written only by this tool into the register's own git-ignored folder.
+        value = pickle.loads(path.read_bytes())  # noqa: S301
+    except Exception:  # a stale or damaged cache is ignored, never trusted
+        return None
+    if isinstance(value, tuple) and len(value) == 4:
+        return value  # type: ignore[return-value]
+    return None
+
+
+def exit_code(problems: list[Problem], strict: bool) -> int:
+    if any(p.severity is Severity.ERROR for p in problems):
+        return 1
+    if strict and problems:
+        return 1
+    return 0
