@@ -1,0 +1,74 @@
+"""Data-driven validation cases: each folder under tests/cases/ is a register overlay plus the problems
+it must produce (`expected.txt`: `path:line:col: severity: rule`), on top of the valid `_base` register.
+
+Adding a case is adding a folder. Set BIR_UPDATE_GOLDEN=1 to rewrite the expected files (then review them).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from conftest import CASES, make_register
+
+from bir.problems import Problem
+from bir.validate import validate
+
+CASE_DIRS = sorted(p for p in CASES.iterdir() if p.is_dir() and not p.name.startswith("_"))
+
+
+def render(problems: list[Problem]) -> str:
+    return "".join(f"{p.path}:{p.line}:{p.column}: {p.severity.value}: {p.rule}\n" for p in problems)
+
+
+@pytest.mark.parametrize("case", CASE_DIRS, ids=[p.name for p in CASE_DIRS])
+def test_case(case: Path, tmp_path: Path) -> None:
+    root = make_register(tmp_path / "reg", CASES / "_base", case)
+    result = validate(root, use_cache=False, jobs=1)
+    got = render(result.problems)
+    expected_file = case / "expected.txt"
+    if os.environ.get("BIR_UPDATE_GOLDEN"):
+        expected_file.write_text(got, encoding="utf-8")
+    assert got == expected_file.read_text(encoding="utf-8")
+    assert result.problems, "every case must produce at least one problem"
+    for p in result.problems:
+        assert p.message and p.hint, f"{p.rule} needs a message and a hint"
+
+
+def test_base_register_is_clean(base_register: Path) -> None:
+    result = validate(base_register, use_cache=False)
+    assert result.problems == []
+    assert result.summary.records == 3
+    assert result.summary.by_kind == {"hardware": 1, "party": 1, "service": 1}
+
+
+def test_symlink_is_reported_not_followed(base_register: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("id: secret\n", encoding="utf-8")
+    (base_register / "registry" / "hardware" / "lt-09.yaml").symlink_to(secret)
+    (base_register / "registry" / "linked").symlink_to(tmp_path)
+    result = validate(base_register, use_cache=False)
+    assert render(result.problems) == (
+        "registry/hardware/lt-09.yaml:0:0: error: file.symlink\n"
+        "registry/linked:0:0: error: file.symlink\n"
+    )
+
+
+def test_too_large_file_is_refused_before_parsing(base_register: Path) -> None:
+    big = base_register / "registry" / "hardware" / "lt-big.yaml"
+    big.write_bytes(b"id: lt-big\ndescription: " + b"x" * 1_100_000 + b"\n")
+    result = validate(base_register, use_cache=False)
+    assert render(result.problems) == "registry/hardware/lt-big.yaml:0:0: error: yaml.too-large\n"
+
+
+def test_unchanged_rerun_uses_cache_and_edit_invalidates_it(base_register: Path) -> None:
+    first = validate(base_register)
+    assert not first.cached
+    second = validate(base_register)
+    assert second.cached and second.summary == first.summary
+    rec = base_register / "registry" / "hardware" / "srv-01.yaml"
+    rec.write_text(rec.read_text(encoding="utf-8").replace("owner: team-it", "owner: nobody"), encoding="utf-8")
+    third = validate(base_register)
+    assert not third.cached
+    assert [p.rule for p in third.problems] == ["ref.unknown"]
