@@ -137,10 +137,14 @@ def read_regular(root: Path, rel: str) -> bytes:
         os.close(fd)
 
 
-def facts_of(path: str, kind: str, data: dict[str, Any]) -> RecordFacts | None:
+def facts_of(path: str, kind: str, data: dict[str, Any], *, valid: bool = True) -> RecordFacts | None:
+    """What the register rules need of a record. An invalid record still claims its id (so references to it
+    resolve), but its own references are not checked: its schema errors already say what is wrong."""
     rid = data.get("id")
     if not isinstance(rid, str):
         return None
+    if not valid:
+        return RecordFacts(rid, kind, path, "", (), (), (), None)
     rels = [r for r in data.get("relations") or [] if isinstance(r, dict)]
     group = data.get("redundancy_group")
     return RecordFacts(
@@ -184,12 +188,12 @@ def check_file(path: str, folder_kind: str, data: bytes, config: Config, schemas
                               "start the file with `id: <id>` and `kind: <kind>` lines"))
         return FileResult(path, folder_kind, problems)
     kind = value.get("kind") if value.get("kind") in KINDS else folder_kind
-    facts = facts_of(path, str(kind), value)
     if problems:  # duplicate keys and the like: the data is not what the author wrote
-        return FileResult(path, str(kind), problems, None, facts)
+        return FileResult(path, str(kind), problems, None, facts_of(path, str(kind), value, valid=False))
     if not schemas.is_valid(str(kind), value):
         problems.extend(schemas.explain(str(kind), value, data, path))
-        return FileResult(path, str(kind), problems, None, facts)
+        return FileResult(path, str(kind), problems, None, facts_of(path, str(kind), value, valid=False))
+    facts = facts_of(path, str(kind), value)
     record = Record(str(value["id"]), str(kind), path, value)
     problems.extend(place(list(check_record(record, config)), data))
     return FileResult(path, str(kind), problems, value if want_data else None, facts)

@@ -87,12 +87,19 @@ REFERENCE_FIELDS: tuple[tuple[str | None, str, frozenset[str]], ...] = (
 )
 
 
+_SPLIT_CACHE: dict[str, tuple[str, ...]] = {}
+
+
 def get_path(data: Mapping[str, Any], dotted: str) -> Any:
     """The value at a dotted path (`financial.supplier`), or None when any step is missing."""
+    parts = _SPLIT_CACHE.get(dotted)
+    if parts is None:
+        parts = _SPLIT_CACHE[dotted] = tuple(dotted.split("."))
     cur: Any = data
-    for part in dotted.split("."):
-        if not isinstance(cur, Mapping):
-            return None
+    for part in parts:
+        if cur.__class__ is not dict:
+            if not isinstance(cur, Mapping):
+                return None
         cur = cur.get(part)
         if cur is None:
             return None

@@ -19,6 +19,13 @@ def use_colour(stream: TextIO) -> bool:
     return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
 
 
+def oneline(value: str) -> str:
+    """Text on one line: control characters from record data shown escaped, never acted on by a terminal."""
+    if value.isprintable():
+        return value
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in value)
+
+
 def _pos(p: Problem) -> str:
     return f"{p.path}:{p.line}:{p.column}" if p.line else p.path
 
@@ -29,9 +36,9 @@ def text(summary: Summary, problems: list[Problem], out: TextIO, colour: bool = 
             out.write(f"{_BOLD}{path}{_RESET}\n")
         for p in group:
             sev = f"{_COLOURS[p.severity]}{p.severity.value}{_RESET}" if colour else p.severity.value
-            out.write(f"{_pos(p)}: {sev}: {p.message} [{p.rule}]\n")
+            out.write(f"{oneline(_pos(p))}: {sev}: {oneline(p.message)} [{p.rule}]\n")
             if p.hint:
-                out.write(f"    {_DIM if colour else ''}hint: {p.hint}{_RESET if colour else ''}\n")
+                out.write(f"    {_DIM if colour else ''}hint: {oneline(p.hint)}{_RESET if colour else ''}\n")
     kinds = ", ".join(f"{k} {n}" for k, n in summary.by_kind.items())
     verdict = "clean" if not summary.errors and not summary.warnings else f"{summary.errors} error(s), {summary.warnings} warning(s)"
     out.write(f"{summary.records} records ({kinds}): {verdict}\n")

@@ -202,6 +202,8 @@ def _to_problem(e: Any, root: Any, path: str, schema: dict[str, Any]) -> Problem
             hint = "write true or false (YAML 1.1 words such as yes/no/on/off are not accepted)"
         elif e.instance is None:
             hint = f"give {label} a value, or remove the line"
+        elif isinstance(node, ScalarNode) and node.tag == "bir:plain" and ({"number", "integer"} & set(expected)):
+            hint = f"write a plain decimal number: YAML 1.1 tools read '{node.value}' differently (octal, base 60 or text)"
         elif isinstance(node, ScalarNode) and node.tag == "bir:quoted" and ({"number", "integer"} & set(expected)):
             hint = "remove the quotes: this field is a number"
         else:

@@ -48,7 +48,7 @@ def state_requirements(record: Record, config: Config) -> Iterator[Finding]:
             continue
         if get_path(record.data, req.field) in (None, "", [], {}):
             why = f" (required when {', '.join(f'{k} is {v}' for k, v in req.when).replace('True', 'true')})" if req.when else ""
-            yield Finding("/" + req.field.replace(".", "/"),
+            yield Finding("/status",
                           f"status '{record.status}' requires {req.field}{why}",
                           f"add `{req.field}` to the record, or keep the previous status until it is known")
 

@@ -1,0 +1,120 @@
+"""`bir validate` end to end as a user runs it: formats, exit codes, and no traceback for any input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import PROJECT
+
+ENV = {**os.environ, "NO_COLOR": "1", "GITHUB_ACTIONS": "", "GITHUB_STEP_SUMMARY": ""}
+
+
+def bir(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bir", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, env=env or ENV, timeout=120)
+
+
+def break_owner(root: Path) -> None:
+    rec = root / "registry" / "hardware" / "srv-01.yaml"
+    rec.write_text(rec.read_text(encoding="utf-8").replace("owner: team-it", "owner: team-x"), encoding="utf-8")
+
+
+def test_demo_register_is_clean() -> None:
+    res = bir("validate", PROJECT, "--format", "json")
+    assert res.returncode == 0, res.stdout + res.stderr
+    out = json.loads(res.stdout)
+    assert out["summary"]["errors"] == 0 and out["summary"]["warnings"] == 0
+    assert out["summary"]["records"] >= 250
+    assert set(out["summary"]["by_kind"]) == {"hardware", "software", "licence", "cloud_service", "network", "facility",
+                                              "information", "service", "contract", "party", "waiver"}
+
+
+def test_text_format_and_exit_code(base_register: Path) -> None:
+    break_owner(base_register)
+    res = bir("validate", cwd=base_register / "registry" / "hardware")  # the register containing the current folder
+    assert res.returncode == 1
+    assert res.stdout.splitlines() == [
+        "registry/hardware/srv-01.yaml:4:8: error: owner 'team-x' is not a known record [ref.unknown]",
+        "    hint: add party record 'team-x', or fix the id",
+        "3 records (hardware 1, party 1, service 1): 1 error(s), 0 warning(s)",
+    ]
+
+
+def test_json_format(base_register: Path) -> None:
+    break_owner(base_register)
+    res = bir("validate", base_register, "--format", "json")
+    assert res.returncode == 1
+    out = json.loads(res.stdout)
+    assert out["summary"] == {"records": 3, "errors": 1, "warnings": 0, "by_kind": {"hardware": 1, "party": 1, "service": 1}}
+    problem = out["problems"][0]
+    assert {k: problem[k] for k in ("path", "line", "column", "severity", "rule")} == {
+        "path": "registry/hardware/srv-01.yaml", "line": 4, "column": 8, "severity": "error", "rule": "ref.unknown"}
+    assert problem["message"] == "owner 'team-x' is not a known record"
+
+
+def test_github_format_escapes_and_writes_summary(base_register: Path, tmp_path: Path) -> None:
+    rec = base_register / "registry" / "hardware" / "srv-01.yaml"
+    rec.write_text(rec.read_text(encoding="utf-8") + '"x\\n::error::pwned": 1\n', encoding="utf-8")
+    summary = tmp_path / "summary.md"
+    res = bir("validate", base_register, env={**ENV, "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)})
+    assert res.returncode == 1
+    lines = res.stdout.splitlines()
+    assert lines[0].startswith("::error file=registry/hardware/srv-01.yaml,line=20,col=1,title=schema.unknown-field::")
+    assert "%0A::error::pwned" in lines[0]
+    assert not any(line.startswith("::error::pwned") for line in lines)
+    text = summary.read_text(encoding="utf-8")
+    assert text.startswith("## ❌ Register validation\n")
+    assert "| registry/hardware/srv-01.yaml | 20 | error | `schema.unknown-field` |" in text
+
+
+def test_strict_fails_on_warnings(base_register: Path) -> None:
+    rec = base_register / "registry" / "hardware" / "srv-01.yaml"
+    rec.write_text(rec.read_text(encoding="utf-8") + "redundancy_group: alone\n", encoding="utf-8")
+    assert bir("validate", base_register).returncode == 0
+    res = bir("validate", base_register, "--strict")
+    assert res.returncode == 1
+    assert "[redundancy.single]" in res.stdout
+
+
+def test_not_a_register_is_a_usage_error(tmp_path: Path) -> None:
+    res = bir("validate", tmp_path)
+    assert res.returncode == 2
+    assert res.stderr.startswith("bir: error: no register here:")
+    assert "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ("name: x\nbase_currency: EUR\nlifecycle_models: {}\n", "bir.yaml:1:1: error: lifecycle_models: {} should be non-empty"),
+        ("name: [unclosed\n", "bir.yaml:2:1: error: did not find expected ',' or ']'"),
+        ("a: 1\na: 2\n", "bir.yaml:2:1: error: duplicate key 'a'"),
+    ],
+)
+def test_bad_configuration_is_exit_2(base_register: Path, config: str, message: str) -> None:
+    (base_register / "bir.yaml").write_text(config, encoding="utf-8")
+    res = bir("validate", base_register)
+    assert res.returncode == 2
+    assert res.stderr.startswith(message)
+    assert "Traceback" not in res.stderr
+
+
+def test_broken_schema_is_exit_2(base_register: Path) -> None:
+    (base_register / "schemas" / "hardware.schema.json").write_text("{not json", encoding="utf-8")
+    res = bir("validate", base_register)
+    assert res.returncode == 2
+    assert "cannot read schema" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_internal_error_is_one_sentence_and_exit_3(base_register: Path) -> None:
+    # A schema that is valid JSON but not a usable schema makes the validator itself fail.
+    (base_register / "schemas" / "hardware.schema.json").write_text('{"type": 12}', encoding="utf-8")
+    res = bir("validate", base_register, "--no-cache")
+    assert res.returncode in (2, 3)
+    assert "Traceback" not in res.stderr and res.stderr.startswith("bir: ")
+    assert len(res.stderr.strip().splitlines()) == 1
