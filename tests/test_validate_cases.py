@@ -72,3 +72,20 @@ def test_unchanged_rerun_uses_cache_and_edit_invalidates_it(base_register: Path)
     third = validate(base_register)
     assert not third.cached
     assert [p.rule for p in third.problems] == ["ref.unknown"]
+
+
+def test_fifo_is_not_read(base_register: Path) -> None:
+    os.mkfifo(base_register / "registry" / "hardware" / "pipe.yaml")
+    result = validate(base_register, use_cache=False)
+    assert render(result.problems) == "registry/hardware/pipe.yaml:0:0: error: file.not-regular\n"
+
+
+def test_every_rule_is_exercised_by_a_test() -> None:
+    from bir.rules import RULES
+    from bir.rulesdoc import LOADER_RULES
+
+    tests_text = "".join(p.read_text(encoding="utf-8", errors="replace")
+                         for p in Path(__file__).parent.rglob("*") if p.is_file() and p.suffix in (".py", ".txt"))
+    untested = [rid for rid in [r.id for r in RULES] + [r[0] for r in LOADER_RULES]
+                if rid not in tests_text and rid != "file.unreadable"]  # unreadable: root reads everything
+    assert untested == []
