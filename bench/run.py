@@ -1,0 +1,626 @@
+"""The benchmark harness: generated registers of several sizes, timed against their targets.
+
+    python bench/run.py [--sizes 1000,10000,100000] [--repeat R] [--only NAME] [--json FILE]
+
+Each benchmark is a function `(Context) -> list[Row]` in `BENCHMARKS`; adding one is adding a function
+and a line there. A row is either a `Measure` (wall seconds and peak memory of one command, or why it
+failed) or a `Check` (a ratio or figure against its target: PASS or MISS). Registers are generated once
+per size and seed into `bench/.cache/` (git-ignored) and regenerated when the generator, `bir.yaml` or the
+schemas change.
+
+Every command runs as a child process, timed with `time.perf_counter` around start to exit, so interpreter
+start-up counts for all of them alike. Peak memory is the larger of the child's own peak RSS (`wait4`) and
+the sampled peak of the summed PSS of its whole process tree (worker processes included, shared pages
+counted once). `bir` runs as `python -m bir` from this checkout; if it is missing or fails, its rows say
+so and the run goes on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+CACHE = BENCH / ".cache"
+sys.path.insert(0, str(BENCH))
+from generate import KINDS, generate  # noqa: E402 - the generator lives beside this file
+
+PY = sys.executable
+
+
+# ---- rows ------------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Measure:
+    """The best of the repeats of one command at one size."""
+
+    benchmark: str
+    size: int
+    name: str
+    seconds: float | None  # None: the command failed
+    peak_mb: float | None
+    error: str = ""
+    note: str = ""
+
+
+@dataclass(slots=True)
+class Check:
+    """A figure against its target, e.g. `check-jsonschema / bir cold >= 12`."""
+
+    benchmark: str
+    size: int
+    name: str
+    value: float | None
+    op: str  # ">=" or "<="
+    target: float
+    unit: str = "x"
+
+    @property
+    def status(self) -> str:
+        if self.value is None:
+            return "n/a"
+        ok = self.value >= self.target if self.op == ">=" else self.value <= self.target
+        return "PASS" if ok else "MISS"
+
+
+Row = Measure | Check
+
+
+@dataclass(slots=True)
+class Context:
+    sizes: list[int]
+    repeat: int | None  # None: 3 below 100,000 records, 1 from there on
+    seed: int
+    timeout: float
+    keep_going: bool = True
+    log: Callable[[str], None] = field(default=lambda msg: print(msg, file=sys.stderr, flush=True))
+
+    def repeats(self, size: int) -> int:
+        return self.repeat if self.repeat is not None else (3 if size < 100_000 else 1)
+
+
+# ---- running a child process -----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Run:
+    seconds: float
+    peak_mb: float
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _tree(pid: int) -> Iterator[int]:
+    yield pid
+    with contextlib.suppress(OSError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                for child in f.read().split():
+                    yield from _tree(int(child))
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class _TreeSampler(threading.Thread):
+    """Samples the summed PSS of a process and its descendants until stopped; keeps the peak."""
+
+    def __init__(self, pid: int, interval: float = 0.05) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.interval, self.peak_kb = pid, interval, 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        if not os.path.exists("/proc/self/smaps_rollup"):
+            return
+        while not self.stop.is_set():
+            self.peak_kb = max(self.peak_kb, sum(_pss_kb(p) for p in _tree(self.pid)))
+            self.stop.wait(self.interval)
+
+
+def run_child(cmd: Sequence[str], *, cwd: Path | None = None, timeout: float = 3600.0) -> Run:
+    """Run `cmd` to completion: wall seconds, peak MB, exit code and output (killed after `timeout`)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT / "tool"), env.get("PYTHONPATH", "")) if p)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err, start_new_session=True)
+        sampler = _TreeSampler(proc.pid)
+        sampler.start()
+        timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, signal.SIGKILL))
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            seconds = time.perf_counter() - started
+            timer.cancel()
+            sampler.stop.set()
+            sampler.join()
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4, tell Popen
+        out.seek(0)
+        err.seek(0)
+        peak_mb = max(usage.ru_maxrss / 1024, sampler.peak_kb / 1024)  # ru_maxrss is in KiB on Linux
+        return Run(seconds, peak_mb, proc.returncode, out.read().decode("utf-8", "replace"),
+                   err.read().decode("utf-8", "replace"))
+
+
+def tail(text: str, limit: int = 300) -> str:
+    text = " ".join(text.strip().split())
+    return text if len(text) <= limit else "..." + text[-limit:]
+
+
+# ---- registers -------------------------------------------------------------------------------------------
+
+
+def _inputs_digest() -> str:
+    digest = hashlib.sha256()
+    for path in [BENCH / "generate.py", ROOT / "bir.yaml", *sorted((ROOT / "schemas").glob("*.json"))]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def register(size: int, seed: int, log: Callable[[str], None]) -> Path:
+    """The cached generated register for `size` and `seed`, (re)generated when missing or stale."""
+    folder = CACHE / f"r{size}-s{seed}"
+    stamp = CACHE / f"r{size}-s{seed}.stamp"
+    digest = _inputs_digest()
+    if folder.is_dir() and stamp.is_file() and stamp.read_text() == digest:
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    stamp.unlink(missing_ok=True)
+    log(f"generating {size} records (seed {seed}) into {folder} ...")
+    started = time.perf_counter()
+    generate(folder, size, seed)
+    stamp.write_text(digest)
+    log(f"  generated in {time.perf_counter() - started:.1f} s")
+    return folder
+
+
+# ---- benchmark: validate ---------------------------------------------------------------------------------
+
+
+def _bir_validate(root: Path, ctx: Context, size: int) -> tuple[Run, str]:
+    """Run `bir validate --format json`; an empty error when it ran and counted every record."""
+    run = run_child([PY, "-m", "bir", "validate", str(root), "--format", "json"], timeout=ctx.timeout)
+    if run.returncode not in (0, 1):
+        return run, f"exit {run.returncode}: {tail(run.stderr or run.stdout)}"
+    try:
+        summary = json.loads(run.stdout)["summary"]
+    except (ValueError, KeyError, TypeError):
+        return run, f"exit {run.returncode}, output is not bir's JSON report: {tail(run.stdout or run.stderr)}"
+    if summary.get("records") != size:
+        return run, f"counted {summary.get('records')} records, not {size}"
+    if summary.get("errors"):
+        return run, f"{summary['errors']} errors reported on generated data (see --format text)"
+    return run, ""
+
+
+def _bundle(schema_dir: Path, kind: str, into: Path) -> Path:
+    """One self-contained schema per kind: the shared definitions copied in, their refs made local."""
+    defs = json.loads((schema_dir / "defs.schema.json").read_text(encoding="utf-8"))
+    text = (schema_dir / f"{kind}.schema.json").read_text(encoding="utf-8")
+    schema = json.loads(text.replace('"defs.schema.json#/', '"#/'))
+    schema["definitions"] = json.loads(json.dumps(defs["definitions"]).replace('"defs.schema.json#/', '"#/'))
+    schema.pop("$id", None)
+    path = into / f"{kind}.schema.json"
+    path.write_text(json.dumps(schema), encoding="utf-8")
+    return path
+
+
+_UNRESOLVED = re.compile(r"Unresolvable|RefResolution|PointerToNowhere|Unretrievable|NoSuchResource", re.I)
+
+
+def _check_jsonschema(root: Path, ctx: Context) -> tuple[float, float, str, str]:
+    """check-jsonschema over every kind (one process per kind): summed seconds, peak MB, error, note."""
+    arg_budget = os.sysconf("SC_ARG_MAX") // 2 if hasattr(os, "sysconf") else 1_000_000
+    total, peak, note = 0.0, 0.0, ""
+    schema_dir = root / "schemas"
+    bundled: Path | None = None
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in KINDS:
+            folder = root / "registry" / kind
+            files = sorted(p.name for p in folder.glob("*.yaml"))
+            # Relative names from inside the folder keep the command line short; split only if still too long.
+            batches: list[list[str]] = [[]]
+            used = 0
+            for name in files:
+                if used + len(name) + 9 > arg_budget:
+                    batches.append([])
+                    used = 0
+                batches[-1].append(name)
+                used += len(name) + 9
+            for batch in batches:
+                if not batch:
+                    continue
+                while True:
+                    schema = bundled / f"{kind}.schema.json" if bundled else schema_dir / f"{kind}.schema.json"
+                    if bundled and not schema.exists():
+                        _bundle(schema_dir, kind, bundled)
+                    cmd = [PY, "-m", "check_jsonschema", "--schemafile", str(schema)]
+                    if not bundled:
+                        cmd += ["--base-uri", schema.as_uri()]
+                    run = run_child([*cmd, *batch], cwd=folder, timeout=ctx.timeout)
+                    if run.returncode != 0 and not bundled and _UNRESOLVED.search(run.stdout + run.stderr):
+                        bundled = Path(tmp)
+                        note = "refs unresolvable with --base-uri; used bundled schemas"
+                        continue
+                    break
+                total += run.seconds
+                peak = max(peak, run.peak_mb)
+                if run.returncode != 0:
+                    return total, peak, f"{kind}: exit {run.returncode}: {tail(run.stdout + ' ' + run.stderr)}", note
+    return total, peak, "", note
+
+
+def bench_validate(ctx: Context) -> list[Row]:
+    """`bir validate` cold and warm against check-jsonschema and a bare libyaml parse of the same files."""
+    rows: list[Row] = []
+    for size in ctx.sizes:
+        root = register(size, ctx.seed, ctx.log)
+        best: dict[str, Measure] = {}
+
+        def record(name: str, seconds: float | None, peak_mb: float | None, error: str = "", note: str = "",
+                   size: int = size, best: dict[str, Measure] = best) -> None:
+            old = best.get(name)
+            if old is None or (seconds is not None and (old.seconds is None or seconds < old.seconds)):
+                best[name] = Measure("validate", size, name, seconds, peak_mb, error, note)
+            if old is not None and peak_mb is not None:
+                best[name].peak_mb = max(best[name].peak_mb or 0.0, peak_mb, old.peak_mb or 0.0)
+
+        for attempt in range(ctx.repeats(size)):
+            ctx.log(f"validate {size}: repeat {attempt + 1}/{ctx.repeats(size)}")
+            shutil.rmtree(root / ".bir-cache", ignore_errors=True)
+            cold, error = _bir_validate(root, ctx, size)
+            record("bir cold", None if error else cold.seconds, cold.peak_mb, error)
+            if not error:
+                warm, error = _bir_validate(root, ctx, size)
+                record("bir warm", None if error else warm.seconds, warm.peak_mb, error)
+            else:
+                record("bir warm", None, None, "cold run failed")
+            for procs, name in ((1, "parse 1 proc"), (2, "parse 2 procs")):
+                run = run_child([PY, str(BENCH / "parse_baseline.py"), str(root), "--procs", str(procs)],
+                                timeout=ctx.timeout)
+                err = "" if run.returncode == 0 else f"exit {run.returncode}: {tail(run.stderr)}"
+                record(name, None if err else run.seconds, run.peak_mb, err, tail(run.stdout, 80))
+            seconds, peak, err, note = _check_jsonschema(root, ctx)
+            record("check-jsonschema", None if err else seconds, peak, err, note)
+        order = ("bir cold", "bir warm", "check-jsonschema", "parse 1 proc", "parse 2 procs")
+        rows.extend(best[name] for name in order)
+
+        def ratio(a: str, b: str, best: dict[str, Measure] = best) -> float | None:
+            x, y = best[a].seconds, best[b].seconds
+            return round(x / y, 3) if x is not None and y else None
+
+        rows.append(Check("validate", size, "check-jsonschema / bir cold", ratio("check-jsonschema", "bir cold"), ">=", 12))
+        rows.append(Check("validate", size, "bir cold / parse 2 procs", ratio("bir cold", "parse 2 procs"), "<=", 1.15))
+        rows.append(Check("validate", size, "bir warm / bir cold", ratio("bir warm", "bir cold"), "<=", 0.10))
+        if size >= 100_000:
+            bir_peak = best["bir cold"].peak_mb if best["bir cold"].seconds is not None else None
+            rows.append(Check("validate", size, "bir cold peak memory", None if bir_peak is None else round(bir_peak, 1),
+                              "<=", 1024, "MB"))
+    return rows
+
+
+# ---- benchmarks: change and history ----------------------------------------------------------------------
+
+
+def _git(repo: Path, *args: str, stdin: bytes | None = None) -> bytes:
+    env = dict(os.environ, GIT_AUTHOR_NAME="Bench", GIT_AUTHOR_EMAIL="bench@example.com", GIT_COMMITTER_NAME="Bench",
+               GIT_COMMITTER_EMAIL="bench@example.com", GIT_AUTHOR_DATE="2026-01-01T00:00:00+00:00",
+               GIT_COMMITTER_DATE="2026-01-01T00:00:00+00:00")
+    return subprocess.run(["git", *args], cwd=repo, env=env, input=stdin, check=True, capture_output=True).stdout
+
+
+def _change_repo(size: int, ctx: Context) -> Path:
+    """A git repository holding the generated register in one commit (cached beside the register)."""
+    source = register(size, ctx.seed, ctx.log)
+    repo = CACHE / f"git-change-r{size}-s{ctx.seed}"
+    stamp = CACHE / f"git-change-r{size}-s{ctx.seed}.stamp"
+    digest = _inputs_digest()
+    if not (repo.is_dir() and stamp.is_file() and stamp.read_text() == digest):
+        shutil.rmtree(repo, ignore_errors=True)
+        ctx.log(f"change {size}: building a git repository ...")
+        shutil.copytree(source, repo, ignore=shutil.ignore_patterns(".bir-cache"))
+        (repo / ".gitignore").write_text(".bir-cache/\n")
+        _git(repo, "init", "-q", "-b", "main")
+        _git(repo, "add", "-A")
+        _git(repo, "commit", "-q", "-m", "Generated register")
+        stamp.write_text(digest)
+    _git(repo, "reset", "-q", "--hard", "HEAD")
+    _git(repo, "clean", "-q", "-fd", "--", "registry")
+    return repo
+
+
+def _change_ten(repo: Path) -> None:
+    """Ten records changed: names edited in eight, one added, one hardware record's support cost changed."""
+    hardware = sorted((repo / "registry" / "hardware").glob("*.yaml"))
+    for path in hardware[:9]:
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("\nname: \"", "\nname: \"Changed ", 1), encoding="utf-8")
+    new = hardware[9].read_text(encoding="utf-8").replace(hardware[9].stem, "hw-bench-new")
+    (repo / "registry" / "hardware" / "hw-bench-new.yaml").write_text(new, encoding="utf-8")
+
+
+def bench_change(ctx: Context) -> list[Row]:
+    """`bir change --base HEAD` with ten records changed, head validated through a warm cache."""
+    rows: list[Row] = []
+    best: dict[int, Measure] = {}
+    for size in ctx.sizes:
+        repo = _change_repo(size, ctx)
+        _change_ten(repo)
+        warm = run_child([PY, "-m", "bir", "validate", str(repo), "--format", "json"], timeout=ctx.timeout)
+        error = "" if warm.returncode in (0, 1) else f"validate exit {warm.returncode}: {tail(warm.stderr)}"
+        for attempt in range(max(ctx.repeats(size), 3)):
+            ctx.log(f"change {size}: repeat {attempt + 1}")
+            run = run_child([PY, "-m", "bir", "change", "--root", str(repo), "--base", "HEAD", "--format", "json"],
+                            timeout=ctx.timeout)
+            err = error
+            if not err and run.returncode not in (0, 1):
+                err = f"exit {run.returncode}: {tail(run.stderr or run.stdout)}"
+            elif not err:
+                counts = json.loads(run.stdout)["counts"]
+                if sum(counts.values()) != 10:
+                    err = f"saw {counts}, not 10 records changed"
+            m = Measure("change", size, "bir change (10 records)", None if err else run.seconds, run.peak_mb, err)
+            old = best.get(size)
+            if old is None or (m.seconds is not None and (old.seconds is None or m.seconds < old.seconds)):
+                best[size] = m
+        rows.append(best[size])
+        _git(repo, "reset", "-q", "--hard", "HEAD")
+        _git(repo, "clean", "-q", "-fd", "--", "registry")
+    small, large = min(best), max(best)
+    if small != large and best[small].seconds and best[large].seconds is not None:
+        rows.append(Check("change", large, f"{large} / {small} records", round(best[large].seconds / best[small].seconds, 3),
+                          "<=", 1.5))
+    if best[large].seconds is not None:
+        rows.append(Check("change", large, "bir change seconds", round(best[large].seconds, 3), "<=", 3.0, "s"))
+    return rows
+
+
+def _history_repo(size: int, commits: int, ctx: Context) -> Path:
+    """`size` records and `commits` first-parent commits (ten records changed in each after the first),
+    written with `git fast-import`: building it costs seconds, not one `git commit` per commit."""
+    repo = CACHE / f"git-history-r{size}-c{commits}"
+    if (repo / ".git").is_dir():
+        return repo
+    shutil.rmtree(repo, ignore_errors=True)
+    repo.mkdir(parents=True)
+    _git(repo, "init", "-q", "-b", "main")
+    ctx.log(f"history {size} x {commits}: fast-import ...")
+    kinds = list(KINDS)
+    lines: list[bytes] = []
+
+    def blob(text: str) -> None:
+        data = text.encode()
+        lines.append(b"data %d\n" % len(data) + data + b"\n")
+
+    def path_of(i: int) -> str:
+        kind = kinds[i % len(kinds)]
+        return f"registry/{kind}/{kind[:3]}-{i:06d}.yaml"
+
+    for c in range(commits):
+        lines.append(b"commit refs/heads/main\n")
+        lines.append(b"committer Bench <bench@example.com> %d +0000\n" % (1_700_000_000 + c * 3600))
+        blob(f"Change {c} (#{c + 1})\n\nChange-Type: standard\n")
+        if c == 0:
+            for i in range(size):
+                lines.append(f"M 100644 inline {path_of(i)}\n".encode())
+                blob(f"id: {path_of(i).rsplit('/', 1)[1][:-5]}\nname: record {i}\nstatus: active\n")
+        else:
+            for j in range(10):
+                i = (c * 97 + j * 7919) % size
+                lines.append(f"M 100644 inline {path_of(i)}\n".encode())
+                blob(f"id: {path_of(i).rsplit('/', 1)[1][:-5]}\nname: record {i} v{c}\nstatus: active\n")
+        lines.append(b"\n")
+    _git(repo, "fast-import", "--quiet", stdin=b"".join(lines))
+    _git(repo, "reset", "-q", "--hard", "main")
+    return repo
+
+
+def bench_history(ctx: Context) -> list[Row]:
+    """Every record's history in one pass (path level): 100,000 records x 1,000 commits at the largest size."""
+    rows: list[Row] = []
+    script = ("import sys; from pathlib import Path; from bir.history import all_history; "
+              "h = all_history(Path(sys.argv[1])); print(len(h), sum(len(v) for v in h.values()))")
+    for size in ctx.sizes:
+        commits = 1000 if size >= 100_000 else max(10, size // 100)
+        repo = _history_repo(size, commits, ctx)
+        best: Measure | None = None
+        for attempt in range(ctx.repeats(size)):
+            ctx.log(f"history {size} x {commits}: repeat {attempt + 1}")
+            run = run_child([PY, "-c", script, str(repo)], timeout=ctx.timeout)
+            err = "" if run.returncode == 0 else f"exit {run.returncode}: {tail(run.stderr)}"
+            m = Measure("history", size, f"all_history ({commits} commits)", None if err else run.seconds, run.peak_mb,
+                        err, run.stdout.strip())
+            if best is None or (m.seconds is not None and (best.seconds is None or m.seconds < best.seconds)):
+                best = m
+        assert best is not None
+        rows.append(best)
+        if size >= 100_000 and best.seconds is not None:
+            rows.append(Check("history", size, f"all_history seconds ({commits} commits)", round(best.seconds, 3),
+                              "<=", 3.0, "s"))
+    return rows
+
+
+# ---- benchmark: site ------------------------------------------------------------------------------------
+
+SITE_TARGETS = {10_000: 30.0, 100_000: 300.0}  # seconds; peak memory <= 2 GB at every size
+
+
+def bench_site(ctx: Context) -> list[Row]:
+    """`bir site build` on generated registers, then search for random record ids in the chunked index."""
+    import random
+
+    sys.path.insert(0, str(ROOT / "tool"))
+    from bir.site.search import lookup
+
+    rows: list[Row] = []
+    for size in ctx.sizes:
+        root = register(size, ctx.seed, ctx.log)
+        out = CACHE / f"site-r{size}"
+        ctx.log(f"site {size}: building")
+        run = run_child([PY, "-m", "bir", "site", "build", "--root", str(root), "--out", str(out), "--quiet"],
+                        timeout=ctx.timeout)
+        err = "" if run.returncode == 0 else f"exit {run.returncode}: {tail(run.stderr or run.stdout)}"
+        rows.append(Measure("site", size, "bir site build", None if err else run.seconds, run.peak_mb, err))
+        target = SITE_TARGETS.get(size)
+        if target is not None and not err:
+            rows.append(Check("site", size, "bir site build seconds", round(run.seconds, 1), "<=", target, "s"))
+        rows.append(Check("site", size, "peak MB", round(run.peak_mb), "<=", 2048, "MB"))
+        if not err:
+            ids = sorted(p.stem for p in (root / "registry").rglob("*.yaml"))
+            sample = random.Random(ctx.seed).sample(ids, min(50, len(ids)))
+            found = sum(1 for rid in sample if rid in [r[0] for r in lookup(out / "search-index", rid)])
+            rows.append(Check("site", size, "search finds random ids (of 50)", found, ">=", len(sample), ""))
+    return rows
+
+
+def bench_reports(ctx: Context) -> list[Row]:
+    """All reports (`bir.reports.all_reports`) against loading the same register in the same process."""
+    rows: list[Row] = []
+    for size in ctx.sizes:
+        root = register(size, ctx.seed, ctx.log)
+        best: dict[str, float] | None = None
+        err = ""
+        peak = None
+        for attempt in range(ctx.repeats(size)):
+            ctx.log(f"reports {size}: repeat {attempt + 1}/{ctx.repeats(size)}")
+            run = run_child([PY, str(BENCH / "bench_reports.py"), str(root)], timeout=ctx.timeout)
+            if run.returncode != 0:
+                err = f"exit {run.returncode}: {tail(run.stderr or run.stdout)}"
+                break
+            got = json.loads(run.stdout)
+            peak = max(peak or 0.0, run.peak_mb)
+            if best is None or got["load_seconds"] + got["reports_seconds"] < best["load"] + best["reports"]:
+                best = {"load": got["load_seconds"], "reports": got["reports_seconds"]}
+        if best is None:
+            rows.append(Measure("reports", size, "load + all reports", None, peak, err or "no run"))
+            continue
+        rows.append(Measure("reports", size, "load register", best["load"], None))
+        rows.append(Measure("reports", size, "all reports", best["reports"], peak))
+        rows.append(Check("reports", size, "reports / load", round(best["reports"] / best["load"], 3) if best["load"] else None,
+                          "<=", 1.0))
+        if size >= 100_000:
+            rows.append(Check("reports", size, "load + reports seconds", round(best["load"] + best["reports"], 1), "<=", 15, "s"))
+    return rows
+
+
+# Named benchmarks, run in this order; `--only NAME` picks some.
+BENCHMARKS: list[tuple[str, Callable[[Context], list[Row]]]] = [
+    ("validate", bench_validate),
+    ("change", bench_change),
+    ("history", bench_history),
+    ("site", bench_site),
+    ("reports", bench_reports),
+]
+
+
+# ---- output ----------------------------------------------------------------------------------------------
+
+
+def _table(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *body, strict=False)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=False)))
+
+    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in body)])
+
+
+def render(name: str, rows: Sequence[Row]) -> str:
+    measures = [r for r in rows if isinstance(r, Measure)]
+    checks = [r for r in rows if isinstance(r, Check)]
+    out = [f"== {name} =="]
+    if measures:
+        names = list(dict.fromkeys(m.name for m in measures))
+        sizes = list(dict.fromkeys(m.size for m in measures))
+        cell = {(m.size, m.name): m for m in measures}
+
+        def fmt(size: int, n: str, attr: str) -> str:
+            m = cell.get((size, n))
+            if m is None:
+                return ""
+            value = getattr(m, attr)
+            return "FAIL" if m.seconds is None else (f"{value:.3f}" if attr == "seconds" else f"{value:.0f}")
+
+        out.append("seconds (best of repeats)")
+        out.append(_table(["size", *names], [[str(s), *(fmt(s, n, "seconds") for n in names)] for s in sizes]))
+        out.append("peak MB")
+        out.append(_table(["size", *names], [[str(s), *(fmt(s, n, "peak_mb") for n in names)] for s in sizes]))
+        for m in measures:
+            if m.error or (m.note and not m.note.startswith("{")):
+                out.append(f"  {m.name} at {m.size}: {m.error or m.note}")
+    if checks:
+        out.append("targets")
+        out.append(_table(["size", "figure", "value", "target", "status"],
+                          [[str(c.size), c.name, "-" if c.value is None else f"{c.value:g} {c.unit}",
+                            f"{c.op} {c.target:g} {c.unit}", c.status] for c in checks]))
+    return "\n".join(out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Benchmark bir on generated registers.")
+    parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated record counts")
+    parser.add_argument("--repeat", type=int, default=None, help="repeats per size, best taken "
+                        "(default 3 below 100,000 records, 1 from there)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--only", action="append", choices=[n for n, _ in BENCHMARKS],
+                        help="run only this benchmark (repeatable)")
+    parser.add_argument("--timeout", type=float, default=3600.0, help="seconds before a command is killed")
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    args = parser.parse_args(argv)
+    try:
+        sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    except ValueError:
+        parser.error(f"--sizes: not a comma-separated list of numbers: {args.sizes!r}")
+    ctx = Context(sizes=sizes, repeat=args.repeat, seed=args.seed, timeout=args.timeout)
+    results: dict[str, list[Row]] = {}
+    for name, bench in BENCHMARKS:
+        if args.only and name not in args.only:
+            continue
+        results[name] = bench(ctx)
+        print(render(name, results[name]), flush=True)
+    if args.json:
+        payload: dict[str, Any] = {
+            "python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
+            "seed": args.seed, "sizes": sizes,
+            "benchmarks": {
+                name: {"measures": [asdict(r) for r in rows if isinstance(r, Measure)],
+                       "checks": [{**asdict(r), "status": r.status} for r in rows if isinstance(r, Check)]}
+                for name, rows in results.items()
+            },
+        }
+        args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    failed = any(isinstance(r, Measure) and r.seconds is None for rows in results.values() for r in rows)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
