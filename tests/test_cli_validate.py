@@ -91,7 +91,7 @@ def test_not_a_register_is_a_usage_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ("name: x\nbase_currency: EUR\nlifecycle_models: {}\n", "bir.yaml:1:1: error: lifecycle_models: {} should be non-empty"),
+        ("name: x\nbase_currency: EUR\nlifecycle_models: {}\n", "bir.yaml:3:19: error: lifecycle_models: {} should be non-empty [schema.range]"),
         ("name: [unclosed\n", "bir.yaml:2:1: error: did not find expected ',' or ']'"),
         ("a: 1\na: 2\n", "bir.yaml:2:1: error: duplicate key 'a'"),
     ],

@@ -113,13 +113,9 @@ def load_config(root: Path, text: bytes | None = None) -> Config:
     if (root / SCHEMA_DIR / "config.schema.json").is_file():
         from .schemas import SchemaSet
 
-        validator = SchemaSet(root / SCHEMA_DIR).detailed("config")
-        errs = sorted(validator.iter_errors(raw), key=lambda e: list(e.absolute_path))
-        if errs:
-            problems = [error(CONFIG_FILE, 1, 1, "config.schema",
-                              f"{'/'.join(str(p) for p in e.absolute_path) or 'configuration'}: {e.message}",
-                              "see schemas/config.schema.json") for e in errs]
-            raise ConfigError(f"{CONFIG_FILE} does not match its schema", problems)
+        schemas = SchemaSet(root / SCHEMA_DIR, cache_dir=None if (root / ".bir-cache").is_symlink() else root / ".bir-cache")
+        if not schemas.is_valid("config", raw):
+            raise ConfigError(f"{CONFIG_FILE} does not match its schema", schemas.explain("config", raw, text, CONFIG_FILE))
     return _interpret(root, raw)
 
 

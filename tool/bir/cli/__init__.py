@@ -68,6 +68,8 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as exc:
         for p in exc.problems:
             click.echo(f"{p.path}:{p.line}:{p.column}: {p.severity.value}: {p.message} [{p.rule}]", err=True)
+            if p.hint:
+                click.echo(f"    hint: {p.hint}", err=True)
         _fail(f"configuration error: {exc}", EXIT_USAGE)
     except UsageError as exc:
         _fail(f"error: {exc}", EXIT_USAGE)
