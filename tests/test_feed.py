@@ -1,0 +1,144 @@
+"""Lifecycle feeds: import (validated, normalised, atomic), cycle matching, and the dates the rules use."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from bir.cli import cli
+from bir.model import Record
+from bir.reports import build_report
+from bir.reports.feed import FEED_DIR, FeedError, cycle_of, import_files, load_feeds, normalise, reference
+from bir.reports.models import RiskReport
+from conftest import make_register
+from reports_support import register
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "feeds"
+
+
+def test_import_normalises_and_writes(tmp_path: Path) -> None:
+    root = make_register(tmp_path / "reg")
+    written = import_files(root, [FIXTURES / "acmeos.json"])
+    assert written == [root / FEED_DIR / "acmeos.json"]
+    doc = json.loads(written[0].read_text())
+    assert doc["product"] == "acmeos" and doc["generated_at"] == "2026-08-22"
+    assert doc["releases"][1] == {"name": "3.1", "label": "3.1", "releaseDate": "2021-01-01", "eolFrom": "2026-01-31",
+                                  "eoasFrom": "2024-01-31", "eoesFrom": "2028-01-31", "isLts": True, "isEol": True,
+                                  "isEoas": True, "isMaintained": False, "latest": "3.1.9"}
+    assert list(tmp_path.rglob(".*.tmp")) == []  # the atomic write left nothing behind
+    # importing an already normalised file is not allowed (it is not an API document), the original is
+    with pytest.raises(FeedError, match="no `result` object"):
+        import_files(root, [written[0]])
+
+
+@pytest.mark.parametrize(("doc", "message"), [
+    ([], "no `result` object"),
+    ({"result": {"name": "Bad Name", "releases": []}}, "is not a product name"),
+    ({"result": {"name": "x", "releases": {}}}, "is not a list"),
+    ({"result": {"name": "x", "releases": [{"label": "1"}]}}, "release 0 has no name"),
+    ({"result": {"name": "x", "releases": [{"name": "1"}, {"name": "1"}]}}, "appears twice"),
+    ({"result": {"name": "x", "releases": [{"name": "1", "eolFrom": "2026-02-30"}]}}, "eolFrom '2026-02-30' is not a date"),
+])
+def test_invalid_documents(doc: Any, message: str) -> None:
+    with pytest.raises(FeedError, match=message):
+        normalise(doc, "f.json")
+
+
+def test_bad_file_writes_nothing(tmp_path: Path) -> None:
+    root = make_register(tmp_path / "reg")
+    with pytest.raises(FeedError, match=r"bad-date\.json"):
+        import_files(root, [FIXTURES / "acmeos.json", FIXTURES / "bad-date.json"])
+    assert not (root / FEED_DIR).exists()
+
+
+def test_cli_import(tmp_path: Path) -> None:
+    root = make_register(tmp_path / "reg")
+    result = CliRunner().invoke(cli, ["feed", "import", "--root", str(root), str(FIXTURES / "acmeos.json")])
+    assert result.exit_code == 0, result.output
+    assert result.output == "imported feeds/endoflife/acmeos.json\n"
+
+
+def _sw(**data: Any) -> Record:
+    return Record("sw", "software", "", {"id": "sw", "kind": "software", **data})
+
+
+@pytest.mark.parametrize(("data", "cycle"), [
+    ({"lifecycle_feed": {"product": "acmeos", "cycle": "3.1"}}, "3.1"),
+    ({"lifecycle_feed": {"product": "acmeos"}, "version": "3.10.2"}, "3.10"),  # longest prefix, not 3.1
+    ({"purl": "pkg:generic/acmeos@3.1.4"}, "3.1"),
+    ({"purl": "pkg:generic/acmeos@3.10"}, "3.10"),
+    ({"purl": "pkg:generic/acmeos@2.7?arch=x86"}, "2"),
+    ({"purl": "pkg:generic/acmeos@4.0"}, None),
+    ({"purl": "pkg:generic/acmeos@3.100"}, None),  # a prefix must end at a dot
+    ({"purl": "pkg:generic/other@1.0"}, None),
+    ({"version": "3.1"}, None),
+])
+def test_cycle_matching(tmp_path: Path, data: dict[str, Any], cycle: str | None) -> None:
+    root = make_register(tmp_path / "reg")
+    import_files(root, [FIXTURES / "acmeos.json"])
+    found = cycle_of(_sw(**data), load_feeds(root))
+    assert (found[1].name if found else None) == cycle
+
+
+def test_reference_forms() -> None:
+    assert reference(_sw(purl="pkg:generic/AcmeOS@3.1#sub")) == ("acmeos", "3.1")
+    assert reference(_sw(purl="pkg:npm/acmeos@3.1")) is None
+
+
+def test_rules_use_feed_dates(tmp_path: Path) -> None:
+    def sw(rid: str, **extra: Any) -> dict[str, Any]:
+        return {"id": rid, "kind": "software", "name": rid, "owner": "team-it", "status": "active",
+                "status_dates": {"active": "2022-01-01"}, "last_verified": "2026-10-01", **extra}
+
+    reg = register(tmp_path, [
+        sw("sw-old", lifecycle_feed={"product": "acmeos", "cycle": "3.1"}),   # eolFrom 2026-01-31
+        sw("sw-new", purl="pkg:generic/acmeos@3.10.1"),                       # supported
+        sw("sw-eos", purl="pkg:generic/acmeos@3.10.1", end_of_support="2026-03-01"),  # record date wins
+        sw("sw-local", lifecycle_feed={"product": "acmeos", "cycle": "3.1"}, end_of_life="2027-06-30"),
+    ])
+    import_files(Path(reg.root), [FIXTURES / "acmeos.json"])
+    rep = build_report("risk", reg, dt.date(2026, 11, 28))
+    assert isinstance(rep, RiskReport)
+    got = {(f.rule, f.record): f.message for f in rep.findings}
+    assert set(got) == {("software.end_of_life", "sw-old"), ("software.end_of_support", "sw-eos"),
+                        ("software.end_of_support", "sw-local")}
+    assert got[("software.end_of_life", "sw-old")].endswith("(2026-01-31, feed:acmeos@3.1)")
+    assert got[("software.end_of_support", "sw-local")].endswith("(2024-01-31, record+feed:acmeos@3.1)")
+
+
+def test_past_report_uses_the_feed_of_that_day(tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    from reports_support import TEAM, write_records
+
+    def git(*args: str, when: str) -> None:
+        env = {**os.environ, "GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "T",
+               "GIT_COMMITTER_EMAIL": "t@example.com", "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
+        subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
+
+    root = make_register(tmp_path / "reg")
+    write_records(root, [TEAM, {"id": "sw-os", "kind": "software", "name": "os", "owner": "team-it", "status": "active",
+                                "status_dates": {"active": "2022-01-01"}, "last_verified": "2026-01-01",
+                                "purl": "pkg:generic/acmeos@3.1.2"}])
+    import_files(root, [FIXTURES / "acmeos.json"])
+    git("init", "-q", "-b", "main", when="2026-01-10T12:00:00+00:00")
+    git("add", "-A", when="2026-01-10T12:00:00+00:00")
+    git("commit", "-q", "-m", "register", when="2026-01-10T12:00:00+00:00")
+    # later the vendor extends 3.1 (a newer feed is imported and committed)
+    doc = json.loads((FIXTURES / "acmeos.json").read_text())
+    doc["result"]["releases"][1]["eolFrom"] = "2030-01-31"
+    newer = tmp_path / "acmeos.json"
+    newer.write_text(json.dumps(doc))
+    import_files(root, [newer])
+    git("commit", "-q", "-am", "feed", when="2026-06-01T12:00:00+00:00")
+    runner = CliRunner()
+    past = runner.invoke(cli, ["report", "risk", "--root", str(root), "--as-of", "2026-03-01", "--format", "json"])
+    assert past.exit_code == 0, past.output
+    assert [(f["rule"], f["record"]) for f in json.loads(past.output)["findings"]] == [("software.end_of_life", "sw-os")]
+    assert load_feeds(root)["acmeos"].cycles["3.1"].eol == dt.date(2030, 1, 31)

@@ -1,0 +1,177 @@
+"""Money and depreciation by hand-computed expectations; the cost report on a small register."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from bir.config import load_config
+from bir.model import Record
+from bir.reports import build_report
+from bir.reports.cost import split
+from bir.reports.depreciation import Schedule, add_months, declining_months, months_completed, schedule
+from bir.reports.money import MissingRateError, to_base
+from reports_support import day, hardware, register, service
+
+PROJECT = Path(__file__).resolve().parent.parent
+D = Decimal
+
+
+@pytest.fixture(scope="module")
+def config():  # type: ignore[no-untyped-def]
+    return load_config(PROJECT)
+
+
+def straight(cost: str, life: int, start: str, residual: str = "0") -> Schedule:
+    return Schedule("x", "straight_line", D(cost), D(residual), life, day(start), "EUR")
+
+
+@pytest.mark.parametrize(("start", "months", "expected"), [
+    ("2023-01-31", 1, "2023-02-28"),
+    ("2024-01-31", 1, "2024-02-29"),  # leap year
+    ("2024-02-29", 12, "2025-02-28"),
+    ("2024-02-29", 48, "2028-02-29"),
+    ("2023-01-31", 2, "2023-03-31"),
+    ("2023-12-15", 1, "2024-01-15"),
+])
+def test_add_months(start: str, months: int, expected: str) -> None:
+    assert add_months(day(start), months) == day(expected)
+
+
+@pytest.mark.parametrize(("start", "as_of", "expected"), [
+    ("2023-01-31", "2023-02-27", 0),
+    ("2023-01-31", "2023-02-28", 1),  # purchase on the 31st: a short month completes on its last day
+    ("2023-01-31", "2023-03-30", 1),
+    ("2023-01-31", "2023-03-31", 2),
+    ("2024-01-31", "2024-02-28", 0),  # leap year: February has 29 days
+    ("2024-01-31", "2024-02-29", 1),
+    ("2024-03-01", "2024-02-29", 0),  # before the start
+    ("2024-01-15", "2026-01-15", 24),
+])
+def test_months_completed(start: str, as_of: str, expected: int) -> None:
+    assert months_completed(day(start), day(as_of)) == expected
+
+
+@pytest.mark.parametrize(("as_of", "accumulated", "book"), [
+    ("2024-01-14", "0", "1200.00"),       # before the start
+    ("2024-01-15", "0", "1200.00"),       # start day: no month completed yet
+    ("2024-02-15", "33.33", "1166.67"),   # one month
+    ("2026-12-15", "1166.55", "33.45"),   # 35 months
+    ("2027-01-14", "1166.55", "33.45"),
+    ("2027-01-15", "1200.00", "0.00"),    # 36 months: the remainder in the last month
+    ("2030-01-01", "1200.00", "0.00"),
+])
+def test_straight_line_1200_over_36_months(as_of: str, accumulated: str, book: str) -> None:
+    s = straight("1200.00", 36, "2024-01-15")
+    assert s.monthly() == D("33.33")
+    assert s.amount_for_month(36) == D("33.45")
+    assert sum(s.amount_for_month(k) for k in range(1, 37)) == D("1200.00")
+    assert s.accumulated(day(as_of)) == D(accumulated)
+    assert s.book_value(day(as_of)) == D(book)
+    assert s.fully_depreciated_on == day("2027-01-15")
+
+
+def test_straight_line_with_residual_and_31st() -> None:
+    s = straight("1000.00", 3, "2023-01-31", residual="100.00")
+    assert [s.amount_for_month(k) for k in (1, 2, 3)] == [D("300.00")] * 3
+    assert s.book_value(day("2023-02-28")) == D("700.00")
+    assert s.book_value(day("2023-04-30")) == D("100.00")
+    assert s.fully_depreciated_on == day("2023-04-30")
+
+
+def test_zero_useful_life_writes_off_on_the_start_date() -> None:
+    s = straight("500.00", 0, "2024-03-31", residual="50.00")
+    assert s.book_value(day("2024-03-30")) == D("500.00")
+    assert s.book_value(day("2024-03-31")) == D("50.00")
+    assert s.fully_depreciated_on == day("2024-03-31")
+
+
+@pytest.mark.parametrize(("cost", "residual", "life", "rate", "months"), [
+    # double declining, monthly rate 0.4; month 4 switches to straight-line (108 > 86.40)
+    ("1000.00", "0", 5, "2", ["400.00", "240.00", "144.00", "108.00", "108.00"]),
+    # never below the residual: the last month takes the remainder down to 100
+    ("1000.00", "100.00", 5, "2", ["400.00", "240.00", "144.00", "86.40", "29.60"]),
+    # rate 1.0 is straight-line over the remaining months
+    ("90.00", "0", 3, "1", ["30.00", "30.00", "30.00"]),
+])
+def test_declining_balance(cost: str, residual: str, life: int, rate: str, months: list[str]) -> None:
+    got = declining_months(D(cost), D(residual), life, D(rate))
+    assert list(got) == [D(m) for m in months]
+    s = Schedule("x", "declining_balance", D(cost), D(residual), life, day("2024-01-31"), "EUR", D(rate), got)
+    assert s.book_value(day("2024-02-29")) == D(cost) - D(months[0])
+    assert s.book_value(day("2030-01-01")) == D(residual)
+    assert s.fully_depreciated_on == add_months(day("2024-01-31"), life)
+
+
+def _rec(data: dict[str, object]) -> Record:
+    return Record(str(data["id"]), str(data["kind"]), "", dict(data))
+
+
+def test_schedule_from_record_uses_defaults_and_in_service_date(config) -> None:  # type: ignore[no-untyped-def]
+    rec = _rec(hardware("lt-1", **{"class": "laptop", "status_dates": {"in_use": "2024-03-01"},
+                                   "financial": {"purchase_date": "2024-02-20", "purchase_cost": 1200.00}}))
+    s = schedule(rec, config)
+    assert s is not None
+    assert (s.method, s.life_months, s.start) == ("straight_line", 36, day("2024-03-01"))  # by_class laptop
+    stock = _rec(hardware("lt-2", status="in_stock", status_dates={"in_stock": "2024-02-20"},
+                          financial={"purchase_date": "2024-02-20", "purchase_cost": 1200.00,
+                                     "depreciation": {"method": "none"}}))
+    s2 = schedule(stock, config)
+    assert s2 is not None and s2.start == day("2024-02-20") and s2.book_value(day("2030-01-01")) == D("1200.00")
+    assert s2.fully_depreciated_on is None
+
+
+@pytest.mark.parametrize(("amount", "currency", "expected"), [
+    ("100.00", "USD", "92.00"),
+    ("100.00", None, "100.00"),
+    ("0.01", "USD", "0.01"),     # 0.0092 rounds half up to a cent
+    ("10.005", "EUR", "10.01"),
+    ("1000.00", "GBP", "1170.00"),
+])
+def test_money_to_base(config, amount: str, currency: str | None, expected: str) -> None:  # type: ignore[no-untyped-def]
+    assert to_base(D(amount), currency, config) == D(expected)
+
+
+def test_missing_rate_is_an_error_not_zero(config) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(MissingRateError, match="JPY"):
+        to_base(D("100"), "JPY", config)
+
+
+def test_split_without_double_counting() -> None:
+    assert split(D("100.00"), ("a", "b", "c")) == [("a", D("33.34")), ("b", D("33.33")), ("c", D("33.33"))]
+    assert split(D("5.00"), ()) == [("(no service)", D("5.00"))]
+
+
+def test_cost_report(tmp_path: Path) -> None:
+    reg = register(tmp_path, [
+        service("svc-a"), service("svc-b"),
+        hardware("srv-1", financial={"purchase_date": "2024-01-20", "purchase_cost": 6000.00, "cost_centre": "team-it",
+                                     "recurring_costs": [{"amount": 100.00, "period": "monthly", "start": "2024-02-01"}]},
+                 relations=[{"type": "supports", "target": "svc-a"}, {"type": "supports", "target": "svc-b"}]),
+        hardware("srv-2", status_dates={"in_use": "2025-06-15"},
+                 financial={"purchase_date": "2025-06-10", "purchase_cost": 1000.00, "currency": "USD"},
+                 relations=[{"type": "supports", "target": "svc-a"}]),
+    ])
+    rep = build_report("cost", reg, dt.date(2026, 2, 1))
+    assert [(c.year, c.amount, c.records) for c in rep.capital] == [(2024, D("6000.00"), ("srv-1",)),
+                                                                    (2025, D("920.00"), ("srv-2",))]
+    run = {(r.by, r.key): r.annual for r in rep.run}
+    assert run[("service", "svc-a")] == D("600.00") and run[("service", "svc-b")] == D("600.00")
+    assert run[("kind", "hardware")] == D("1200.00") and run[("cost_centre", "team-it")] == D("1200.00")
+    dep = {d.record: d for d in rep.depreciation}
+    # server: 60 months from 2024-02-01, 6000/60 = 100.00 a month, 24 months done on 2026-02-01
+    assert (dep["srv-1"].accumulated, dep["srv-1"].book_value) == (D("2400.00"), D("3600.00"))
+    # USD 1000 over 60 months: 16.66 a month, 7 months done; book value in base at 0.92
+    assert dep["srv-2"].book_value == D("883.38") and dep["srv-2"].book_value_base == D("812.71")
+    tco = {t.record: t for t in rep.tco}
+    # 25 monthly charges from 2024-02-01 to 2026-02-01; planned until end of useful life 2029-02-01: 36 more
+    srv = tco["srv-1"]
+    assert (srv.recurring_to_date, srv.planned, srv.total) == (D("2500.00"), D("3600.00"), D("12100.00"))
+    svc = {s.service: s for s in rep.tco_services}
+    assert svc["svc-b"].total == D("6050.00") and svc["svc-a"].total == D("6970.00") and svc["svc-a"].shared == 1
+    forecast = {(f.category, f.record): f for f in rep.forecast}
+    assert forecast[("recurring", "srv-1")].next_12_months == D("1200.00")
+    assert forecast[("recurring", "srv-1")].next_36_months == D("3600.00")

@@ -1,0 +1,137 @@
+"""The demo register (registry/): every situation it was built to show is found, by record and rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bir.cli import cli
+from bir.reports import all_reports
+from bir.reports.models import CostReport, DecisionReport, LicenceReport, LifecycleReport, Report, RiskReport
+from bir.validate import load_register
+
+PROJECT = Path(__file__).resolve().parent.parent
+AS_OF = dt.date(2026, 11, 28)
+
+pytestmark = pytest.mark.skipif(not any((PROJECT / "registry").glob("*/*.yaml")), reason="the demo register is empty")
+
+
+@pytest.fixture(scope="module")
+def reports() -> dict[str, Report]:
+    result = load_register(PROJECT)
+    assert result.errors == 0
+    return all_reports(result.register, AS_OF)
+
+
+@pytest.fixture(scope="module")
+def risk(reports: dict[str, Report]) -> RiskReport:
+    rep = reports["risk"]
+    assert isinstance(rep, RiskReport)
+    return rep
+
+
+def _found(rep: RiskReport) -> dict[tuple[str, str], object]:
+    return {(f.rule, f.record): f for f in rep.findings}
+
+
+@pytest.mark.parametrize(("rule", "record"), [
+    # software past end of life in production (record dates and the pinned endoflife.date feed)
+    ("software.end_of_life", "sw-ubuntu-18-04"),
+    ("software.end_of_life", "sw-windows-server-2012-r2"),
+    ("software.end_of_life", "sw-postgresql-11"),
+    ("software.end_of_life", "sw-nginx-1-24"),
+    ("hardware.end_of_life", "srv-track-01"),
+    # a contract past its notice deadline without a decision
+    ("contract.notice_missed", "ctr-kpn-wan"),
+    # the over-deployed per_device licence and the under-used per_user licence
+    ("licence.over_deployed", "lic-eset-endpoint"),
+    ("licence.unused", "lic-adobe-acrobat-pro"),
+    # a critical service resting on a single server (its waiver has expired)
+    ("service.single_point_of_failure", "svc-customs-declarations"),
+    # a record owned by a person who has left
+    ("owner.invalid", "srv-bi-01"),
+    # records not verified for over a year
+    ("record.verification_overdue", "info-scanned-archive"),
+    ("record.verification_overdue", "ups-nwk-01"),
+    # a critical-service component without an active support contract or warranty
+    ("service.unsupported_component", "stor-rtm-nas-01"),
+    # relations to retired records
+    ("relation.ended_target", "srv-bi-01"),
+    ("relation.ended_target", "info-scanned-archive"),
+])
+def test_situation_found(risk: RiskReport, rule: str, record: str) -> None:
+    assert (rule, record) in _found(risk)
+
+
+def test_situation_details(risk: RiskReport) -> None:
+    found = _found(risk)
+    eset = found[("licence.over_deployed", "lic-eset-endpoint")]
+    assert "58 used of 50, true-up cost 344.00" in eset.message  # type: ignore[attr-defined]
+    spof = found[("service.single_point_of_failure", "svc-customs-declarations")]
+    assert spof.records == ("srv-customs-01", "svc-customs-declarations")  # type: ignore[attr-defined]
+    assert spof.waiver_note == "waiver wvr-customs-single-server expired on 2026-06-30"  # type: ignore[attr-defined]
+    assert found[("owner.invalid", "srv-bi-01")].records == ("pieter-bakker", "srv-bi-01")  # type: ignore[attr-defined]
+    assert found[("relation.ended_target", "srv-bi-01")].records == ("srv-bi-01", "srv-sql-legacy-01")  # type: ignore[attr-defined]
+    assert [r for r, _ in found if r == "service.single_point_of_failure"] == ["service.single_point_of_failure"]
+    assert [rec for r, rec in found if r == "licence.over_deployed"] == ["lic-eset-endpoint"]
+
+
+def test_waivers(risk: RiskReport) -> None:
+    assert [(f.rule, f.record, f.waived_by) for f in risk.waived] == [
+        ("hardware.end_of_support", "srv-erp-app-01", "wvr-srv-erp-app-01-eos")]
+    assert ("hardware.end_of_support", "srv-erp-app-01") not in _found(risk)
+
+
+def test_licence_positions(reports: dict[str, Report]) -> None:
+    lic = reports["licences"]
+    assert isinstance(lic, LicenceReport)
+    pos = {p.licence: p for p in lic.positions}
+    eset, acro = pos["lic-eset-endpoint"], pos["lic-adobe-acrobat-pro"]
+    assert (eset.metric, eset.quantity, eset.consumption, eset.position, eset.excess, eset.true_up_cost) == (
+        "per_device", 50, 58, "over", 8, Decimal("344.00"))
+    assert (acro.metric, acro.quantity, acro.consumption, acro.position, acro.unused) == ("per_user", 200, 120, "under", 80)
+
+
+def test_lifecycle_situations(reports: dict[str, Report]) -> None:
+    life = reports["lifecycle"]
+    assert isinstance(life, LifecycleReport)
+    # a contract inside its notice period: the deadline to give notice comes within 90 days, undecided
+    notice = [(e.record, e.horizon) for e in life.events if e.rule == "event.notice_deadline" and e.horizon <= 90]
+    assert notice == [("ctr-dell-prosupport-2024", 90)]
+    assert {"lt-0059", "lt-0060", "lt-0061"} <= {r.record for r in life.reuse}
+    retire = {r.record: r.reasons for r in life.retirement}
+    assert retire["srv-track-01"] == ("past useful life", "past end of life")
+    assert retire["srv-erp-app-01"] == ("past useful life", "out of support")
+    assert retire["sw-ubuntu-18-04"] == ("past end of life",)
+
+
+def test_decisions(reports: dict[str, Report]) -> None:
+    dec = reports["decisions"]
+    assert isinstance(dec, DecisionReport)
+    by = {d.record: d for d in dec.decisions}
+    assert by["lt-0001"].recommendation == "reuse" and by["lt-0001"].reuse_candidates == ("lt-0059", "lt-0060", "lt-0061")
+    assert by["srv-erp-app-01"].recommendation == "replace" and by["srv-erp-app-01"].keep_cost_per_year == Decimal("1450.00")
+
+
+def test_cost_adds_up(reports: dict[str, Report]) -> None:
+    cost = reports["cost"]
+    assert isinstance(cost, CostReport)
+    by_dim: dict[str, Decimal] = {}
+    for line in cost.run:
+        by_dim[line.by] = by_dim.get(line.by, Decimal(0)) + line.annual
+    # shared components are split, never double counted: every dimension totals the same
+    assert by_dim["service"] == by_dim["kind"] == by_dim["owner"] == by_dim["cost_centre"]
+    assert [(r.currency, r.rate) for r in cost.rates] == [("CHF", Decimal("1.06")), ("GBP", Decimal("1.17")),
+                                                          ("USD", Decimal("0.92"))]
+
+
+@pytest.mark.parametrize("name", ["lifecycle", "cost", "risk", "licences", "decisions"])
+def test_cli_json(name: str) -> None:
+    result = CliRunner().invoke(cli, ["report", name, "--root", str(PROJECT), "--as-of", AS_OF.isoformat(), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["report"] == name

@@ -1,0 +1,170 @@
+"""The lifecycle report: counts, ages, events within horizons, refresh plan, reuse and retirement."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bir.model import Register
+from bir.reports import all_reports, build_report
+from bir.reports.models import DecisionReport, LicenceReport, LifecycleReport
+from reports_support import hardware, register, service
+
+AS_OF = dt.date(2026, 11, 28)
+
+
+def laptop(rid: str, status: str, bought: str, **extra: Any) -> dict[str, Any]:
+    dates = {"in_stock": bought} if status == "in_stock" else {"in_use": bought}
+    return hardware(rid, **{"class": "laptop", "status": status, "status_dates": dates,
+                            "financial": {"purchase_date": bought, "purchase_cost": 1200.00}, **extra})
+
+
+@pytest.fixture(scope="module")
+def reg(tmp_path_factory: pytest.TempPathFactory) -> Register:
+    return register(tmp_path_factory.mktemp("life"), [
+        service("svc-a"),
+        laptop("lt-old", "in_use", "2023-01-15"),                     # 36 months end 2026-01-15: retire
+        laptop("lt-stock", "in_stock", "2025-06-01"),                  # reuse candidate
+        laptop("lt-stock-old", "in_stock", "2022-01-01"),              # past useful life: not reusable
+        laptop("lt-soon", "in_use", "2024-01-10", warranty_end="2026-12-20", last_verified="2025-12-10"),
+        hardware("srv-1", end_of_support="2027-02-01",
+                 financial={"purchase_date": "2024-01-20", "purchase_cost": 6000.00}),
+        {"id": "ctr-1", "kind": "contract", "name": "c", "owner": "team-it", "status": "active",
+         "status_dates": {"active": "2024-01-01"}, "contract_type": "support", "start": "2024-01-01", "end": "2027-03-31",
+         "notice_period_days": 90, "last_verified": "2026-10-01",
+         "financial": {"recurring_costs": [{"amount": 1200.00, "period": "yearly"}]}},
+        {"id": "lic-1", "kind": "licence", "name": "l", "owner": "team-it", "status": "active",
+         "status_dates": {"active": "2024-01-01"}, "metric": "per_user", "quantity": 10, "term": {"end": "2027-10-01"},
+         "last_verified": "2026-10-01", "true_up_unit_cost": 10.00},
+    ])
+
+
+@pytest.fixture(scope="module")
+def report(reg: Register) -> LifecycleReport:
+    rep = build_report("lifecycle", reg, AS_OF)
+    assert isinstance(rep, LifecycleReport)
+    return rep
+
+
+def test_counts_and_ages(report: LifecycleReport) -> None:
+    counts = {(c.kind, c.state): c.count for c in report.counts}
+    assert counts[("hardware", "in_use")] == 3 and counts[("hardware", "in_stock")] == 2 and counts[("party", "active")] == 1
+    ages = {(a.kind, a.age): a.records for a in report.ages}
+    assert ages[("hardware", "3-4y")] == ("lt-old",) and ages[("hardware", "4-5y")] == ("lt-stock-old",)
+
+
+def test_events_within_horizons(report: LifecycleReport) -> None:
+    got = [(e.date.isoformat(), e.days, e.horizon, e.rule, e.record) for e in report.events]
+    assert got == [
+        ("2026-12-10", 12, 30, "event.verification_due", "lt-soon"),
+        ("2026-12-20", 22, 30, "event.warranty_end", "lt-soon"),
+        ("2026-12-31", 33, 90, "event.notice_deadline", "ctr-1"),
+        ("2027-01-10", 43, 90, "event.end_of_useful_life", "lt-soon"),
+        ("2027-02-01", 65, 90, "event.end_of_support", "srv-1"),
+        ("2027-03-31", 123, 365, "event.contract_end", "ctr-1"),
+        ("2027-10-01", 307, 365, "event.licence_expiry", "lic-1"),
+        # last verified 2026-10-01 + 365 days
+        *[("2027-10-01", 307, 365, "event.verification_due", r)
+          for r in ("ctr-1", "lic-1", "lt-old", "lt-stock", "lt-stock-old", "srv-1", "svc-a")],
+    ]
+
+
+def test_refresh_reuse_retirement(report: LifecycleReport) -> None:
+    assert [(r.quarter, r.record, r.reason) for r in report.refresh] == [
+        ("overdue", "lt-old", "end of useful life"),
+        ("2027-Q1", "lt-soon", "end of useful life"),
+        ("2027-Q1", "srv-1", "end of support"),
+    ]
+    assert [(r.record, r.book_value) for r in report.reuse] == [("lt-stock", Decimal("633.39"))]  # 1200 - 17 x 33.33
+    assert [(r.record, r.reasons) for r in report.retirement] == [("lt-old", ("past useful life",))]
+
+
+def test_decisions_and_licences(reg: Register) -> None:
+    reports = all_reports(reg, AS_OF)
+    assert set(reports) == {"lifecycle", "cost", "risk", "licences", "decisions"}
+    dec = reports["decisions"]
+    assert isinstance(dec, DecisionReport)
+    assert [(d.record, d.recommendation, d.reuse_candidates) for d in dec.decisions] == [("lt-old", "reuse", ("lt-stock",))]
+    lic = reports["licences"]
+    assert isinstance(lic, LicenceReport)
+    p = lic.positions[0]
+    assert (p.licence, p.consumption, p.position, p.unused, p.waste) == ("lic-1", 0, "under", 10, Decimal("100.00"))
+
+
+def test_future_date_projects_today(reg: Register) -> None:
+    later = build_report("lifecycle", reg, dt.date(2027, 2, 2))
+    assert isinstance(later, LifecycleReport)
+    assert [r.record for r in later.retirement] == ["lt-old", "lt-soon", "srv-1"]
+
+
+def test_cli_report_formats(reg: Register, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from bir.cli import cli
+
+    runner = CliRunner()
+    for fmt in ("text", "markdown", "json", "csv"):
+        result = runner.invoke(cli, ["report", "lifecycle", "--root", reg.root, "--as-of", "2030-01-01", "--format", fmt])
+        assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["report", "lifecycle", "--root", reg.root, "--as-of", "2026-13-01"])
+    assert result.exit_code != 0 and "not a date" in str(result.exception)
+
+
+def _git(root: Path, *args: str, when: str = "2026-01-10T12:00:00+00:00") -> None:
+    import os
+    import subprocess
+
+    env = {**os.environ, "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com", "GIT_COMMITTER_NAME": "Test",
+           "GIT_COMMITTER_EMAIL": "test@example.com", "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
+    subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
+
+
+def test_past_date_uses_the_register_of_that_day(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from bir.cli import cli
+    from bir.reports.depreciation import add_months
+    from reports_support import TEAM, write_records
+
+    def lic(quantity: int) -> dict[str, Any]:
+        return {"id": "lic-1", "kind": "licence", "name": "l", "owner": "team-it", "status": "active",
+                "status_dates": {"active": "2024-01-01"}, "metric": "per_device", "quantity": quantity,
+                "true_up_unit_cost": 10.00}
+
+    from conftest import make_register
+
+    root = make_register(tmp_path / "reg")
+    devices = [hardware(f"lt-{i}", **{"class": "laptop", "relations": [{"type": "licensed_by", "target": "lic-1"}]})
+               for i in (1, 2)]
+    write_records(root, [TEAM, lic(1), *devices])
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "register")
+    write_records(root, [lic(2)])
+    _git(root, "commit", "-q", "-am", "true-up", when="2026-06-01T12:00:00+00:00")
+    runner = CliRunner()
+    past = runner.invoke(cli, ["report", "licences", "--root", str(root), "--as-of", "2026-03-01", "--format", "csv"])
+    assert past.exit_code == 0, past.output
+    assert past.output.splitlines()[1].startswith("positions,lic-1,,per_device,1,2,over,1,0,10.00,10.00,0.00,")
+    future = add_months(dt.date.today(), 1).isoformat()
+    now = runner.invoke(cli, ["report", "licences", "--root", str(root), "--as-of", future, "--format", "csv"])
+    assert now.output.splitlines()[1].startswith("positions,lic-1,,per_device,2,2,compliant,0,0,")
+
+
+def test_invalid_records_are_left_out_with_a_warning(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from bir.cli import cli
+    from conftest import make_register
+    from reports_support import TEAM, write_records
+
+    root = make_register(tmp_path / "reg")
+    write_records(root, [TEAM, hardware("srv-ok"), hardware("srv-bad", status="flying")])
+    result = CliRunner().invoke(cli, ["report", "lifecycle", "--root", str(root), "--as-of", "2030-01-01", "--format", "csv"])
+    assert result.exit_code == 0
+    assert "validation error(s): the records that have them are left out of the report; run `bir validate`" in result.output
+    assert "counts,hardware,in_use,1,srv-ok," in result.output

@@ -1,0 +1,61 @@
+"""The asset-management engine: lifecycle, cost, risk, licence and decision reports as data.
+
+`build_report(name, register, as_of)` computes one report; `all_reports(register, as_of)` computes all of
+them over one shared index (the site uses this). Report models are in `models.py`; `render.py` formats them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import gc
+from collections.abc import Callable, Iterator
+
+from ..model import Register
+from .context import Context, build_context
+from .cost import cost_report
+from .decisions import decision_report
+from .licences import licence_report
+from .lifecycle import lifecycle_report
+from .models import Report
+from .risk import risk_report
+
+REPORTS: dict[str, Callable[[Context], Report]] = {
+    "lifecycle": lifecycle_report,
+    "cost": cost_report,
+    "risk": risk_report,
+    "licences": licence_report,
+    "decisions": decision_report,
+}
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The reports allocate many small objects next to a large, long-lived register; the cyclic garbage
+    collector would re-scan that register again and again (superlinear at 100,000 records). Nothing here
+    makes reference cycles, so collection is paused while reports are computed."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def build_report(name: str, register: Register, as_of: dt.date, context: Context | None = None) -> Report:
+    """The report `name` (one of REPORTS) of `register` evaluated on `as_of`."""
+    if name not in REPORTS:
+        raise KeyError(f"unknown report {name!r}; one of {', '.join(REPORTS)}")
+    with _gc_paused():
+        return REPORTS[name](context or build_context(register, as_of))
+
+
+def all_reports(register: Register, as_of: dt.date) -> dict[str, Report]:
+    """Every report, computed over one shared index of the register."""
+    with _gc_paused():
+        ctx = build_context(register, as_of)
+        return {name: fn(ctx) for name, fn in REPORTS.items()}
+
+
+__all__ = ["REPORTS", "all_reports", "build_context", "build_report"]

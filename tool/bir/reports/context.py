@@ -1,0 +1,233 @@
+"""What every report needs, computed once per run: the relation index, the services each record
+contributes to, lifecycle dates from feeds and records, and depreciation schedules.
+
+Everything here is linear in the size of the register (plus the size of each service's dependency tree),
+so all reports together cost about as much as loading the register once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ..model import Record, Register, Relation, parse_date, to_decimal
+from . import depreciation as dep
+from .feed import Feed, cycle_of, load_feeds
+from .money import ZERO, to_base
+
+PERIOD_MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
+# Relations along which a component's failure or cost reaches the service it serves.
+DOWNWARD = frozenset({"depends_on", "runs_on", "installed_on", "covered_by", "licensed_by", "located_in"})
+ENDED = frozenset({"retired", "disposed", "lost", "stolen"})
+
+
+@dataclass(frozen=True, slots=True)
+class LifeDates:
+    """End of support and end of life of a component, and where each came from (record or feed)."""
+
+    eos: dt.date | None
+    eol: dt.date | None
+    eoes: dt.date | None
+    source: str  # "record", "feed:<product>@<cycle>", "record+feed:..." or ""
+
+
+@dataclass(slots=True)
+class Context:
+    register: Register
+    as_of: dt.date
+    feeds: dict[str, Feed]
+    inverse: dict[str, list[tuple[str, Record]]] = field(default_factory=dict)
+    services_of: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    components_of: dict[str, list[str]] = field(default_factory=dict)
+    in_service_ids: set[str] = field(default_factory=set)
+    ended_ids: set[str] = field(default_factory=set)
+    rels: dict[str, list[Relation]] = field(default_factory=dict)
+    cache: dict[str, Any] = field(default_factory=dict)  # results shared between reports (licence positions)
+    _schedules: dict[str, dep.Schedule | None] = field(default_factory=dict)
+    _life: dict[str, LifeDates] = field(default_factory=dict)
+
+    @property
+    def config(self) -> Any:
+        return self.register.config
+
+    def rec(self, rid: str) -> Record | None:
+        return self.register.records.get(rid)
+
+    def in_service(self, record: Record) -> bool:
+        return record.id in self.in_service_ids
+
+    def is_ended(self, record: Record) -> bool:
+        """Retired, disposed, lost or stolen, or in a final state (expired, terminated)."""
+        return record.id in self.ended_ids
+
+    def relations(self, record: Record) -> list[Relation]:
+        return self.rels.get(record.id, [])
+
+    def schedule(self, record: Record) -> dep.Schedule | None:
+        if record.id not in self._schedules:
+            self._schedules[record.id] = dep.schedule(record, self.config)
+        return self._schedules[record.id]
+
+    def life(self, record: Record) -> LifeDates:
+        """Record dates win over the feed: a date on the record is a deliberate local fact (e.g. an
+        extended support bought from the vendor); without one, the feed's eoasFrom / eolFrom apply."""
+        got = self._life.get(record.id)
+        if got is not None:
+            return got
+        eos, eol = record.date("end_of_support"), record.date("end_of_life")
+        source = "record" if (eos or eol) else ""
+        eoes = None
+        found = cycle_of(record, self.feeds) if record.kind in ("software", "hardware") else None
+        if found is not None:
+            product, cycle = found
+            tag = f"feed:{product}@{cycle.name}"
+            if eos is None and cycle.eoas is not None:
+                eos, source = cycle.eoas, (source + "+" if source else "") + tag
+            if eol is None and cycle.eol is not None:
+                eol = cycle.eol
+                source = source if tag in source else (source + "+" if source else "") + tag
+            eoes = cycle.eoes
+        got = LifeDates(eos, eol, eoes, source)
+        self._life[record.id] = got
+        return got
+
+    def hw_class(self, record: Record) -> str:
+        value = record.data.get("class")
+        return value if isinstance(value, str) else ""
+
+    def data_bearing(self, record: Record) -> bool:
+        flag = record.data.get("data_bearing")
+        if isinstance(flag, bool):
+            return flag
+        return self.hw_class(record) in self.config.data_bearing_classes
+
+    def currency(self, record: Record, cost: dict[str, Any] | None = None) -> str:
+        if cost and isinstance(cost.get("currency"), str):
+            return str(cost["currency"])
+        cur = record.get("financial.currency")
+        return cur if isinstance(cur, str) else str(self.config.base_currency)
+
+    def purchase_base(self, record: Record) -> Decimal | None:
+        cost = to_decimal(record.get("financial.purchase_cost"))
+        return None if cost is None else to_base(cost, self.currency(record), self.config)
+
+    def end_date(self, record: Record) -> dt.date | None:
+        """When an intangible runs out: contract `end`, else `term.end`."""
+        return record.date("end") or record.date("term.end")
+
+    def recurring(self, record: Record) -> list[Recurring]:
+        fin = record.data.get("financial")
+        costs = fin.get("recurring_costs") if isinstance(fin, dict) else None
+        if not isinstance(costs, list):
+            return []
+        default_start = dep.start_date(record) or record.date("start") or record.date("term.start")
+        default_end = self.end_date(record)
+        out = []
+        for i, c in enumerate(costs):
+            value = to_decimal(c.get("amount"))
+            if value is None:
+                continue
+            base = to_base(value, self.currency(record, c), self.config)
+            out.append(Recurring(record.id, i, str(c.get("description", "")), base,
+                                 PERIOD_MONTHS.get(str(c.get("period")), 12), parse_date(c.get("start")) or default_start,
+                                 parse_date(c.get("end")) or default_end))
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Recurring:
+    """One recurring cost, in base currency: charged on `start` and every `months` after, until `end`."""
+
+    record: str
+    index: int
+    description: str
+    amount: Decimal
+    months: int
+    start: dt.date | None
+    end: dt.date | None
+
+    def annual(self) -> Decimal:
+        return self.amount * (12 // self.months)
+
+    def active(self, day: dt.date) -> bool:
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+    def charges_until(self, day: dt.date, start: dt.date | None = None) -> int:
+        """Charges on or before `day` (and on or before `end`)."""
+        first = self.start or start
+        if first is None:
+            return 0
+        if self.end is not None and day > self.end:
+            day = self.end
+        if day < first:
+            return 0
+        return dep.months_completed(first, day) // self.months + 1
+
+    def spent_between(self, after: dt.date, until: dt.date, *, ignore_end: bool = False) -> Decimal:
+        """Charges in (after, until]. Without a start date, charging is taken to run from `after`."""
+        cost = self if not ignore_end else Recurring(self.record, self.index, self.description, self.amount,
+                                                      self.months, self.start, None)
+        if cost.start is None:
+            cost = Recurring(self.record, self.index, self.description, self.amount, self.months,
+                             after + dt.timedelta(days=1), cost.end)
+        n = cost.charges_until(until) - cost.charges_until(after)
+        return self.amount * max(n, 0) if n > 0 else ZERO
+
+
+def build_context(register: Register, as_of: dt.date, feeds: dict[str, Feed] | None = None) -> Context:
+    ctx = Context(register, as_of, feeds if feeds is not None else load_feeds(Path(register.root)))
+    inverse: dict[str, list[tuple[str, Record]]] = defaultdict(list)
+    forward: dict[str, list[str]] = {}
+    models = {kind: register.config.model_for(kind) for kind in {r.kind for r in register}}
+    for rec in register:
+        status = rec.status
+        model = models[rec.kind]
+        if status in model.in_service:
+            ctx.in_service_ids.add(rec.id)
+        if status in ENDED or status in model.final:
+            ctx.ended_ids.add(rec.id)
+        rels = rec.relations
+        if rels:
+            ctx.rels[rec.id] = rels
+        down: list[str] = []
+        for rel in rels:
+            inverse[rel.target].append((rel.type, rec))
+            if rel.type in DOWNWARD:
+                down.append(rel.target)
+        for inst in rec.data.get("installations") or () if rec.kind == "software" else ():
+            if isinstance(inst, dict) and isinstance(inst.get("on"), str):
+                down.append(inst["on"])
+        if down:
+            forward[rec.id] = down
+    ctx.inverse = dict(inverse)
+    records = register.records
+    services_of: dict[str, list[str]] = defaultdict(list)
+    for svc in register.of_kind("service"):
+        # What a service rests on: records that support it or are part of it, the services it depends
+        # on (and what rests under them), and everything those depend on, run on, are covered or
+        # licensed by, or are located in.
+        seen = {svc.id}
+        stack = [svc.id]
+        while stack:
+            node = stack.pop()
+            found = records.get(node)
+            if found is None:
+                continue
+            nxt: list[str] = list(forward.get(node, ()))
+            if found.kind == "service":
+                nxt += [src.id for t, src in inverse.get(node, ()) if t in ("supports", "part_of")]
+            for other in nxt:
+                if other not in seen and other in records:
+                    seen.add(other)
+                    stack.append(other)
+        seen.discard(svc.id)
+        comps = sorted(c for c in seen if records[c].kind not in ("service", "party"))
+        ctx.components_of[svc.id] = comps
+        for c in comps:
+            services_of[c].append(svc.id)
+    ctx.services_of = {k: tuple(sorted(v)) for k, v in services_of.items()}
+    return ctx

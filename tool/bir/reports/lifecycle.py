@@ -1,0 +1,167 @@
+"""The lifecycle report: counts by kind and state, ages, upcoming events, refresh plan, reuse and
+retirement candidates.
+
+Events (each with its rule id) are looked for up to the longest configured horizon
+(`reports.horizons_days`, default 30/90/365) after the as-of date, for records not yet ended:
+- `event.warranty_end`, `event.end_of_support`, `event.end_of_life` (record dates, else the feed);
+- `event.contract_end` and `event.notice_deadline` (contract end minus `notice_period_days`);
+- `event.licence_expiry` (licence `term.end`), `event.term_end` (cloud service `term.end`);
+- `event.end_of_useful_life` (depreciation start + useful life);
+- `event.verification_due` (`last_verified` + `reports.verification_period_days`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from ..model import KINDS, Record
+from .context import Context
+from .models import AgeLine, CountLine, EventLine, LifecycleReport, RefreshLine, RetirementLine, ReuseLine
+
+AGE_BUCKETS = ("<1y", "1-2y", "2-3y", "3-4y", "4-5y", "5y+")
+
+
+def _age_bucket(start: dt.date | None, as_of: dt.date) -> str:
+    if start is None:
+        return "unknown"
+    years = (as_of - start).days / 365.25
+    return AGE_BUCKETS[min(int(max(years, 0)), 5)]
+
+
+def events_of(ctx: Context, rec: Record) -> list[tuple[dt.date, str, str]]:
+    """Every dated event of a record: (date, rule id, detail)."""
+    out: list[tuple[dt.date, str, str]] = []
+    cfg = ctx.config
+    if rec.kind in ("hardware", "software"):
+        w = rec.date("warranty_end")
+        if w:
+            out.append((w, "event.warranty_end", "warranty ends"))
+        life = ctx.life(rec)
+        if life.eos:
+            out.append((life.eos, "event.end_of_support", f"end of support ({life.source})"))
+        if life.eol:
+            out.append((life.eol, "event.end_of_life", f"end of life ({life.source})"))
+    if rec.kind == "contract":
+        end = rec.date("end")
+        if end:
+            out.append((end, "event.contract_end", "contract ends"))
+            notice = rec.data.get("notice_period_days")
+            if isinstance(notice, int) and notice > 0:
+                decision = rec.get("renewal.decision") or "none"
+                out.append((end - dt.timedelta(days=notice), "event.notice_deadline",
+                            f"last day to give notice ({notice} days before {end}); renewal decision: {decision}"))
+    if rec.kind == "licence" and rec.date("term.end"):
+        out.append((rec.date("term.end"), "event.licence_expiry", "licence term ends"))  # type: ignore[arg-type]
+    if rec.kind == "cloud_service" and rec.date("term.end"):
+        out.append((rec.date("term.end"), "event.term_end", "subscription term ends"))  # type: ignore[arg-type]
+    sched = ctx.schedule(rec)
+    if sched is not None and sched.end_of_useful_life is not None and rec.kind == "hardware":
+        out.append((sched.end_of_useful_life, "event.end_of_useful_life", f"end of useful life ({sched.life_months} months)"))
+    verified = rec.date("last_verified")
+    if verified and rec.kind not in ("waiver",):
+        due = verified + dt.timedelta(days=cfg.verification_period_days)
+        out.append((due, "event.verification_due", f"verification due (last verified {verified})"))
+    return out
+
+
+def replacement_date(ctx: Context, rec: Record) -> tuple[dt.date, str] | None:
+    """When in-service hardware should be replaced: the earliest of end of useful life, support, life."""
+    options: list[tuple[dt.date, str]] = []
+    sched = ctx.schedule(rec)
+    if sched is not None and sched.end_of_useful_life is not None:
+        options.append((sched.end_of_useful_life, "end of useful life"))
+    life = ctx.life(rec)
+    if life.eos:
+        options.append((life.eos, "end of support"))
+    if life.eol:
+        options.append((life.eol, "end of life"))
+    return min(options) if options else None
+
+
+def retirement_reasons(ctx: Context, rec: Record) -> tuple[str, ...]:
+    """Why an in-service component is a candidate for retirement (empty: it is not)."""
+    as_of = ctx.as_of
+    reasons: list[str] = []
+    sched = ctx.schedule(rec)
+    if sched is not None and sched.end_of_useful_life is not None and sched.end_of_useful_life <= as_of:
+        reasons.append("past useful life")
+    life = ctx.life(rec)
+    if life.eol and life.eol <= as_of:
+        reasons.append("past end of life")
+    elif life.eos and life.eos <= as_of:
+        reasons.append("out of support")
+    if sched is not None and sched.method != "none" and sched.is_fully_depreciated(as_of) and "past useful life" not in reasons:
+        reasons.append("fully depreciated")
+    return tuple(reasons)
+
+
+def is_reuse_candidate(ctx: Context, rec: Record) -> bool:
+    """In stock, still supported, and within its useful life."""
+    if rec.kind != "hardware" or rec.status != "in_stock":
+        return False
+    life = ctx.life(rec)
+    as_of = ctx.as_of
+    if (life.eos and life.eos <= as_of) or (life.eol and life.eol <= as_of):
+        return False
+    sched = ctx.schedule(rec)
+    return not (sched is not None and sched.end_of_useful_life is not None and sched.end_of_useful_life <= as_of)
+
+
+def _quarter(day: dt.date) -> str:
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def lifecycle_report(ctx: Context) -> LifecycleReport:
+    as_of = ctx.as_of
+    horizons = tuple(sorted(ctx.config.horizons_days)) or (30, 90, 365)
+    limit = as_of + dt.timedelta(days=max(horizons))
+    counts: dict[tuple[str, str], list[str]] = defaultdict(list)
+    ages: dict[tuple[str, str], list[str]] = defaultdict(list)
+    events: list[EventLine] = []
+    refresh: list[RefreshLine] = []
+    reuse: list[ReuseLine] = []
+    retire: list[RetirementLine] = []
+    refresh_end = as_of + dt.timedelta(days=3 * 365)
+    for rec in ctx.register:
+        counts[(rec.kind, rec.status)].append(rec.id)
+        if ctx.is_ended(rec):
+            continue
+        if rec.kind in ("hardware", "software", "licence", "cloud_service", "network"):
+            from .depreciation import start_date
+
+            ages[(rec.kind, _age_bucket(start_date(rec), as_of))].append(rec.id)
+        for when, rule_id, detail in events_of(ctx, rec):
+            if as_of <= when <= limit:
+                days = (when - as_of).days
+                horizon = next(h for h in horizons if days <= h)
+                events.append(EventLine(when, days, horizon, rule_id.removeprefix("event."), rec.id, rec.kind, detail,
+                                        (rec.id,), rule_id))
+        if rec.kind == "hardware":
+            hw_class = ctx.hw_class(rec)
+            if ctx.in_service(rec):
+                due = replacement_date(ctx, rec)
+                if due is not None and due[0] <= refresh_end:
+                    quarter = "overdue" if due[0] < as_of else _quarter(due[0])
+                    refresh.append(RefreshLine(quarter, rec.id, hw_class, due[1], due[0], ctx.purchase_base(rec), (rec.id,)))
+            if is_reuse_candidate(ctx, rec):
+                sched = ctx.schedule(rec)
+                reuse.append(ReuseLine(rec.id, hw_class, sched.end_of_useful_life if sched else None, ctx.life(rec).eos,
+                                       sched.book_value(as_of) if sched else None, (rec.id,)))
+        if rec.kind in ("hardware", "software") and ctx.in_service(rec):
+            reasons = retirement_reasons(ctx, rec)
+            if reasons:
+                sched = ctx.schedule(rec)
+                retire.append(RetirementLine(rec.id, rec.kind, ctx.hw_class(rec), reasons,
+                                             sched.book_value(as_of) if sched else None, (rec.id,)))
+    kind_order = {k: i for i, k in enumerate(KINDS)}
+    count_lines = [CountLine(k, s, len(ids), tuple(sorted(ids)))
+                   for (k, s), ids in sorted(counts.items(), key=lambda kv: (kind_order.get(kv[0][0], 99), kv[0][1]))]
+    bucket_order = {b: i for i, b in enumerate((*AGE_BUCKETS, "unknown"))}
+    age_lines = [AgeLine(k, b, len(ids), tuple(sorted(ids)))
+                 for (k, b), ids in sorted(ages.items(), key=lambda kv: (kind_order.get(kv[0][0], 99), bucket_order[kv[0][1]]))]
+    events.sort(key=lambda e: (e.date, e.rule, e.record))
+    refresh.sort(key=lambda r: ("0" if r.quarter == "overdue" else r.quarter, r.date, r.record))
+    reuse.sort(key=lambda r: (r.hw_class, r.record))
+    retire.sort(key=lambda r: (r.kind, r.record))
+    return LifecycleReport(as_of, horizons, count_lines, age_lines, events, refresh, reuse, retire)

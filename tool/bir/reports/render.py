@@ -1,0 +1,135 @@
+"""Renderers: text, Markdown, JSON and CSV of any report model. They format; they never compute.
+
+Text and Markdown show at most a few record ids per cell (JSON and CSV carry them all). CSV cells that a
+spreadsheet would read as a formula (starting with = + - @, a tab or a carriage return) get a leading `'`.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import io
+import json
+from decimal import Decimal
+from typing import Any
+
+from ..reporters import md_cell
+from .models import Report, Section
+
+MAX_IDS = 6
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: Any, *, full: bool = True) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (dt.date, Decimal, int)):
+        return str(value) if not isinstance(value, dt.date) else value.isoformat()
+    if isinstance(value, (tuple, list)):
+        items = [cell(v) for v in value]
+        if not full and len(items) > MAX_IDS:
+            return ", ".join(items[:MAX_IDS]) + f" … (+{len(items) - MAX_IDS})"
+        return ", ".join(items)
+    return str(value)
+
+
+def columns(section: Section) -> list[str]:
+    if not section.lines:
+        return []
+    return [f.name for f in dataclasses.fields(section.lines[0])]
+
+
+def _title(report: Report) -> str:
+    return f"{report.name} report as of {report.as_of.isoformat()}"
+
+
+def text(report: Report) -> str:
+    out = [_title(report), ""]
+    for sec in report.sections():
+        out.append(f"== {sec.title} ({len(sec.lines)})")
+        if sec.note:
+            out.append(f"   {sec.note}")
+        cols = columns(sec)
+        if cols:
+            rows = [[cell(getattr(line, c), full=False) for c in cols] for line in sec.lines]
+            widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
+            out.append("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip())
+            for r in rows:
+                out.append("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+        else:
+            out.append("(none)")
+        out.append("")
+    return "\n".join(out)
+
+
+def markdown(report: Report) -> str:
+    out = [f"# {_title(report).capitalize()}", ""]
+    for sec in report.sections():
+        out += [f"## {md_cell(sec.title)} ({len(sec.lines)})", ""]
+        if sec.note:
+            out += [f"_{md_cell(sec.note)}_", ""]
+        cols = columns(sec)
+        if not cols:
+            out += ["(none)", ""]
+            continue
+        out.append("| " + " | ".join(cols) + " |")
+        out.append("|" + "---|" * len(cols))
+        for line in sec.lines:
+            out.append("| " + " | ".join(md_cell(cell(getattr(line, c), full=False)) for c in cols) + " |")
+        out.append("")
+    return "\n".join(out)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return value
+
+
+def as_dict(report: Report) -> dict[str, Any]:
+    """The report as JSON-ready data: money as strings (exact), dates as ISO strings."""
+    out: dict[str, Any] = {"report": report.name, "as_of": report.as_of.isoformat()}
+    for f in dataclasses.fields(report):
+        if f.name not in ("name", "as_of"):
+            out[f.name] = _plain(getattr(report, f.name))
+    return out
+
+
+def as_json(report: Report) -> str:
+    return json.dumps(as_dict(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def csv_safe(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA) else value
+
+
+def as_csv(report: Report) -> str:
+    """One block per section: a header row starting with `section`, then its lines; blank line between."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    for i, sec in enumerate(report.sections()):
+        if i:
+            writer.writerow([])
+        cols = columns(sec)
+        writer.writerow(["section", *cols] if cols else ["section"])
+        for line in sec.lines:
+            writer.writerow([sec.name, *(csv_safe(cell(getattr(line, c))) for c in cols)])
+    return buf.getvalue()
+
+
+RENDERERS = {"text": text, "markdown": markdown, "json": as_json, "csv": as_csv}
+
+
+def render(report: Report, fmt: str) -> str:
+    return RENDERERS[fmt](report)
