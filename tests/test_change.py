@@ -1,0 +1,312 @@
+"""`bir change` on real git repositories: each policy rule passing and failing, renames, deletions, cost
+deltas, services affected, the change record of a pull-request event, and the markdown size limit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import subprocess
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bir.change import ChangeReport, Impact, RecordChange, compute_change, render_markdown
+from bir.changerecord import check_body, parse_body, trailers_of
+from bir.cli import cli
+from bir.problems import UsageError
+from bir_gitrepo import RECORDS, commit, git, make_register, write
+
+TODAY = dt.date(2026, 6, 1)
+
+
+class Run:
+    def __init__(self, exit_code: int, output: str) -> None:
+        self.exit_code, self.output = exit_code, output
+
+
+def bir(*args: str) -> Run:
+    """Run a command as `bir` would: its return value is the exit code, a UsageError is exit code 2."""
+    res = CliRunner().invoke(cli, list(args), standalone_mode=False)
+    if res.exception is not None and not isinstance(res.exception, SystemExit):
+        assert isinstance(res.exception, UsageError), res.exception
+        return Run(2, res.output + str(res.exception))
+    return Run(res.return_value, res.output)
+
+
+@pytest.fixture(scope="module")
+def base_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    repo = make_register(tmp_path_factory.mktemp("base") / "reg")
+    commit(repo, "Initial register")
+    return repo
+
+
+@pytest.fixture
+def repo(base_repo: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "reg"
+    shutil.copytree(base_repo, target, symlinks=True)
+    return target
+
+
+def edit(repo: Path, rel: str, old: str, new: str) -> None:
+    path = repo / "registry" / rel
+    text = path.read_text()
+    assert old in text, (old, rel)
+    path.write_text(text.replace(old, new, 1))
+
+
+def retire_srv02(repo: Path) -> None:
+    edit(repo, "hardware/srv-02.yaml", "status: in_stock\nstatus_dates: {in_stock: \"2024-01-10\"}",
+         "status: retired\nstatus_dates: {in_stock: \"2024-01-10\", retired: \"2026-05-01\"}\nretirement: {reason: obsolete}")
+
+
+def rename_srv02(repo: Path) -> None:
+    git(repo, "mv", "registry/hardware/srv-02.yaml", "registry/hardware/srv-22.yaml")
+    edit(repo, "hardware/srv-22.yaml", "id: srv-02", "id: srv-22")
+
+
+def rename_untracked(repo: Path) -> None:
+    (repo / "registry/hardware/srv-02.yaml").rename(repo / "registry/hardware/srv-22.yaml")
+    edit(repo, "hardware/srv-22.yaml", "id: srv-02", "id: srv-22")
+
+
+def conflict(repo: Path) -> None:
+    edit(repo, "party/acme.yaml", "name: Acme Supplies\n",
+         "<<<<<<< HEAD\nname: Acme Supplies\n=======\nname: Acme Ltd\n>>>>>>> feature\n")
+
+
+CASES: dict[str, tuple[Callable[[Path], None], list[str], dict[str, int]]] = {
+    # name: (the change, the rule ids it violates (policy and head validation), records added/modified/renamed/removed)
+    "rename-field": (lambda r: edit(r, "party/acme.yaml", "Acme Supplies", "Acme Supplies BV"), [],
+                     {"added": 0, "modified": 1, "renamed": 0, "removed": 0}),
+    "transition-ok": (lambda r: edit(r, "hardware/srv-02.yaml", "status: in_stock\nstatus_dates: {in_stock: \"2024-01-10\"}",
+                                     "status: in_use\nstatus_dates: {in_stock: \"2024-01-10\", in_use: \"2026-05-01\"}"),
+                      [], {"added": 0, "modified": 1, "renamed": 0, "removed": 0}),
+    "transition-bad": (lambda r: edit(r, "hardware/srv-02.yaml", "status: in_stock", "status: disposed"),
+                       ["change.requires", "change.requires", "change.requires", "change.requires", "change.requires",
+                        "change.requires", "change.transition", "lifecycle.requires", "lifecycle.requires",
+                        "lifecycle.requires", "lifecycle.requires", "lifecycle.requires", "lifecycle.requires"],
+                       {"added": 0, "modified": 1, "renamed": 0, "removed": 0}),
+    "retire-ok": (retire_srv02, [], {"added": 0, "modified": 1, "renamed": 0, "removed": 0}),
+    "retire-without-reason": (lambda r: edit(r, "hardware/srv-02.yaml", "status: in_stock", "status: retired"),
+                              ["change.requires", "change.requires", "lifecycle.requires", "lifecycle.requires"],
+                              {"added": 0, "modified": 1, "renamed": 0, "removed": 0}),
+    "retire-in-use": (lambda r: edit(r, "hardware/srv-01.yaml", "status: in_use\nstatus_dates: {in_stock: \"2024-01-10\", in_use: \"2024-02-01\"}",  # noqa: E501
+                                     "status: retired\nstatus_dates: {in_stock: \"2024-01-10\", in_use: \"2024-02-01\", "
+                                     "retired: \"2026-05-01\"}\nretirement: {reason: replaced}"),
+                      ["change.retire-in-use"], {"added": 0, "modified": 1, "renamed": 0, "removed": 0}),
+    "retire-service-in-use": (lambda r: edit(r, "service/svc-portal.yaml", "status: active\nstatus_dates: {active: \"2024-01-01\"}",  # noqa: E501
+                                             "status: retired\nstatus_dates: {active: \"2024-01-01\", retired: \"2026-05-01\"}\n"
+                                             "retirement: {reason: merged}"),
+                              ["change.retire-in-use"], {"added": 0, "modified": 1, "renamed": 0, "removed": 0}),
+    "removed": (lambda r: (r / "registry/hardware/srv-02.yaml").unlink(), ["change.removed"],
+                {"added": 0, "modified": 0, "renamed": 0, "removed": 1}),
+    "renamed": (rename_srv02, ["change.renamed"], {"added": 0, "modified": 0, "renamed": 1, "removed": 0}),
+    "renamed-untracked": (rename_untracked, ["change.renamed"], {"added": 0, "modified": 0, "renamed": 1, "removed": 0}),
+    "added": (lambda r: write(r, "hardware/srv-03.yaml", RECORDS["hardware/srv-02.yaml"].replace("srv-02", "srv-03")), [],
+              {"added": 1, "modified": 0, "renamed": 0, "removed": 0}),
+    "conflict": (conflict, ["change.conflict", "yaml.syntax"], {"added": 0, "modified": 1, "renamed": 0, "removed": 0}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_policy_rules(repo: Path, name: str) -> None:
+    mutate, rules, counts = CASES[name]
+    mutate(repo)
+    report = compute_change(repo, "HEAD", today=TODAY)
+    found = sorted(p.rule for p in report.violations + report.head_problems if p.is_error)
+    assert found == sorted(rules)
+    assert report.counts() == counts
+    assert report.failed == bool(rules)
+
+
+def test_transition_message(repo: Path) -> None:
+    edit(repo, "hardware/srv-02.yaml", "status: in_stock", "status: disposed")
+    report = compute_change(repo, "HEAD", today=TODAY)
+    [p] = [p for p in report.violations if p.rule == "change.transition"]
+    assert p.path == "registry/hardware/srv-02.yaml"
+    assert p.message == "srv-02: status 'in_stock' -> 'disposed' is not a transition of the 'physical' lifecycle model"
+    assert p.hint == "from 'in_stock' go to one of: in_use, lost, retired, stolen"
+
+
+def test_field_changes_and_rename(repo: Path) -> None:
+    rename_srv02(repo)
+    edit(repo, "hardware/srv-22.yaml", "name: Server 02", "name: Server 22")
+    report = compute_change(repo, "HEAD", today=TODAY)
+    [rc] = report.records
+    assert (rc.change, rc.id, rc.old_id, rc.old_path, rc.path) == (
+        "renamed", "srv-22", "srv-02", "registry/hardware/srv-02.yaml", "registry/hardware/srv-22.yaml")
+    assert [(f.path, f.old, f.new) for f in rc.fields] == [("id", "srv-02", "srv-22"), ("name", "Server 02", "Server 22")]
+    [p] = report.violations
+    assert p.message == "srv-22: id changed from 'srv-02' to 'srv-22' by renaming registry/hardware/srv-02.yaml to registry/hardware/srv-22.yaml"  # noqa: E501
+
+
+COST_CASES = [
+    # (change, one-off, annual before, annual after) in EUR; USD 0.92, GBP 1.17 (bir.yaml)
+    ("add", lambda r: write(r, "hardware/srv-03.yaml", RECORDS["hardware/srv-02.yaml"].replace("srv-02", "srv-03") +
+                            "financial:\n  purchase_cost: 1234.56\n  recurring_costs:\n"
+                            "    - {description: a, amount: 10.00, currency: USD, period: monthly}\n"
+                            "    - {description: b, amount: 25.00, currency: GBP, period: quarterly}\n"
+                            "    - {description: c, amount: 99.99, period: yearly}\n"
+                            "    - {description: ended, amount: 1000, period: yearly, end: \"2026-01-31\"}\n"),
+     "1234.56", "0.00", "327.39"),
+    ("reprice", lambda r: edit(r, "hardware/srv-01.yaml", "amount: 100.00, currency: USD, period: monthly",
+                               "amount: 200.00, currency: USD, period: quarterly"), "0.00", "1104.00", "736.00"),
+    ("price-up", lambda r: edit(r, "hardware/srv-01.yaml", "purchase_cost: 1000.00", "purchase_cost: 1500.50"),
+     "500.50", "1104.00", "1104.00"),
+    ("retire-stops-costs", lambda r: (r / "registry/software/app-portal.yaml").unlink() or edit(
+        r, "hardware/srv-01.yaml", "status: in_use\nstatus_dates: {in_stock: \"2024-01-10\", in_use: \"2024-02-01\"}",
+        "status: retired\nstatus_dates: {in_stock: \"2024-01-10\", in_use: \"2024-02-01\", retired: \"2026-05-01\"}\n"
+        "retirement: {reason: replaced}"), "0.00", "1104.00", "0.00"),
+]
+
+
+@pytest.mark.parametrize(("name", "mutate", "one_off", "before", "after"), COST_CASES, ids=[c[0] for c in COST_CASES])
+def test_cost_delta(repo: Path, name: str, mutate: Callable[[Path], None], one_off: str, before: str, after: str) -> None:
+    mutate(repo)
+    impact = compute_change(repo, "HEAD", today=TODAY).impact
+    assert (impact.one_off, impact.annual_base, impact.annual_head) == (Decimal(one_off), Decimal(before), Decimal(after))
+    assert impact.annual_delta == Decimal(after) - Decimal(before)
+
+
+def test_services_affected_transitively(repo: Path) -> None:
+    edit(repo, "hardware/srv-01.yaml", "name: Server 01", "name: Server one")
+    impact = compute_change(repo, "HEAD", today=TODAY).impact
+    assert [(s.id, s.via) for s in impact.services] == [
+        ("svc-portal", ("srv-01", "app-portal", "svc-portal")),
+        ("svc-shop", ("srv-01", "app-portal", "svc-portal", "svc-shop")),
+    ]
+
+
+def test_services_not_affected(repo: Path) -> None:
+    edit(repo, "hardware/srv-02.yaml", "name: Server 02", "name: Server two")
+    assert compute_change(repo, "HEAD", today=TODAY).impact.services == []
+
+
+def test_head_commit_and_cli_exit_codes(repo: Path) -> None:
+    base = git(repo, "rev-parse", "HEAD").strip()
+    (repo / "registry/hardware/srv-02.yaml").unlink()
+    head = commit(repo, "Remove srv-02 (#4)", date="2026-02-01T09:00:00+00:00")
+    report = compute_change(repo, base, head, today=TODAY)
+    assert [p.rule for p in report.violations] == ["change.removed"]
+    res = bir("change", "--root", str(repo), "--base", base, "--head", head, "--format", "json")
+    assert res.exit_code == 1, res.output
+    data = json.loads(res.output)
+    assert data["counts"] == {"added": 0, "modified": 0, "renamed": 0, "removed": 1}
+    assert data["violations"][0]["rule"] == "change.removed"
+    res = bir(*["change", "--root", str(repo), "--base", head])
+    assert res.exit_code == 0, res.output
+    assert res.output.splitlines()[0] == "No policy violations"
+
+
+def test_github_format_and_summary(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (repo / "registry/hardware/srv-02.yaml").unlink()
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    res = bir(*["change", "--root", str(repo), "--base", "HEAD", "--format", "github",
+                                   "--markdown-out", str(tmp_path / "report.md")])
+    assert res.exit_code == 1
+    assert res.output.splitlines()[0] == ("::error file=registry/hardware/srv-02.yaml,title=change.removed::srv-02: record "
+                                          "removed from the register (hint: restore the file and set its status to disposed "
+                                          "instead; the file stays as history)")
+    assert summary.read_text().startswith("### ❌ 1 policy violation\n")
+    assert (tmp_path / "report.md").read_text() == summary.read_text()
+
+
+def test_bad_refs_are_usage_errors(repo: Path) -> None:
+    for ref in ("--output=/tmp/x", "no-such-branch"):
+        res = bir(*["change", "--root", str(repo), "--base", ref])
+        assert res.exit_code != 0
+        assert "Traceback" not in res.output
+
+
+def test_shallow_clone_says_how_to_fetch(base_repo: Path, tmp_path: Path) -> None:
+    commit(base_repo, "second", date="2026-01-06T10:00:00+00:00")
+    try:
+        clone = tmp_path / "clone"
+        subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{base_repo}", str(clone)], check=True)
+        with pytest.raises(Exception, match=r"git fetch --unshallow.*fetch-depth: 0"):
+            compute_change(clone, "HEAD~1")
+    finally:
+        git(base_repo, "reset", "-q", "--hard", "HEAD~1")
+
+
+def test_markdown_stays_under_comment_limit() -> None:
+    records = [RecordChange("modified", f"hw-{i:06d}", "hardware", f"registry/hardware/hw-{i:06d}.yaml", fields=[])
+               for i in range(5000)]
+    report = ChangeReport("a" * 40, None, records, [], [], [], Impact("EUR"))
+    md = render_markdown(report)
+    assert len(md) < 65_536
+    assert md.splitlines()[0] == "### ✅ No policy violations"
+    assert "| … | and 4800 more records | | |" in md
+
+
+# -- the change record -----------------------------------------------------------------------------------
+FULL_BODY = """\
+## Change-Type
+<!-- tick one -->
+- [ ] standard
+- [x] normal
+- [ ] emergency
+
+## Reason
+Replace the failing database server.
+
+## Risk
+Low: the replica takes over.
+
+## Impact
+<!-- who notices -->
+
+## Backout-Plan
+Fail back to srv-db-01.
+
+## Planned-Date
+2026-05-02
+"""
+
+BODY_CASES = [
+    ("complete", FULL_BODY, []),
+    ("no-risk", FULL_BODY.replace("Low: the replica takes over.", "<!-- say it -->"), ["change.record-missing"]),
+    ("nothing-ticked", FULL_BODY.replace("[x] normal", "[ ] normal"), ["change.record-missing"]),
+    ("inline", "Change-Type: emergency\nReason: outage\nRisk: high\nBackout-Plan: revert\n", []),
+    ("bad-type", "Change-Type: urgent\nReason: outage\nRisk: high\nBackout-Plan: revert\n", ["change.record-type"]),
+    ("bad-date", FULL_BODY.replace("2026-05-02", "next week"), ["change.record-date"]),
+    ("empty", "", ["change.record-missing"] * 4),
+]
+
+
+@pytest.mark.parametrize(("name", "body", "rules"), BODY_CASES, ids=[c[0] for c in BODY_CASES])
+def test_change_record_body(name: str, body: str, rules: list[str]) -> None:
+    record = check_body(body, ("change_type", "reason", "risk", "backout_plan"))
+    assert [p.rule for p in record.problems] == rules
+
+
+def test_parse_body_fields() -> None:
+    assert parse_body(FULL_BODY) == {"change_type": "normal", "reason": "Replace the failing database server.",
+                                     "risk": "Low: the replica takes over.", "impact": "",
+                                     "backout_plan": "Fail back to srv-db-01.", "planned_date": "2026-05-02"}
+
+
+def test_event_payload(repo: Path, tmp_path: Path) -> None:
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"action": "opened", "pull_request": {"number": 42, "body": FULL_BODY.replace(
+        "Fail back to srv-db-01.", "")}}))
+    res = bir(*["change", "--root", str(repo), "--event", str(event)])
+    assert res.exit_code == 1
+    assert res.output == ("pull request #42: error: the pull request does not say its Backout-Plan (required by "
+                          "change.required_fields) [change.record-missing]\n")
+    event.write_text(json.dumps({"pull_request": {"number": 42, "body": FULL_BODY}}))
+    res = bir(*["change", "--root", str(repo), "--event", str(event), "--base", "HEAD"])
+    assert res.exit_code == 0, res.output
+
+
+def test_trailers_round_trip() -> None:
+    record = check_body(FULL_BODY, ())
+    message = "Replace srv-db-01 (#42)\n\n" + record.trailers() + "\n"
+    assert trailers_of(message) == {"change_type": "normal", "reason": "Replace the failing database server.",
+                                    "risk": "Low: the replica takes over.", "backout_plan": "Fail back to srv-db-01.",
+                                    "planned_date": "2026-05-02"}

@@ -1,0 +1,81 @@
+"""The git module: refs verified, blobs in one batch, raw diffs, shallow clones, a register in a sub-folder."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bir.gitio import Git, GitError, _parse_raw
+from bir.problems import UsageError
+from bir_gitrepo import commit, git
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    r = tmp_path / "repo"
+    (r / "reg" / "registry" / "hardware").mkdir(parents=True)
+    (r / "reg" / "bir.yaml").write_text("name: x\n")
+    (r / "reg" / "registry" / "hardware" / "a.yaml").write_text("id: a\n")
+    (r / "other.txt").write_text("outside\n")
+    git(r, "init", "-q", "-b", "main")
+    commit(r, "one")
+    git(r, "mv", "reg/registry/hardware/a.yaml", "reg/registry/hardware/b.yaml")
+    (r / "reg" / "registry" / "hardware" / "c.yaml").write_text("id: c\n")
+    (r / "other.txt").write_text("changed\n")
+    commit(r, "two (#5)", date="2026-01-06T10:00:00+00:00")
+    return r
+
+
+def test_prefix_and_tree(repo: Path) -> None:
+    g = Git(repo / "reg")
+    assert g.prefix == "reg/"
+    head = g.resolve("HEAD")
+    files = g.ls_tree(head)
+    assert sorted(files) == ["bir.yaml", "registry/hardware/b.yaml", "registry/hardware/c.yaml"]
+    blobs = g.cat_blobs([files["registry/hardware/c.yaml"], f"{head}:bir.yaml", f"{head}:missing.yaml", "0" * 40])
+    assert list(blobs.values()) == [b"id: c\n", b"name: x\n", None, None]
+
+
+@pytest.mark.parametrize("ref", ["--output=/tmp/pwned", "-h", "", "HEAD\0x", "nope"])
+def test_refs_are_verified(repo: Path, ref: str) -> None:
+    with pytest.raises(UsageError):
+        Git(repo / "reg").resolve(ref)
+
+
+def test_diff_and_log(repo: Path) -> None:
+    g = Git(repo / "reg")
+    changes = g.diff(g.resolve("HEAD~1"), g.resolve("HEAD"))
+    assert sorted((c.status, c.path, c.old_path) for c in changes) == [
+        ("A", "registry/hardware/c.yaml", None), ("R", "registry/hardware/b.yaml", "registry/hardware/a.yaml")]
+    (repo / "reg" / "registry" / "hardware" / "d.yaml").write_text("id: d\n")
+    assert [(c.status, c.path) for c in g.diff(g.resolve("HEAD"), None)] == [("A", "registry/hardware/d.yaml")]
+    log = g.log()
+    assert [(c.subject, len(c.changes)) for c in log] == [("two (#5)", 2), ("one", 1)]
+    assert log[0].date == "2026-01-06T10:00:00+00:00"
+
+
+def test_not_a_repository(tmp_path: Path) -> None:
+    with pytest.raises(GitError, match="not inside a git repository"):
+        Git(tmp_path)
+
+
+def test_shallow(repo: Path, tmp_path: Path) -> None:
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo}", str(clone)], check=True)
+    g = Git(clone / "reg")
+    assert g.is_shallow()
+    with pytest.raises(UsageError, match="fetch-depth: 0"):
+        g.require_full_history()
+    with pytest.raises(UsageError, match="git fetch --unshallow"):
+        g.resolve("HEAD~1")
+
+
+def test_parse_raw_copies_and_types() -> None:
+    z = "0" * 40
+    fields = [f":100644 100644 {'a' * 40} {'b' * 40} C75".encode(), b"x.yaml", b"y.yaml",
+              f":100644 120000 {'a' * 40} {'c' * 40} T".encode(), b"z.yaml",
+              f":000000 100644 {z} {'d' * 40} A".encode(), b"n.yaml"]
+    assert [(c.status, c.path, c.old_blob) for c in _parse_raw(fields)] == [
+        ("A", "y.yaml", None), ("M", "z.yaml", "a" * 40), ("A", "n.yaml", None)]

@@ -1,0 +1,352 @@
+"""All git access of the project: one module, argument lists only, never user text as an option.
+
+Refs given by users are verified with `git rev-parse --verify --quiet --end-of-options <ref>^{commit}`
+before use and passed on as full object ids. Blobs are read through one `git cat-file --batch` process
+per batch of requests; history is read in one `git log` pass for all records.
+
+Paths returned by this module are relative to the register root (which may be a sub-folder of the
+repository), with POSIX separators.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .problems import UsageError
+
+_HEX40 = re.compile(r"^[0-9a-f]{40}$")
+_ZERO = "0" * 40
+REGISTER_PATHS = ("registry", "bir.yaml", "schemas")
+SHALLOW_HINT = ("the repository is a shallow clone, so the history needed is missing; fetch it with "
+                "`git fetch --unshallow` (GitHub Actions: `actions/checkout` with `fetch-depth: 0`)")
+
+
+class GitError(UsageError):
+    """git failed, or the folder is not in a git repository (exit code 2 with the reason)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileChange:
+    """One entry of a diff: status A/M/D/R (copies are reported as additions), paths relative to the root."""
+
+    status: str
+    path: str
+    old_path: str | None = None
+    old_blob: str | None = None
+    new_blob: str | None = None
+
+
+@dataclass(slots=True)
+class Commit:
+    """One first-parent commit of a history pass, with the files it changed under the given paths."""
+
+    sha: str
+    parents: tuple[str, ...]
+    author: str
+    author_email: str
+    date: str  # author date, strict ISO 8601 with offset
+    committer_date: str
+    subject: str
+    message: str
+    changes: list[FileChange] = field(default_factory=list)
+
+    @property
+    def short(self) -> str:
+        return self.sha[:7]
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    # Never prompt, never page, and read output in one stable language.
+    env.update(GIT_TERMINAL_PROMPT="0", GIT_PAGER="cat", LC_ALL="C", GIT_OPTIONAL_LOCKS="0")
+    for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
+        env.pop(var, None)
+    return env
+
+
+class Git:
+    """A repository seen from a register root."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        out = self._run(["rev-parse", "--show-toplevel", "--show-prefix"], check=False)
+        if out.returncode != 0:
+            raise GitError(f"{self.root} is not inside a git repository; the register's history lives in git "
+                           "(run `git init`, or pass the register's folder with --root)")
+        lines = out.stdout.decode("utf-8", "surrogateescape").split("\n")
+        self.top = Path(lines[0])
+        self.prefix = lines[1] if len(lines) > 1 else ""  # "sub/dir/" or ""
+
+    # -- plumbing -------------------------------------------------------------------------------------
+    def _run(self, args: Sequence[str], *, check: bool = True, input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+        try:
+            proc = subprocess.run(["git", "-c", "core.quotepath=off", *args], cwd=self.root, input=input,
+                                  capture_output=True, env=_env(), check=False)
+        except FileNotFoundError:
+            raise GitError("git is not installed or not on PATH; install git to compare or read history") from None
+        if check and proc.returncode != 0:
+            msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise GitError(f"git {args[0]} failed: {msg[-1] if msg else 'exit code ' + str(proc.returncode)}")
+        return proc
+
+    def run(self, args: Sequence[str]) -> bytes:
+        return self._run(args).stdout
+
+    def _rel(self, top_path: str) -> str | None:
+        """A path relative to the repository top as a path relative to the register root (None outside it)."""
+        if not self.prefix:
+            return top_path
+        return top_path[len(self.prefix):] if top_path.startswith(self.prefix) else None
+
+    # -- refs -----------------------------------------------------------------------------------------
+    def is_shallow(self) -> bool:
+        return self.run(["rev-parse", "--is-shallow-repository"]).strip() == b"true"
+
+    def resolve(self, ref: str) -> str:
+        """The commit id `ref` names; a UsageError (with the fetch hint in a shallow clone) when there is none."""
+        if not ref or "\0" in ref or ref.startswith("-"):
+            raise UsageError(f"'{ref}' is not a git revision; give a branch, tag or commit such as origin/main")
+        out = self._run(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"], check=False)
+        sha = out.stdout.decode().strip()
+        if out.returncode != 0 or not _HEX40.match(sha):
+            if self.is_shallow():
+                raise UsageError(f"no commit '{ref}' here: {SHALLOW_HINT}")
+            raise UsageError(f"no commit '{ref}' in this repository; fetch it (e.g. `git fetch origin main`) "
+                             "or give another branch, tag or commit")
+        return sha
+
+    def head(self) -> str | None:
+        out = self._run(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], check=False)
+        sha = out.stdout.decode().strip()
+        return sha if out.returncode == 0 and _HEX40.match(sha) else None
+
+    def require_full_history(self) -> None:
+        """History features need every commit: refuse a shallow clone rather than report a partial history."""
+        if self.is_shallow():
+            raise UsageError(SHALLOW_HINT)
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        out = self._run(["merge-base", a, b], check=False)
+        sha = out.stdout.decode().strip()
+        return sha if out.returncode == 0 and _HEX40.match(sha) else None
+
+    # -- trees and blobs ------------------------------------------------------------------------------
+    def ls_tree(self, rev: str, paths: Sequence[str] = REGISTER_PATHS) -> dict[str, str]:
+        """Every file at `rev` under `paths`: path (relative to the root) -> blob id."""
+        out = self.run(["ls-tree", "-r", "-z", "--full-name", rev, "--", *paths])
+        files: dict[str, str] = {}
+        for entry in out.split(b"\0"):
+            if not entry:
+                continue
+            meta, _, name = entry.partition(b"\t")
+            mode, otype, oid = meta.decode().split()
+            rel = self._rel(name.decode("utf-8", "surrogateescape"))
+            if otype == "blob" and rel is not None and mode != "120000":  # symbolic links are never read
+                files[rel] = oid
+        return files
+
+    def cat_blobs(self, names: Iterable[str]) -> dict[str, bytes | None]:
+        """Read many objects in one `git cat-file --batch` process: name -> content (None when missing).
+
+        A name is a blob id or `<commit>:<path>` (path relative to the register root).
+        """
+        wanted = list(dict.fromkeys(names))
+        if not wanted:
+            return {}
+        request = []
+        for name in wanted:
+            if "\n" in name:
+                raise UsageError("a path with a line break cannot be read from git")
+            if ":" in name and not _HEX40.match(name):
+                rev, _, path = name.partition(":")
+                request.append(f"{rev}:{self.prefix}{path}")
+            else:
+                request.append(name)
+        out = self._run(["cat-file", "--batch"], input=("\n".join(request) + "\n").encode("utf-8", "surrogateescape")).stdout
+        result: dict[str, bytes | None] = {}
+        pos = 0
+        for name in wanted:
+            nl = out.index(b"\n", pos)
+            header = out[pos:nl].decode("utf-8", "replace").split()
+            pos = nl + 1
+            if len(header) == 3 and header[1] in ("blob", "tree", "commit", "tag"):
+                size = int(header[2])
+                result[name] = out[pos:pos + size] if header[1] == "blob" else None
+                pos += size + 1
+            else:
+                result[name] = None  # "<name> missing" / "ambiguous"
+        return result
+
+    def reader(self, rev: str, paths: Sequence[str] = REGISTER_PATHS) -> GitReader:
+        return GitReader(self, rev, self.ls_tree(rev, paths))
+
+    # -- diffs ----------------------------------------------------------------------------------------
+    def diff(self, base: str, head: str | None, paths: Sequence[str] = REGISTER_PATHS) -> list[FileChange]:
+        """Files changed from `base` to `head` (a commit, or None for the working tree, untracked files included)."""
+        args = ["diff", "--no-ext-diff", "--no-textconv", "--raw", "-z", "-M", "--no-abbrev", "--full-index", base]
+        if head is not None:
+            args.append(head)
+        changes = list(_parse_raw(self.run([*args, "--", *paths]).split(b"\0"), self._rel))
+        if head is None:
+            out = self.run(["ls-files", "--others", "--exclude-standard", "-z", "--full-name", "--",
+                            *paths])
+            for name in out.split(b"\0"):
+                rel = self._rel(name.decode("utf-8", "surrogateescape")) if name else None
+                if rel is not None:
+                    changes.append(FileChange("A", rel))
+        return changes
+
+    def grep_words(self, words: Sequence[str], rev: str | None, paths: Sequence[str] = ("registry",)) -> set[str]:
+        """Files (relative to the root) under `paths` that contain any of `words` as a whole word.
+
+        A fast pre-filter (git's own multi-threaded search) before parsing: finding who points at a record
+        costs a search over the bytes, not a parse of every record.
+        """
+        if not words:
+            return set()
+        args = ["grep", "-z", "-l", "-w", "-F", "-I", "--full-name", "--no-color"]
+        if rev is None:
+            args.append("--untracked")
+        for w in words:
+            args += ["-e", w]
+        if rev is not None:
+            if not _HEX40.match(rev):  # only resolved commit ids: git grep has no --end-of-options
+                raise UsageError(f"'{rev}' is not a resolved commit id")
+            args.append(rev)
+        proc = self._run([*args, "--", *paths], check=False)
+        if proc.returncode not in (0, 1):
+            raise GitError(f"git grep failed: {proc.stderr.decode('utf-8', 'replace').strip()}")
+        found = set()
+        for name in proc.stdout.split(b"\0"):
+            if not name:
+                continue
+            text = name.decode("utf-8", "surrogateescape")
+            if rev is not None and text.startswith(rev + ":"):
+                text = text[len(rev) + 1:]
+            rel = self._rel(text)
+            if rel is not None:
+                found.add(rel)
+        return found
+
+    # -- history --------------------------------------------------------------------------------------
+    def log(self, paths: Sequence[str] = ("registry",), rev: str = "HEAD", since: str | None = None,
+            until: str | None = None) -> list[Commit]:
+        """First-parent history touching `paths`, newest first, in ONE `git log` pass with raw diffs."""
+        fmt = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cI%x1f%s%x1f%B%x1f"
+        args = ["log", "--first-parent", "--diff-merges=first-parent", "-z", "--raw", "-M", "--no-abbrev",
+                "--no-ext-diff", "--no-textconv", f"--format={fmt}"]
+        if since:
+            args.append(f"--since={since}")
+        if until:
+            args.append(f"--until={until}")
+        args += ["--end-of-options", rev, "--", *paths]
+        out = self._run(args, check=False)
+        if out.returncode != 0:
+            if self.head() is None:
+                return []  # no commit yet
+            raise GitError(f"git log failed: {out.stderr.decode('utf-8', 'replace').strip()}")
+        commits = []
+        for chunk in out.stdout.split(b"\x1e"):
+            if not chunk:
+                continue
+            head, _, raw = chunk.partition(b"\x1f\0")
+            f = head.decode("utf-8", "replace").split("\x1f")
+            sha, parents, author, email, adate, cdate, subject = f[:7]
+            message = "\x1f".join(f[7:]).rstrip("\n")
+            c = Commit(sha, tuple(parents.split()), author, email, adate, cdate, subject, message)
+            c.changes = list(_parse_raw(raw.lstrip(b"\n").split(b"\0"), self._rel))
+            commits.append(c)
+        return commits
+
+    def first_parent_dates(self, rev: str = "HEAD") -> list[tuple[str, str]]:
+        """(commit, committer date ISO) of every first-parent commit of `rev`, newest first."""
+        if self.head() is None:
+            return []
+        out = self.run(["log", "--first-parent", "--format=%H %cI", "--end-of-options", rev, "--"])
+        pairs = []
+        for line in out.decode().splitlines():
+            sha, _, date = line.partition(" ")
+            pairs.append((sha, date))
+        return pairs
+
+    def interpret_trailers(self, message: str) -> list[tuple[str, str]]:
+        """The trailers of a commit message, as git reads them (`git interpret-trailers --parse`)."""
+        out = self._run(["interpret-trailers", "--parse", "--no-divider"], input=message.encode("utf-8")).stdout
+        pairs = []
+        for line in out.decode("utf-8", "replace").splitlines():
+            key, sep, value = line.partition(":")
+            if sep:
+                pairs.append((key.strip(), value.strip()))
+        return pairs
+
+
+def _parse_raw(fields: list[bytes], rel: Callable[[str], str | None] | None = None) -> Iterator[FileChange]:
+    """Entries of `--raw -z` output: `:old_mode new_mode old new STATUS\\0path\\0[path2\\0]`."""
+    i = 0
+    conv: Callable[[str], str | None] = rel or (lambda p: p)
+    while i < len(fields):
+        meta = fields[i]
+        i += 1
+        if not meta.startswith(b":"):
+            continue
+        parts = meta[1:].decode().split()
+        if len(parts) < 5:
+            continue
+        old_mode, new_mode, old_blob, new_blob, status = parts[:5]
+        letter = status[0]
+        if letter in ("R", "C"):
+            src = fields[i].decode("utf-8", "surrogateescape")
+            dst = fields[i + 1].decode("utf-8", "surrogateescape")
+            i += 2
+            src_rel, dst_rel = conv(src), conv(dst)
+            if dst_rel is None:
+                continue
+            if letter == "C":
+                yield FileChange("A", dst_rel, None, None, new_blob)
+            else:
+                yield FileChange("R", dst_rel, src_rel, old_blob, new_blob)
+            continue
+        path = fields[i].decode("utf-8", "surrogateescape")
+        i += 1
+        prel = conv(path)
+        if prel is None:
+            continue
+        if letter == "T":
+            letter = "M"
+        if letter not in ("A", "M", "D"):
+            letter = "M"
+        yield FileChange(letter, prel, None,
+                         None if old_blob == _ZERO or old_mode == "000000" else old_blob,
+                         None if new_blob == _ZERO or new_mode == "000000" else new_blob)
+
+
+class GitReader:
+    """A `loader.Reader` over one commit: relpath -> bytes, blobs fetched in batches through cat-file."""
+
+    def __init__(self, git: Git, rev: str, files: dict[str, str]) -> None:
+        self.git = git
+        self.rev = rev
+        self.files = files
+        self._cache: dict[str, bytes] = {}
+
+    def prefetch(self, paths: Iterable[str]) -> None:
+        ids = {p: self.files[p] for p in paths if p in self.files and p not in self._cache}
+        blobs = self.git.cat_blobs(ids.values())
+        for p, oid in ids.items():
+            data = blobs.get(oid)
+            if data is not None:
+                self._cache[p] = data
+
+    def __call__(self, path: str) -> bytes:
+        if path not in self._cache:
+            if path not in self.files:
+                raise FileNotFoundError(path)
+            self.prefetch([path])
+            if path not in self._cache:
+                raise OSError(f"{path}: blob missing from the repository")
+        return self._cache[path]

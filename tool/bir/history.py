@@ -1,0 +1,220 @@
+"""The audit trail: every record's history and the register's change log, from ONE pass over git history.
+
+`git log --first-parent --raw -M` over `registry/` lists, per merged change, the files it touched with
+their old and new blob ids. Walking that list from the oldest commit forwards follows renames (a record's
+history continues under its new path); field-level changes are computed from the two blobs of each entry,
+all fetched in one `git cat-file --batch` pass, and only when asked for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .change import FieldChange, diff_fields
+from .changerecord import trailers_of
+from .config import RECORD_DIR
+from .gitio import Commit, Git
+from .model import KINDS
+from .problems import UsageError
+from .yamlstrict import parse
+
+_PR_SUFFIX = re.compile(r"\(#(\d+)\)\s*$")
+_PR_MERGE = re.compile(r"^Merge pull request #(\d+)\b")
+
+
+def pr_number(subject: str) -> int | None:
+    """The pull request a first-parent commit merged: `Title (#123)` (squash) or `Merge pull request #123`."""
+    m = _PR_SUFFIX.search(subject) or _PR_MERGE.match(subject)
+    return int(m.group(1)) if m else None
+
+
+def _record_of(path: str) -> tuple[str, str] | None:
+    parts = path.split("/")
+    if len(parts) == 3 and parts[0] == RECORD_DIR and parts[1] in KINDS and parts[2].endswith(".yaml"):
+        return parts[1], parts[2][: -len(".yaml")]
+    return None
+
+
+@dataclass(slots=True)
+class HistoryEntry:
+    """One commit that touched one record."""
+
+    commit: str
+    date: str  # committer date: when the change entered the branch
+    author: str
+    subject: str
+    pr: int | None
+    change: str  # added | modified | renamed | removed
+    path: str
+    old_path: str | None = None
+    old_blob: str | None = None
+    new_blob: str | None = None
+    change_type: str | None = None
+    fields: list[FieldChange] | None = None  # None: not computed (path-level history)
+
+    @property
+    def short(self) -> str:
+        return self.commit[:7]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"commit": self.commit, "date": self.date, "author": self.author, "subject": self.subject, "pr": self.pr,
+                "change": self.change, "path": self.path, "old_path": self.old_path, "change_type": self.change_type,
+                "fields": None if self.fields is None else [{"path": f.path, "old": f.old, "new": f.new} for f in self.fields]}
+
+
+@dataclass(slots=True)
+class LogRecord:
+    change: str
+    id: str
+    kind: str
+    old_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"change": self.change, "id": self.id, "kind": self.kind, "old_id": self.old_id}
+
+
+@dataclass(slots=True)
+class LogEntry:
+    """One merged change of the register."""
+
+    commit: str
+    date: str
+    author: str
+    subject: str
+    pr: int | None
+    record: dict[str, str]  # the change record from the commit's trailers (snake_case -> value)
+    records: list[LogRecord] = field(default_factory=list)
+
+    @property
+    def short(self) -> str:
+        return self.commit[:7]
+
+    def summary(self) -> dict[str, int]:
+        out = {"added": 0, "modified": 0, "renamed": 0, "removed": 0}
+        for r in self.records:
+            out[r.change] += 1
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"commit": self.commit, "date": self.date, "author": self.author, "subject": self.subject, "pr": self.pr,
+                "change_record": self.record, "summary": self.summary(), "records": [r.to_dict() for r in self.records]}
+
+
+_KIND = {"A": "added", "M": "modified", "D": "removed", "R": "renamed"}
+
+
+def _commits(root: Path) -> list[Commit]:
+    git = Git(root)
+    git.require_full_history()
+    return git.log((RECORD_DIR,))
+
+
+def all_history(root: Path, *, fields: bool = False, commits: list[Commit] | None = None) -> dict[str, list[HistoryEntry]]:
+    """Every record's history, newest first, from one pass: record id -> entries.
+
+    A renamed record's history continues under its new id, and the old id maps to the same list.
+    With `fields`, each entry carries its field-level changes (all blobs read in one cat-file pass).
+    """
+    commits = commits if commits is not None else _commits(root)
+    lineage: dict[str, list[HistoryEntry]] = {}  # current path -> its entries (oldest first while walking)
+    by_id: dict[str, list[HistoryEntry]] = {}
+    for c in reversed(commits):
+        change_type = trailers_of(c.message).get("change_type") if "Change-" in c.message else None
+        pr = pr_number(c.subject)
+        for f in c.changes:
+            where = _record_of(f.path)
+            old_where = _record_of(f.old_path) if f.old_path else None
+            if where is None and old_where is None:
+                continue
+            entry = HistoryEntry(c.sha, c.committer_date, c.author, c.subject, pr, _KIND[f.status], f.path, f.old_path,
+                                 f.old_blob, f.new_blob, change_type)
+            if f.status == "R" and f.old_path is not None:
+                entries = lineage.pop(f.old_path, [])
+                if old_where is not None:
+                    by_id.setdefault(old_where[1], entries)
+                if old_where is not None and where is not None and old_where[0] == where[0] and old_where[1] == where[1]:
+                    entry.change = "modified"
+            elif f.path in lineage:
+                entries = lineage[f.path]
+            else:  # a new file, or a record deleted and restored: its history continues
+                entries = by_id.get(where[1], []) if where is not None else []
+            entries.append(entry)
+            if f.status == "D":
+                lineage.pop(f.path, None)
+            else:
+                lineage[f.path] = entries
+            if where is not None:
+                by_id[where[1]] = entries
+    for entries in {id(v): v for v in by_id.values()}.values():
+        entries.reverse()
+    if fields:
+        _fill_fields(root, [e for v in {id(v): v for v in by_id.values()}.values() for e in v])
+    return by_id
+
+
+def _fill_fields(root: Path, entries: list[HistoryEntry]) -> None:
+    blobs = Git(root).cat_blobs([b for e in entries for b in (e.old_blob, e.new_blob) if b])
+    parsed: dict[str, dict[str, Any] | None] = {}
+
+    def data(blob: str | None, path: str) -> dict[str, Any] | None:
+        if blob is None:
+            return None
+        if blob not in parsed:
+            raw = blobs.get(blob)
+            value = parse(raw, path).value if raw is not None else None
+            parsed[blob] = value if isinstance(value, dict) else None
+        return parsed[blob]
+
+    for e in entries:
+        e.fields = diff_fields(data(e.old_blob, e.old_path or e.path), data(e.new_blob, e.path))
+
+
+def record_history(root: Path, record_id: str) -> list[HistoryEntry]:
+    """One record's history with field-level changes, newest first (renames followed)."""
+    history = all_history(root)
+    if record_id not in history:
+        raise UsageError(f"no history for '{record_id}': no commit on this branch touched a record with that id "
+                         "(check the id, or commit the record first)")
+    entries = history[record_id]
+    _fill_fields(root, entries)
+    return entries
+
+
+def _day(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"'{value}' is not a date; give it as YYYY-MM-DD") from None
+
+
+def change_log(root: Path, since: str | None = None, *, commits: list[Commit] | None = None) -> list[LogEntry]:
+    """The register's change log, newest first: each first-parent commit that touched records since `since`."""
+    day = _day(since)
+    commits = commits if commits is not None else _commits(root)
+    out = []
+    for c in commits:
+        if day is not None:
+            try:
+                if dt.datetime.fromisoformat(c.committer_date).date() < day:
+                    continue
+            except ValueError:
+                pass
+        entry = LogEntry(c.sha, c.committer_date, c.author, c.subject, pr_number(c.subject), trailers_of(c.message))
+        for f in c.changes:
+            where = _record_of(f.path) or (_record_of(f.old_path) if f.old_path else None)
+            if where is None:
+                continue
+            old = _record_of(f.old_path) if f.old_path else None
+            kind = _KIND[f.status]
+            if kind == "renamed" and old == where:
+                kind = "modified"
+            entry.records.append(LogRecord(kind, where[1], where[0], old[1] if old and kind == "renamed" else None))
+        if entry.records:
+            out.append(entry)
+    return out
