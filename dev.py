@@ -26,7 +26,7 @@ def run(*cmd: str | Path, check: bool = True) -> int:
 
 
 def ensure_venv(extras: str) -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 -- dev.py runs on any python3 to say this
         sys.exit(f"bir needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     stamp_value = hashlib.sha256((HERE / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
     stamp = VENV / ".bir-installed"

@@ -14,6 +14,7 @@ from day_helpers import PROJECT, run, snapshot, validate_clean
 
 EXPECTED = [
     ".github/CODEOWNERS", ".github/PULL_REQUEST_TEMPLATE.md", ".github/workflows/pr-comment.yml", ".github/workflows/pr.yml",
+    ".github/workflows/publish.yml",
     ".gitignore", ".pre-commit-config.yaml", ".vscode/settings.json", "bir.yaml",
     "registry/facility/fac-main-office.yaml", "registry/hardware/hw-1.yaml", "registry/party/example-supplier.yaml",
     "registry/party/team-it.yaml", "registry/service/svc-workplace.yaml",
@@ -64,7 +65,7 @@ def test_workflows_are_the_projects(tmp_path: Path) -> None:
     from bir.scaffold import init
 
     init(tmp_path / "r")
-    for name in ("pr.yml", "pr-comment.yml"):
+    for name in ("pr.yml", "pr-comment.yml", "publish.yml"):
         project = PROJECT / ".github/workflows" / name
         if not project.is_file():
             pytest.skip("the project's workflows are not there")

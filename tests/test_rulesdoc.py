@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import PROJECT
-
 from bir.rules import RULES
 from bir.rulesdoc import render
+from conftest import PROJECT
 
 
 def test_every_rule_has_passing_and_failing_example() -> None:

@@ -10,10 +10,10 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import CASES, make_register
 
 from bir.problems import Problem
 from bir.validate import validate
+from conftest import CASES, make_register
 
 CASE_DIRS = sorted(p for p in CASES.iterdir() if p.is_dir() and not p.name.startswith("_"))
 

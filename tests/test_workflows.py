@@ -12,7 +12,7 @@ import yaml
 GITHUB = Path(__file__).resolve().parent.parent / ".github"
 WORKFLOWS = sorted((GITHUB / "workflows").glob("*.yml"))
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
-UNTRUSTED = re.compile(r"\$\{\{[^}]*(github\.event\.(pull_request|issue|comment|review|head_commit|workflow_run)\b|github\.head_ref)")  # noqa: E501
+UNTRUSTED = re.compile(r"\$\{\{[^}]*(github\.event\.(pull_request|issue|comment|review|head_commit|workflow_run)\b|github\.head_ref)")
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -28,7 +28,7 @@ def steps(wf: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_workflows_exist() -> None:
-    assert [p.name for p in WORKFLOWS] == ["pr-comment.yml", "pr.yml"]
+    assert [p.name for p in WORKFLOWS] == ["pr-comment.yml", "pr.yml", "publish.yml"]
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -57,6 +57,19 @@ def test_permissions_least_privilege() -> None:
     assert not any("run" in step for step in steps(comment))
     for job in [*pr["jobs"].values(), *comment["jobs"].values()]:
         assert "permissions" not in job  # no job widens the workflow's permissions
+
+
+def test_publish_workflow() -> None:
+    wf = load(GITHUB / "workflows" / "publish.yml")
+    assert wf["on"]["push"] == {"branches": ["main"]}
+    assert wf["permissions"] == {"contents": "read"}
+    build, deploy = wf["jobs"]["build"], wf["jobs"]["deploy"]
+    assert "permissions" not in build  # the job that runs code has a read-only token
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert not any("run" in step for step in deploy["steps"])  # the job with write access runs no code of ours
+    uses = [step.get("uses", "").split("@")[0] for step in steps(wf)]
+    assert "actions/upload-pages-artifact" in uses and "actions/deploy-pages" in uses
+    assert any(step.get("run") == "bir site build --out _site" for step in build["steps"])
 
 
 def test_change_step_and_artifact() -> None:

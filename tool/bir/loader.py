@@ -110,7 +110,8 @@ def _discover_kind(folder: str, kind: str, found: list[Candidate], problems: lis
         elif not entry.is_file(follow_symlinks=False):
             problems.append(error(rel, 0, 0, "file.not-regular", "not a regular file", "remove it"))
         elif not name.endswith(".yaml"):
-            hint = f"rename it to {name.rsplit('.', 1)[0]}.yaml" if name.endswith(".yml") else "records are `.yaml` files; move other files out of the register"
+            hint = (f"rename it to {name.rsplit('.', 1)[0]}.yaml" if name.endswith(".yml")
+                    else "records are `.yaml` files; move other files out of the register")
             problems.append(error(rel, 0, 0, "file.extension", f"'{name}' is not a .yaml record file", hint))
         else:
             st = entry.stat(follow_symlinks=False)
@@ -168,7 +169,7 @@ def place(problems: list[Problem], data: bytes) -> list[Problem]:
     for p in problems:
         if p.line == 0 and p.json_path and root is not None:
             parts = [s for s in p.json_path.split("/") if s]
-            node, key = node_at(root, parts)
+            node, _key = node_at(root, parts)
             mark = node.start_mark
             p = Problem(p.path, mark.line + 1, mark.column + 1, p.severity, p.rule, p.message, p.hint, p.json_path)
         out.append(p)

@@ -16,8 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from yaml.nodes import MappingNode, ScalarNode
+
 from .problems import Problem, Severity, UsageError, error
-from .yamlstrict import MappingNode, ScalarNode, compose, node_at
+from .yamlstrict import compose, node_at
 
 Validator = Callable[[Any], Any]
 
@@ -102,7 +104,7 @@ class SchemaSet:
         code_obj = None
         if cached is not None and cached.is_file() and not cached.is_symlink():
             try:
-                code_obj = marshal.loads(cached.read_bytes())
+                code_obj = marshal.loads(cached.read_bytes())  # noqa: S302 -- our own cache, in the git-ignored .bir-cache
             except (ValueError, EOFError, TypeError):
                 code_obj = None
         if code_obj is None:
@@ -118,7 +120,7 @@ class SchemaSet:
                 except OSError:
                     pass  # a read-only register still validates, only slower
         namespace: dict[str, Any] = {}
-        exec(code_obj, namespace)  # code generated here from the register's own schemas
+        exec(code_obj, namespace)  # noqa: S102  # code generated here from the register's own schemas
         return namespace["validate"]  # type: ignore[no-any-return]
 
     def detailed(self, name: str) -> Any:
@@ -193,7 +195,7 @@ def _to_problem(e: Any, root: Any, path: str, schema: dict[str, Any]) -> Problem
     at = node
     if e.validator == "type":
         expected = e.validator_value if isinstance(e.validator_value, list) else [e.validator_value]
-        words = " or ".join(_TYPE_WORDS.get(t, t) for t in expected)
+        words = " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in expected)
         message = f"{label} must be {words}, not {_json_type(e.instance)}"
         rule = "schema.type"
         if isinstance(node, ScalarNode) and node.tag == "bir:plain" and "string" in expected:

@@ -38,7 +38,7 @@ def validate_cmd(register_root: Path | None, fmt: str | None, strict: bool, no_c
     else:
         result = validate(root, use_cache=not no_cache, jobs=jobs)
     fmt = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     if fmt == "json":
         reporters.as_json(result.summary, result.problems, out)
     elif fmt == "github":

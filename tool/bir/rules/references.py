@@ -84,7 +84,7 @@ def _cycles(index: Index, edges_of: str) -> Iterator[list[str]]:
                 stack[-1] = (node, i + 1)
                 nxt = succ[i]
                 if state.get(nxt) == 1:
-                    yield path[path.index(nxt):] + [nxt]
+                    yield [*path[path.index(nxt):], nxt]
                 elif not state.get(nxt) and nxt in index:
                     state[nxt] = 1
                     stack.append((nxt, 0))
