@@ -89,3 +89,14 @@ def test_every_rule_is_exercised_by_a_test() -> None:
     untested = [rid for rid in [r.id for r in RULES] + [r[0] for r in LOADER_RULES]
                 if rid not in tests_text and rid != "file.unreadable"]  # unreadable: root reads everything
     assert untested == []
+
+
+def test_relation_index_is_kept_with_the_cache(base_register: Path) -> None:
+    expected = {"svc-web": [("registry/hardware/srv-01.yaml", "supports")]}
+    cold = validate(base_register, want_relations=True)
+    assert not cold.cached and cold.relations == expected
+    warm = validate(base_register, want_relations=True)
+    assert warm.cached and warm.relations == expected
+    (base_register / ".bir-cache" / "relations.pickle").write_bytes(b"damaged")
+    rebuilt = validate(base_register, want_relations=True)
+    assert not rebuilt.cached and rebuilt.relations == expected

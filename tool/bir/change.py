@@ -494,8 +494,9 @@ def _pair_untracked_renames(git: Git, root: Path, changes: list[FileChange]) -> 
 class _Head:
     """Read access to the head: the working tree or a commit, files fetched (and parsed) on demand."""
 
-    def __init__(self, git: Git, root: Path, sha: str | None) -> None:
+    def __init__(self, git: Git, root: Path, sha: str | None, relations: dict[str, list[tuple[str, str]]] | None = None) -> None:
         self.git, self.root, self.sha = git, root, sha
+        self.relations = relations  # the working tree's relation index, from the validation cache
         self.records: dict[str, Record | None] = {}  # path -> record
 
     def read_many(self, paths: Iterable[str]) -> dict[str, bytes | None]:
@@ -520,7 +521,10 @@ class _Head:
 
     def dependents_of(self, ids: list[str]) -> dict[str, list[tuple[str, Record]]]:
         """For each id: the head records with a relation of a NEEDS type to it, and the relation type."""
-        files = self.git.grep_words(ids, self.sha)
+        if self.relations is not None:
+            files = {src for i in ids for src, _type in self.relations.get(i, ())}
+        else:
+            files = self.git.grep_words(ids, self.sha)
         self.load(sorted(files))
         wanted = set(ids)
         out: dict[str, list[tuple[str, Record]]] = {}
@@ -564,16 +568,18 @@ def compute_change(root: Path, base: str, head: str | None = None, *, today: dt.
 
     # The head: validated as a whole (cached for the working tree), parsed only where it changed.
     head_problems: list[Problem] = []
+    relations = None
     if validate_head:
         if head_sha is None:
             from .validate import validate
 
-            head_problems = list(validate(root, jobs=jobs).problems)
+            checked = validate(root, jobs=jobs, want_relations=True)
+            head_problems, relations = list(checked.problems), checked.relations
         else:
             from .timetravel import register_at
 
             head_problems = list(register_at(root, head_sha, want_data=False, jobs=jobs).problems)
-    hd = _Head(git, root, head_sha)
+    hd = _Head(git, root, head_sha, relations)
     record_changes = [f for f in file_changes if _record_path(f.path) or (f.old_path and _record_path(f.old_path))]
     other_files = [f for f in file_changes if f not in record_changes]
     head_paths = [f.path for f in record_changes if f.status != "D"]

@@ -40,6 +40,7 @@ class LoadResult:
     problems: list[Problem] = field(default_factory=list)
     files: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
+    index: dict[str, list[RecordFacts]] = field(default_factory=dict)  # id -> the record(s) claiming it
 
     @property
     def errors(self) -> int:
@@ -264,7 +265,7 @@ def load(root: Path, config: Config, schemas: SchemaSet, *, want_data: bool = Tr
             register.records[res.facts.id] = Record(res.facts.id, res.kind, res.path, res.data)
     problems.extend(place_register_problems(list(check_register(index, config)), root, reader))
     problems.sort(key=Problem.sort_key)
-    return LoadResult(register, problems, len(candidates), dict(sorted(by_kind.items())))
+    return LoadResult(register, problems, len(candidates), dict(sorted(by_kind.items())), index)
 
 
 def place_register_problems(problems: list[Problem], root: Path, reader: Reader | None) -> Iterable[Problem]:

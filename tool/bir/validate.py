@@ -28,11 +28,15 @@ class Summary:
         return {"records": self.records, "errors": self.errors, "warnings": self.warnings, "by_kind": self.by_kind}
 
 
+RelationIndex = dict[str, list[tuple[str, str]]]
+
+
 @dataclass(slots=True)
 class Validation:
     summary: Summary
     problems: list[Problem]
     cached: bool = False
+    relations: RelationIndex | None = None  # with want_relations: target id -> [(source file, relation type)]
 
 
 def summarise(result: LoadResult) -> Summary:
@@ -65,8 +69,12 @@ def load_register(root: Path, *, jobs: int | None = None) -> LoadResult:
     return load(root, config, schemas, want_data=True, jobs=jobs)
 
 
-def validate(root: Path, *, use_cache: bool = True, jobs: int | None = None) -> Validation:
-    """Validate the register at `root` (files as they are on disk)."""
+def validate(root: Path, *, use_cache: bool = True, jobs: int | None = None, want_relations: bool = False) -> Validation:
+    """Validate the register at `root` (files as they are on disk).
+
+    With `want_relations`, also return who points at whom, kept with the cache: finding the records that
+    point at a changed record then costs a look-up, not a search of the register.
+    """
     config, schemas = open_register(root)
     candidates, found = discover(root)
     cache_file = (_cache_dir(root) or root) / "validate.pickle"
@@ -74,17 +82,45 @@ def validate(root: Path, *, use_cache: bool = True, jobs: int | None = None) -> 
     if use_cache and _cache_dir(root) is not None:
         cached = _read_cache(cache_file)
         if cached is not None and cached[0] == key and cached[1] == prints:
-            return Validation(cached[2], cached[3], cached=True)
+            relations = _read_relations(cache_file.with_name("relations.pickle"), key, prints) if want_relations else None
+            if relations is not None or not want_relations:
+                return Validation(cached[2], cached[3], cached=True, relations=relations)
     result = load(root, config, schemas, want_data=False, candidates=candidates, discovery_problems=found, jobs=jobs)
     summary = summarise(result)
+    relations = relation_index(result)
     if _cache_dir(root) is not None:
         try:
             from .atomic import write_bytes
 
             write_bytes(cache_file, pickle.dumps((key, prints, summary, result.problems), protocol=pickle.HIGHEST_PROTOCOL))
+            write_bytes(cache_file.with_name("relations.pickle"),
+                        pickle.dumps((key, prints, relations), protocol=pickle.HIGHEST_PROTOCOL))
         except OSError:
             pass  # a read-only checkout still validates
-    return Validation(summary, result.problems)
+    return Validation(summary, result.problems, relations=relations if want_relations else None)
+
+
+def _read_relations(path: Path, key: str, prints: dict[str, tuple[int, int, int]]) -> RelationIndex | None:
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None
+        value = pickle.loads(path.read_bytes())  # noqa: S301 -- written by this tool into .bir-cache
+    except Exception:  # a damaged cache is rebuilt, never trusted
+        return None
+    if isinstance(value, tuple) and len(value) == 3 and value[0] == key and value[1] == prints:
+        return value[2]  # type: ignore[no-any-return]
+    return None
+
+
+def relation_index(result: LoadResult) -> RelationIndex:
+    """Who points at whom: target id -> [(source file, relation type)], from the facts every load computes."""
+    out: RelationIndex = {}
+    for facts in result.index.values():
+        for f in facts:
+            for _jpath, target, _allowed, label in f.references:
+                if label.startswith("relation "):
+                    out.setdefault(target, []).append((f.path, label[len("relation "):]))
+    return out
 
 
 def _read_cache(path: Path) -> tuple[str, dict[str, tuple[int, int, int]], Summary, list[Problem]] | None:
