@@ -79,3 +79,65 @@ def test_parse_raw_copies_and_types() -> None:
               f":000000 100644 {z} {'d' * 40} A".encode(), b"n.yaml"]
     assert [(c.status, c.path, c.old_blob) for c in _parse_raw(fields)] == [
         ("A", "y.yaml", None), ("M", "z.yaml", "a" * 40), ("A", "n.yaml", None)]
+
+
+def test_parallel_log_reads_the_same_history(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A long history is read in ranges by parallel git processes; the result is the one-process result."""
+    import subprocess
+
+    from bir import gitio
+
+    repo = tmp_path / "r"
+    (repo / "registry" / "party").mkdir(parents=True)
+    env = {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "T",
+           "GIT_COMMITTER_EMAIL": "t@example.org", "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
+           "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True, env=env)
+    for i in range(9):
+        (repo / "registry" / "party" / f"p-{i % 4}.yaml").write_text(f"id: p-{i % 4}\nn: {i}\n")
+        subprocess.run(["git", "add", "-A"], cwd=repo, check=True, env=env)
+        subprocess.run(["git", "commit", "-q", "-m", f"change {i}"], cwd=repo, check=True, env=env)
+    git = gitio.Git(repo)
+    one = [(c.sha, [(x.status, x.path) for x in c.changes]) for c in git.log()]
+    monkeypatch.setattr(gitio, "PARALLEL_LOG_MIN_COMMITS", 2)
+    monkeypatch.setattr(gitio.os, "cpu_count", lambda: 3)
+    assert len(git._split_history("HEAD")) == 3
+    many = [(c.sha, [(x.status, x.path) for x in c.changes]) for c in git.log()]
+    assert many == one and len(one) == 9
+
+
+def test_history_is_cached_and_extended_incrementally(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+
+    from bir import gitio
+
+    repo = tmp_path / "r"
+    (repo / "registry" / "party").mkdir(parents=True)
+    env = {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "T",
+           "GIT_COMMITTER_EMAIL": "t@example.org", "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
+           "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True, env=env)
+
+    def commit(i: int) -> None:
+        (repo / "registry" / "party" / f"p-{i}.yaml").write_text(f"id: p-{i}\n")
+        subprocess.run(["git", "add", "registry"], cwd=repo, check=True, env=env)
+        subprocess.run(["git", "commit", "-q", "-m", f"add p-{i}"], cwd=repo, check=True, env=env)
+
+    commit(1)
+    commit(2)
+    first = gitio.Git(repo).log()
+    assert [c.subject for c in first] == ["add p-2", "add p-1"]
+    assert list((repo / ".bir-cache").glob("log-*.pickle"))
+    commit(3)
+    ranges: list[list[str]] = []
+    real = gitio.Git._log
+
+    def spy(self, paths, revs, since=None, until=None):  # type: ignore[no-untyped-def]
+        ranges.append(revs)
+        return real(self, paths, revs, since, until)
+
+    monkeypatch.setattr(gitio.Git, "_log", spy)
+    second = gitio.Git(repo).log()
+    assert [c.subject for c in second] == ["add p-3", "add p-2", "add p-1"]
+    assert len(ranges) == 1 and ranges[0][1] == "^" + first[0].sha  # only the new commit was read
+    assert gitio.Git(repo).log() == second and len(ranges) == 1  # unchanged: straight from the cache

@@ -60,6 +60,10 @@ class Commit:
         return self.sha[:7]
 
 
+# Histories shorter than this are read by one git process: starting a second costs more than it saves.
+PARALLEL_LOG_MIN_COMMITS = 200
+
+
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     # Never prompt, never page, and read output in one stable language.
@@ -236,7 +240,51 @@ class Git:
     # -- history --------------------------------------------------------------------------------------
     def log(self, paths: Sequence[str] = ("registry",), rev: str = "HEAD", since: str | None = None,
             until: str | None = None) -> list[Commit]:
-        """First-parent history touching `paths`, newest first, in ONE `git log` pass with raw diffs."""
+        """First-parent history touching `paths`, newest first.
+
+        The whole history is read once and kept in the register's `.bir-cache`; a later call reads only the
+        commits added on top of the cached tip (when that tip is still on the first-parent line).
+        """
+        if since or until:
+            return self._log(paths, [rev], since, until)
+        tip = self._run(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"], check=False)
+        tip_sha = tip.stdout.decode().strip()
+        if tip.returncode != 0 or not _HEX40.match(tip_sha):
+            return self._log(paths, [rev])
+        cache = self._log_cache(paths)
+        cached = _read_log_cache(cache) if cache is not None else None
+        if cached is not None and cached[0] == tip_sha:
+            return cached[1]
+        commits: list[Commit] | None = None
+        if cached is not None:
+            line = self._run(["rev-list", "--first-parent", tip_sha], check=False).stdout.decode().split()
+            if cached[0] in line:
+                commits = self._log(paths, [tip_sha, f"^{cached[0]}"]) + cached[1]
+        if commits is None:
+            commits = self._log(paths, [tip_sha])
+        if cache is not None:
+            import pickle
+
+            from .atomic import write_bytes
+
+            try:
+                write_bytes(cache, pickle.dumps((tip_sha, commits), protocol=pickle.HIGHEST_PROTOCOL))
+            except OSError:
+                pass  # a read-only checkout reads history every time
+        return commits
+
+    def _log_cache(self, paths: Sequence[str]) -> Path | None:
+        import hashlib
+
+        folder = self.root / ".bir-cache"
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            return None
+        key = hashlib.sha256("\0".join([self.prefix, *paths]).encode()).hexdigest()[:16]
+        return folder / f"log-{key}.pickle"
+
+    def _log(self, paths: Sequence[str], revs: list[str], since: str | None = None, until: str | None = None) -> list[Commit]:
+        """One pass of `git log --first-parent --raw` (split over cores for a long history)."""
+        rev = revs[0]
         fmt = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cI%x1f%s%x1f%B%x1f"
         args = ["log", "--first-parent", "--diff-merges=first-parent", "-z", "--raw", "-M", "--no-abbrev",
                 "--no-ext-diff", "--no-textconv", f"--format={fmt}"]
@@ -244,14 +292,22 @@ class Git:
             args.append(f"--since={since}")
         if until:
             args.append(f"--until={until}")
-        args += ["--end-of-options", rev, "--", *paths]
-        out = self._run(args, check=False)
-        if out.returncode != 0:
-            if self.head() is None:
-                return []  # no commit yet
-            raise GitError(f"git log failed: {out.stderr.decode('utf-8', 'replace').strip()}")
+        ranges = self._split_history(rev) if not since and not until and len(revs) == 1 else [revs]
+        if len(ranges) == 1:
+            outs = [self._run([*args, "--end-of-options", *ranges[0], "--", *paths], check=False)]
+        else:
+            # Tree diffs dominate a long history: read the newer and the older half at once, one git per core.
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(len(ranges)) as pool:
+                outs = list(pool.map(lambda r: self._run([*args, "--end-of-options", *r, "--", *paths], check=False), ranges))
+        for out in outs:
+            if out.returncode != 0:
+                if self.head() is None:
+                    return []  # no commit yet
+                raise GitError(f"git log failed: {out.stderr.decode('utf-8', 'replace').strip()}")
         commits = []
-        for chunk in out.stdout.split(b"\x1e"):
+        for chunk in b"".join(out.stdout for out in outs).split(b"\x1e"):
             if not chunk:
                 continue
             head, _, raw = chunk.partition(b"\x1f\0")
@@ -262,6 +318,21 @@ class Git:
             c.changes = list(_parse_raw(raw.lstrip(b"\n").split(b"\0"), self._rel))
             commits.append(c)
         return commits
+
+    def _split_history(self, rev: str) -> list[list[str]]:
+        """The first-parent history of `rev` as revision ranges to read in parallel, newest first."""
+        jobs = min(os.cpu_count() or 1, 4)
+        if jobs < 2:
+            return [[rev]]
+        out = self._run(["rev-list", "--first-parent", "--end-of-options", rev, "--"], check=False)
+        shas = out.stdout.split() if out.returncode == 0 else []
+        if len(shas) < PARALLEL_LOG_MIN_COMMITS:
+            return [[rev]]
+        cuts = [shas[len(shas) * i // jobs].decode() for i in range(1, jobs)]
+        ranges = [[rev, f"^{cuts[0]}"]]
+        ranges += [[cuts[i], f"^{cuts[i + 1]}"] for i in range(len(cuts) - 1)]
+        ranges.append([cuts[-1]])
+        return ranges
 
     def first_parent_dates(self, rev: str = "HEAD") -> list[tuple[str, str]]:
         """(commit, committer date ISO) of every first-parent commit of `rev`, newest first."""
@@ -283,6 +354,20 @@ class Git:
             if sep:
                 pairs.append((key.strip(), value.strip()))
         return pairs
+
+
+def _read_log_cache(path: Path) -> tuple[str, list[Commit]] | None:
+    import pickle
+
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None
+        value = pickle.loads(path.read_bytes())  # noqa: S301 -- written by this tool into .bir-cache
+    except Exception:  # a damaged cache is rebuilt, never trusted
+        return None
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str) and isinstance(value[1], list):
+        return value
+    return None
 
 
 def _parse_raw(fields: list[bytes], rel: Callable[[str], str | None] | None = None) -> Iterator[FileChange]:
