@@ -23,6 +23,7 @@ from .config import CONFIG_FILE, RECORD_DIR, Config, load_config
 from .gitio import FileChange, Git
 from .model import KINDS, Record, get_path, iter_references, to_decimal
 from .problems import Problem, Severity, error
+from .validate import RelationIndex
 from .yamlstrict import parse
 
 # Relation types whose source needs its target: when the target changes, the source is affected.
@@ -494,7 +495,7 @@ def _pair_untracked_renames(git: Git, root: Path, changes: list[FileChange]) -> 
 class _Head:
     """Read access to the head: the working tree or a commit, files fetched (and parsed) on demand."""
 
-    def __init__(self, git: Git, root: Path, sha: str | None, relations: dict[str, list[tuple[str, str]]] | None = None) -> None:
+    def __init__(self, git: Git, root: Path, sha: str | None, relations: RelationIndex | None = None) -> None:
         self.git, self.root, self.sha = git, root, sha
         self.relations = relations  # the working tree's relation index, from the validation cache
         self.records: dict[str, Record | None] = {}  # path -> record

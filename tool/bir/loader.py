@@ -11,8 +11,9 @@ import os
 import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .config import RECORD_DIR, Config
 from .model import KINDS, Record, Register, iter_references
@@ -51,9 +52,8 @@ class LoadResult:
         return sum(1 for p in self.problems if p.severity is Severity.WARNING)
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A file that should hold a record: `registry/<kind>/<name>.yaml`."""
+class Candidate(NamedTuple):
+    """A file that should hold a record: `registry/<kind>/<name>.yaml` (a tuple: a register has many)."""
 
     path: str  # relative to the register root
     kind: str
@@ -95,10 +95,16 @@ def discover(root: Path) -> tuple[list[Candidate], list[Problem]]:
 
 def _discover_kind(folder: str, kind: str, found: list[Candidate], problems: list[Problem]) -> None:
     with os.scandir(folder) as it:
-        entries = sorted(it, key=lambda e: e.name)
+        entries = sorted(it, key=attrgetter("name"))
+    prefix = f"{RECORD_DIR}/{kind}/"
+    append = found.append
     for entry in entries:
-        rel = f"{RECORD_DIR}/{kind}/{entry.name}"
         name = entry.name
+        if name.endswith(".yaml") and name[0] != "." and entry.is_file(follow_symlinks=False):
+            st = entry.stat(follow_symlinks=False)  # the common case first: one stat, nothing else
+            append(Candidate(prefix + name, kind, (st.st_size, st.st_mtime_ns, st.st_ino)))
+            continue
+        rel = prefix + name
         if entry.is_symlink():
             problems.append(error(rel, 0, 0, "file.symlink", "symbolic link in the register; links are never followed",
                                   "replace the link with the file itself, or remove it"))
@@ -114,9 +120,6 @@ def _discover_kind(folder: str, kind: str, found: list[Candidate], problems: lis
             hint = (f"rename it to {name.rsplit('.', 1)[0]}.yaml" if name.endswith(".yml")
                     else "records are `.yaml` files; move other files out of the register")
             problems.append(error(rel, 0, 0, "file.extension", f"'{name}' is not a .yaml record file", hint))
-        else:
-            st = entry.stat(follow_symlinks=False)
-            found.append(Candidate(rel, kind, (st.st_size, st.st_mtime_ns, st.st_ino)))
 
 
 def read_regular(root: Path, rel: str) -> bytes:

@@ -28,7 +28,34 @@ class Summary:
         return {"records": self.records, "errors": self.errors, "warnings": self.warnings, "by_kind": self.by_kind}
 
 
-RelationIndex = dict[str, list[tuple[str, str]]]
+class RelationIndex:
+    """Who points at whom: target id -> [(source file, relation type)].
+
+    Kept packed (one string per target) because it is stored with the cache and read on every
+    `bir change`: a hundred thousand small tuples cost more to unpickle than the whole change check.
+    """
+
+    __slots__ = ("_packed",)
+
+    def __init__(self, packed: dict[str, str] | None = None) -> None:
+        self._packed = packed or {}
+
+    def add(self, target: str, source: str, rtype: str) -> None:
+        entry = f"{source}\t{rtype}"
+        old = self._packed.get(target)
+        self._packed[target] = entry if old is None else f"{old}\n{entry}"
+
+    def get(self, target: str, default: object = ()) -> list[tuple[str, str]]:
+        packed = self._packed.get(target)
+        if packed is None:
+            return []
+        return [tuple(line.split("\t", 1)) for line in packed.split("\n")]  # type: ignore[misc]
+
+    def to_dict(self) -> dict[str, list[tuple[str, str]]]:
+        return {t: self.get(t) for t in sorted(self._packed)}
+
+    def __reduce__(self) -> tuple[type[RelationIndex], tuple[dict[str, str]]]:
+        return (RelationIndex, (self._packed,))
 
 
 @dataclass(slots=True)
@@ -107,19 +134,20 @@ def _read_relations(path: Path, key: str, prints: dict[str, tuple[int, int, int]
         value = pickle.loads(path.read_bytes())  # noqa: S301 -- written by this tool into .bir-cache
     except Exception:  # a damaged cache is rebuilt, never trusted
         return None
-    if isinstance(value, tuple) and len(value) == 3 and value[0] == key and value[1] == prints:
-        return value[2]  # type: ignore[no-any-return]
+    if isinstance(value, tuple) and len(value) == 3 and value[0] == key and value[1] == prints \
+            and isinstance(value[2], RelationIndex):
+        return value[2]
     return None
 
 
 def relation_index(result: LoadResult) -> RelationIndex:
     """Who points at whom: target id -> [(source file, relation type)], from the facts every load computes."""
-    out: RelationIndex = {}
+    out = RelationIndex()
     for facts in result.index.values():
         for f in facts:
             for _jpath, target, _allowed, label in f.references:
                 if label.startswith("relation "):
-                    out.setdefault(target, []).append((f.path, label[len("relation "):]))
+                    out.add(target, f.path, label[len("relation "):])
     return out
 
 
