@@ -94,11 +94,11 @@ CASES: dict[str, tuple[Callable[[Path], None], list[str], dict[str, int]]] = {
     "retire-without-reason": (lambda r: edit(r, "hardware/srv-02.yaml", "status: in_stock", "status: retired"),
                               ["change.requires", "change.requires", "lifecycle.requires", "lifecycle.requires"],
                               {"added": 0, "modified": 1, "renamed": 0, "removed": 0}),
-    "retire-in-use": (lambda r: edit(r, "hardware/srv-01.yaml", "status: in_use\nstatus_dates: {in_stock: \"2024-01-10\", in_use: \"2024-02-01\"}",  # noqa: E501
+    "retire-in-use": (lambda r: edit(r, "hardware/srv-01.yaml", "status: in_use\nstatus_dates: {in_stock: \"2024-01-10\", in_use: \"2024-02-01\"}",
                                      "status: retired\nstatus_dates: {in_stock: \"2024-01-10\", in_use: \"2024-02-01\", "
                                      "retired: \"2026-05-01\"}\nretirement: {reason: replaced}"),
                       ["change.retire-in-use"], {"added": 0, "modified": 1, "renamed": 0, "removed": 0}),
-    "retire-service-in-use": (lambda r: edit(r, "service/svc-portal.yaml", "status: active\nstatus_dates: {active: \"2024-01-01\"}",  # noqa: E501
+    "retire-service-in-use": (lambda r: edit(r, "service/svc-portal.yaml", "status: active\nstatus_dates: {active: \"2024-01-01\"}",
                                              "status: retired\nstatus_dates: {active: \"2024-01-01\", retired: \"2026-05-01\"}\n"
                                              "retirement: {reason: merged}"),
                               ["change.retire-in-use"], {"added": 0, "modified": 1, "renamed": 0, "removed": 0}),
@@ -141,7 +141,7 @@ def test_field_changes_and_rename(repo: Path) -> None:
         "renamed", "srv-22", "srv-02", "registry/hardware/srv-02.yaml", "registry/hardware/srv-22.yaml")
     assert [(f.path, f.old, f.new) for f in rc.fields] == [("id", "srv-02", "srv-22"), ("name", "Server 02", "Server 22")]
     [p] = report.violations
-    assert p.message == "srv-22: id changed from 'srv-02' to 'srv-22' by renaming registry/hardware/srv-02.yaml to registry/hardware/srv-22.yaml"  # noqa: E501
+    assert p.message == "srv-22: id changed from 'srv-02' to 'srv-22' by renaming registry/hardware/srv-02.yaml to registry/hardware/srv-22.yaml"
 
 
 COST_CASES = [

@@ -67,7 +67,7 @@ def test_change_log(repo: Path) -> None:
         (True, "Rename the storage server (#11)", 11, "standard", {"added": 0, "modified": 1, "renamed": 0, "removed": 0}),
         (True, "Initial register", None, None, {"added": 7, "modified": 0, "renamed": 0, "removed": 0}),
     ]
-    assert [r.to_dict() for r in log[0].records] == [{"change": "renamed", "id": "srv-store", "kind": "hardware", "old_id": "srv-02"}]  # noqa: E501
+    assert [r.to_dict() for r in log[0].records] == [{"change": "renamed", "id": "srv-store", "kind": "hardware", "old_id": "srv-02"}]
     assert [e.pr for e in change_log(repo, since="2026-02-10")] == [12, 11]
     assert change_log(repo, since="2026-03-02") == []
 
