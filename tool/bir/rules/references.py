@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from ..config import Config
 
 Index = dict[str, list[RecordFacts]]
+SUGGESTIONS = 20
 
 
 def unique_ids(index: Index, config: Config) -> Iterator[Finding]:
@@ -28,14 +29,6 @@ def unique_ids(index: Index, config: Config) -> Iterator[Finding]:
                               "give one of them another id (rename the file and its `id`)", path=f.path)
 
 
-def _target_problems(index: Index) -> Iterator[tuple[RecordFacts, str, str, frozenset[str], str, RecordFacts | None]]:
-    for facts in index.values():
-        for f in facts:
-            for jpath, target, allowed, label in f.references:
-                found = index.get(target)
-                yield f, jpath, target, allowed, label, (found[0] if found else None)
-
-
 def references_resolve(index: Index, config: Config) -> Iterator[Finding]:
     """Every reference (owner, supplier, relation target, ...) names a record in the register.
 
@@ -44,15 +37,16 @@ def references_resolve(index: Index, config: Config) -> Iterator[Finding]:
     """
     import difflib
 
-    ids = None
-    for f, jpath, target, allowed, label, found in _target_problems(index):
-        if found is None:
-            if ids is None:
-                ids = list(index)
-            close = difflib.get_close_matches(target, ids, n=1, cutoff=0.8)
-            kinds = " or ".join(sorted(allowed)) if len(allowed) <= 3 else "the"
-            hint = f"did you mean '{close[0]}'?" if close else f"add {kinds} record '{target}', or fix the id"
-            yield Finding(jpath, f"{label} '{target}' is not a known record", hint, path=f.path)
+    ids: list[str] | None = None
+    missing = [(f, ref) for facts in index.values() for f in facts for ref in f.references if ref[1] not in index]
+    for n, (f, (jpath, target, allowed, label)) in enumerate(missing):
+        if ids is None:
+            ids = list(index)
+        # Suggestions compare against every id: worth it for a typo or two, not for a thousand broken links.
+        close = difflib.get_close_matches(target, ids, n=1, cutoff=0.8) if n < SUGGESTIONS else []
+        kinds = " or ".join(sorted(allowed)) if len(allowed) <= 3 else "the"
+        hint = f"did you mean '{close[0]}'?" if close else f"add {kinds} record '{target}', or fix the id"
+        yield Finding(jpath, f"{label} '{target}' is not a known record", hint, path=f.path)
 
 
 def reference_kinds(index: Index, config: Config) -> Iterator[Finding]:
@@ -62,10 +56,15 @@ def reference_kinds(index: Index, config: Config) -> Iterator[Finding]:
     Passes: `{type: covered_by, target: ctr-dell-support}` where `ctr-dell-support` is a contract.
     Fails:  `owner: srv-db-01` (a hardware record, not a party).
     """
-    for f, jpath, target, allowed, label, found in _target_problems(index):
-        if found is not None and found.kind not in allowed:
-            yield Finding(jpath, f"{label} '{target}' is a {found.kind} record; it must be a {' or '.join(sorted(allowed))}",
-                          "point it at a record of the right kind", path=f.path)
+    kinds = {rid: facts[0].kind for rid, facts in index.items()}
+    for facts in index.values():
+        for f in facts:
+            for jpath, target, allowed, label in f.references:
+                kind = kinds.get(target)
+                if kind is None or kind in allowed:
+                    continue
+                yield Finding(jpath, f"{label} '{target}' is a {kind} record; it must be a {' or '.join(sorted(allowed))}",
+                              "point it at a record of the right kind", path=f.path)
 
 
 def _cycles(index: Index, edges_of: str) -> Iterator[list[str]]:
