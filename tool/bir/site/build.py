@@ -1,0 +1,397 @@
+"""`bir site build`: register -> report models -> history -> MkDocs pages + Jinja2 record pages -> output.
+
+MkDocs (Material) renders the hand-written pages, the report pages and one template page whose HTML is
+the theme's chrome; record, service and kind pages are rendered from Jinja2 templates into that chrome,
+which is what makes 100,000 records feasible. On a large register the build forks after MkDocs: the record
+pages are shared between the processes while the main one also writes the downloads and the search index. The
+build writes into a fresh sibling folder and renames it over `--out` only when everything, including the
+link check, succeeded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import gc
+import logging
+import multiprocessing
+import os
+import re
+import resource
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import yaml
+
+from ..model import RELATION_TYPES, Register
+from ..problems import UsageError
+from . import docs, linkcheck, pages, render
+from .render import KIND_COLUMNS, KIND_PAGE_ROWS
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PARALLEL_FROM = 2000  # records: smaller registers build in one process
+
+
+class SiteBuildError(UsageError):
+    """The site could not be built; the previous output is left as it was."""
+
+
+@dataclass(slots=True)
+class BuildResult:
+    out: Path
+    records: int
+    pages: int
+    seconds: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def default_config(root: Path) -> dict[str, Any]:
+    """The register's `site/mkdocs.yml` when it has one, else a built-in equivalent."""
+    own = root / "site" / "mkdocs.yml"
+    if own.is_file():
+        loaded = yaml.safe_load(own.read_text(encoding="utf-8"))
+        if isinstance(loaded, dict):
+            return loaded
+    return {"site_name": "Register", "theme": {"name": "material", "font": False}}
+
+
+def _load(root: Path, as_of: str | None) -> tuple[Register, dt.date]:
+    if as_of is not None:
+        from ..timetravel import load_register_as_of, parse_day
+
+        return load_register_as_of(root, as_of).register, parse_day(as_of)
+    from ..validate import load_register
+
+    return load_register(root).register, dt.date.today()
+
+
+def build_site(
+    root: Path,
+    out: Path,
+    as_of: str | None = None,
+    *,
+    log: Callable[[str], None] | None = None,
+    check_links: bool = True,
+    workers: int | None = None,
+) -> BuildResult:
+    """Build the site of the register at `root` into `out` (replaced only on success).
+
+    With `workers` > 1 (the default from `PARALLEL_FROM` records on a machine with two cores or more) the
+    build forks `workers - 1` processes after MkDocs has run: they render record and service pages while the
+    main process writes the downloads and the search index, then renders pages too.
+    """
+    say = log or (lambda _msg: None)
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def lap(name: str, since: float) -> float:
+        now = time.perf_counter()
+        timings[name] = round(now - since, 2)
+        say(f"{name}: {now - since:.1f} s (peak memory so far {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB)")
+        return now
+
+    root, out = root.resolve(), out.resolve()
+    _check_output_folder(out, root)
+    t = started
+    register, as_of_day = _load(root, as_of)
+    t = lap("load", t)
+    n = workers if workers is not None else (2 if len(register) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 else 1)
+    parallel = n > 1
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.build-", dir=out.parent))
+    jobs: list[_Job[Any]] = []
+    frozen = False
+    try:
+        site_dir = work / "site"
+        from ..reports import all_reports
+
+        reports = all_reports(register, as_of_day)
+        t = lap("reports", t)
+        history, log_entries = _history(root, as_of)
+        t = lap("history", t)
+        data = docs.SiteData(register, reports, history, log_entries, as_of_day, root, docs.Fills(work / "fills"))
+        views = render.Views.make(register, reports, history, bool(log_entries), as_of_day)
+        t = lap("index", t)
+        with tempfile.TemporaryDirectory(prefix="bir-docs-") as tmp:
+            docs_dir = Path(tmp) / "docs"
+            hand = root / "site" / "docs"
+            if hand.is_dir():
+                shutil.copytree(hand, docs_dir)
+            docs_dir.mkdir(parents=True, exist_ok=True)
+            if not (docs_dir / "model.md").exists():
+                docs.write(docs_dir / "model.md", "# The data model\n\nSee the [schema reference](schema/index.md).\n")
+            shutil.copytree(PACKAGE_DIR / "assets", docs_dir / "assets" / "bir", dirs_exist_ok=True)
+            nav = docs.write_pages(data, docs_dir, _hand_nav(docs_dir))
+            config = _mkdocs_config(root, docs_dir, site_dir, nav)
+            config_file = Path(tmp) / "mkdocs.yml"
+            config_file.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
+            t = lap("pages", t)
+            _mkdocs_build(config_file)
+            t = lap("mkdocs", t)
+        template = site_dir / "records" / "_template.html"
+        try:
+            chrome = render.Chrome(template.read_text(encoding="utf-8"))
+        except render.ChromeError as exc:
+            raise SiteBuildError(str(exc)) from exc
+        template.unlink()
+        (site_dir / "records").mkdir(exist_ok=True)
+        (site_dir / "services").mkdir(exist_ok=True)
+        (site_dir / "kinds").mkdir(exist_ok=True)
+        # Every file the site will hold, for the in-memory link check of the pages rendered from templates.
+        files, dirs = linkcheck.list_files(site_dir)
+        rendered = [f"records/{pages.file_id(rid)}.html" for rid in register.records]
+        rendered += [f"services/{pages.file_id(r.id)}.html" for r in register.of_kind("service")]
+        rendered += render.kind_page_files(register)
+        files.update(rendered)
+        checker = linkcheck.LinkChecker(files, dirs)
+        broken = [(f"records/{title}", href) for title, href in _chrome_links(chrome, checker)]
+        # Record and service pages in chunks from a queue with two ends: the main process takes chunks from
+        # the front after it has written the downloads and the search index, forked workers take them from
+        # the back. Each process touches (and so copies, after the fork) only a contiguous part of the register.
+        renderer = render.Renderer(views, chrome, site_dir, checker)
+        queue = render.ChunkQueue(list(register.records.values()), render.CHUNK, shared=parallel)
+        if parallel:
+            gc.collect()
+            gc.freeze()  # the forked workers share the register: keep the collector from touching (copying) it
+            frozen = True
+        for _ in range(n - 1):
+            jobs.append(_Job.start(functools.partial(render.render_queue, renderer, queue, False), parallel))
+        downloads = _side(register, site_dir)
+        t = lap("downloads+search", t)
+        results = [render.render_queue(renderer, queue, True)] + [job.result() for job in jobs]
+        fills, kind_count, kind_broken = render.kind_pages(register, chrome, views.env, site_dir, checker)
+        count = sum(r.pages for r in results) + kind_count
+        broken += kind_broken + [b for r in results for b in r.broken]
+        service_rows = dict(row for r in results for row in r.service_rows)
+        t = lap("records", t)
+        data.fills.update(fills)
+        cols = ["service", "name", "criticality", "status", "components", "annual_run_cost", "risks", "single_points_of_failure"]
+        data.fills["services"] = pages.html_table(register, cols, [service_rows[k] for k in sorted(service_rows)], 1)
+        data.fills["downloads"] = docs.downloads_table(downloads)
+        _fill(site_dir, data.fills)
+        if frozen:
+            gc.unfreeze()
+            frozen = False
+        if check_links:
+            broken += linkcheck.check(site_dir, skip=frozenset(rendered))
+            t = lap("links", t)
+            if broken:
+                shown = "; ".join(f"{page} -> {href}" for page, href in broken[:10])
+                raise SiteBuildError(f"{len(broken)} broken internal link(s): {shown}")
+        (site_dir / MARKER).write_text("Built by `bir site build`; the whole folder is replaced by the next build.\n",
+                                       encoding="utf-8")
+        _replace(site_dir, out)
+        t = lap("replace", t)
+    finally:
+        for job in jobs:
+            job.cancel()
+        if frozen:
+            gc.unfreeze()
+        shutil.rmtree(work, ignore_errors=True)
+    return BuildResult(out, len(register), count, round(time.perf_counter() - started, 2), timings)
+
+
+def _side(register: Register, site_dir: Path) -> list[tuple[str, str, int]]:
+    """The downloads and the search index (while the forked workers render record pages)."""
+    from .downloads import write_downloads
+    from .search import build_index
+
+    downloads = write_downloads(register, site_dir / "downloads")
+    build_index(
+        sorted(register.records.values(), key=lambda r: r.id),
+        {r.id: _site_path(r.id, r.kind == "service") for r in register.records.values()},
+        site_dir / "search-index",
+    )
+    return downloads
+
+
+def _chrome_links(chrome: render.Chrome, checker: linkcheck.LinkChecker) -> list[tuple[str, str]]:
+    """The chrome's own links, checked once for the folders that share it."""
+    text = chrome.page("chrome", "")
+    return [(f"{folder}/_chrome.html", href) for folder in ("records", "services", "kinds")
+            for href in checker.check_text(f"{folder}/_chrome.html", text)]
+
+
+T = TypeVar("T")
+
+
+class _Job(Generic[T]):
+    """A piece of the build run in a forked process (or inline, when the build is not parallel)."""
+
+    def __init__(self) -> None:
+        self.proc: Any = None
+        self.recv: Any = None
+        self.value: T | None = None
+
+    @classmethod
+    def start(cls, fn: Callable[[], T], fork: bool) -> _Job[T]:
+        job: _Job[T] = cls()
+        if not fork:
+            job.value = fn()
+            return job
+        ctx = multiprocessing.get_context("fork")
+        job.recv, send = ctx.Pipe(duplex=False)
+        job.proc = ctx.Process(target=_child, args=(fn, send), daemon=True)
+        job.proc.start()
+        send.close()
+        return job
+
+    def result(self) -> T:
+        if self.proc is None:
+            return self.value  # type: ignore[return-value]
+        try:
+            ok, value = self.recv.recv()
+        except EOFError:
+            ok, value = False, f"a build worker died (exit code {self.proc.exitcode})"
+        finally:
+            self.recv.close()
+            self.proc.join()
+            self.proc = None
+        if not ok:
+            raise SiteBuildError(f"site build worker failed: {value}")
+        self.value = value
+        return value  # type: ignore[no-any-return]
+
+    def cancel(self) -> None:
+        if self.proc is not None and self.proc.is_alive():
+            self.proc.terminate()
+            self.proc.join()
+        if self.proc is not None:
+            self.recv.close()
+            self.proc = None
+
+
+def _child(fn: Callable[[], Any], send: Any) -> None:
+    try:
+        result = (True, fn())
+    except BaseException as exc:
+        result = (False, f"{type(exc).__name__}: {exc}")
+    send.send(result)
+    send.close()
+
+
+def _site_path(record_id: str, service: bool) -> str:
+    return f"{'services' if service else 'records'}/{pages.file_id(record_id)}.html"
+
+
+def _history(root: Path, as_of: str | None) -> tuple[dict[str, list[Any]], list[Any]]:
+    """Record histories and the change log from git; an empty history when the register is not in git."""
+    from ..gitio import GitError
+    from ..history import all_history, change_log
+
+    try:
+        history = all_history(root)
+        log = change_log(root)
+    except GitError:
+        return {}, []
+    if as_of is not None:
+        history = {k: [e for e in v if e.date[:10] <= as_of] for k, v in history.items()}
+        log = [e for e in log if e.date[:10] <= as_of]
+    return history, log
+
+
+def _hand_nav(docs_dir: Path) -> list[Any]:
+    """Hand-written guide and reference pages, when they are there."""
+    nav: list[Any] = []
+    guide = sorted(p for p in (docs_dir / "guide").glob("*.md")) if (docs_dir / "guide").is_dir() else []
+    if guide:
+        nav.append({"Guide": [p.relative_to(docs_dir).as_posix() for p in guide]})
+    ref = sorted(p for p in (docs_dir / "reference").glob("*.md")) if (docs_dir / "reference").is_dir() else []
+    if ref:
+        nav.append({"Reference": [p.relative_to(docs_dir).as_posix() for p in ref]})
+    return nav
+
+
+def _mkdocs_config(root: Path, docs_dir: Path, site_dir: Path, nav: list[Any]) -> dict[str, Any]:
+    config = default_config(root)
+    config.update({"docs_dir": str(docs_dir), "site_dir": str(site_dir), "nav": nav, "use_directory_urls": False, "strict": True})
+    theme = config.setdefault("theme", {"name": "material"})
+    theme["font"] = False  # no request to any other host
+    config.pop("repo_url", None)  # Material would ask the GitHub API for stars
+    config["plugins"] = ["search"]  # not "offline": it loads a script from another host
+    config["extra_css"] = ["assets/bir/bir.css"]
+    config["extra_javascript"] = ["assets/bir/bir.js", "assets/bir/bir-search.js"]
+    config["not_in_nav"] = "/records/_template.md"
+    config.setdefault("validation", {"links": {"absolute_links": "warn", "unrecognized_links": "warn", "anchors": "warn"}})
+    config.setdefault("markdown_extensions", ["tables", "attr_list", "md_in_html", "toc"])
+    return config
+
+
+def _mkdocs_build(config_file: Path) -> None:
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import Abort, MkDocsException
+
+    logger = logging.getLogger("mkdocs")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        config = load_config(config_file=str(config_file))
+        build(config)
+    except (Abort, MkDocsException) as exc:
+        raise SiteBuildError(f"mkdocs build --strict failed: {exc}") from exc
+    finally:
+        logger.setLevel(level)
+
+
+def _fill(site_dir: Path, fills: docs.Fills) -> None:
+    """Put the large tables into the MkDocs pages that hold their markers (streamed from the fill files)."""
+    pattern = re.compile(r"<p>BIRFILL:([a-z0-9_-]+)</p>")
+    candidates = [site_dir / "services" / "index.html"]
+    candidates += [p for d in ("", "reports", "kinds") for p in (site_dir / d).glob("*.html")]
+    for page in candidates:
+        if not page.is_file():
+            continue
+        text = page.read_text(encoding="utf-8")
+        if "BIRFILL:" not in text:
+            continue
+        pieces = pattern.split(text)  # text, name, text, name, ..., text
+        with open(page, "w", encoding="utf-8") as handle:
+            for i, piece in enumerate(pieces):
+                if i % 2 == 0:
+                    handle.write(piece)
+                    continue
+                source = fills.path(piece)
+                if source is not None:
+                    with open(source, encoding="utf-8") as fill:
+                        shutil.copyfileobj(fill, handle, 1 << 20)
+
+
+MARKER = ".bir-site"
+
+
+def _check_output_folder(out: Path, root: Path | None = None) -> None:
+    """Refuse, before any work, an output folder that holds anything but a site bir built: the build
+    replaces the whole folder, and must never destroy what a user wrote."""
+    if out.is_symlink():
+        raise SiteBuildError(f"{out} is a symbolic link; give the output folder itself")
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise SiteBuildError(f"{out} exists and is not a folder")
+    if root is not None and (out == root or out in root.parents):
+        raise SiteBuildError(f"{out} holds the register itself; build the site into its own folder (e.g. site/build)")
+    if (out / MARKER).is_file() or not any(out.iterdir()):
+        return
+    raise SiteBuildError(f"{out} holds files that bir did not build; choose a new or empty folder "
+                         "(the build replaces the whole output folder)")
+
+
+def _replace(new: Path, out: Path) -> None:
+    """Rename the new site over `out`; the old one is removed only after the new one is in place."""
+    _check_output_folder(out)
+    old = None
+    if out.exists():
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        os.replace(out, old)
+    os.replace(new, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+__all__ = ["KIND_COLUMNS", "KIND_PAGE_ROWS", "RELATION_TYPES", "BuildResult", "SiteBuildError", "build_site"]

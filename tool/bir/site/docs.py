@@ -1,0 +1,338 @@
+"""The MkDocs pages of the site, written as Markdown into the temporary docs folder.
+
+Record text reaches these pages only through `safe.md_text` or `pages.html_table` (HTML-escaped, Markdown
+neutralised, inside HTML blocks without blank lines). Large tables are not given to MkDocs: a page holds a
+`BIRFILL:<name>` marker that `build` replaces with the rendered HTML after MkDocs has run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ..model import KINDS, Register
+from . import charts, facts
+from .pages import SEVERITIES, file_id, html_table, line_rows, md_text
+
+REPORT_ROWS = 20000  # rows of a report table on the site (the downloads have every record)
+REPORT_PAGES = (
+    ("lifecycle", "Lifecycle"),
+    ("cost", "Cost"),
+    ("risk", "Risk"),
+    ("licences", "Licences"),
+    ("decisions", "Decisions"),
+)
+
+
+class Fills:
+    """The large HTML tables the MkDocs pages receive after MkDocs has run, kept on disk until then."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.names: set[str] = set()
+
+    def __setitem__(self, name: str, html: str) -> None:
+        with open(self.folder / f"{name}.html", "w", encoding="utf-8") as handle:
+            handle.write(html)
+        self.names.add(name)
+
+    def update(self, fills: Mapping[str, str]) -> None:
+        for name, html in fills.items():
+            self[name] = html
+
+    def path(self, name: str) -> Path | None:
+        return self.folder / f"{name}.html" if name in self.names else None
+
+
+@dataclass(slots=True)
+class SiteData:
+    register: Register
+    reports: Mapping[str, Any]
+    history: Mapping[str, list[Any]]
+    log: list[Any]
+    as_of: dt.date
+    root: Path
+    fills: Fills  # marker name -> HTML
+
+
+def fill_marker(name: str) -> str:
+    return f"\n<p>BIRFILL:{name}</p>\n"
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def money(value: Decimal | None, currency: str) -> str:
+    return facts.money(value, currency)
+
+
+def dashboard(data: SiteData) -> dict[str, Any]:
+    """Key figures and charts from the report models."""
+    reg, cur = data.register, data.register.config.base_currency
+    cost, risk, life = data.reports["cost"], data.reports["risk"], data.reports["lifecycle"]
+    in_service = sum(1 for r in reg if reg.in_service(r))
+    run_total = sum((line.annual for line in cost.run if line.by == "kind"), Decimal(0))
+    book_total = sum((d.book_value_base for d in cost.depreciation), Decimal(0))
+    sev = Counter(f.severity for f in risk.findings)
+    due = [e for e in life.events if 0 <= e.days <= 90]
+    figures = [
+        ("records", f"{len(reg):,}"),
+        ("in service", f"{in_service:,}"),
+        ("annual run cost", money(run_total, cur)),
+        ("book value", money(book_total, cur)),
+        ("open risks", " · ".join(f"{sev.get(s, 0)} {s}" for s in SEVERITIES)),
+        ("events due in 90 days", f"{len(due):,}"),
+    ]
+    spend: list[tuple[str, float, str]] = [
+        (str(c.year), float(c.amount), "actual") for c in sorted(cost.capital, key=lambda c: c.year)
+    ][-8:]
+    totals = cost.forecast_totals
+    for key, label in (("next_12_months", "next 12 m"), ("next_36_months", "next 36 m")):
+        if key in totals:
+            spend.append((label, float(totals[key]), "forecast"))
+    if not any(k.startswith("next_") for k in totals):
+        spend.append(("next 12 m", float(sum((f.next_12_months for f in cost.forecast), Decimal(0))), "forecast"))
+        spend.append(("next 36 m", float(sum((f.next_36_months for f in cost.forecast), Decimal(0))), "forecast"))
+    states: Counter[str] = Counter(r.status for r in reg)
+    eol: Counter[str] = Counter()
+    for rec in reg:
+        day = facts.end_of_support(rec)
+        if day is not None and reg.in_service(rec) and data.as_of.year - 1 <= day.year <= data.as_of.year + 6:
+            eol[str(day.year)] += 1
+    services = sorted(risk.services, key=lambda s: -s.score)[:12]
+    names = {r.id: r.name for r in reg.of_kind("service")}
+    svg = [
+        charts.bar_chart(f"Spend per year and forecast ({cur})", spend, unit=f" {cur}"),
+        charts.hbar_chart("Records by state", sorted(states.items(), key=lambda kv: -kv[1])),
+        charts.bar_chart("End of support of in-service records, by year", [(y, float(n), "eol") for y, n in sorted(eol.items())]),
+        charts.hbar_chart(
+            "Risk score by service", [(names.get(s.service, s.service), float(s.score)) for s in services], cls="risk"
+        ),
+    ]
+    return {"figures": figures, "charts": svg, "due": due}
+
+
+def write_pages(data: SiteData, docs: Path, extra_nav: list[Any]) -> list[Any]:
+    """Write every generated page; returns the MkDocs nav. The downloads table is a fill (`downloads_table`)."""
+    reg, cur = data.register, data.register.config.base_currency
+    dash = dashboard(data)
+    fig_html = "".join(
+        f'<div class="bir-figure"><span class="bir-figure-value">{md_text(v)}</span>'
+        f'<span class="bir-figure-label">{md_text(k)}</span></div>'
+        for k, v in dash["figures"]
+    )
+    due_rows = [{"date": e.date, "event": e.event, "record": e.record, "kind": e.kind, "detail": e.detail} for e in dash["due"]]
+    write(
+        docs / "index.md",
+        f"# {md_text(reg.config.name)}: the register\n\nThe register of the managed infrastructure as of **{data.as_of}**. "
+        "Every figure comes from the records in the repository; see [the data model](model.md).\n\n"
+        f'<div class="bir-figures" id="bir-figures">{fig_html}</div>\n\n'
+        '<div class="bir-charts">' + "".join(f"<div>{s}</div>" for s in dash["charts"]) + "</div>\n\n"
+        "## Events due in the next 90 days\n\n"
+        + html_table(reg, ["date", "event", "record", "kind", "detail"], due_rows, 0, limit=500)
+        + "\n",
+    )
+    report_nav: list[Any] = []
+    for name, title in REPORT_PAGES:
+        report = data.reports.get(name)
+        if report is None:
+            continue
+        parts = [f"# {title} report\n\nAs of {data.as_of}; amounts in {cur}. Click a column to sort; type to filter.\n"]
+        for section in report.sections():
+            parts.append(f"\n## {md_text(section.title)}\n")
+            if section.note:
+                parts.append(f"\n{md_text(section.note)}\n")
+            columns, rows = line_rows(section.lines[:REPORT_ROWS])
+            if not rows:
+                parts.append("\nNothing to report.\n")
+                continue
+            data.fills[f"report-{name}-{section.name}"] = html_table(
+                reg, columns, rows, 1, limit=REPORT_ROWS, total=len(section.lines)
+            )
+            parts.append(fill_marker(f"report-{name}-{section.name}"))
+        write(docs / "reports" / f"{name}.md", "".join(parts))
+        report_nav.append({title: f"reports/{name}.md"})
+    kind_nav: list[Any] = []
+    for kind in KINDS:
+        n = len(reg.of_kind(kind))
+        if not n:
+            continue
+        write(docs / "kinds" / f"{kind}.md", f"# {kind.replace('_', ' ').capitalize()}\n" + fill_marker(f"kind-{kind}"))
+        kind_nav.append({f"{kind.replace('_', ' ').capitalize()} ({n:,})": f"kinds/{kind}.md"})
+    write(
+        docs / "services" / "index.md",
+        "# Services\n\nEach IT service with its components (transitively), cost roll-up, "
+        "risks and single points of failure.\n" + fill_marker("services"),
+    )
+    write(docs / "changes.md", change_log_page(data))
+    schema_nav = write_schema_pages(data.root, docs)
+    write(docs / "downloads.md", downloads_page())
+    write(
+        docs / "search.md",
+        "# Search\n\nFind any record by id, name, serial number, asset tag, host name or tag.\n\n"
+        '<input id="bir-search" class="bir-search-box" type="search" placeholder="id, name, serial number or tag" '
+        'aria-label="Search records" autofocus>\n<p id="bir-search-status" class="bir-note"></p>\n'
+        '<ol id="bir-search-results"></ol>\n',
+    )
+    write(docs / "records" / "_template.md", "---\nsearch:\n  exclude: true\n---\n\n# BIRTITLEMARK\n\nBIRCONTENTMARK\n")
+    nav: list[Any] = [
+        {"Dashboard": "index.md"},
+        {"Search": "search.md"},
+        {"Reports": report_nav},
+        {"Records by kind": kind_nav},
+        {"Services": "services/index.md"},
+        {"Change log": "changes.md"},
+        {"Data model": "model.md"},
+        {"Schema reference": schema_nav},
+        {"Downloads": "downloads.md"},
+    ]
+    return nav + extra_nav
+
+
+def commit_url(repo: str | None, commit: str, pr: int | None) -> str | None:
+    if not repo:
+        return None
+    return f"{repo}/pull/{pr}" if pr else f"{repo}/commit/{commit}"
+
+
+def change_log_page(data: SiteData) -> str:
+    from .safe import safe_url
+
+    repo = safe_url(data.register.config.repository_url)
+    lines = ["# Change log\n\nThe merged changes to the register, newest first.\n"]
+    if not data.log:
+        lines.append("\nNo change in the git history of this register yet.\n")
+        return "".join(lines)
+    rows = []
+    for entry in data.log:
+        url = commit_url(repo.rstrip("/") if repo else None, entry.commit, entry.pr)
+        label = f"#{entry.pr}" if entry.pr else entry.commit[:10]
+        link = f'<a href="{md_text(url)}">{md_text(label)}</a>' if url else md_text(label)
+        recs = []
+        for r in entry.records[:20]:
+            href = f"records/{file_id(r.id)}.html" if r.id in data.register.records else ""
+            text = f"{md_text(r.change)} {md_text(r.id)}"
+            recs.append(f'<a href="{md_text(href)}">{text}</a>' if href else text)
+        if len(entry.records) > 20:
+            recs.append(f"… {len(entry.records) - 20} more")
+        rows.append(
+            f"<tr><td>{md_text(entry.date[:10])}</td><td>{md_text(entry.author)}</td>"
+            f"<td>{md_text(entry.subject)}</td><td>{', '.join(recs)}</td><td>{link}</td></tr>"
+        )
+    lines.append(
+        '\n<div class="bir-table-wrap"><input class="bir-filter" type="search" placeholder="Filter rows" '
+        'aria-label="Filter rows">'
+        '<table class="bir-table" id="bir-changes"><thead><tr><th>date</th><th>author</th><th>change</th>'
+        "<th>records</th><th>commit</th></tr></thead><tbody>\n" + "\n".join(rows) + "\n</tbody></table></div>\n"
+    )
+    return "".join(lines)
+
+
+def downloads_page() -> str:
+    return (
+        "# Downloads\n\nThe register as data, for spreadsheets and ad-hoc queries (for example "  # noqa: S608 - HTML text, not SQL
+        "`sqlite3 register.sqlite 'select * from relations'`). CSV cells a spreadsheet would evaluate are "
+        "prefixed with an apostrophe.\n" + fill_marker("downloads")
+    )
+
+
+def downloads_table(downloads: list[tuple[str, str, int]]) -> str:
+    """The table of the downloads page (filled in after MkDocs: the files are written beside it)."""
+    rows = "\n".join(
+        f'<tr><td><a href="downloads/{md_text(name)}">{md_text(name)}</a></td><td>{md_text(desc)}</td>'
+        f"<td>{size:,} bytes</td></tr>"
+        for name, desc, size in downloads
+    )
+    return f"<table><thead><tr><th>file</th><th>content</th><th>size</th></tr></thead><tbody>\n{rows}\n</tbody></table>"
+
+
+# ------------------------------------------------------------------ schema reference
+
+
+def _resolve(node: Any, schemas: dict[str, Any]) -> Any:
+    seen = 0
+    while isinstance(node, dict) and "$ref" in node and seen < 10:
+        seen += 1
+        ref = node["$ref"]
+        file, _, pointer = ref.partition("#")
+        target: Any = schemas.get(file, {})
+        for part in [p for p in pointer.split("/") if p]:
+            target = target.get(part, {}) if isinstance(target, dict) else {}
+        merged = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+        node = merged
+    return node
+
+
+def _fields(
+    node: Any, schemas: dict[str, Any], prefix: str, example: Any, out: list[tuple[str, str, str, str]], depth: int = 0
+) -> None:
+    node = _resolve(node, schemas)
+    if not isinstance(node, dict) or depth > 6:
+        return
+    props = node.get("properties")
+    if node.get("type") == "array" and isinstance(node.get("items"), dict):
+        item = _resolve(node["items"], schemas)
+        first = example[0] if isinstance(example, list) and example else None
+        if isinstance(item, dict) and "properties" in item:
+            _fields(item, schemas, prefix + "[]", first, out, depth + 1)
+        return
+    if not isinstance(props, dict):
+        return
+    for name, sub in props.items():
+        sub_r = _resolve(sub, schemas)
+        path = f"{prefix}.{name}" if prefix else name
+        ex = example.get(name) if isinstance(example, dict) else None
+        typ = sub_r.get("type", "") if isinstance(sub_r, dict) else ""
+        if isinstance(sub_r, dict) and "enum" in sub_r:
+            typ = "one of " + ", ".join(str(v) for v in sub_r["enum"])
+        elif isinstance(sub_r, dict) and "const" in sub_r:
+            typ = f"always {sub_r['const']}"
+        desc = sub_r.get("description", "") if isinstance(sub_r, dict) else ""
+        shown = "" if ex is None else (json.dumps(ex, ensure_ascii=False) if not isinstance(ex, str) else ex)
+        if isinstance(ex, (dict, list)):
+            shown = json.dumps(ex, ensure_ascii=False)[:160]
+        out.append((path, str(typ), str(desc), shown))
+        _fields(sub_r, schemas, path, ex, out, depth + 1)
+
+
+def write_schema_pages(root: Path, docs: Path) -> list[Any]:
+    from ..config import SCHEMA_DIR
+
+    folder = root / SCHEMA_DIR
+    schemas = {p.name: json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.schema.json"))}
+    nav: list[Any] = [{"Overview": "schema/index.md"}]
+    index = [
+        "# Schema reference\n\nGenerated from the JSON Schemas in `schemas/`: every field of every kind with its "
+        "description and an example taken from the schema's own examples.\n\n| kind | description |\n|---|---|\n"
+    ]
+    by_kind: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)
+    for kind in KINDS:
+        schema = schemas.get(f"{kind}.schema.json")
+        if schema is None:
+            continue
+        examples = schema.get("examples") or [{}]
+        _fields(schema, schemas, "", examples[0], by_kind[kind])
+        rows = "\n".join(
+            f"| <code>{md_text(p)}</code> | {md_text(t)} | {md_text(d)} | {('<code>' + md_text(e) + '</code>') if e else ''} |"
+            for p, t, d, e in by_kind[kind]
+        )
+        required = ", ".join(f"`{r}`" for r in schema.get("required", []))
+        write(
+            docs / "schema" / f"{kind}.md",
+            f"# {md_text(schema.get('title', kind))}\n\n{md_text(schema.get('description', ''))}\n\n"
+            f"Required: {required}. File: `schemas/{kind}.schema.json`.\n\n"
+            f"| field | type | description | example |\n|---|---|---|---|\n{rows}\n",
+        )
+        index.append(f"| [{kind}]({kind}.md) | {md_text(schema.get('description', ''))} |\n")
+        nav.append({kind: f"schema/{kind}.md"})
+    write(docs / "schema" / "index.md", "".join(index))
+    return nav

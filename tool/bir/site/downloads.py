@@ -1,0 +1,78 @@
+"""The register for download: JSON, CSV per kind and SQLite, byte-identical to `bir export` (`bir.exporters`).
+
+The JSON and the CSV files are streamed to disk with the exporters' own encoder settings and cell rules
+rather than built as one string each, so 100,000 records do not need the whole export in memory; the
+site's tests check that the files equal `exporters.to_json` and `exporters.to_csv`. CSV cells are
+neutralised by `exporters.safe_cell`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from .. import exporters
+from ..model import KINDS, Record, Register
+
+
+def _sorted(register: Register) -> list[Record]:
+    return sorted(register.records.values(), key=lambda r: r.id)
+
+
+def write_json(register: Register, path: Path) -> None:
+    """`exporters.to_json`, written as it is encoded."""
+    doc = {
+        "register": register.config.name,
+        "base_currency": register.config.base_currency,
+        "records": [r.data for r in _sorted(register)],
+    }
+    encoder = json.JSONEncoder(indent=2, ensure_ascii=False, sort_keys=False)
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        buffer: list[str] = []
+        for chunk in encoder.iterencode(doc):
+            buffer.append(chunk)
+            if len(buffer) >= 4096:
+                handle.write("".join(buffer))
+                buffer.clear()
+        buffer.append("\n")
+        handle.write("".join(buffer))
+
+
+def write_csv(register: Register, folder: Path) -> list[Path]:
+    """`exporters.to_csv`, one kind at a time: id first, then the sorted flattened columns."""
+    by_kind: dict[str, list[Record]] = {}
+    for rec in _sorted(register):
+        by_kind.setdefault(rec.kind, []).append(rec)
+    written = []
+    for kind in KINDS:
+        if kind not in by_kind:
+            continue
+        rows = [exporters.flatten(r.data) for r in by_kind[kind]]
+        columns = sorted({c for row in rows for c in row} - {"id"})
+        columns.insert(0, "id")
+        path = folder / f"{kind}.csv"
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(columns)
+            for row in rows:
+                writer.writerow([exporters.safe_cell(row.get(c)) for c in columns])
+        written.append(path)
+        del rows
+    return written
+
+
+def write_downloads(register: Register, out: Path) -> list[tuple[str, str, int]]:
+    """Write every download into `out`; returns (file name, description, size in bytes)."""
+    out.mkdir(parents=True, exist_ok=True)
+    files: list[tuple[str, str]] = []
+    write_json(register, out / "register.json")
+    files.append(("register.json", "every record, as validated, in one JSON document"))
+    counts = {kind: len(register.of_kind(kind)) for kind in KINDS}
+    for path in write_csv(register, out):
+        files.append((path.name, f"{counts.get(path.stem, 0)} {path.stem} records, one row each"))
+    exporters.write_sqlite(register, out / "register.sqlite")
+    files.append(
+        ("register.sqlite", "SQLite database: one table per kind, `records`, and `relations` (source, type, target, note)")
+    )
+    return [(name, desc, (out / name).stat().st_size) for name, desc in files]

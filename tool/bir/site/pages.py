@@ -1,0 +1,379 @@
+"""What each page says: the site's content as data and HTML fragments, from the register and report models.
+
+Markdown pages generated here carry record text only HTML-escaped with Markdown syntax neutralised
+(`safe.md_text`) inside HTML blocks written by this module; Jinja2 pages rely on autoescape.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import html
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from ..model import RELATION_TYPES, Record, Register, iter_references
+from . import facts
+from .safe import md_text, safe_url
+
+_SLUG = re.compile(r"[^a-z0-9._-]")
+SEVERITIES = ("high", "medium", "low")
+
+
+def file_id(record_id: str) -> str:
+    """A record id as a file name: ids are validated slugs; anything else is replaced, never trusted."""
+    safe = _SLUG.sub("_", record_id.lower())
+    return safe if safe and not safe.startswith(".") else "_" + safe
+
+
+def record_href(record_id: str, depth: int = 1) -> str:
+    return "../" * depth + f"records/{file_id(record_id)}.html"
+
+
+def service_href(record_id: str, depth: int = 1) -> str:
+    return "../" * depth + f"services/{file_id(record_id)}.html"
+
+
+def fmt(value: object) -> str:
+    """Any report or record value as display text."""
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return ", ".join(fmt(v) for v in value)
+    return str(value)
+
+
+def sort_key(value: object) -> str:
+    """A data-sort attribute: numbers zero-padded so the table script can sort them as text or numbers."""
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return str(value)
+    return _sort_text(value)
+
+
+# ------------------------------------------------------------------ tables as HTML (escaped)
+
+ID_FIELDS = frozenset({"record", "licence", "service", "owner", "key"})
+_NUMBER = (int, float, Decimal)
+
+
+class LinkMap:
+    """Every record's link as HTML, made once per depth: a table or a page looks ids up instead of rebuilding them."""
+
+    def __init__(self, register: Register) -> None:
+        self.register = register
+        self._anchors: dict[int, dict[str, str]] = {}
+        self._hrefs: dict[int, dict[str, str]] = {}
+
+    def hrefs(self, depth: int = 1) -> dict[str, str]:
+        got = self._hrefs.get(depth)
+        if got is None:
+            got = {
+                rid: (service_href(rid, depth) if rec.kind == "service" else record_href(rid, depth))
+                for rid, rec in self.register.records.items()
+            }
+            self._hrefs[depth] = got
+        return got
+
+    def anchors(self, depth: int = 1) -> dict[str, str]:
+        got = self._anchors.get(depth)
+        if got is None:
+            recs = self.register.records
+            got = {
+                rid: f'<a href="{html.escape(href)}" title="{html.escape(recs[rid].name)}">{html.escape(rid)}</a>'
+                for rid, href in self.hrefs(depth).items()
+            }
+            self._anchors[depth] = got
+        return got
+
+
+_LINK_MAPS: dict[int, LinkMap] = {}
+
+
+def link_map(register: Register) -> LinkMap:
+    """The `LinkMap` of a register (one per register object, kept for the life of the build)."""
+    got = _LINK_MAPS.get(id(register))
+    if got is None or got.register is not register:
+        _LINK_MAPS.clear()
+        got = _LINK_MAPS[id(register)] = LinkMap(register)
+    return got
+
+
+def cell_html(register: Register, name: str, value: object, depth: int) -> Markup:
+    """One table cell: record ids become links; everything else escaped text."""
+    return Markup(_cell(link_map(register).anchors(depth), name, value))  # noqa: S704 - escaped in _cell
+
+
+LIST_SHOWN = 8  # items of a list a table cell shows (a line of a report can name thousands of records)
+
+
+def _cell(anchors: Mapping[str, str], name: str, value: object) -> str:
+    if isinstance(value, str):
+        if name in ID_FIELDS and value in anchors:
+            return anchors[value]
+        return html.escape(value) if value else "–"
+    if isinstance(value, (list, tuple)) and value:
+        shown = value[:LIST_SHOWN]
+        more = f" … and {len(value) - LIST_SHOWN} more" if len(value) > LIST_SHOWN else ""
+        if all(isinstance(v, str) and v in anchors for v in shown):
+            return ", ".join(anchors[v] for v in shown) + more
+        return html.escape(fmt(shown)) + more
+    return html.escape(fmt(value))
+
+
+def _sort_text(value: object) -> str:
+    if isinstance(value, (list, tuple)) and len(value) > LIST_SHOWN:
+        return f"{fmt(value[:LIST_SHOWN])} …"
+    return fmt(value)
+
+
+def link_to(register: Register, record_id: str, depth: int = 1) -> Markup:
+    got = link_map(register).anchors(depth).get(record_id)
+    return Markup(got) if got is not None else escape(record_id)  # noqa: S704 - built from html.escape-d parts
+
+
+def html_table(
+    register: Register,
+    columns: list[str],
+    rows: Iterable[Mapping[str, object]],
+    depth: int,
+    table_id: str = "",
+    limit: int | None = None,
+    total: int | None = None,
+) -> str:
+    """A sortable, filterable table (see assets/bir.js), every cell escaped, on lines with no blank line.
+
+    At most `limit` rows are shown; `total` is the number of rows when `rows` holds only the first ones.
+    """
+    anchors = link_map(register).anchors(depth)
+    esc = html.escape
+    head = "".join(f"<th>{escape(c.replace('_', ' '))}</th>" for c in columns)
+    body: list[str] = []
+    count = 0
+    for row in rows:
+        count += 1
+        if limit is not None and count > limit:
+            continue
+        cells = []
+        for c in columns:
+            v = row.get(c)
+            if isinstance(v, str):
+                shown = v or "–"
+                sort = esc(shown)
+                text = anchors[v] if (c in ID_FIELDS and v in anchors) else sort
+            elif isinstance(v, _NUMBER) and not isinstance(v, bool):
+                sort = esc(str(v))
+                text = esc(fmt(v))
+            else:
+                sort = esc(_sort_text(v))
+                text = _cell(anchors, c, v)
+            cells.append(f'<td data-sort="{sort}">{text}</td>')
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    count = max(count, total or 0)
+    note = f'<p class="bir-note">Showing {limit:,} of {count:,} rows.</p>' if limit is not None and count > limit else ""
+    ident = f' id="{escape(table_id)}"' if table_id else ""
+    return (
+        f'<div class="bir-table-wrap"><input class="bir-filter" type="search" placeholder="Filter rows" '
+        f'aria-label="Filter rows"><table class="bir-table"{ident}><thead><tr>{head}</tr></thead><tbody>\n'
+        + "\n".join(body)
+        + f"\n</tbody></table>{note}</div>"
+    )
+
+
+def line_rows(lines: list[Any]) -> tuple[list[str], list[dict[str, object]]]:
+    """Report lines (dataclasses) as columns and rows; `records` and `rule` last."""
+    if not lines:
+        return [], []
+    names = [f.name for f in dataclasses.fields(lines[0])]
+    columns = [n for n in names if n not in ("records", "rule")] + [n for n in ("records", "rule") if n in names]
+    rows = [{n: getattr(line, n) for n in columns} for line in lines]
+    return columns, rows
+
+
+# ------------------------------------------------------------------ record facts
+
+
+@dataclasses.dataclass(slots=True)
+class RecordFacts:
+    book_value: Decimal | None
+    purchase_cost: Decimal | None
+    annual_run_cost: Decimal
+    end_of_support: dt.date | None
+    days_to_end_of_support: int | None
+    licence: Any | None  # reports.models.LicencePosition
+    findings: list[Any]
+
+
+class Facts:
+    """Per-record computed values, preferring the report models when they are there."""
+
+    def __init__(self, register: Register, reports: Mapping[str, Any], as_of: dt.date) -> None:
+        self.register, self.as_of = register, as_of
+        self.currency = register.config.base_currency
+        cost = reports.get("cost")
+        self.book: dict[str, Decimal] = {d.record: d.book_value_base for d in getattr(cost, "depreciation", [])}
+        self.licences = {p.licence: p for p in getattr(reports.get("licences"), "positions", [])}
+        self.findings: dict[str, list[Any]] = defaultdict(list)
+        for f in getattr(reports.get("risk"), "findings", []):
+            self.findings[f.record].append(f)
+        self._seen: dict[str, RecordFacts] = {}
+
+    def of(self, rec: Record, keep: bool = False) -> RecordFacts:
+        """The facts of `rec`; `keep` them for the next call (components shared by services)."""
+        got = self._seen.get(rec.id)
+        if got is None:
+            got = self._of(rec)
+            if keep:
+                self._seen[rec.id] = got
+        return got
+
+    def _of(self, rec: Record) -> RecordFacts:
+        eos = facts.end_of_support(rec)
+        book = self.book.get(rec.id) if rec.id in self.book else facts.book_value(self.register.config, rec, self.as_of)
+        return RecordFacts(
+            book,
+            facts.purchase_cost(self.register.config, rec),
+            facts.annual_run_cost(self.register.config, rec, self.as_of),
+            eos,
+            facts.days_until(eos, self.as_of),
+            self.licences.get(rec.id),
+            self.findings.get(rec.id, []),
+        )
+
+
+# ------------------------------------------------------------------ attributes
+
+
+def attribute_html(register: Register, rec: Record, depth: int = 1) -> Markup:
+    """Every attribute of a record as a definition table; references link, URLs link only when safe."""
+    return Markup(attributes(link_map(register).anchors(depth), rec))  # noqa: S704 - built from html.escape-d parts
+
+
+def attributes(anchors: Mapping[str, str], rec: Record) -> str:
+    """`attribute_html` as a plain string, given the record links of the page's depth."""
+    refs = {label for _, _, _, label in iter_references(rec.kind, rec.data)}
+    return _value_html(anchors, rec.data, "", refs, top=True)
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+_INDEX = re.compile(r"\[\d+\]")
+
+
+def _value_html(anchors: Mapping[str, str], value: Any, path: str, refs: set[str], top: bool = False) -> str:
+    # Plain strings with html.escape: Markup.format is ten times slower, and this runs for every field of 100k records.
+    if isinstance(value, Mapping):
+        rows = []
+        for key, sub in value.items():
+            if top and key in ("relations", "id", "kind"):
+                continue
+            sub_path = f"{path}.{key}" if path else str(key)
+            rows.append(f"<tr><th>{_e(str(key).replace('_', ' '))}</th><td>{_value_html(anchors, sub, sub_path, refs)}</td></tr>")
+        cls = "bir-attrs" if top else "bir-attrs bir-nested"
+        return f'<table class="{cls}"><tbody>' + "".join(rows) + "</tbody></table>"
+    if isinstance(value, list):
+        if all(not isinstance(v, (Mapping, list)) for v in value):
+            return ", ".join(_scalar_html(anchors, v, path, refs) for v in value) if value else "–"
+        items = [f"<li>{_value_html(anchors, v, f'{path}[{i}]', refs)}</li>" for i, v in enumerate(value)]
+        return "<ol>" + "".join(items) + "</ol>"
+    return _scalar_html(anchors, value, path, refs)
+
+
+def _scalar_html(anchors: Mapping[str, str], value: Any, path: str, refs: set[str]) -> str:
+    if isinstance(value, str):
+        if path in refs or (path.endswith(".on") and value in anchors):
+            return anchors.get(value) or html.escape(value)
+        plain = _INDEX.sub("", path) if "[" in path else path
+        if plain.endswith("email") and "@" in value:
+            url = safe_url("mailto:" + value)
+            return f'<a href="{_e(url)}">{_e(value)}</a>' if url else _e(value)
+        if plain.endswith("url"):
+            url = safe_url(value)
+            return f'<a href="{_e(url)}" rel="nofollow noopener">{_e(value)}</a>' if url else _e(value)
+        return _e(value)
+    return _e(fmt(value))
+
+
+# ------------------------------------------------------------------ services
+
+TRAVERSE = ("depends_on", "runs_on", "installed_on", "located_in", "part_of", "covered_by", "licensed_by", "connects")
+
+
+def service_components(register: Register, service: Record, inverse: Mapping[str, list[tuple[str, Record]]]) -> list[Record]:
+    """Every component a service needs: what supports it or it depends on, and transitively what they need."""
+    start: list[str] = [src.id for rtype, src in inverse.get(service.id, []) if rtype == "supports"]
+    start += [rel.target for rel in service.relations if rel.type in TRAVERSE]
+    seen: dict[str, Record] = {}
+    stack = list(start)
+    while stack:
+        rid = stack.pop()
+        if rid in seen or rid == service.id:
+            continue
+        rec = register.records.get(rid)
+        if rec is None:
+            continue
+        seen[rid] = rec
+        stack.extend(rel.target for rel in rec.relations if rel.type in TRAVERSE)
+        stack.extend(src.id for rtype, src in inverse.get(rid, []) if rtype == "has_part")
+    return sorted(seen.values(), key=lambda r: (r.kind, r.id))
+
+
+SPOF_KINDS = frozenset({"hardware", "network", "cloud_service", "facility", "software"})
+
+
+def redundancy_groups(register: Register) -> Counter[str]:
+    """In-service members per redundancy group."""
+    groups: Counter[str] = Counter()
+    for rec in register.records.values():
+        group = rec.data.get("redundancy_group")
+        if isinstance(group, str) and register.in_service(rec):
+            groups[group] += 1
+    return groups
+
+
+def single_points_of_failure(register: Register, components: list[Record], groups: Counter[str]) -> list[Record]:
+    """In-service components of a failing kind with no in-service partner in a redundancy group."""
+    out = []
+    for rec in components:
+        if rec.kind not in SPOF_KINDS or not register.in_service(rec):
+            continue
+        group = rec.data.get("redundancy_group")
+        if not isinstance(group, str) or groups[group] < 2:
+            out.append(rec)
+    return out
+
+
+def relation_type_label(rtype: str, incoming: bool) -> str:
+    rt = RELATION_TYPES.get(rtype)
+    return rt.inverse if (rt and incoming) else rtype
+
+
+__all__ = [
+    "SEVERITIES",
+    "Facts",
+    "attribute_html",
+    "file_id",
+    "fmt",
+    "html_table",
+    "line_rows",
+    "link_to",
+    "md_text",
+    "record_href",
+    "service_components",
+    "service_href",
+    "single_points_of_failure",
+]

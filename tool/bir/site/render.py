@@ -1,0 +1,388 @@
+"""Record, service and kind pages: Jinja2 templates rendered into the theme's chrome, fast enough for 100k records.
+
+Everything a page needs from the rest of the register is indexed once (`Views`: record links, names, the
+inverse relations, the per-record facts), so a page costs the same however large the register. The chrome
+(the theme's HTML around the content, taken from one page MkDocs rendered) is split once into strings.
+Files are written with plain `open`/`write`: the build is atomic at the folder level (see `build._replace`).
+Each rendered content area is link-checked in memory against the files the site will hold.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, Template, select_autoescape
+from markupsafe import Markup
+
+from ..model import Record, Register
+from . import charts, facts, pages
+from .linkcheck import LinkChecker
+from .safe import safe_url
+
+KIND_PAGE_ROWS = 5000
+KIND_COLUMNS: dict[str, tuple[str, ...]] = {
+    "hardware": ("class", "serial_number", "asset_tag", "hostname"),
+    "software": ("product", "version"),
+    "licence": ("product", "metric", "quantity"),
+    "cloud_service": ("service_type", "region"),
+    "network": ("network_type", "cidr"),
+    "facility": ("facility_type",),
+    "information": ("classification",),
+    "service": ("criticality",),
+    "contract": ("contract_type", "end"),
+    "party": ("party_type", "email"),
+    "waiver": ("rule", "record", "expires"),
+}
+CHUNK = 250  # records per chunk of work (`ChunkQueue`)
+TITLE_MARK = "BIRTITLEMARK"
+CONTENT_MARK = "<p>BIRCONTENTMARK</p>"
+
+
+class ChromeError(ValueError):
+    """The theme's template page lost its markers."""
+
+
+class Chrome:
+    """The theme's HTML around one page at depth 1, split once where the title and the content go."""
+
+    def __init__(self, template_html: str) -> None:
+        if CONTENT_MARK not in template_html:
+            raise ChromeError("the theme's template page lost its content marker")
+        head, self.tail = template_html.split(CONTENT_MARK, 1)
+        head = re.sub(r'<h1 id="birtitlemark">.*?</h1>', "", head, flags=re.DOTALL)
+        self.head_parts = head.split(TITLE_MARK)
+
+    def page(self, title: str, content: str) -> str:
+        return html.escape(title).join(self.head_parts) + content + self.tail
+
+
+def environment(currency: str) -> Environment:
+    env = Environment(loader=PackageLoader("bir.site", "templates"), autoescape=select_autoescape(default=True))
+
+    def money(value: Decimal | None) -> str:
+        return facts.money(value, currency)
+
+    env.globals["money"] = money
+    return env
+
+
+@dataclass(slots=True)
+class Views:
+    """What every page needs from the whole register, indexed in one pass before any page is rendered."""
+
+    register: Register
+    reports: Mapping[str, Any]
+    history: Mapping[str, list[Any]]
+    has_log: bool
+    as_of: dt.date
+    hrefs: dict[str, str]
+    inverse: dict[str, list[tuple[str, Record]]]
+    fx: pages.Facts
+    repo: str | None
+    findings_by_service: dict[str, list[Any]]
+    groups: Any
+    env: Environment
+    scores: dict[str, Any] = field(default_factory=dict)
+    tco: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def make(
+        cls, register: Register, reports: Mapping[str, Any], history: Mapping[str, list[Any]], has_log: bool, as_of: dt.date
+    ) -> Views:
+        repo = safe_url(register.config.repository_url)
+        risk, cost = reports.get("risk"), reports.get("cost")
+        by_service: dict[str, list[Any]] = defaultdict(list)
+        for finding in getattr(risk, "findings", []):
+            for sid in finding.services:
+                by_service[sid].append(finding)
+        return cls(
+            register,
+            reports,
+            history,
+            has_log,
+            as_of,
+            pages.link_map(register).hrefs(1),
+            register.inverse(),
+            pages.Facts(register, reports, as_of),
+            repo.rstrip("/") if repo else None,
+            by_service,
+            pages.redundancy_groups(register),
+            environment(register.config.base_currency),
+            {s.service: s.score for s in getattr(risk, "services", [])},
+            {s.service: s.total for s in getattr(cost, "tco_services", [])},
+        )
+
+
+def _commit_url(repo: str | None) -> Callable[[Any], str | None]:
+    def url(entry: Any) -> str | None:
+        from .docs import commit_url
+
+        return commit_url(repo, entry.commit, entry.pr)
+
+    return url
+
+
+def _commit_label(entry: Any) -> str:
+    return f"#{entry.pr}" if entry.pr else str(entry.commit)[:10]
+
+
+class Renderer:
+    """Renders record and service pages of one slice of the register into `site_dir`."""
+
+    def __init__(self, views: Views, chrome: Chrome, site_dir: Path, links: LinkChecker) -> None:
+        self.v, self.chrome, self.site_dir, self.links = views, chrome, site_dir, links
+        env = views.env
+        self.record_t: Template = env.get_template("record.html.j2")
+        self.service_t: Template = env.get_template("service.html.j2")
+        self.anchors = pages.link_map(views.register).anchors(1)
+        self.commit_url = _commit_url(views.repo)
+        self.note = "No change to this record in the git history." if views.has_log else "The register is not in git: no history."
+        self.broken: list[tuple[str, str]] = []
+
+    def write(self, rel: str, title: str, content: str) -> None:
+        self.broken.extend((rel, href) for href in self.links.check_text(rel, content))
+        with open(self.site_dir / rel, "w", encoding="utf-8") as handle:
+            handle.write(self.chrome.page(title, content))
+
+    def record(self, rec: Record) -> None:
+        v, esc = self.v, html.escape
+        records, hrefs = v.register.records, v.hrefs
+        rows: list[str] = []
+        diagram_in: list[tuple[str, str, str]] = []
+        diagram_out: list[tuple[str, str, str]] = []
+        for rel in rec.relations:
+            target = records.get(rel.target)
+            name = target.name if target is not None else ""
+            href = hrefs.get(rel.target, "")
+            cell = self.anchors_plain(rel.target, href)
+            rows.append(
+                f"<tr><td>out</td><td>{esc(rel.type)}</td><td>{cell}</td><td>{esc(name)}</td><td>{esc(rel.note)}</td></tr>\n"
+            )
+            diagram_out.append((rel.type, name or rel.target, href))
+        for rtype, src in v.inverse.get(rec.id, ()):
+            label = pages.relation_type_label(rtype, True)
+            href = hrefs.get(src.id, "")
+            rows.append(
+                f"<tr><td>in</td><td>{esc(label)}</td><td>{self.anchors_plain(src.id, href)}</td>"
+                f"<td>{esc(src.name)}</td><td></td></tr>\n"
+            )
+            diagram_in.append((label, src.name or src.id, href))
+        diagram = charts.relation_diagram((rec.name, ""), diagram_in, diagram_out) if rows else ""
+        data = rec.data
+        description = data.get("description")
+        content = self.record_t.render(
+            rec=rec,
+            name=rec.name,
+            status=rec.status,
+            description=description if description else None,
+            f=v.fx.of(rec),
+            as_of=v.as_of,
+            attributes=Markup(pages.attributes(self.anchors, rec)),  # noqa: S704 - built from html.escape-d parts
+            relations=Markup("".join(rows)),  # noqa: S704 - built from html.escape-d parts
+            diagram=Markup(diagram),  # noqa: S704 - built from html.escape-d parts
+            history=v.history.get(rec.id, [])[::-1],
+            history_note=self.note,
+            commit_url=self.commit_url,
+            commit_label=_commit_label,
+            edit_url=f"{v.repo}/edit/main/{rec.path}" if v.repo else None,
+            service_url=pages.service_href(rec.id),
+        )
+        rel_path = f"records/{pages.file_id(rec.id)}.html"
+        self.write(rel_path, f"{rec.name} ({rec.id})", content)
+
+    @staticmethod
+    def anchors_plain(rid: str, href: str) -> str:
+        return f'<a href="{html.escape(href)}">{html.escape(rid)}</a>' if href else html.escape(rid)
+
+    def service(self, svc: Record) -> dict[str, object]:
+        """Write the service page; returns its row of the services table."""
+        v = self.v
+        comps = pages.service_components(v.register, svc, v.inverse)
+        comp_rows = []
+        run = Decimal(0)
+        book = Decimal(0)
+        for c in comps:
+            f = v.fx.of(c, keep=True)
+            run += f.annual_run_cost
+            book += f.book_value or Decimal(0)
+            comp_rows.append(
+                {
+                    "id": c.id,
+                    "name": c.name,
+                    "kind": c.kind,
+                    "status": c.status,
+                    "run": f.annual_run_cost,
+                    "book": f.book_value,
+                    "href": v.hrefs[c.id],
+                }
+            )
+        spof = [
+            {"id": c.id, "name": c.name, "kind": c.kind, "href": pages.record_href(c.id)}
+            for c in pages.single_points_of_failure(v.register, comps, v.groups)
+        ]
+        risks = [
+            {
+                "severity": f.severity,
+                "record": f.record,
+                "message": f.message,
+                "rule": f.rule,
+                "href": pages.record_href(f.record),
+            }
+            for f in v.findings_by_service.get(svc.id, [])
+        ]
+        content = self.service_t.render(
+            rec=svc,
+            components=comp_rows,
+            run_cost=run,
+            book_value=book,
+            risks=risks,
+            spof=spof,
+            risk_score=v.scores.get(svc.id),
+            tco=v.tco.get(svc.id),
+            record_url=pages.record_href(svc.id),
+        )
+        self.write(f"services/{pages.file_id(svc.id)}.html", f"{svc.name} (service)", content)
+        return {
+            "service": svc.id,
+            "name": svc.name,
+            "criticality": svc.data.get("criticality"),
+            "status": svc.status,
+            "components": len(comps),
+            "annual_run_cost": run,
+            "risks": len(risks),
+            "single_points_of_failure": len(spof),
+        }
+
+
+@dataclass(slots=True)
+class SliceResult:
+    pages: int
+    broken: list[tuple[str, str]]
+    service_rows: list[tuple[str, dict[str, object]]]
+
+
+class ChunkQueue:
+    """Chunks of records taken from either end, shared between forked processes (or not)."""
+
+    def __init__(self, records: list[Record], size: int, shared: bool) -> None:
+        self.records, self.size = records, size
+        chunks = (len(records) + size - 1) // size
+        if shared:
+            import multiprocessing
+
+            self._ends: Any = multiprocessing.get_context("fork").Array("l", [0, chunks])
+            self._lock: Any = self._ends.get_lock()
+        else:
+            self._ends, self._lock = [0, chunks], None
+
+    def take(self, front: bool) -> list[Record] | None:
+        if self._lock is not None:
+            self._lock.acquire()
+        try:
+            lo, hi = self._ends[0], self._ends[1]
+            if lo >= hi:
+                return None
+            if front:
+                chunk, self._ends[0] = lo, lo + 1
+            else:
+                chunk = self._ends[1] = hi - 1
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+        return self.records[chunk * self.size : (chunk + 1) * self.size]
+
+
+def render_queue(renderer: Renderer, queue: ChunkQueue, front: bool) -> SliceResult:
+    """Render chunks from one end of `queue` until it is empty."""
+    total = SliceResult(0, [], [])
+    while (chunk := queue.take(front)) is not None:
+        got = render_slice(renderer, chunk)
+        total.pages += got.pages
+        total.broken += got.broken
+        total.service_rows += got.service_rows
+    renderer.broken = []
+    return total
+
+
+def render_slice(renderer: Renderer, records: Iterable[Record]) -> SliceResult:
+    """Record pages for `records`, plus service pages for the services among them."""
+    renderer.broken = []
+    count = 0
+    rows: list[tuple[str, dict[str, object]]] = []
+    for rec in records:
+        renderer.record(rec)
+        count += 1
+        if rec.kind == "service":
+            rows.append((rec.id, renderer.service(rec)))
+            count += 1
+    return SliceResult(count, renderer.broken, rows)
+
+
+def kind_pages(
+    register: Register, chrome: Chrome, env: Environment, site_dir: Path, links: LinkChecker
+) -> tuple[dict[str, str], int, list[tuple[str, str]]]:
+    """The tables of records per kind: page 1 as a fill for the MkDocs kind page, pages 2.. written here."""
+    template = env.get_template("kind.html.j2")
+    fills: dict[str, str] = {}
+    broken: list[tuple[str, str]] = []
+    written = 0
+    by_kind: dict[str, list[Record]] = defaultdict(list)
+    for rec in register.records.values():
+        by_kind[rec.kind].append(rec)
+    hrefs = pages.link_map(register).hrefs(1)
+    for kind, extra in KIND_COLUMNS.items():
+        recs = sorted(by_kind.get(kind, []), key=lambda r: r.id)
+        if not recs:
+            continue
+        pages_n = (len(recs) + KIND_PAGE_ROWS - 1) // KIND_PAGE_ROWS
+        for page in range(1, pages_n + 1):
+            chunk = recs[(page - 1) * KIND_PAGE_ROWS : page * KIND_PAGE_ROWS]
+            rows = [
+                {
+                    "id": r.id,
+                    "name": r.name,
+                    "status": r.status,
+                    "owner": r.owner or "",
+                    "href": hrefs[r.id],
+                    "extra": [pages.fmt(r.data.get(c)) for c in extra],
+                }
+                for r in chunk
+            ]
+            links_ = [
+                {"n": n, "current": n == page, "href": f"{kind}.html" if n == 1 else f"{kind}-{n}.html"}
+                for n in range(1, pages_n + 1)
+            ]
+            content = template.render(
+                kind=kind, rows=rows, extra=extra, total=len(recs), page=page, pages=pages_n, page_links=links_,
+                search_url="../search.html",
+            )
+            if page == 1:
+                fills[f"kind-{kind}"] = content
+            else:
+                title = f"{kind.replace('_', ' ').capitalize()}, page {page}"
+                body = f'<h1 id="{kind}">{html.escape(title)}</h1>' + content
+                rel = f"kinds/{kind}-{page}.html"
+                broken.extend((rel, href) for href in links.check_text(rel, body))
+                (site_dir / rel).write_text(chrome.page(title, body), encoding="utf-8")
+                written += 1
+    return fills, written, broken
+
+
+def kind_page_files(register: Register) -> list[str]:
+    """The kind pages after the first that `kind_pages` will write."""
+    counts: dict[str, int] = defaultdict(int)
+    for rec in register.records.values():
+        counts[rec.kind] += 1
+    out: list[str] = []
+    for kind in KIND_COLUMNS:
+        n = (counts.get(kind, 0) + KIND_PAGE_ROWS - 1) // KIND_PAGE_ROWS
+        out.extend(f"kinds/{kind}-{p}.html" for p in range(2, n + 1))
+    return out
