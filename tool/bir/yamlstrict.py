@@ -168,6 +168,23 @@ def _scan_events(data: bytes, path: str) -> list[Problem]:
     return problems
 
 
+_BRACKETS = re.compile(rb"[\[\]{}]")
+
+
+def _first_deep_bracket(data: bytes) -> int | None:
+    """The offset of the first `[` or `{` nested deeper than MAX_DEPTH (brackets counted as they come; a
+    document that starts as a block mapping or list is the first level, as in the event count)."""
+    depth = 0 if data.lstrip()[:1] in (b"[", b"{") else 1
+    for m in _BRACKETS.finditer(data):
+        if m.group() in (b"[", b"{"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return m.start()
+        else:
+            depth = max(0, depth - 1)
+    return None
+
+
 def _line_col_of_offset(data: bytes, offset: int) -> tuple[int, int]:
     line = data.count(b"\n", 0, offset) + 1
     start = data.rfind(b"\n", 0, offset) + 1
@@ -202,6 +219,12 @@ def parse(data: bytes, path: str) -> Parsed:
         try:
             early = _scan_events(data, path)
         except yaml.MarkedYAMLError as exc:
+            # Some libyaml builds stop deep flow nesting themselves, as a syntax error: say what it is.
+            deep = _first_deep_bracket(data)
+            if deep is not None:
+                line, col = _line_col_of_offset(data, deep)
+                return Parsed(None, [error(path, line, col, "yaml.too-deep", f"the document nests deeper than {MAX_DEPTH} levels",
+                                           "flatten the structure: records never need this much nesting")])
             return Parsed(None, [_syntax_problem(exc, path)])
         if early:
             return Parsed(None, early)
