@@ -111,9 +111,9 @@ def load_config(root: Path, text: bytes | None = None) -> Config:
                                                                                    "the configuration must be a mapping", "")])
     raw: dict[str, Any] = parsed.value
     if (root / SCHEMA_DIR / "config.schema.json").is_file():
-        from .schemas import SchemaSet
+        from .schemas import SchemaSet, compiled_cache_dir
 
-        schemas = SchemaSet(root / SCHEMA_DIR, cache_dir=None if (root / ".bir-cache").is_symlink() else root / ".bir-cache")
+        schemas = SchemaSet(root / SCHEMA_DIR, cache_dir=compiled_cache_dir())
         if not schemas.is_valid("config", raw):
             raise ConfigError(f"{CONFIG_FILE} does not match its schema", schemas.explain("config", raw, text, CONFIG_FILE))
     return _interpret(root, raw)

@@ -7,6 +7,7 @@ the site) or the few facts the register rules need (for `bir validate`).
 
 from __future__ import annotations
 
+import gc
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -261,6 +262,23 @@ def load(root: Path, config: Config, schemas: SchemaSet, *, want_data: bool = Tr
     index: dict[str, list[RecordFacts]] = {}
     by_kind: dict[str, int] = {}
     items = [(c.path, c.kind) for c in candidates]
+    # The records pile up here and hold no reference cycles: without the cyclic collector re-scanning
+    # the growing heap every few thousand allocations, loading stays linear in the register's size.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        _collect(root, items, config, schemas, want_data, reader, jobs, problems, register, index, by_kind)
+    finally:
+        if collecting:
+            gc.enable()
+    problems.extend(place_register_problems(list(check_register(index, config)), root, reader))
+    problems.sort(key=Problem.sort_key)
+    return LoadResult(register, problems, len(candidates), dict(sorted(by_kind.items())), index)
+
+
+def _collect(root: Path, items: list[tuple[str, str]], config: Config, schemas: SchemaSet, want_data: bool,
+             reader: Reader | None, jobs: int | None, problems: list[Problem], register: Register,
+             index: dict[str, list[RecordFacts]], by_kind: dict[str, int]) -> None:
     for res in check_files(root, items, config, schemas, want_data=want_data, reader=reader, jobs=jobs):
         problems.extend(res.problems)
         by_kind[res.kind] = by_kind.get(res.kind, 0) + 1
@@ -268,9 +286,6 @@ def load(root: Path, config: Config, schemas: SchemaSet, *, want_data: bool = Tr
             index.setdefault(res.facts.id, []).append(res.facts)
         if res.data is not None and res.facts is not None and res.facts.id not in register.records:
             register.records[res.facts.id] = Record(res.facts.id, res.kind, res.path, res.data)
-    problems.extend(place_register_problems(list(check_register(index, config)), root, reader))
-    problems.sort(key=Problem.sort_key)
-    return LoadResult(register, problems, len(candidates), dict(sorted(by_kind.items())), index)
 
 
 def place_register_problems(problems: list[Problem], root: Path, reader: Reader | None) -> Iterable[Problem]:

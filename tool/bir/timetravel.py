@@ -9,6 +9,7 @@ that day as its author's clock showed it.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -17,8 +18,8 @@ from .gitio import Git, GitReader
 from .loader import Candidate, LoadResult, load
 from .model import KINDS, Register
 from .problems import Problem, UsageError, error, warning
-from .schemas import SchemaSet
-from .validate import CACHE_DIR, Validation, summarise
+from .schemas import SchemaSet, compiled_cache_dir
+from .validate import Validation, summarise
 
 
 def candidates_at(files: dict[str, str]) -> tuple[list[Candidate], list[Problem]]:
@@ -54,8 +55,10 @@ def schemas_at(root: Path, reader: GitReader) -> SchemaSet:
     tmp = Path(tempfile.mkdtemp(prefix="bir-schemas-"))
     for name in names:
         (tmp / name.split("/", 1)[1]).write_bytes(reader(name))
-    cache = root / CACHE_DIR
-    return SchemaSet(tmp, cache_dir=None if cache.is_symlink() else cache)
+    try:
+        return SchemaSet(tmp, cache_dir=compiled_cache_dir())  # reads every schema now
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def register_at(root: Path, rev: str, *, want_data: bool = True, jobs: int | None = None) -> LoadResult:

@@ -12,7 +12,7 @@ from . import __version__
 from .config import CONFIG_FILE, SCHEMA_DIR, Config, load_config
 from .loader import Candidate, LoadResult, discover, load
 from .problems import Problem, Severity
-from .schemas import SchemaSet
+from .schemas import SchemaSet, compiled_cache_dir
 
 CACHE_DIR = ".bir-cache"
 
@@ -72,7 +72,7 @@ def summarise(result: LoadResult) -> Summary:
 
 def open_register(root: Path) -> tuple[Config, SchemaSet]:
     config = load_config(root)
-    return config, SchemaSet(root / SCHEMA_DIR, cache_dir=_cache_dir(root))
+    return config, SchemaSet(root / SCHEMA_DIR, cache_dir=compiled_cache_dir())
 
 
 def _cache_dir(root: Path) -> Path | None:
