@@ -241,11 +241,20 @@ def check_files(root: Path, items: Sequence[tuple[str, str]], config: Config, sc
 
     schemas.warm()
     _WORKER.update(root=root, reader=reader, config=config, schemas=schemas, want_data=want_data)
-    size = max(50, min(1000, len(items) // (jobs * 8)))
-    batches = [items[i:i + size] for i in range(0, len(items), size)]
+    # The parent is one of the `jobs` processes: it checks the first part itself while `jobs - 1` workers
+    # check the rest, so no core is shared and only the workers' part crosses a pipe. It also unpickles
+    # the workers' results at the end, so the workers take a little more than their share.
+    workers = jobs - 1
+    mine = len(items) // jobs - len(items) // (jobs * 20)
+    theirs = items[mine:]
+    size = max(50, min(1000, len(theirs) // (workers * 8)))
+    batches = [theirs[i:i + size] for i in range(0, len(theirs), size)]
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(jobs) as pool:
-        for results in pool.imap(_work, batches):
+    with ctx.Pool(workers) as pool:
+        pending = pool.imap(_work, batches)
+        for path, kind in items[:mine]:
+            yield _check_path(root, reader, path, kind, config, schemas, want_data)
+        for results in pending:
             for fields in results:
                 yield FileResult(*fields)
     _WORKER.clear()

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from sys import intern
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -106,6 +107,11 @@ def get_path(data: Mapping[str, Any], dotted: str) -> Any:
     return cur
 
 
+_JSON_PATHS = {dotted: "/" + dotted.replace(".", "/") for _k, dotted, _t in REFERENCE_FIELDS}
+_RELATION_LABELS = {name: f"relation {name}" for name in RELATION_TYPES}
+_SAME_KIND = {kind: frozenset({kind}) for kind in KINDS}
+
+
 def iter_references(kind: str, data: Mapping[str, Any]) -> Iterator[tuple[str, str, frozenset[str], str]]:
     """Every reference a record makes: (json path, target id, allowed target kinds, label)."""
     for fkind, dotted, targets in REFERENCE_FIELDS:
@@ -117,18 +123,20 @@ def iter_references(kind: str, data: Mapping[str, Any]) -> Iterator[tuple[str, s
             if isinstance(items, list):
                 for i, item in enumerate(items):
                     if isinstance(item, Mapping) and isinstance(item.get(sub), str):
-                        yield f"/{list_field}/{i}/{sub}", item[sub], targets, f"{list_field}[{i}].{sub}"
+                        yield intern(f"/{list_field}/{i}/{sub}"), item[sub], targets, intern(f"{list_field}[{i}].{sub}")
             continue
         value = get_path(data, dotted)
         if isinstance(value, str):
-            yield "/" + dotted.replace(".", "/"), value, targets, dotted
+            yield _JSON_PATHS[dotted], value, targets, dotted
     rels = data.get("relations")
     if isinstance(rels, list):
         for i, rel in enumerate(rels):
             if isinstance(rel, Mapping) and isinstance(rel.get("target"), str) and rel.get("type") in RELATION_TYPES:
                 rtype = RELATION_TYPES[rel["type"]]
-                allowed = frozenset({kind}) if rtype.same_kind else rtype.targets
-                yield f"/relations/{i}/target", rel["target"], allowed, f"relation {rel['type']}"
+                allowed = _SAME_KIND.get(kind, frozenset({kind})) if rtype.same_kind else rtype.targets
+                # Interned: the same few paths and labels recur in every record, and a batch of results
+                # pickles each distinct object once.
+                yield intern(f"/relations/{i}/target"), rel["target"], allowed, _RELATION_LABELS[rel["type"]]
 
 
 def parse_date(value: object) -> dt.date | None:
