@@ -83,16 +83,9 @@ def test_parse_raw_copies_and_types() -> None:
 
 def test_parallel_log_reads_the_same_history(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A long history is read in ranges by parallel git processes; the result is the one-process result."""
-    import subprocess
-
     from bir import gitio
 
-    repo = tmp_path / "r"
-    (repo / "registry" / "party").mkdir(parents=True)
-    env = {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "T",
-           "GIT_COMMITTER_EMAIL": "t@example.org", "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
-           "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True, env=env)
+    repo, env = _small_repo(tmp_path)
     for i in range(9):
         (repo / "registry" / "party" / f"p-{i % 4}.yaml").write_text(f"id: p-{i % 4}\nn: {i}\n")
         subprocess.run(["git", "add", "-A"], cwd=repo, check=True, env=env)
@@ -107,16 +100,9 @@ def test_parallel_log_reads_the_same_history(tmp_path, monkeypatch) -> None:  # 
 
 
 def test_history_is_cached_and_extended_incrementally(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import subprocess
-
     from bir import gitio
 
-    repo = tmp_path / "r"
-    (repo / "registry" / "party").mkdir(parents=True)
-    env = {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "T",
-           "GIT_COMMITTER_EMAIL": "t@example.org", "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
-           "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True, env=env)
+    repo, env = _small_repo(tmp_path)
 
     def commit(i: int) -> None:
         (repo / "registry" / "party" / f"p-{i}.yaml").write_text(f"id: p-{i}\n")
@@ -141,3 +127,14 @@ def test_history_is_cached_and_extended_incrementally(tmp_path, monkeypatch) -> 
     assert [c.subject for c in second] == ["add p-3", "add p-2", "add p-1"]
     assert len(ranges) == 1 and ranges[0][1] == "^" + first[0].sha  # only the new commit was read
     assert gitio.Git(repo).log() == second and len(ranges) == 1  # unchanged: straight from the cache
+
+
+def _small_repo(tmp_path):  # type: ignore[no-untyped-def]
+    """An empty repository with a registry/party folder, and the environment that commits with a fixed identity."""
+    repo = tmp_path / "r"
+    (repo / "registry" / "party").mkdir(parents=True)
+    env = {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "T",
+           "GIT_COMMITTER_EMAIL": "t@example.org", "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
+           "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True, env=env)
+    return repo, env

@@ -33,3 +33,27 @@ def write_bytes(path: Path, data: bytes) -> None:
 
 def write_text(path: Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
+
+
+def read_cache(path: Path) -> object | None:
+    """A value this tool pickled into its own git-ignored cache folder, or None when it is missing,
+    a symbolic link, or damaged: a cache is rebuilt, never trusted."""
+    import pickle
+
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None
+        value: object = pickle.loads(path.read_bytes())  # noqa: S301 -- written by write_cache, in .bir-cache
+    except Exception:
+        return None
+    return value
+
+
+def write_cache(path: Path, value: object) -> None:
+    """Pickle `value` into the cache atomically; a read-only checkout simply goes without."""
+    import pickle
+
+    try:
+        write_bytes(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    except OSError:
+        pass

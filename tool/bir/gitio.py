@@ -263,14 +263,9 @@ class Git:
         if commits is None:
             commits = self._log(paths, [tip_sha])
         if cache is not None:
-            import pickle
+            from .atomic import write_cache
 
-            from .atomic import write_bytes
-
-            try:
-                write_bytes(cache, pickle.dumps((tip_sha, commits), protocol=pickle.HIGHEST_PROTOCOL))
-            except OSError:
-                pass  # a read-only checkout reads history every time
+            write_cache(cache, (tip_sha, commits))
         return commits
 
     def _log_cache(self, paths: Sequence[str]) -> Path | None:
@@ -357,14 +352,9 @@ class Git:
 
 
 def _read_log_cache(path: Path) -> tuple[str, list[Commit]] | None:
-    import pickle
+    from .atomic import read_cache
 
-    try:
-        if path.is_symlink() or not path.is_file():
-            return None
-        value = pickle.loads(path.read_bytes())  # noqa: S301 -- written by this tool into .bir-cache
-    except Exception:  # a damaged cache is rebuilt, never trusted
-        return None
+    value = read_cache(path)
     if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str) and isinstance(value[1], list):
         return value
     return None

@@ -52,7 +52,7 @@ def _escape_property(value: str) -> str:
     return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
-def github(summary: Summary, problems: list[Problem], out: TextIO) -> None:
+def write_annotations(problems: Iterable[Problem], out: TextIO) -> None:
     """Workflow commands: one annotation per problem, escaped so record text cannot inject commands."""
     for p in problems:
         level = "error" if p.severity is Severity.ERROR else "warning"
@@ -62,6 +62,10 @@ def github(summary: Summary, problems: list[Problem], out: TextIO) -> None:
         props += f",title={_escape_property(p.rule)}"
         msg = p.message + (f" (hint: {p.hint})" if p.hint else "")
         out.write(f"::{level} {props}::{_escape_data(msg)}\n")
+
+
+def github(summary: Summary, problems: list[Problem], out: TextIO) -> None:
+    write_annotations(problems, out)
     out.write(f"{summary.records} records: {summary.errors} error(s), {summary.warnings} warning(s)\n")
 
 

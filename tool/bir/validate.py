@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
+from .atomic import read_cache, write_cache
 from .config import CONFIG_FILE, SCHEMA_DIR, Config, load_config
 from .loader import Candidate, LoadResult, discover, load
 from .problems import Problem, Severity
@@ -116,24 +116,13 @@ def validate(root: Path, *, use_cache: bool = True, jobs: int | None = None, wan
     summary = summarise(result)
     relations = relation_index(result)
     if _cache_dir(root) is not None:
-        try:
-            from .atomic import write_bytes
-
-            write_bytes(cache_file, pickle.dumps((key, prints, summary, result.problems), protocol=pickle.HIGHEST_PROTOCOL))
-            write_bytes(cache_file.with_name("relations.pickle"),
-                        pickle.dumps((key, prints, relations), protocol=pickle.HIGHEST_PROTOCOL))
-        except OSError:
-            pass  # a read-only checkout still validates
+        write_cache(cache_file, (key, prints, summary, result.problems))
+        write_cache(cache_file.with_name("relations.pickle"), (key, prints, relations))
     return Validation(summary, result.problems, relations=relations if want_relations else None)
 
 
 def _read_relations(path: Path, key: str, prints: dict[str, tuple[int, int, int]]) -> RelationIndex | None:
-    try:
-        if path.is_symlink() or not path.is_file():
-            return None
-        value = pickle.loads(path.read_bytes())  # noqa: S301 -- written by this tool into .bir-cache
-    except Exception:  # a damaged cache is rebuilt, never trusted
-        return None
+    value = read_cache(path)
     if isinstance(value, tuple) and len(value) == 3 and value[0] == key and value[1] == prints \
             and isinstance(value[2], RelationIndex):
         return value[2]
@@ -152,13 +141,7 @@ def relation_index(result: LoadResult) -> RelationIndex:
 
 
 def _read_cache(path: Path) -> tuple[str, dict[str, tuple[int, int, int]], Summary, list[Problem]] | None:
-    try:
-        if path.is_symlink() or not path.is_file():
-            return None
-        # The cache is written only by this tool into the register's own git-ignored folder.
-        value = pickle.loads(path.read_bytes())  # noqa: S301
-    except Exception:  # a stale or damaged cache is ignored, never trusted
-        return None
+    value = read_cache(path)
     if isinstance(value, tuple) and len(value) == 4:
         return value  # type: ignore[return-value]
     return None

@@ -18,18 +18,10 @@ def _stdout() -> TextIO:
 
 
 def _annotations(problems: list[object], out: TextIO) -> None:
-    from ..problems import Problem, Severity
-    from ..reporters import _escape_data, _escape_property
+    from ..problems import Problem
+    from ..reporters import write_annotations
 
-    for p in problems:
-        assert isinstance(p, Problem)
-        level = "error" if p.severity is Severity.ERROR else "warning"
-        props = f"file={_escape_property(p.path)}"
-        if p.line:
-            props += f",line={p.line},col={p.column}"
-        props += f",title={_escape_property(p.rule)}"
-        msg = p.message + (f" (hint: {p.hint})" if p.hint else "")
-        out.write(f"::{level} {props}::{_escape_data(msg)}\n")
+    write_annotations([p for p in problems if isinstance(p, Problem)], out)
 
 
 def _record_markdown(record: object) -> str:
