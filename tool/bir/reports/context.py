@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ..config import Config
 from ..model import Record, Register, Relation, parse_date, to_decimal
 from . import depreciation as dep
 from .feed import Feed, cycle_of, load_feeds
@@ -120,22 +121,36 @@ class Context:
         return record.date("end") or record.date("term.end")
 
     def recurring(self, record: Record) -> list[Recurring]:
-        fin = record.data.get("financial")
-        costs = fin.get("recurring_costs") if isinstance(fin, dict) else None
-        if not isinstance(costs, list):
-            return []
-        default_start = dep.start_date(record) or record.date("start") or record.date("term.start")
-        default_end = self.end_date(record)
-        out = []
-        for i, c in enumerate(costs):
-            value = to_decimal(c.get("amount"))
-            if value is None:
-                continue
-            base = to_base(value, self.currency(record, c), self.config)
-            out.append(Recurring(record.id, i, str(c.get("description", "")), base,
-                                 PERIOD_MONTHS.get(str(c.get("period")), 12), parse_date(c.get("start")) or default_start,
-                                 parse_date(c.get("end")) or default_end))
-        return out
+        return recurring_costs(record, self.config)
+
+
+def recurring_costs(record: Record, config: Config) -> list[Recurring]:
+    """A record's recurring costs in the base currency; without their own dates they run from the record's
+    start of service (or its contract or term start) to the end of its contract or term."""
+    fin = record.data.get("financial")
+    costs = fin.get("recurring_costs") if isinstance(fin, dict) else None
+    if not isinstance(costs, list):
+        return []
+    default_start = dep.start_date(record) or record.date("start") or record.date("term.start")
+    default_end = record.date("end") or record.date("term.end")
+    default_currency = fin.get("currency") if isinstance(fin, dict) and isinstance(fin.get("currency"), str) else None
+    out = []
+    for i, c in enumerate(costs):
+        value = to_decimal(c.get("amount"))
+        if value is None:
+            continue
+        currency = c.get("currency") if isinstance(c.get("currency"), str) else default_currency
+        base = to_base(value, currency, config)
+        out.append(Recurring(record.id, i, str(c.get("description", "")), base,
+                             PERIOD_MONTHS.get(str(c.get("period")), 12), parse_date(c.get("start")) or default_start,
+                             parse_date(c.get("end")) or default_end))
+    return out
+
+
+def annual_run_cost(record: Record, config: Config, on: dt.date) -> Decimal:
+    """What a record's recurring costs that run on `on` cost per year, in the base currency: the one
+    definition the reports, the site and the change impact share."""
+    return sum((r.annual() for r in recurring_costs(record, config) if r.active(on)), ZERO)
 
 
 @dataclass(frozen=True, slots=True)

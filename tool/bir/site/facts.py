@@ -25,23 +25,10 @@ def to_base(config: Config, amount: Decimal, currency: str | None) -> Decimal:
 
 
 def annual_run_cost(config: Config, rec: Record, on: dt.date) -> Decimal:
-    """Recurring costs that apply on `on`, per year, in the base currency."""
-    fin = rec.data.get("financial")
-    if not isinstance(fin, dict):
-        return Decimal(0)
-    total = Decimal(0)
-    for cost in fin.get("recurring_costs") or []:
-        if not isinstance(cost, dict):
-            continue
-        amount = to_decimal(cost.get("amount"))
-        per_year = _PERIODS.get(str(cost.get("period")))
-        if amount is None or per_year is None:
-            continue
-        start, end = _date(cost.get("start")), _date(cost.get("end"))
-        if (start and start > on) or (end and end < on):
-            continue
-        total += to_base(config, amount, cost.get("currency") or fin.get("currency")) * per_year
-    return total.quantize(CENT)
+    """Recurring costs that run on `on`, per year, in the base currency (as the reports count them)."""
+    from ..reports.context import annual_run_cost as run_cost
+
+    return run_cost(rec, config, on).quantize(CENT)
 
 
 def purchase_cost(config: Config, rec: Record) -> Decimal | None:
