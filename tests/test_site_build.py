@@ -217,3 +217,24 @@ def test_downloads_equal_the_exports(built: tuple[Path, Path]) -> None:
     assert sorted(p.stem for p in (out / "downloads").glob("*.csv")) == sorted(csvs)
     for kind, text in csvs.items():
         assert (out / "downloads" / f"{kind}.csv").read_text(encoding="utf-8") == text, kind
+
+
+def test_record_page_figures_agree_with_the_cost_report() -> None:
+    """A record page's book value and run cost come from the report models, not a second computation."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from bir.reports import build_report
+    from bir.site import facts
+    from bir.validate import load_register
+
+    register = load_register(Path(__file__).resolve().parent.parent).register
+    day = dt.date(2026, 11, 28)
+    cost = build_report("cost", register, day)
+    lines = cost.depreciation  # type: ignore[attr-defined]
+    assert len(lines) > 50
+    gone = ("disposed", "lost", "stolen")  # facts writes these off; the report still lists their schedule
+    for line in lines:
+        rec = register.records[line.record]
+        expected = Decimal(0) if rec.status in gone else line.book_value_base
+        assert facts.book_value(register.config, rec, day) == expected, line.record
