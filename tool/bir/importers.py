@@ -383,17 +383,22 @@ def _column_for(problem: Problem, column_of: Mapping[str, str]) -> str:
     return ""
 
 
+def read_input_text(path: Path) -> str:
+    """A file the user hands in (CSV export, discovery scan) as text: UTF-8, with or without a BOM."""
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start}); export it as UTF-8") from exc
+
+
 def import_csv(root: Path, csv_path: Path, kind: str, *, mapping_path: Path | None = None, owner: str | None = None,
                update: bool = False, dry_run: bool = False, today: dt.date | None = None) -> ImportResult:
     if kind not in KINDS:
         raise UsageError(f"unknown kind '{kind}'; one of: {', '.join(KINDS)}")
     mapping = load_mapping(mapping_path)
-    try:
-        text = csv_path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise UsageError(f"cannot read {csv_path}: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{csv_path} is not UTF-8 text ({exc.reason} at byte {exc.start}); export it as UTF-8") from exc
+    text = read_input_text(csv_path)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)

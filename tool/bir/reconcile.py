@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from .authoring import Assignment, Edit, Plan, Workspace, apply, check_plan, dump_rt, load_rt, plan_new, write_plan
-from .importers import slug
+from .importers import read_input_text, slug
 from .model import get_path, parse_date
 from .problems import UsageError
 from .yamlstrict import parse
@@ -107,12 +107,7 @@ def _seen(text: str, where: str) -> dt.date | None:
 
 
 def read_scan(path: Path) -> list[Device]:
-    try:
-        raw = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{path} is not UTF-8 text") from exc
+    raw = read_input_text(path)
     rows: list[tuple[int, dict[str, str]]] = []
     if path.suffix.lower() == ".json" or raw.lstrip().startswith(("[", "{")):
         try:
