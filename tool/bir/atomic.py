@@ -35,25 +35,111 @@ def write_text(path: Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
+# -- the tool's own caches ------------------------------------------------------------------------------
+# A cache file is a pickle, and unpickling runs code: a cache that arrived with a pull request (a
+# `.bir-cache/` committed by force, say) must never be loaded. Every cache file is therefore sealed with
+# an HMAC under a key that lives only in this user's cache folder; anything that does not verify is
+# treated as missing and rebuilt.
+_MAGIC = b"bir-cache 1\n"
+_MAC_BYTES = 32
+_key: bytes | None = None
+
+
+def user_cache_dir() -> Path | None:
+    """The user's cache folder for bir (`BIR_CACHE_DIR`, else `$XDG_CACHE_HOME/bir`, else `~/.cache/bir`)."""
+    base = os.environ.get("BIR_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
+    folder = Path(base) if base else Path.home() / ".cache"
+    folder = folder / "bir" if not os.environ.get("BIR_CACHE_DIR") else folder
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return None if folder.is_symlink() else folder
+
+
+def _seal_key() -> bytes | None:
+    """This user's cache key (32 random bytes, created on first use, readable by the user only)."""
+    global _key
+    if _key is not None:
+        return _key
+    folder = user_cache_dir()
+    if folder is None:
+        return None
+    path = folder / "cache-key"
+    for _attempt in range(2):
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            with os.fdopen(fd, "rb") as handle:
+                key = handle.read(64)
+            if len(key) == 32:
+                _key = key
+                return key
+            return None  # not a key this tool wrote: go without caches rather than trust it
+        except FileNotFoundError:
+            pass
+        except OSError:
+            return None
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        except FileExistsError:
+            continue  # another process created it first: read theirs
+        except OSError:
+            return None
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(os.urandom(32))
+    return None
+
+
+def seal(payload: bytes) -> bytes | None:
+    """`payload` with this user's MAC in front (None when there is no key: no cache then)."""
+    import hashlib
+    import hmac
+
+    key = _seal_key()
+    if key is None:
+        return None
+    return _MAGIC + hmac.new(key, payload, hashlib.sha256).digest() + payload
+
+
+def unseal(data: bytes) -> bytes | None:
+    """The payload of a sealed cache file, or None when it was not sealed by this user's key."""
+    import hashlib
+    import hmac
+
+    key = _seal_key()
+    if key is None or not data.startswith(_MAGIC):
+        return None
+    start = len(_MAGIC) + _MAC_BYTES
+    payload = data[start:]
+    if not hmac.compare_digest(hmac.new(key, payload, hashlib.sha256).digest(), data[len(_MAGIC):start]):
+        return None
+    return payload
+
+
 def read_cache(path: Path) -> object | None:
-    """A value this tool pickled into its own git-ignored cache folder, or None when it is missing,
-    a symbolic link, or damaged: a cache is rebuilt, never trusted."""
+    """A value this tool pickled into its own cache, or None when it is missing, a symbolic link,
+    damaged or not sealed by this user: a cache is rebuilt, never trusted."""
     import pickle
 
     try:
         if path.is_symlink() or not path.is_file():
             return None
-        value: object = pickle.loads(path.read_bytes())  # noqa: S301 -- written by write_cache, in .bir-cache
+        payload = unseal(path.read_bytes())
+        if payload is None:
+            return None
+        value: object = pickle.loads(payload)  # noqa: S301 -- sealed by this user's key (see above)
     except Exception:
         return None
     return value
 
 
 def write_cache(path: Path, value: object) -> None:
-    """Pickle `value` into the cache atomically; a read-only checkout simply goes without."""
+    """Pickle `value` into the cache atomically, sealed; a read-only checkout simply goes without."""
     import pickle
 
     try:
-        write_bytes(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        data = seal(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        if data is not None:
+            write_bytes(path, data)
     except OSError:
         pass

@@ -27,16 +27,9 @@ Validator = Callable[[Any], Any]
 def compiled_cache_dir() -> Path | None:
     """Where compiled validators are kept: like `__pycache__`, they depend only on the schemas and the
     Python version, so one copy serves every clone and every run (`BIR_CACHE_DIR`, else the user cache)."""
-    import os
+    from .atomic import user_cache_dir
 
-    base = os.environ.get("BIR_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
-    folder = Path(base) if base else Path.home() / ".cache"
-    folder = folder / "bir" if not os.environ.get("BIR_CACHE_DIR") else folder
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return None if folder.is_symlink() else folder
+    return user_cache_dir()
 
 
 def _rewrite_refs(node: Any, own_stem: str) -> Any:
