@@ -149,6 +149,8 @@ def run_child(cmd: Sequence[str], *, cwd: Path | None = None, timeout: float = 3
     """Run `cmd` to completion: wall seconds, peak MB, exit code and output (killed after `timeout`)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT / "tool"), env.get("PYTHONPATH", "")) if p)
+    # Measure what users run: an installed tool whose bytecode is cached, not compiled again on every start.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err, start_new_session=True)
@@ -415,11 +417,19 @@ def bench_change(ctx: Context) -> list[Row]:
     return rows
 
 
-def _history_repo(size: int, commits: int, ctx: Context) -> Path:
-    """`size` records and `commits` first-parent commits (ten records changed in each after the first),
-    written with `git fast-import`: building it costs seconds, not one `git commit` per commit."""
-    repo = CACHE / f"git-history-r{size}-c{commits}"
-    if (repo / ".git").is_dir():
+def _history_repo(size: int, commits: int, ctx: Context, kinds_per_commit: int = 10) -> Path:
+    """`size` records and `commits` first-parent commits, ten records changed in each after the first,
+    spread over `kinds_per_commit` kind folders; written with `git fast-import`: building it costs
+    seconds, not one `git commit` per commit.
+
+    git's cost per commit follows the number of entries in the folders a commit touches (it diffs each
+    changed folder entry by entry), so the spread matters: a typical change touches one or two kinds
+    (ten laptops replaced, a contract and its licences renewed); ten kinds in every commit is the worst case.
+    """
+    suffix = "" if kinds_per_commit == 10 else f"-k{kinds_per_commit}"
+    repo = CACHE / f"git-history-r{size}-c{commits}{suffix}"
+    stamp = CACHE / f"git-history-r{size}-c{commits}{suffix}.packed"
+    if (repo / ".git").is_dir() and stamp.is_file():
         return repo
     shutil.rmtree(repo, ignore_errors=True)
     repo.mkdir(parents=True)
@@ -447,33 +457,47 @@ def _history_repo(size: int, commits: int, ctx: Context) -> Path:
         else:
             for j in range(10):
                 i = (c * 97 + j * 7919) % size
+                if kinds_per_commit != 10:  # the same spread of records, folded into kinds_per_commit folders
+                    kind_index = (c + (j % kinds_per_commit) * 5) % len(kinds)
+                    i = kind_index + len(kinds) * ((i // len(kinds)) % (size // len(kinds)))
                 lines.append(f"M 100644 inline {path_of(i)}\n".encode())
                 blob(f"id: {path_of(i).rsplit('/', 1)[1][:-5]}\nname: record {i} v{c}\nstatus: active\n")
         lines.append(b"\n")
     _git(repo, "fast-import", "--quiet", stdin=b"".join(lines))
+    # fast-import's pack is written for speed of import, not of reading (its own manual says to repack):
+    # store it as a server does after garbage collection, so reading it costs what reading a clone costs.
+    ctx.log(f"history {size} x {commits}: git repack -adf ...")
+    _git(repo, "repack", "-q", "-a", "-d", "-f")
     _git(repo, "reset", "-q", "--hard", "main")
+    stamp.write_text("repacked\n")
     return repo
 
 
+def _history_cold(repo: Path, size: int, commits: int, label: str, ctx: Context, script: str) -> Measure:
+    best: Measure | None = None
+    for attempt in range(ctx.repeats(size)):
+        ctx.log(f"history {size} x {commits} {label}: repeat {attempt + 1} (cold: no cache)")
+        shutil.rmtree(repo / ".bir-cache", ignore_errors=True)
+        run = run_child([PY, "-c", script, str(repo)], timeout=ctx.timeout)
+        err = "" if run.returncode == 0 else f"exit {run.returncode}: {tail(run.stderr)}"
+        m = Measure("history", size, f"all_history cold ({commits} commits, {label})", None if err else run.seconds,
+                    run.peak_mb, err, run.stdout.strip())
+        if best is None or (m.seconds is not None and (best.seconds is None or m.seconds < best.seconds)):
+            best = m
+    assert best is not None
+    return best
+
+
 def bench_history(ctx: Context) -> list[Row]:
-    """Every record's history in one pass (path level): 100,000 records x 1,000 commits at the largest size."""
+    """Every record's history in one pass (path level): 100,000 records x 1,000 commits at the largest size,
+    for typical changes (two kinds per commit) and for the worst case (ten kinds per commit)."""
     rows: list[Row] = []
     script = ("import sys; from pathlib import Path; from bir.history import all_history; "
               "h = all_history(Path(sys.argv[1])); print(len(h), sum(len(v) for v in h.values()))")
     for size in ctx.sizes:
         commits = 1000 if size >= 100_000 else max(10, size // 100)
-        repo = _history_repo(size, commits, ctx)
-        best: Measure | None = None
-        for attempt in range(ctx.repeats(size)):
-            ctx.log(f"history {size} x {commits}: repeat {attempt + 1} (cold: no cache)")
-            shutil.rmtree(repo / ".bir-cache", ignore_errors=True)
-            run = run_child([PY, "-c", script, str(repo)], timeout=ctx.timeout)
-            err = "" if run.returncode == 0 else f"exit {run.returncode}: {tail(run.stderr)}"
-            m = Measure("history", size, f"all_history cold ({commits} commits)", None if err else run.seconds, run.peak_mb,
-                        err, run.stdout.strip())
-            if best is None or (m.seconds is not None and (best.seconds is None or m.seconds < best.seconds)):
-                best = m
-        assert best is not None
+        repo = _history_repo(size, commits, ctx, kinds_per_commit=2)
+        best = _history_cold(repo, size, commits, "2 kinds each", ctx, script)
         rows.append(best)
         # The pass is kept in .bir-cache: unchanged, and after one more merged change (read incrementally).
         ctx.log(f"history {size} x {commits}: warm")
@@ -483,16 +507,23 @@ def bench_history(ctx: Context) -> list[Row]:
         rows.append(warm)
         env = {**os.environ, "GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.org",
                "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.org"}
-        subprocess.run(["git", "commit", "-q", "--allow-empty", "-m", "one more change"], cwd=repo, check=True, env=env)
+        (repo / "registry" / "party" / "par-bench-extra.yaml").write_text("id: par-bench-extra\nname: one more\n")
+        subprocess.run(["git", "add", "registry"], cwd=repo, check=True, env=env)
+        subprocess.run(["git", "commit", "-q", "-m", "one more change"], cwd=repo, check=True, env=env)
         try:
             run = run_child([PY, "-c", script, str(repo)], timeout=ctx.timeout)
             rows.append(Measure("history", size, "all_history after 1 new commit", run.seconds if run.returncode == 0 else None,
                                 run.peak_mb, "" if run.returncode == 0 else tail(run.stderr), run.stdout.strip()))
         finally:
             subprocess.run(["git", "reset", "-q", "--hard", "HEAD~1"], cwd=repo, check=True)
-        if size >= 100_000 and best.seconds is not None:
-            rows.append(Check("history", size, f"all_history cold seconds ({commits} commits)", round(best.seconds, 3),
-                              "<=", 3.0, "s"))
+        worst = _history_cold(_history_repo(size, commits, ctx, kinds_per_commit=10), size, commits, "10 kinds each",
+                              ctx, script)
+        rows.append(worst)
+        if size >= 100_000:
+            for m, label in ((best, "2 kinds each"), (worst, "10 kinds each")):
+                if m.seconds is not None:
+                    rows.append(Check("history", size, f"all_history cold seconds ({commits} commits, {label})",
+                                      round(m.seconds, 3), "<=", 3.0, "s"))
             if warm.seconds is not None:
                 rows.append(Check("history", size, "all_history warm seconds", round(warm.seconds, 3), "<=", 3.0, "s"))
     return rows

@@ -74,29 +74,48 @@ def test_shallow(repo: Path, tmp_path: Path) -> None:
 
 def test_parse_raw_copies_and_types() -> None:
     z = "0" * 40
-    fields = [f":100644 100644 {'a' * 40} {'b' * 40} C75".encode(), b"x.yaml", b"y.yaml",
-              f":100644 120000 {'a' * 40} {'c' * 40} T".encode(), b"z.yaml",
-              f":000000 100644 {z} {'d' * 40} A".encode(), b"n.yaml"]
+    fields = [f":100644 100644 {'a' * 40} {'b' * 40} C75", "x.yaml", "y.yaml",
+              f":100644 120000 {'a' * 40} {'c' * 40} T", "z.yaml",
+              f":000000 100644 {z} {'d' * 40} A", "n.yaml"]
     assert [(c.status, c.path, c.old_blob) for c in _parse_raw(fields)] == [
         ("A", "y.yaml", None), ("M", "z.yaml", "a" * 40), ("A", "n.yaml", None)]
 
 
-def test_parallel_log_reads_the_same_history(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """A long history is read in ranges by parallel git processes; the result is the one-process result."""
+@pytest.mark.parametrize("sub", ["", "infra"])
+def test_log_keeps_only_changes_under_the_paths(tmp_path, sub) -> None:  # type: ignore[no-untyped-def]
+    """At the top of a repository the paths are filtered after git (no pathspec); in a sub-folder git filters.
+    Either way: commits outside the register are not listed, and a rename across its border is an
+    addition or a removal."""
     from bir import gitio
 
-    repo, env = _small_repo(tmp_path)
-    for i in range(9):
-        (repo / "registry" / "party" / f"p-{i % 4}.yaml").write_text(f"id: p-{i % 4}\nn: {i}\n")
-        subprocess.run(["git", "add", "-A"], cwd=repo, check=True, env=env)
-        subprocess.run(["git", "commit", "-q", "-m", f"change {i}"], cwd=repo, check=True, env=env)
-    git = gitio.Git(repo)
-    one = [(c.sha, [(x.status, x.path) for x in c.changes]) for c in git.log()]
-    monkeypatch.setattr(gitio, "PARALLEL_LOG_MIN_COMMITS", 2)
-    monkeypatch.setattr(gitio.os, "cpu_count", lambda: 3)
-    assert len(git._split_history("HEAD")) == 3
-    many = [(c.sha, [(x.status, x.path) for x in c.changes]) for c in git.log()]
-    assert many == one and len(one) == 9
+    top, env = _small_repo(tmp_path)
+    root = top / sub if sub else top
+    if sub:
+        (root / "registry" / "party").mkdir(parents=True)
+
+    def commit(message: str) -> None:
+        subprocess.run(["git", "add", "-A"], cwd=top, check=True, env=env)
+        subprocess.run(["git", "commit", "-q", "-m", message], cwd=top, check=True, env=env)
+
+    body = "id: p-1\nname: a party with enough text to be recognised as the same file when it moves\n"
+    (root / "registry" / "party" / "p-1.yaml").write_text(body)
+    (top / "README.md").write_text("readme\n")
+    commit("add p-1")
+    (top / "README.md").write_text("readme, changed\n")
+    commit("docs only")
+    (root / "registry" / "party" / "p-1.yaml").rename(root / "p-1.yaml")
+    commit("move p-1 out of the register")
+    (root / "p-1.yaml").rename(root / "registry" / "party" / "p-2.yaml")
+    commit("move it back as p-2")
+    (root / "registry" / "party" / "p-2.yaml").rename(root / "registry" / "party" / "p-3.yaml")
+    commit("rename p-2 to p-3")
+    seen = [(c.subject, [(x.status, x.path, x.old_path) for x in c.changes]) for c in gitio.Git(root).log()]
+    assert seen == [
+        ("rename p-2 to p-3", [("R", "registry/party/p-3.yaml", "registry/party/p-2.yaml")]),
+        ("move it back as p-2", [("A", "registry/party/p-2.yaml", None)]),
+        ("move p-1 out of the register", [("D", "registry/party/p-1.yaml", None)]),
+        ("add p-1", [("A", "registry/party/p-1.yaml", None)]),
+    ]
 
 
 def test_history_is_cached_and_extended_incrementally(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

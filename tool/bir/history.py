@@ -32,11 +32,16 @@ def pr_number(subject: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+_KIND_FOLDERS = {f"{RECORD_DIR}/{k}": k for k in KINDS}
+
+
 def _record_of(path: str) -> tuple[str, str] | None:
-    parts = path.split("/")
-    if len(parts) == 3 and parts[0] == RECORD_DIR and parts[1] in KINDS and parts[2].endswith(".yaml"):
-        return parts[1], parts[2][: -len(".yaml")]
-    return None
+    """(kind, id) of a record's path `registry/<kind>/<id>.yaml`, None for any other path."""
+    folder, _, name = path.rpartition("/")
+    kind = _KIND_FOLDERS.get(folder)
+    if kind is None or not name.endswith(".yaml"):
+        return None
+    return kind, name[:-5]
 
 
 @dataclass(slots=True)
