@@ -310,3 +310,75 @@ def test_trailers_round_trip() -> None:
     assert trailers_of(message) == {"change_type": "normal", "reason": "Replace the failing database server.",
                                     "risk": "Low: the replica takes over.", "backout_plan": "Fail back to srv-db-01.",
                                     "planned_date": "2026-05-02"}
+
+
+# -- the working tree checked through git: the cached validation reused without listing the register --------
+def _no_listing(monkeypatch: pytest.MonkeyPatch) -> None:
+    import bir.validate
+
+    def refuse(root: Path) -> None:
+        raise AssertionError("the register was listed: the cached validation should have been reused")
+
+    monkeypatch.setattr(bir.validate, "discover", refuse)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_second_run_reuses_the_validation_through_git(repo: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first run validates the working tree and keeps a snapshot; the second, with nothing changed,
+    checks the snapshot through git and never lists the register, and reports exactly the same."""
+    mutate, _rules, _counts = CASES[name]
+    mutate(repo)
+    first = compute_change(repo, "HEAD", today=TODAY).to_dict()
+    assert (repo / ".bir-cache" / "worktree.pickle").is_file()
+    _no_listing(monkeypatch)
+    assert compute_change(repo, "HEAD", today=TODAY).to_dict() == first
+
+
+def _fresh(repo: Path) -> dict[str, object]:
+    shutil.rmtree(repo / ".bir-cache", ignore_errors=True)
+    return compute_change(repo, "HEAD", today=TODAY).to_dict()
+
+
+EDITS_AFTER_VALIDATION: dict[str, Callable[[Path], None]] = {
+    "tracked file edited in place": lambda r: edit(r, "party/acme.yaml", "name: Acme Supplies\n", "name: [broken\n"),
+    "untracked record added": lambda r: write(r, "hardware/srv-09.yaml", RECORDS["hardware/srv-02.yaml"].replace("srv-02", "srv-09")),
+    "untracked record edited in place": lambda r: edit(r, "hardware/srv-03.yaml", "id: srv-03", "id: srv-04"),
+    "untracked record staged": lambda r: git(r, "add", "registry/hardware/srv-03.yaml") and None,
+    "record removed": lambda r: (r / "registry" / "hardware" / "srv-02.yaml").unlink(),
+    "configuration edited": lambda r: (r / "bir.yaml").write_text((r / "bir.yaml").read_text() + "\n# edited\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EDITS_AFTER_VALIDATION))
+def test_edits_after_the_validation_are_seen(repo: Path, name: str) -> None:
+    """Whatever changes after the snapshot (in place, added, staged, removed) makes the next run check again:
+    its report is the report of a run without any cache."""
+    write(repo, "hardware/srv-03.yaml", RECORDS["hardware/srv-02.yaml"].replace("srv-02", "srv-03"))
+    compute_change(repo, "HEAD", today=TODAY)
+    EDITS_AFTER_VALIDATION[name](repo)
+    after = compute_change(repo, "HEAD", today=TODAY).to_dict()
+    assert after == _fresh(repo)
+
+
+def test_clean_checkout_against_another_base(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As in CI: the pull request's commit checked out, the base another commit. With the snapshot holding,
+    the change is the diff between the two commits."""
+    base = git(repo, "rev-parse", "HEAD").strip()
+    retire_srv02(repo)
+    write(repo, "hardware/srv-03.yaml", RECORDS["hardware/srv-02.yaml"].replace("srv-02", "srv-03"))
+    commit(repo, "Retire srv-02, add srv-03")
+    first = compute_change(repo, base, today=TODAY).to_dict()
+    assert first["counts"] == {"added": 1, "modified": 1, "renamed": 0, "removed": 0}
+    _no_listing(monkeypatch)
+    assert compute_change(repo, base, today=TODAY).to_dict() == first
+
+
+def test_no_snapshot_when_timestamps_are_too_recent(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder changed in the same clock tick as the snapshot could change again unseen: no snapshot then."""
+    from bir import worktree
+    from bir.validate import validate
+
+    monkeypatch.setattr(worktree, "clock", lambda folder: 0)
+    validate(repo)
+    assert (repo / ".bir-cache" / "validate.pickle").is_file()
+    assert not (repo / ".bir-cache" / "worktree.pickle").exists()

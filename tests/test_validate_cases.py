@@ -92,11 +92,34 @@ def test_every_rule_is_exercised_by_a_test() -> None:
 
 
 def test_relation_index_is_kept_with_the_cache(base_register: Path) -> None:
-    expected = {"svc-web": [("registry/hardware/srv-01.yaml", "supports")]}
+    expected = [("registry/hardware/srv-01.yaml", "supports")]
     cold = validate(base_register, want_relations=True)
-    assert not cold.cached and cold.relations is not None and cold.relations.to_dict() == expected
+    assert not cold.cached and cold.relations is not None and cold.relations.get("svc-web") == expected
     warm = validate(base_register, want_relations=True)
-    assert warm.cached and warm.relations is not None and warm.relations.to_dict() == expected
-    (base_register / ".bir-cache" / "relations.pickle").write_bytes(b"damaged")
+    assert warm.cached and warm.relations is not None and warm.relations.get("svc-web") == expected
+    assert warm.relations.get("srv-01") == [] and type(warm.relations).__name__ == "StoredRelations"
+    (base_register / ".bir-cache" / "relations.bin").write_bytes(b"damaged")
     rebuilt = validate(base_register, want_relations=True)
-    assert not rebuilt.cached and rebuilt.relations is not None and rebuilt.relations.to_dict() == expected
+    assert not rebuilt.cached and rebuilt.relations is not None and rebuilt.relations.get("svc-web") == expected
+
+
+def test_a_cache_not_sealed_by_this_user_is_never_loaded(base_register: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A `.bir-cache/` that came with a pull request is not unpickled: every cache file carries a MAC
+    under a key kept in the user's own cache folder."""
+    import pickle
+
+    from bir import atomic
+
+    validate(base_register)
+    cache = base_register / ".bir-cache" / "validate.pickle"
+    sealed = cache.read_bytes()
+    assert atomic.read_cache(cache) is not None
+    cache.write_bytes(pickle.dumps(("a plain pickle",)))
+    assert atomic.read_cache(cache) is None
+    cache.write_bytes(sealed[:-1] + bytes([sealed[-1] ^ 1]))  # one bit changed
+    assert atomic.read_cache(cache) is None
+    monkeypatch.setattr(atomic, "_key", None)
+    monkeypatch.setenv("BIR_CACHE_DIR", str(tmp_path / "another-user"))
+    cache.write_bytes(sealed)
+    assert atomic.read_cache(cache) is None  # another user's key
+    assert not validate(base_register).cached

@@ -23,7 +23,7 @@ from .config import CONFIG_FILE, RECORD_DIR, Config, load_config
 from .gitio import FileChange, Git
 from .model import KINDS, Record, get_path, iter_references, to_decimal
 from .problems import Problem, Severity, error
-from .validate import RelationIndex
+from .validate import CacheDamaged, Relations, Validation
 from .yamlstrict import parse
 
 # Relation types whose source needs its target: when the target changes, the source is affected.
@@ -458,6 +458,28 @@ def _conflicts(path: str, data: bytes | None) -> Problem | None:
     return None
 
 
+def _worktree_changes(git: Git, root: Path, base_sha: str, use_cache: bool) -> tuple[list[FileChange], Validation | None]:
+    """The working tree's changes against `base_sha`, and its cached validation when git shows that the
+    working tree is still what was validated (then nothing is listed: the cost follows the change)."""
+    from .validate import validate_worktree
+
+    head_now = git.head()
+    if head_now is None:  # no commit yet on this branch
+        return git.diff(base_sha, None), None
+    tracked = git.diff_tracked(head_now, None)
+    found = validate_worktree(root, git, tracked) if use_cache else None
+    if found is None:
+        if head_now == base_sha:
+            return tracked + [FileChange("A", p) for p in git.untracked()], None
+        return git.diff(base_sha, None), None
+    checked, untracked = found
+    if head_now == base_sha:
+        return tracked + [FileChange("A", p) for p in untracked], checked
+    if not tracked and not untracked:  # a clean checkout (as in CI): the change is between two commits
+        return git.diff_tracked(base_sha, head_now), checked
+    return git.diff(base_sha, None), checked
+
+
 def _pair_untracked_renames(git: Git, root: Path, changes: list[FileChange]) -> list[FileChange]:
     """git sees a rename in the working tree only once the new file is tracked; pair a deleted record
     with an untracked new one of the same kind when their contents are similar (git's 50 %)."""
@@ -495,7 +517,7 @@ def _pair_untracked_renames(git: Git, root: Path, changes: list[FileChange]) -> 
 class _Head:
     """Read access to the head: the working tree or a commit, files fetched (and parsed) on demand."""
 
-    def __init__(self, git: Git, root: Path, sha: str | None, relations: RelationIndex | None = None) -> None:
+    def __init__(self, git: Git, root: Path, sha: str | None, relations: Relations | None = None) -> None:
         self.git, self.root, self.sha = git, root, sha
         self.relations = relations  # the working tree's relation index, from the validation cache
         self.records: dict[str, Record | None] = {}  # path -> record
@@ -522,9 +544,13 @@ class _Head:
 
     def dependents_of(self, ids: list[str]) -> dict[str, list[tuple[str, Record]]]:
         """For each id: the head records with a relation of a NEEDS type to it, and the relation type."""
+        files: set[str] | None = None
         if self.relations is not None:
-            files = {src for i in ids for src, _type in self.relations.get(i, ())}
-        else:
+            try:
+                files = {src for i in ids for src, _type in self.relations.get(i, ())}
+            except CacheDamaged:  # the cache changed under this run: search the files instead
+                self.relations = None
+        if files is None:
             files = self.git.grep_words(ids, self.sha)
         self.load(sorted(files))
         wanted = set(ids)
@@ -554,9 +580,12 @@ def compute_change(root: Path, base: str, head: str | None = None, *, today: dt.
     git = Git(root)
     base_sha = git.resolve(base)
     head_sha = git.resolve(head) if head is not None else None
-    file_changes = git.diff(base_sha, head_sha)
+    checked = None
     if head_sha is None:
+        file_changes, checked = _worktree_changes(git, root, base_sha, validate_head)
         file_changes = _pair_untracked_renames(git, root, file_changes)
+    else:
+        file_changes = git.diff(base_sha, head_sha)
 
     # The base: only the changed files, straight from their blobs.
     base_blobs = git.cat_blobs([f.old_blob for f in file_changes if f.old_blob] + [f"{base_sha}:{CONFIG_FILE}"])
@@ -572,9 +601,10 @@ def compute_change(root: Path, base: str, head: str | None = None, *, today: dt.
     relations = None
     if validate_head:
         if head_sha is None:
-            from .validate import validate
+            if checked is None:
+                from .validate import validate
 
-            checked = validate(root, jobs=jobs, want_relations=True)
+                checked = validate(root, jobs=jobs, want_relations=True)
             head_problems, relations = list(checked.problems), checked.relations
         else:
             from .timetravel import register_at

@@ -6,13 +6,20 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from . import __version__
 from .atomic import read_cache, write_cache
 from .config import CONFIG_FILE, SCHEMA_DIR, Config, load_config
-from .loader import Candidate, LoadResult, discover, load
+from .loader import LoadResult, discover, load
 from .problems import Problem, Severity
 from .schemas import SchemaSet, compiled_cache_dir
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .gitio import FileChange, Git
+    from .worktree import Snapshot, Stamp
 
 CACHE_DIR = ".bir-cache"
 
@@ -57,13 +64,111 @@ class RelationIndex:
     def __reduce__(self) -> tuple[type[RelationIndex], tuple[dict[str, str]]]:
         return (RelationIndex, (self._packed,))
 
+    def save(self, path: Path, token: str) -> None:
+        """Write the index in shards, so a reader that wants a few targets reads a few shards."""
+        import hashlib
+        import pickle
+
+        from .atomic import seal, write_bytes
+
+        shards: list[dict[str, str]] = [{} for _ in range(RELATION_SHARDS)]
+        for target, packed in self._packed.items():
+            shards[_shard(target)][target] = packed
+        blobs = [pickle.dumps(s, protocol=pickle.HIGHEST_PROTOCOL) for s in shards]
+        table, offset = [], 0
+        for blob in blobs:
+            table.append((offset, len(blob), hashlib.sha256(blob).digest()))
+            offset += len(blob)
+        header = seal(pickle.dumps((token, table), protocol=pickle.HIGHEST_PROTOCOL))
+        if header is None:
+            return
+        try:
+            write_bytes(path, len(header).to_bytes(8, "big") + header + b"".join(blobs))
+        except OSError:
+            pass
+
+
+RELATION_SHARDS = 256
+
+
+class CacheDamaged(Exception):
+    """A cache file changed under a reader: the reader goes without it."""
+
+
+def _shard(target: str) -> int:
+    import zlib
+
+    return zlib.crc32(target.encode("utf-8", "surrogateescape")) % RELATION_SHARDS
+
+
+class StoredRelations:
+    """A relation index written by `RelationIndex.save`, read shard by shard as targets are asked for.
+
+    The header is sealed with the user's cache key and names each shard's digest, so nothing that did not
+    come from this tool is ever unpickled.
+    """
+
+    def __init__(self, handle: BinaryIO, table: list[tuple[int, int, bytes]], start: int) -> None:
+        # The file stays open: if another run replaces it meanwhile, this one keeps reading its own.
+        self._handle, self._table, self._start = handle, table, start
+        self._shards: dict[int, dict[str, str]] = {}
+
+    @classmethod
+    def open(cls, path: Path, token: str) -> StoredRelations | None:
+        import pickle
+
+        from .atomic import unseal
+
+        handle = None
+        try:
+            if path.is_symlink():
+                return None
+            handle = open(path, "rb")  # kept open by the instance
+            size = int.from_bytes(handle.read(8), "big")
+            payload = unseal(handle.read(size)) if 0 < size < 1 << 24 else None
+            value = pickle.loads(payload) if payload is not None else None  # noqa: S301 -- sealed by this user's key
+            if isinstance(value, tuple) and len(value) == 2 and value[0] == token \
+                    and isinstance(value[1], list) and len(value[1]) == RELATION_SHARDS:
+                return cls(handle, value[1], 8 + size)
+        except Exception:  # noqa: S110 -- a damaged cache is a missing cache
+            pass
+        if handle is not None:
+            handle.close()
+        return None
+
+    def _load(self, index: int) -> dict[str, str]:
+        import hashlib
+        import pickle
+
+        shard = self._shards.get(index)
+        if shard is None:
+            offset, length, digest = self._table[index]
+            try:
+                self._handle.seek(self._start + offset)
+                blob = self._handle.read(length)
+            except OSError as exc:
+                raise CacheDamaged(str(exc)) from None
+            if hashlib.sha256(blob).digest() != digest:
+                raise CacheDamaged("a shard of the relation index does not match its digest")
+            value = pickle.loads(blob)  # noqa: S301 -- its digest is in the sealed header
+            shard = value if isinstance(value, dict) else {}
+            self._shards[index] = shard
+        return shard
+
+    def get(self, target: str, default: object = ()) -> list[tuple[str, str]]:
+        return RelationIndex(self._load(_shard(target))).get(target)
+
+
+class Relations(Protocol):
+    def get(self, target: str, default: object = ()) -> list[tuple[str, str]]: ...
+
 
 @dataclass(slots=True)
 class Validation:
     summary: Summary
     problems: list[Problem]
     cached: bool = False
-    relations: RelationIndex | None = None  # with want_relations: target id -> [(source file, relation type)]
+    relations: Relations | None = None  # with want_relations: target id -> [(source file, relation type)]
 
 
 def summarise(result: LoadResult) -> Summary:
@@ -82,12 +187,11 @@ def _cache_dir(root: Path) -> Path | None:
     return folder
 
 
-def _cache_key(root: Path, schemas: SchemaSet, candidates: list[Candidate]) -> tuple[str, dict[str, tuple[int, int, int]]]:
+def _key(root: Path, schemas: SchemaSet) -> str:
     config_bytes = (root / CONFIG_FILE).read_bytes()
     # Today's date is in the key: a rule (date.future) depends on it.
-    key = hashlib.sha256(b"\0".join([__version__.encode(), schemas.fingerprint.encode(), config_bytes,
-                                     dt.date.today().isoformat().encode()])).hexdigest()
-    return key, {c.path: c.fingerprint for c in candidates}
+    return hashlib.sha256(b"\0".join([__version__.encode(), schemas.fingerprint.encode(), config_bytes,
+                                      dt.date.today().isoformat().encode()])).hexdigest()
 
 
 def load_register(root: Path, *, jobs: int | None = None) -> LoadResult:
@@ -96,37 +200,89 @@ def load_register(root: Path, *, jobs: int | None = None) -> LoadResult:
     return load(root, config, schemas, want_data=True, jobs=jobs)
 
 
+# Cache files, all in .bir-cache/ and sealed (see atomic.py):
+# - validate.pickle: (key, fingerprint of every file, summary, problems, token): an unchanged re-run of
+#   `bir validate` compares fingerprints and is done;
+# - worktree.pickle: (format, key, token, worktree snapshot, summary, problems): `bir change` checks the
+#   snapshot through git, without listing the register;
+# - relations.bin: who points at whom, in shards, for the run whose token it carries.
+VALIDATE_CACHE, WORKTREE_CACHE, RELATIONS_CACHE = "validate.pickle", "worktree.pickle", "relations.bin"
+
+
 def validate(root: Path, *, use_cache: bool = True, jobs: int | None = None, want_relations: bool = False) -> Validation:
     """Validate the register at `root` (files as they are on disk).
 
     With `want_relations`, also return who points at whom, kept with the cache: finding the records that
     point at a changed record then costs a look-up, not a search of the register.
     """
+    from . import worktree
+
     config, schemas = open_register(root)
+    folder = _cache_dir(root)
+    clock_ns = worktree.clock(folder) if folder is not None else None
+    stamps = worktree.folder_stamps(root)  # before the files are listed: a later change shows in them
     candidates, found = discover(root)
-    cache_file = (_cache_dir(root) or root) / "validate.pickle"
-    key, prints = _cache_key(root, schemas, candidates)
-    if use_cache and _cache_dir(root) is not None:
-        cached = _read_cache(cache_file)
-        if cached is not None and cached[0] == key and cached[1] == prints:
-            relations = _read_relations(cache_file.with_name("relations.pickle"), key, prints) if want_relations else None
+    key = _key(root, schemas)
+    prints = {c.path: c.fingerprint for c in candidates}
+    if use_cache and folder is not None:
+        cached = read_cache(folder / VALIDATE_CACHE)
+        if isinstance(cached, tuple) and len(cached) == 5 and cached[0] == key and cached[1] == prints:
+            relations = StoredRelations.open(folder / RELATIONS_CACHE, cached[4]) if want_relations else None
             if relations is not None or not want_relations:
                 return Validation(cached[2], cached[3], cached=True, relations=relations)
     result = load(root, config, schemas, want_data=False, candidates=candidates, discovery_problems=found, jobs=jobs)
     summary = summarise(result)
-    relations = relation_index(result)
-    if _cache_dir(root) is not None:
-        write_cache(cache_file, (key, prints, summary, result.problems))
-        write_cache(cache_file.with_name("relations.pickle"), (key, prints, relations))
-    return Validation(summary, result.problems, relations=relations if want_relations else None)
+    relations_index = relation_index(result)
+    if folder is not None:
+        import os
+
+        token = os.urandom(8).hex()
+        relations_index.save(folder / RELATIONS_CACHE, token)
+        write_cache(folder / VALIDATE_CACHE, (key, prints, summary, result.problems, token))
+        snapshot = _snapshot(root, clock_ns, stamps)
+        if snapshot is not None:
+            write_cache(folder / WORKTREE_CACHE, (worktree.SNAPSHOT_FORMAT, key, token, snapshot, summary, result.problems))
+        else:
+            try:
+                (folder / WORKTREE_CACHE).unlink(missing_ok=True)
+            except OSError:
+                pass
+    return Validation(summary, result.problems, relations=relations_index if want_relations else None)
 
 
-def _read_relations(path: Path, key: str, prints: dict[str, tuple[int, int, int]]) -> RelationIndex | None:
-    value = read_cache(path)
-    if isinstance(value, tuple) and len(value) == 3 and value[0] == key and value[1] == prints \
-            and isinstance(value[2], RelationIndex):
-        return value[2]
-    return None
+def _snapshot(root: Path, clock_ns: int | None, stamps: tuple[Stamp, ...]) -> Snapshot | None:
+    """The working tree's snapshot for `bir change` (None outside git, or when it cannot be trusted)."""
+    from . import worktree
+    from .gitio import Git, GitError
+
+    if clock_ns is None:
+        return None
+    try:
+        return worktree.take(root, Git(root), clock_ns, stamps)
+    except (GitError, OSError):
+        return None
+
+
+def validate_worktree(root: Path, git: Git, tracked: Sequence[FileChange]) -> tuple[Validation, tuple[str, ...]] | None:
+    """The cached validation of the working tree, when git shows it unchanged since (None otherwise), and
+    the untracked files git does not ignore. `tracked` is git's diff of HEAD against the working tree."""
+    from . import worktree
+
+    folder = _cache_dir(root)
+    if folder is None:
+        return None
+    cached = read_cache(folder / WORKTREE_CACHE)
+    if not (isinstance(cached, tuple) and len(cached) == 6 and cached[0] == worktree.SNAPSHOT_FORMAT
+            and isinstance(cached[3], worktree.Snapshot)):
+        return None
+    _format, key, token, snapshot, summary, problems = cached
+    _config, schemas = open_register(root)
+    if key != _key(root, schemas) or not worktree.holds(root, git, snapshot, tracked):
+        return None
+    relations = StoredRelations.open(folder / RELATIONS_CACHE, token)
+    if relations is None:
+        return None
+    return Validation(summary, problems, cached=True, relations=relations), snapshot.untracked
 
 
 def relation_index(result: LoadResult) -> RelationIndex:
@@ -138,13 +294,6 @@ def relation_index(result: LoadResult) -> RelationIndex:
                 if label.startswith("relation "):
                     out.add(target, f.path, label[len("relation "):])
     return out
-
-
-def _read_cache(path: Path) -> tuple[str, dict[str, tuple[int, int, int]], Summary, list[Problem]] | None:
-    value = read_cache(path)
-    if isinstance(value, tuple) and len(value) == 4:
-        return value  # type: ignore[return-value]
-    return None
 
 
 def exit_code(problems: list[Problem], strict: bool) -> int:
