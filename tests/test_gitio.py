@@ -77,7 +77,7 @@ def test_parse_raw_copies_and_types() -> None:
     fields = [f":100644 100644 {'a' * 40} {'b' * 40} C75", "x.yaml", "y.yaml",
               f":100644 120000 {'a' * 40} {'c' * 40} T", "z.yaml",
               f":000000 100644 {z} {'d' * 40} A", "n.yaml"]
-    assert [(c.status, c.path, c.old_blob) for c in _parse_raw(fields)] == [
+    assert [(c.status, c.path, c.old_blob) for c in _parse_raw("\0".join(fields) + "\0")] == [
         ("A", "y.yaml", None), ("M", "z.yaml", "a" * 40), ("A", "n.yaml", None)]
 
 

@@ -12,15 +12,17 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .change import FieldChange, diff_fields
 from .changerecord import trailers_of
 from .config import RECORD_DIR
+from .gcpause import gc_paused
 from .gitio import Commit, Git
 from .model import KINDS
 from .problems import UsageError
-from .yamlstrict import parse
+
+if TYPE_CHECKING:
+    from .change import FieldChange
 
 _PR_SUFFIX = re.compile(r"\(#(\d+)\)\s*$")
 _PR_MERGE = re.compile(r"^Merge pull request #(\d+)\b")
@@ -124,36 +126,45 @@ def all_history(root: Path, *, fields: bool = False, commits: list[Commit] | Non
     A renamed record's history continues under its new id, and the old id maps to the same list.
     With `fields`, each entry carries its field-level changes (all blobs read in one cat-file pass).
     """
-    commits = commits if commits is not None else _commits(root)
+    with gc_paused():
+        return _all_history(root, fields, commits if commits is not None else _commits(root))
+
+
+def _all_history(root: Path, fields: bool, commits: list[Commit]) -> dict[str, list[HistoryEntry]]:
     lineage: dict[str, list[HistoryEntry]] = {}  # current path -> its entries (oldest first while walking)
     by_id: dict[str, list[HistoryEntry]] = {}
+    # The hot loop of a history pass (one turn per file per commit): _record_of is inlined.
+    kind_name, entry_of, folders = _KIND, HistoryEntry, _KIND_FOLDERS
     for c in reversed(commits):
         change_type = trailers_of(c.message).get("change_type") if "Change-" in c.message else None
         pr = pr_number(c.subject)
-        for f in c.changes:
-            where = _record_of(f.path)
-            old_where = _record_of(f.old_path) if f.old_path else None
-            if where is None and old_where is None:
-                continue
-            entry = HistoryEntry(c.sha, c.committer_date, c.author, c.subject, pr, _KIND[f.status], f.path, f.old_path,
-                                 f.old_blob, f.new_blob, change_type)
-            if f.status == "R" and f.old_path is not None:
-                entries = lineage.pop(f.old_path, [])
+        sha, date, author, subject = c.sha, c.committer_date, c.author, c.subject
+        for status, path, old_path, old_blob, new_blob in c.changes:
+            folder, _, name = path.rpartition("/")
+            rid = name[:-5] if folder in folders and name.endswith(".yaml") else None
+            entry = entry_of(sha, date, author, subject, pr, kind_name[status], path, old_path, old_blob, new_blob, change_type)
+            if status == "R" and old_path is not None:
+                where, old_where = _record_of(path), _record_of(old_path)
+                if where is None and old_where is None:
+                    continue
+                entries = lineage.pop(old_path, [])
                 if old_where is not None:
                     by_id.setdefault(old_where[1], entries)
-                if old_where is not None and where is not None and old_where[0] == where[0] and old_where[1] == where[1]:
-                    entry.change = "modified"
-            elif f.path in lineage:
-                entries = lineage[f.path]
-            else:  # a new file, or a record deleted and restored: its history continues
-                entries = by_id.get(where[1], []) if where is not None else []
-            entries.append(entry)
-            if f.status == "D":
-                lineage.pop(f.path, None)
+                    if where == old_where:
+                        entry.change = "modified"  # the same record moved (a kind folder renamed, say)
+            elif rid is None:
+                continue
             else:
-                lineage[f.path] = entries
-            if where is not None:
-                by_id[where[1]] = entries
+                entries = lineage.get(path)  # type: ignore[assignment]
+                if entries is None:  # a new file, or a record deleted and restored: its history continues
+                    entries = by_id.get(rid, [])
+            entries.append(entry)
+            if status == "D":
+                lineage.pop(path, None)
+            else:
+                lineage[path] = entries
+            if rid is not None:
+                by_id[rid] = entries
     for entries in {id(v): v for v in by_id.values()}.values():
         entries.reverse()
     if fields:
@@ -162,6 +173,9 @@ def all_history(root: Path, *, fields: bool = False, commits: list[Commit] | Non
 
 
 def _fill_fields(root: Path, entries: list[HistoryEntry]) -> None:
+    from .change import diff_fields  # here, not at the top: a path-level pass never needs it
+    from .yamlstrict import parse
+
     blobs = Git(root).cat_blobs([b for e in entries for b in (e.old_blob, e.new_blob) if b])
     parsed: dict[str, dict[str, Any] | None] = {}
 

@@ -7,7 +7,6 @@ the site) or the few facts the register rules need (for `bir validate`).
 
 from __future__ import annotations
 
-import gc
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .config import RECORD_DIR, Config
+from .gcpause import gc_paused
 from .model import KINDS, Record, Register, iter_references
 from .problems import Problem, Severity, error, warning
 from .rules import RecordFacts, check_record, check_register
@@ -273,13 +273,8 @@ def load(root: Path, config: Config, schemas: SchemaSet, *, want_data: bool = Tr
     items = [(c.path, c.kind) for c in candidates]
     # The records pile up here and hold no reference cycles: without the cyclic collector re-scanning
     # the growing heap every few thousand allocations, loading stays linear in the register's size.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         _collect(root, items, config, schemas, want_data, reader, jobs, problems, register, index, by_kind)
-    finally:
-        if collecting:
-            gc.enable()
     problems.extend(place_register_problems(list(check_register(index, config)), root, reader))
     problems.sort(key=Problem.sort_key)
     return LoadResult(register, problems, len(candidates), dict(sorted(by_kind.items())), index)

@@ -83,7 +83,7 @@ class RelationIndex:
         if header is None:
             return
         try:
-            write_bytes(path, len(header).to_bytes(8, "big") + header + b"".join(blobs))
+            write_bytes(path, len(header).to_bytes(8, "big") + header + b"".join(blobs), durable=False)
         except OSError:
             pass
 

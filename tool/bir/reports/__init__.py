@@ -6,11 +6,10 @@ them over one shared index (the site uses this). Report models are in `models.py
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
+from ..gcpause import gc_paused
 from ..model import Register
 from .context import Context, build_context
 from .cost import cost_report
@@ -29,31 +28,17 @@ REPORTS: dict[str, Callable[[Context], Report]] = {
 }
 
 
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """The reports allocate many small objects next to a large, long-lived register; the cyclic garbage
-    collector would re-scan that register again and again (superlinear at 100,000 records). Nothing here
-    makes reference cycles, so collection is paused while reports are computed."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def build_report(name: str, register: Register, as_of: dt.date, context: Context | None = None) -> Report:
     """The report `name` (one of REPORTS) of `register` evaluated on `as_of`."""
     if name not in REPORTS:
         raise KeyError(f"unknown report {name!r}; one of {', '.join(REPORTS)}")
-    with _gc_paused():
+    with gc_paused():
         return REPORTS[name](context or build_context(register, as_of))
 
 
 def all_reports(register: Register, as_of: dt.date) -> dict[str, Report]:
     """Every report, computed over one shared index of the register."""
-    with _gc_paused():
+    with gc_paused():
         ctx = build_context(register, as_of)
         return {name: fn(ctx) for name, fn in REPORTS.items()}
 
