@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import CONFIG_FILE, RECORD_DIR, Config, load_config
 from .gitio import FileChange, Git
@@ -25,6 +25,9 @@ from .model import KINDS, Record, get_path, iter_references, to_decimal
 from .problems import Problem, Severity, error
 from .validate import CacheDamaged, Relations, Validation
 from .yamlstrict import parse
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 # Relation types whose source needs its target: when the target changes, the source is affected.
 NEEDS = frozenset({"depends_on", "runs_on", "installed_on", "located_in", "covered_by", "licensed_by",
@@ -458,16 +461,17 @@ def _conflicts(path: str, data: bytes | None) -> Problem | None:
     return None
 
 
-def _worktree_changes(git: Git, root: Path, base_sha: str, use_cache: bool) -> tuple[list[FileChange], Validation | None]:
+def _worktree_changes(git: Git, root: Path, base_sha: str, use_cache: bool, head_now: str | None,
+                      tracked_now: Future[list[FileChange]] | None) -> tuple[list[FileChange], Validation | None]:
     """The working tree's changes against `base_sha`, and its cached validation when git shows that the
-    working tree is still what was validated (then nothing is listed: the cost follows the change)."""
+    working tree is still what was validated (then nothing is listed: the cost follows the change).
+    `tracked_now` is git's diff of HEAD (`head_now`) against the working tree, under way."""
     from .validate import validate_worktree
 
-    head_now = git.head()
-    if head_now is None:  # no commit yet on this branch
+    if head_now is None or tracked_now is None:  # no commit yet on this branch
         return git.diff(base_sha, None), None
-    tracked = git.diff_tracked(head_now, None)
-    found = validate_worktree(root, git, tracked) if use_cache else None
+    found = validate_worktree(root, git, tracked_now.result) if use_cache else None
+    tracked = tracked_now.result()
     if found is None:
         if head_now == base_sha:
             return tracked + [FileChange("A", p) for p in git.untracked()], None
@@ -478,6 +482,14 @@ def _worktree_changes(git: Git, root: Path, base_sha: str, use_cache: bool) -> t
     if not tracked and not untracked:  # a clean checkout (as in CI): the change is between two commits
         return git.diff_tracked(base_sha, head_now), checked
     return git.diff(base_sha, None), checked
+
+
+def _load_impact_models() -> None:
+    """Import the reports' models the impact uses (done while git works; see compute_change)."""
+    try:
+        from .reports import context, risk  # noqa: F401
+    except ImportError:
+        pass
 
 
 def _pair_untracked_renames(git: Git, root: Path, changes: list[FileChange]) -> list[FileChange]:
@@ -547,7 +559,7 @@ class _Head:
         files: set[str] | None = None
         if self.relations is not None:
             try:
-                files = {src for i in ids for src, _type in self.relations.get(i, ())}
+                files = {src for i in ids for src, rtype in self.relations.get(i, ()) if rtype in NEEDS}
             except CacheDamaged:  # the cache changed under this run: search the files instead
                 self.relations = None
         if files is None:
@@ -582,15 +594,24 @@ def compute_change(root: Path, base: str, head: str | None = None, *, today: dt.
     head_sha = git.resolve(head) if head is not None else None
     checked = None
     if head_sha is None:
-        file_changes, checked = _worktree_changes(git, root, base_sha, validate_head)
+        from concurrent.futures import ThreadPoolExecutor
+
+        # git compares the working tree with HEAD (a stat of every file, in C) while this process reads
+        # the configuration and loads the models the impact needs.
+        head_now = git.head()
+        with ThreadPoolExecutor(1) as pool:
+            tracked = pool.submit(git.diff_tracked, head_now, None) if head_now is not None else None
+            config = load_config(root)
+            _load_impact_models()
+            file_changes, checked = _worktree_changes(git, root, base_sha, validate_head, head_now, tracked)
         file_changes = _pair_untracked_renames(git, root, file_changes)
     else:
         file_changes = git.diff(base_sha, head_sha)
+        config = load_config(root)
 
     # The base: only the changed files, straight from their blobs.
     base_blobs = git.cat_blobs([f.old_blob for f in file_changes if f.old_blob] + [f"{base_sha}:{CONFIG_FILE}"])
     config_text = base_blobs.get(f"{base_sha}:{CONFIG_FILE}")
-    config = load_config(root)
     try:
         base_config = load_config(root, text=config_text) if config_text is not None else config
     except Exception:  # an unreadable old configuration: judge the base by today's

@@ -16,7 +16,7 @@ from .problems import Problem, Severity
 from .schemas import SchemaSet, compiled_cache_dir
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from .gitio import FileChange, Git
     from .worktree import Snapshot, Stamp
@@ -263,9 +263,10 @@ def _snapshot(root: Path, clock_ns: int | None, stamps: tuple[Stamp, ...]) -> Sn
         return None
 
 
-def validate_worktree(root: Path, git: Git, tracked: Sequence[FileChange]) -> tuple[Validation, tuple[str, ...]] | None:
+def validate_worktree(root: Path, git: Git, tracked: Callable[[], Sequence[FileChange]]) -> tuple[Validation, tuple[str, ...]] | None:
     """The cached validation of the working tree, when git shows it unchanged since (None otherwise), and
-    the untracked files git does not ignore. `tracked` is git's diff of HEAD against the working tree."""
+    the untracked files git does not ignore. `tracked` gives git's diff of HEAD against the working tree
+    (asked for last: git may still be computing it)."""
     from . import worktree
 
     folder = _cache_dir(root)
@@ -277,7 +278,7 @@ def validate_worktree(root: Path, git: Git, tracked: Sequence[FileChange]) -> tu
         return None
     _format, key, token, snapshot, summary, problems = cached
     _config, schemas = open_register(root)
-    if key != _key(root, schemas) or not worktree.holds(root, git, snapshot, tracked):
+    if key != _key(root, schemas) or not worktree.holds(root, git, snapshot, tracked()):
         return None
     relations = StoredRelations.open(folder / RELATIONS_CACHE, token)
     if relations is None:
