@@ -382,3 +382,63 @@ def test_no_snapshot_when_timestamps_are_too_recent(repo: Path, monkeypatch: pyt
     validate(repo)
     assert (repo / ".bir-cache" / "validate.pickle").is_file()
     assert not (repo / ".bir-cache" / "worktree.pickle").exists()
+
+
+def test_register_in_a_sub_folder_reuses_the_validation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The snapshot speaks git's paths relative to the register root, also when that root is a sub-folder."""
+    top = tmp_path / "repo"
+    root = make_register(top / "infra" / "register")
+    shutil.rmtree(root / ".git")  # one repository, at the top
+    (top / "README.md").write_text("a repository holding more than the register\n")
+    git(top, "init", "-q", "-b", "main")
+    commit(top, "Initial register")
+    retire_srv02(root)
+    write(root, "hardware/srv-03.yaml", RECORDS["hardware/srv-02.yaml"].replace("srv-02", "srv-03"))
+    first = compute_change(root, "HEAD", today=TODAY).to_dict()
+    assert first["counts"] == {"added": 1, "modified": 1, "renamed": 0, "removed": 0}
+    _no_listing(monkeypatch)
+    assert compute_change(root, "HEAD", today=TODAY).to_dict() == first
+
+
+def test_a_damaged_relation_shard_falls_back_to_searching(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shard that does not match its digest (the file changed under the reader) is never unpickled: the
+    change searches the files with git grep instead, and reports the same."""
+    from bir.atomic import read_cache
+    from bir.validate import RELATIONS_CACHE, CacheDamaged, StoredRelations, _shard, validate
+
+    retire_srv02(repo)
+    expected = compute_change(repo, "HEAD", today=TODAY).to_dict()
+    cached = read_cache(repo / ".bir-cache" / "validate.pickle")
+    assert isinstance(cached, tuple)
+    stored = StoredRelations.open(repo / ".bir-cache" / RELATIONS_CACHE, cached[4])
+    assert stored is not None and stored.get("srv-01") == [("registry/software/app-portal.yaml", "runs_on")]
+    stored = StoredRelations.open(repo / ".bir-cache" / RELATIONS_CACHE, cached[4])
+    assert stored is not None
+    offset, length, _digest = stored._table[_shard("srv-01")]
+    with open(repo / ".bir-cache" / RELATIONS_CACHE, "r+b") as handle:  # the same file, changed in place
+        handle.seek(stored._start + offset + length // 2)
+        byte = handle.read(1)
+        handle.seek(stored._start + offset + length // 2)
+        handle.write(bytes([byte[0] ^ 1]))
+    with pytest.raises(CacheDamaged):
+        stored.get("srv-01")
+    assert validate(repo).cached  # the validation itself is not in that file
+    assert compute_change(repo, "HEAD", today=TODAY).to_dict() == expected
+
+
+def test_validate_rerun_in_git_needs_no_listing(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`bir validate` in a git repository: an unchanged re-run is answered from the snapshot through git;
+    an edit in place is seen, and its problem reported."""
+    import bir.validate
+    from bir.validate import validate
+
+    first = validate(repo)
+    assert not first.cached and first.summary.errors == 0
+    real_discover = bir.validate.discover
+    _no_listing(monkeypatch)
+    again = validate(repo)
+    assert again.cached and again.summary.to_dict() == first.summary.to_dict() and again.problems == first.problems
+    monkeypatch.setattr(bir.validate, "discover", real_discover)
+    edit(repo, "party/acme.yaml", "name: Acme Supplies\n", "name: [broken\n")
+    after = validate(repo)
+    assert not after.cached and [p.rule for p in after.problems] == ["yaml.syntax"]

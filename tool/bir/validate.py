@@ -123,7 +123,7 @@ class StoredRelations:
         try:
             if path.is_symlink():
                 return None
-            handle = open(path, "rb")  # kept open by the instance
+            handle = open(path, "rb", buffering=0)  # kept open by the instance; read where asked
             size = int.from_bytes(handle.read(8), "big")
             payload = unseal(handle.read(size)) if 0 < size < 1 << 24 else None
             value = pickle.loads(payload) if payload is not None else None  # noqa: S301 -- sealed by this user's key
@@ -217,8 +217,12 @@ def validate(root: Path, *, use_cache: bool = True, jobs: int | None = None, wan
     """
     from . import worktree
 
-    config, schemas = open_register(root)
     folder = _cache_dir(root)
+    if use_cache and folder is not None:
+        through_git = _validated_through_git(root, want_relations)
+        if through_git is not None:
+            return through_git
+    config, schemas = open_register(root)
     clock_ns = worktree.clock(folder) if folder is not None else None
     stamps = worktree.folder_stamps(root)  # before the files are listed: a later change shows in them
     candidates, found = discover(root)
@@ -248,6 +252,26 @@ def validate(root: Path, *, use_cache: bool = True, jobs: int | None = None, wan
             except OSError:
                 pass
     return Validation(summary, result.problems, relations=relations_index if want_relations else None)
+
+
+def _validated_through_git(root: Path, want_relations: bool) -> Validation | None:
+    """The cached result, when git shows the working tree unchanged since (one `git diff`, no listing)."""
+    from .gitio import Git, GitError
+
+    try:
+        git = Git(root)
+        head = git.head()
+        if head is None:
+            return None
+        found = validate_worktree(root, git, lambda: git.diff_tracked(head, None))
+    except (GitError, OSError):
+        return None
+    if found is None:
+        return None
+    checked = found[0]
+    if not want_relations:
+        checked.relations = None
+    return checked
 
 
 def _snapshot(root: Path, clock_ns: int | None, stamps: tuple[Stamp, ...]) -> Snapshot | None:
