@@ -175,3 +175,24 @@ def test_cost_report(tmp_path: Path) -> None:
     forecast = {(f.category, f.record): f for f in rep.forecast}
     assert forecast[("recurring", "srv-1")].next_12_months == D("1200.00")
     assert forecast[("recurring", "srv-1")].next_36_months == D("3600.00")
+
+
+def test_ended_records_stop_costing_and_gone_ones_hold_no_book_value(tmp_path: Path) -> None:
+    """Three servers bought alike: in use, retired (still held: book value kept, run costs stop) and
+    disposed (no longer held: the rest of its value is written off, run costs stop)."""
+    money = {"purchase_date": "2024-01-20", "purchase_cost": 6000.00,
+             "recurring_costs": [{"amount": 100.00, "period": "monthly"}]}
+    retired = {"status_dates": {"in_use": "2024-02-01", "retired": "2026-01-10"}, "retirement": {"reason": "replaced"}}
+    reg = register(tmp_path, [
+        hardware("srv-live", financial=money),
+        hardware("srv-retired", status="retired", financial=money, **retired),
+        hardware("srv-gone", status="disposed", financial=money, **{"class": "monitor"},
+                 status_dates={"in_use": "2024-02-01", "retired": "2026-01-10", "disposed": "2026-01-20"},
+                 retirement={"reason": "replaced"}, disposal={"method": "recycled", "date": "2026-01-20"}),
+    ])
+    rep = build_report("cost", reg, dt.date(2026, 2, 1))
+    dep = {d.record: (d.accumulated, d.book_value, d.book_value_base) for d in rep.depreciation}
+    assert dep["srv-live"] == dep["srv-retired"] == (D("2400.00"), D("3600.00"), D("3600.00"))
+    assert dep["srv-gone"] == (D("3000.00"), D("0"), D("0.00"))  # a monitor: 48 months, 125.00 a month
+    run = {(r.by, r.key): (r.annual, r.records) for r in rep.run}
+    assert run[("kind", "hardware")] == (D("1200.00"), ("srv-live",))

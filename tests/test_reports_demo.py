@@ -135,3 +135,21 @@ def test_cli_json(name: str) -> None:
     result = CliRunner().invoke(cli, ["report", name, "--root", str(PROJECT), "--as-of", AS_OF.isoformat(), "--format", "json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["report"] == name
+
+
+def test_one_definition_of_annual_run_cost(reports: dict[str, Report]) -> None:
+    """The cost report's run cost by kind is, to the cent, the sum of `annual_run_cost` over the records of
+    that kind: the definition the site and the change impact use. Ended records (retired, disposed,
+    expired) count nothing even where their recurring costs carry no end date."""
+    from bir.reports.context import annual_run_cost, is_ended
+
+    cost = reports["cost"]
+    assert isinstance(cost, CostReport)
+    register = load_register(PROJECT).register
+    by_kind: dict[str, Decimal] = {}
+    for rec in register:
+        by_kind[rec.kind] = by_kind.get(rec.kind, Decimal(0)) + annual_run_cost(rec, register.config, AS_OF)
+    reported = {line.key: line.annual for line in cost.run if line.by == "kind"}
+    assert reported == {k: v for k, v in by_kind.items() if v}
+    ended = [r for r in register if is_ended(r, register.config) and r.get("financial.recurring_costs")]
+    assert ended and all(annual_run_cost(r, register.config, AS_OF) == 0 for r in ended)

@@ -35,7 +35,6 @@ NEEDS = frozenset({"depends_on", "runs_on", "installed_on", "located_in", "cover
 # Relation types whose target is made of, or served by, the source: the target is affected.
 SERVES = frozenset({"supports", "part_of"})
 MAX_WALK_DEPTH = 8
-ANNUAL_FACTOR = {"monthly": 12, "quarterly": 4, "yearly": 1}
 CENT = Decimal("0.01")
 
 
@@ -325,59 +324,40 @@ RULES: list[ChangeRule] = [
 CONFLICT_RULE = "change.conflict"
 
 
-# -- money ----------------------------------------------------------------------------------------------
-def _convert(amount: Decimal, currency: str, config: Config, notes: list[str]) -> Decimal:
-    if currency == config.base_currency:
-        return amount
-    rate = config.rates.get(currency)
-    if rate is None:
-        note = f"no exchange rate for {currency}: amounts in {currency} are left out"
+# -- money: the reports' definitions, so the impact and the cost report always agree -----------------------
+def _in_base(record: Record, notes: list[str], compute: Callable[[], Decimal]) -> Decimal:
+    from .reports.money import MissingRateError
+
+    try:
+        return compute()
+    except MissingRateError as exc:
+        note = f"{record.id}: {exc}; its amounts are left out"
         if note not in notes:
             notes.append(note)
         return Decimal(0)
-    return amount * rate
-
-
-def _runs(config: Config, record: Record) -> bool:
-    """Whether a record's recurring costs still run: not once it is retired or in a final state."""
-    if record.kind not in config.kind_model:
-        return True
-    model = config.model_for(record.kind)
-    return record.status not in model.final and record.status not in ("retired", "lost", "stolen")
 
 
 def annual_cost(record: Record | None, config: Config, today: dt.date, notes: list[str]) -> Decimal:
-    """Annual run cost in the base currency: recurring costs (monthly x12, quarterly x4, yearly x1) that
-    have not ended by `today`, of a record whose costs still run."""
-    if record is None or not _runs(config, record):
+    """Annual run cost in the base currency on `today`: the cost report's (recurring costs in force, of a
+    record that has not ended)."""
+    if record is None:
         return Decimal(0)
-    items = get_path(record.data, "financial.recurring_costs")
-    if not isinstance(items, list):
-        return Decimal(0)
-    default = get_path(record.data, "financial.currency") or config.base_currency
-    total = Decimal(0)
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        amount = to_decimal(item.get("amount"))
-        factor = ANNUAL_FACTOR.get(str(item.get("period")))
-        if amount is None or factor is None:
-            continue
-        end = item.get("end")
-        if isinstance(end, str) and len(end) == 10 and end < today.isoformat():
-            continue
-        total += _convert(amount * factor, str(item.get("currency") or default), config, notes)
-    return total
+    from .reports.context import annual_run_cost
+
+    return _in_base(record, notes, lambda: annual_run_cost(record, config, today))
 
 
 def one_off_cost(record: Record | None, config: Config, notes: list[str]) -> Decimal:
+    """Purchase cost in the base currency, converted as the cost report converts it."""
     if record is None:
         return Decimal(0)
     amount = to_decimal(get_path(record.data, "financial.purchase_cost"))
     if amount is None:
         return Decimal(0)
-    currency = get_path(record.data, "financial.currency") or config.base_currency
-    return _convert(amount, str(currency), config, notes)
+    from .reports.money import to_base
+
+    currency = get_path(record.data, "financial.currency")
+    return _in_base(record, notes, lambda: to_base(amount, currency if isinstance(currency, str) else None, config))
 
 
 # -- risks ----------------------------------------------------------------------------------------------

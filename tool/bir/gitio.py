@@ -253,11 +253,15 @@ class Git:
 
     # -- history --------------------------------------------------------------------------------------
     def log(self, paths: Sequence[str] = ("registry",), rev: str = "HEAD", since: str | None = None,
-            until: str | None = None) -> list[Commit]:
+            until: str | None = None, first: Callable[[Commit], None] | None = None) -> list[Commit]:
         """First-parent history touching `paths`, newest first.
 
         The whole history is read once and kept in the register's `.bir-cache`; a later call reads only the
         commits added on top of the cached tip (when that tip is still on the first-parent line).
+
+        When the whole history is read from git, `first` is called with its first (oldest) commit as soon
+        as that is read, while git still reads the rest: a caller walking the history oldest first can
+        start on it (the first commit often holds most of the entries: every record imported at once).
         """
         if since or until:
             return self._log(paths, [rev], since, until)
@@ -275,7 +279,7 @@ class Git:
             if cached[0] in line:
                 commits = self._log(paths, [tip_sha, f"^{cached[0]}"]) + cached[1]
         if commits is None:
-            commits = self._log(paths, [tip_sha])
+            commits = self._log(paths, [tip_sha], first=first)
         if cache is not None:
             from .atomic import write_cache
 
@@ -291,7 +295,8 @@ class Git:
         key = hashlib.sha256("\0".join([self.prefix, *paths]).encode()).hexdigest()[:16]
         return folder / f"log-{key}.pickle"
 
-    def _log(self, paths: Sequence[str], revs: list[str], since: str | None = None, until: str | None = None) -> list[Commit]:
+    def _log(self, paths: Sequence[str], revs: list[str], since: str | None = None, until: str | None = None,
+             first: Callable[[Commit], None] | None = None) -> list[Commit]:
         """One pass of `git log --first-parent --raw`."""
         fmt = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cI%x1f%s%x1f%B%x1f"
         args = ["log", "--first-parent", "--diff-merges=first-parent", "-z", "--raw", "-M", "--no-abbrev",
@@ -322,9 +327,11 @@ class Git:
                 with ThreadPoolExecutor(1) as pool:
                     later = pool.submit(self._stream, [*args, "--end-of-options", revs[0], f"^{root}", "--", *spec],
                                         lambda chunk: self._add_commit(chunk, parts[0], paths, not spec), b"\x1e")
-                    first = self._stream([*args, "-1", "--end-of-options", root, "--", *spec],
-                                         lambda chunk: self._add_commit(chunk, parts[1], paths, not spec), b"\x1e")
-                    results = [later.result(), first]
+                    oldest = self._stream([*args, "-1", "--end-of-options", root, "--", *spec],
+                                          lambda chunk: self._add_commit(chunk, parts[1], paths, not spec), b"\x1e")
+                    if first is not None and oldest[0] == 0 and parts[1]:
+                        first(parts[1][0])
+                    results = [later.result(), oldest]
         for returncode, stderr in results:
             if returncode != 0:
                 if self.head() is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -114,10 +115,10 @@ class LogEntry:
 _KIND = {"A": "added", "M": "modified", "D": "removed", "R": "renamed"}
 
 
-def _commits(root: Path) -> list[Commit]:
+def _commits(root: Path, first: Callable[[Commit], None] | None = None) -> list[Commit]:
     git = Git(root)
     git.require_full_history()
-    return git.log((RECORD_DIR,))
+    return git.log((RECORD_DIR,), first=first)
 
 
 def all_history(root: Path, *, fields: bool = False, commits: list[Commit] | None = None) -> dict[str, list[HistoryEntry]]:
@@ -127,15 +128,30 @@ def all_history(root: Path, *, fields: bool = False, commits: list[Commit] | Non
     With `fields`, each entry carries its field-level changes (all blobs read in one cat-file pass).
     """
     with gc_paused():
-        return _all_history(root, fields, commits if commits is not None else _commits(root))
+        walk = _Walk()
+        if commits is None:
+            # The first commit is walked while git still reads the others (see Git.log).
+            commits = _commits(root, first=walk.add)
+        for c in reversed(commits):
+            if c.sha not in walk.walked:
+                walk.add(c)
+        return walk.result(root, fields)
 
 
-def _all_history(root: Path, fields: bool, commits: list[Commit]) -> dict[str, list[HistoryEntry]]:
-    lineage: dict[str, list[HistoryEntry]] = {}  # current path -> its entries (oldest first while walking)
-    by_id: dict[str, list[HistoryEntry]] = {}
-    # The hot loop of a history pass (one turn per file per commit): _record_of is inlined.
-    kind_name, entry_of, folders = _KIND, HistoryEntry, _KIND_FOLDERS
-    for c in reversed(commits):
+class _Walk:
+    """The history walk, one commit at a time from the oldest: it follows each record through renames."""
+
+    def __init__(self) -> None:
+        self.lineage: dict[str, list[HistoryEntry]] = {}  # current path -> its entries (oldest first)
+        self.by_id: dict[str, list[HistoryEntry]] = {}
+        self.walked: set[str] = set()
+
+    def add(self, c: Commit) -> None:
+        """Walk one commit (each commit once, oldest first). The hot loop of a history pass: one turn per
+        file per commit, so _record_of is inlined."""
+        lineage, by_id = self.lineage, self.by_id
+        kind_name, entry_of, folders = _KIND, HistoryEntry, _KIND_FOLDERS
+        self.walked.add(c.sha)
         change_type = trailers_of(c.message).get("change_type") if "Change-" in c.message else None
         pr = pr_number(c.subject)
         sha, date, author, subject = c.sha, c.committer_date, c.author, c.subject
@@ -165,11 +181,15 @@ def _all_history(root: Path, fields: bool, commits: list[Commit]) -> dict[str, l
                 lineage[path] = entries
             if rid is not None:
                 by_id[rid] = entries
-    for entries in {id(v): v for v in by_id.values()}.values():
-        entries.reverse()
-    if fields:
-        _fill_fields(root, [e for v in {id(v): v for v in by_id.values()}.values() for e in v])
-    return by_id
+
+    def result(self, root: Path, fields: bool) -> dict[str, list[HistoryEntry]]:
+        """Record id -> its entries, newest first."""
+        distinct = list({id(v): v for v in self.by_id.values()}.values())
+        for entries in distinct:
+            entries.reverse()
+        if fields:
+            _fill_fields(root, [e for v in distinct for e in v])
+        return self.by_id
 
 
 def _fill_fields(root: Path, entries: list[HistoryEntry]) -> None:

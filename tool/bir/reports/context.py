@@ -18,12 +18,13 @@ from ..config import Config
 from ..model import Record, Register, Relation, parse_date, to_decimal
 from . import depreciation as dep
 from .feed import Feed, cycle_of, load_feeds
-from .money import ZERO, to_base
+from .money import ZERO, cents, to_base
 
 PERIOD_MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
 # Relations along which a component's failure or cost reaches the service it serves.
 DOWNWARD = frozenset({"depends_on", "runs_on", "installed_on", "covered_by", "licensed_by", "located_in"})
-ENDED = frozenset({"retired", "disposed", "lost", "stolen"})
+ENDED = frozenset({"retired", "disposed", "lost", "stolen"})  # out of service for good: costs stop
+GONE = frozenset({"disposed", "lost", "stolen"})  # no longer held: no book value (the rest is written off)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,10 +148,19 @@ def recurring_costs(record: Record, config: Config) -> list[Recurring]:
     return out
 
 
+def is_ended(record: Record, config: Config) -> bool:
+    """Retired, disposed, lost or stolen, or in its lifecycle model's final state (expired, terminated):
+    its recurring costs no longer run."""
+    return record.status in ENDED or record.status in config.model_for(record.kind).final
+
+
 def annual_run_cost(record: Record, config: Config, on: dt.date) -> Decimal:
-    """What a record's recurring costs that run on `on` cost per year, in the base currency: the one
-    definition the reports, the site and the change impact share."""
-    return sum((r.annual() for r in recurring_costs(record, config) if r.active(on)), ZERO)
+    """What a record's recurring costs that run on `on` cost per year, in base-currency cents (each cost
+    rounded, as the cost report adds them; nothing for an ended record): the one definition the cost
+    report, the site and the change impact share."""
+    if is_ended(record, config):
+        return ZERO
+    return sum((cents(r.annual()) for r in recurring_costs(record, config) if r.active(on)), ZERO)
 
 
 @dataclass(frozen=True, slots=True)

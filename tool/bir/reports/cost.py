@@ -24,7 +24,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from ..model import Record
-from .context import Context
+from .context import GONE, Context
 from .depreciation import add_months
 from .lifecycle import replacement_date
 from .models import CapitalLine, CostReport, DepreciationLine, ForecastLine, RateLine, RunCostLine, ServiceTcoLine, TcoLine
@@ -66,7 +66,7 @@ def cost_report(ctx: Context) -> CostReport:
         sched = ctx.schedule(rec)
         purchase = ctx.purchase_base(rec)
         if sched is not None and sched.method != "none":
-            book = sched.book_value(as_of)
+            book = ZERO if rec.status in GONE else sched.book_value(as_of)  # a disposal writes the rest off
             depreciation.append(DepreciationLine(rec.id, sched.method, sched.currency, sched.cost, sched.residual,
                                                  sched.life_months, sched.start, sched.accumulated(as_of), book,
                                                  to_base(book, sched.currency, cfg), sched.fully_depreciated_on, (rec.id,)))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ..model import Record
-from .context import Context
+from .context import ENDED, Context
 from .licences import licence_positions
 from .models import ComplianceLine, Finding, RiskReport, ServiceRisk
 
@@ -287,7 +287,7 @@ def relation_to_ended(ctx: Context) -> Check:
         if ctx.is_ended(rec) or not ctx.relations(rec):
             continue
         ended = sorted({r.target for r in ctx.relations(rec)
-                        if (t := records.get(r.target)) is not None and t.status in ("retired", "disposed", "lost", "stolen")})
+                        if (t := records.get(r.target)) is not None and t.status in ENDED})
         yield rec.id, (Hit(f"{rec.id} has a relation to ended record(s) {', '.join(ended)}",
                            "point the relation at the replacement, or remove it", tuple(ended)) if ended else None)
 

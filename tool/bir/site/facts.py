@@ -32,13 +32,14 @@ def purchase_cost(config: Config, rec: Record) -> Decimal | None:
 def book_value(config: Config, rec: Record, on: dt.date) -> Decimal | None:
     """Book value on `on` in the base currency, from the reports' depreciation schedule (nothing once the
     record is gone: disposed, lost or stolen)."""
+    from ..reports.context import GONE
     from ..reports.depreciation import schedule
     from ..reports.money import to_base
 
     plan = schedule(rec, config)
     if plan is None:
         return None
-    value = Decimal(0) if rec.status in ("disposed", "lost", "stolen") else plan.book_value(on)
+    value = Decimal(0) if rec.status in GONE else plan.book_value(on)
     return to_base(value, plan.currency, config)
 
 
