@@ -385,7 +385,7 @@ def bench_change(ctx: Context) -> list[Row]:
     """`bir change --base HEAD` with ten records changed, head validated through a warm cache.
 
     The sizes take turns, repeat after repeat, so that a noisy moment on a shared machine falls on all of
-    them alike; the best of the repeats is kept (at least five)."""
+    them alike; the best of the repeats is kept (at least nine: a run takes under a second)."""
     rows: list[Row] = []
     best: dict[int, Measure] = {}
     errors: dict[int, str] = {}
@@ -395,7 +395,7 @@ def bench_change(ctx: Context) -> list[Row]:
         _change_ten(repo)
         warm = run_child([PY, "-m", "bir", "validate", str(repo), "--format", "json"], timeout=ctx.timeout)
         errors[size] = "" if warm.returncode in (0, 1) else f"validate exit {warm.returncode}: {tail(warm.stderr)}"
-    for attempt in range(max(ctx.repeats(max(ctx.sizes)), 5)):
+    for attempt in range(max(ctx.repeats(max(ctx.sizes)), 9)):
         for size in ctx.sizes:
             ctx.log(f"change {size}: repeat {attempt + 1}")
             run = run_child([PY, "-m", "bir", "change", "--root", str(repos[size]), "--base", "HEAD", "--format", "json"],
