@@ -258,6 +258,9 @@ def _validated_through_git(root: Path, want_relations: bool) -> Validation | Non
     """The cached result, when git shows the working tree unchanged since (one `git diff`, no listing)."""
     from .gitio import Git, GitError
 
+    folder = _cache_dir(root)
+    if folder is None or not (folder / WORKTREE_CACHE).is_file():
+        return None  # no snapshot to check: spare the git processes
     try:
         git = Git(root)
         head = git.head()
