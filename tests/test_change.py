@@ -427,11 +427,20 @@ def test_a_damaged_relation_shard_falls_back_to_searching(repo: Path, monkeypatc
 
 
 def test_validate_rerun_in_git_needs_no_listing(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`bir validate` in a git repository: an unchanged re-run is answered from the snapshot through git;
-    an edit in place is seen, and its problem reported."""
+    """`bir validate` in a git repository of 10,000 files or more: an unchanged re-run is answered from the
+    snapshot through git; an edit in place is seen, and its problem reported. (Below that size listing the
+    files is cheaper than starting git, and the re-run lists them.)"""
     import bir.validate
     from bir.validate import validate
 
+    assert validate(repo).summary.records < bir.validate.SNAPSHOT_MIN_FILES
+    listed: list[Path] = []
+    real = bir.validate.discover
+    monkeypatch.setattr(bir.validate, "discover", lambda root: listed.append(root) or real(root))
+    assert validate(repo).cached and listed == [repo]
+    monkeypatch.setattr(bir.validate, "discover", real)
+    monkeypatch.setattr(bir.validate, "SNAPSHOT_MIN_FILES", 0)
+    shutil.rmtree(repo / ".bir-cache")
     first = validate(repo)
     assert not first.cached and first.summary.errors == 0
     real_discover = bir.validate.discover

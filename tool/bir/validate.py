@@ -266,7 +266,7 @@ def _validated_through_git(root: Path, want_relations: bool) -> Validation | Non
         head = git.head()
         if head is None:
             return None
-        found = validate_worktree(root, git, lambda: git.diff_tracked(head, None))
+        found = validate_worktree(root, git, lambda: git.diff_tracked(head, None), min_files=SNAPSHOT_MIN_FILES)
     except (GitError, OSError):
         return None
     if found is None:
@@ -290,7 +290,13 @@ def _snapshot(root: Path, clock_ns: int | None, stamps: tuple[Stamp, ...]) -> Sn
         return None
 
 
-def validate_worktree(root: Path, git: Git, tracked: Callable[[], Sequence[FileChange]]) -> tuple[Validation, tuple[str, ...]] | None:
+# Below this many files, listing the register costs less than starting the git processes that check the
+# snapshot (measured: 0.3 s against 0.4 s at 1,000 files; 2.0 s against 0.6 s at 100,000).
+SNAPSHOT_MIN_FILES = 10_000
+
+
+def validate_worktree(root: Path, git: Git, tracked: Callable[[], Sequence[FileChange]],
+                      min_files: int = 0) -> tuple[Validation, tuple[str, ...]] | None:
     """The cached validation of the working tree, when git shows it unchanged since (None otherwise), and
     the untracked files git does not ignore. `tracked` gives git's diff of HEAD against the working tree
     (asked for last: git may still be computing it)."""
@@ -304,6 +310,8 @@ def validate_worktree(root: Path, git: Git, tracked: Callable[[], Sequence[FileC
             and isinstance(cached[3], worktree.Snapshot)):
         return None
     _format, key, token, snapshot, summary, problems = cached
+    if not isinstance(summary, Summary) or summary.records < min_files:
+        return None
     _config, schemas = open_register(root)
     if key != _key(root, schemas) or not worktree.holds(root, git, snapshot, tracked()):
         return None
