@@ -328,6 +328,7 @@ def test_second_run_reuses_the_validation_through_git(repo: Path, name: str, mon
     checks the snapshot through git and never lists the register, and reports exactly the same."""
     mutate, _rules, _counts = CASES[name]
     mutate(repo)
+    _after_the_clock_moves(repo)
     first = compute_change(repo, "HEAD", today=TODAY).to_dict()
     assert (repo / ".bir-cache" / "worktree.pickle").is_file()
     _no_listing(monkeypatch)
@@ -367,6 +368,7 @@ def test_clean_checkout_against_another_base(repo: Path, monkeypatch: pytest.Mon
     retire_srv02(repo)
     write(repo, "hardware/srv-03.yaml", RECORDS["hardware/srv-02.yaml"].replace("srv-02", "srv-03"))
     commit(repo, "Retire srv-02, add srv-03")
+    _after_the_clock_moves(repo)
     first = compute_change(repo, base, today=TODAY).to_dict()
     assert first["counts"] == {"added": 1, "modified": 1, "renamed": 0, "removed": 0}
     _no_listing(monkeypatch)
@@ -374,14 +376,46 @@ def test_clean_checkout_against_another_base(repo: Path, monkeypatch: pytest.Mon
 
 
 def test_no_snapshot_when_timestamps_are_too_recent(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A folder changed in the same clock tick as the snapshot could change again unseen: no snapshot then."""
+    """A folder changed in the same clock tick as the snapshot could change again unseen: no snapshot then.
+    The next unchanged run (answered from the file listing) takes it, and `bir change` uses it."""
     from bir import worktree
     from bir.validate import validate
 
-    monkeypatch.setattr(worktree, "clock", lambda folder: 0)
-    validate(repo)
+    retire_srv02(repo)
+    with monkeypatch.context() as m:
+        m.setattr(worktree, "clock", lambda folder: 0)
+        first = validate(repo)
     assert (repo / ".bir-cache" / "validate.pickle").is_file()
     assert not (repo / ".bir-cache" / "worktree.pickle").exists()
+    _after_the_clock_moves(repo)
+    assert validate(repo).cached
+    assert (repo / ".bir-cache" / "worktree.pickle").is_file()
+    expected = _fresh_copy_report(repo)
+    _no_listing(monkeypatch)
+    assert compute_change(repo, "HEAD", today=TODAY).to_dict() == expected
+    assert first.summary.errors == 0
+
+
+def _after_the_clock_moves(repo: Path) -> None:
+    """Wait until the file system's clock (coarse: a few ms per tick) is past every register folder's last
+    change, so a snapshot taken now trusts their timestamps."""
+    import os
+
+    latest = max(os.stat(d).st_ctime_ns for d in [repo / "registry", *(repo / "registry").iterdir()])
+    probe = repo / ".bir-cache" / "probe"
+    probe.parent.mkdir(exist_ok=True)
+    while True:
+        probe.write_bytes(b"")
+        if os.stat(probe).st_ctime_ns > latest:
+            probe.unlink()
+            return
+
+
+def _fresh_copy_report(repo: Path) -> dict[str, object]:
+    """The change report of a copy of `repo` computed without any cache."""
+    copy = repo.parent / "copy"
+    shutil.copytree(repo, copy, symlinks=True, ignore=shutil.ignore_patterns(".bir-cache"))
+    return compute_change(copy, "HEAD", today=TODAY).to_dict()
 
 
 def test_register_in_a_sub_folder_reuses_the_validation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -394,6 +428,7 @@ def test_register_in_a_sub_folder_reuses_the_validation(tmp_path: Path, monkeypa
     commit(top, "Initial register")
     retire_srv02(root)
     write(root, "hardware/srv-03.yaml", RECORDS["hardware/srv-02.yaml"].replace("srv-02", "srv-03"))
+    _after_the_clock_moves(root)
     first = compute_change(root, "HEAD", today=TODAY).to_dict()
     assert first["counts"] == {"added": 1, "modified": 1, "renamed": 0, "removed": 0}
     _no_listing(monkeypatch)

@@ -233,6 +233,11 @@ def validate(root: Path, *, use_cache: bool = True, jobs: int | None = None, wan
         if isinstance(cached, tuple) and len(cached) == 5 and cached[0] == key and cached[1] == prints:
             relations = StoredRelations.open(folder / RELATIONS_CACHE, cached[4]) if want_relations else None
             if relations is not None or not want_relations:
+                if not (folder / WORKTREE_CACHE).is_file():
+                    # No snapshot yet (the last full run's timestamps were too recent to trust): every file
+                    # is as that run saw it, so this run's stamps and clock, taken before the listing, can
+                    # describe it.
+                    _keep_snapshot(root, folder, clock_ns, stamps, key, cached[4], cached[2], cached[3])
                 return Validation(cached[2], cached[3], cached=True, relations=relations)
     result = load(root, config, schemas, want_data=False, candidates=candidates, discovery_problems=found, jobs=jobs)
     summary = summarise(result)
@@ -243,24 +248,38 @@ def validate(root: Path, *, use_cache: bool = True, jobs: int | None = None, wan
         token = os.urandom(8).hex()
         relations_index.save(folder / RELATIONS_CACHE, token)
         write_cache(folder / VALIDATE_CACHE, (key, prints, summary, result.problems, token))
-        snapshot = _snapshot(root, clock_ns, stamps)
-        if snapshot is not None:
-            write_cache(folder / WORKTREE_CACHE, (worktree.SNAPSHOT_FORMAT, key, token, snapshot, summary, result.problems))
-        else:
-            try:
-                (folder / WORKTREE_CACHE).unlink(missing_ok=True)
-            except OSError:
-                pass
+        _keep_snapshot(root, folder, clock_ns, stamps, key, token, summary, result.problems)
     return Validation(summary, result.problems, relations=relations_index if want_relations else None)
+
+
+def _keep_snapshot(root: Path, folder: Path, clock_ns: int | None, stamps: tuple[Stamp, ...], key: str, token: str,
+                   summary: Summary, problems: list[Problem]) -> None:
+    """Write worktree.pickle: the snapshot with the result, or (when git cannot describe this register)
+    a record that there is none, so unchanged re-runs do not ask git again. After a racy attempt the file
+    is removed: the next unchanged re-run tries again."""
+    from . import worktree
+
+    snapshot = _snapshot(root, clock_ns, stamps)
+    if snapshot == worktree.RACY:
+        try:
+            (folder / WORKTREE_CACHE).unlink(missing_ok=True)
+        except OSError:
+            pass
+        return
+    kept = snapshot if isinstance(snapshot, worktree.Snapshot) else None
+    write_cache(folder / WORKTREE_CACHE, (worktree.SNAPSHOT_FORMAT, key, token, kept, summary, problems))
 
 
 def _validated_through_git(root: Path, want_relations: bool) -> Validation | None:
     """The cached result, when git shows the working tree unchanged since (one `git diff`, no listing)."""
+    from . import worktree
     from .gitio import Git, GitError
 
     folder = _cache_dir(root)
-    if folder is None or not (folder / WORKTREE_CACHE).is_file():
-        return None  # no snapshot to check: spare the git processes
+    kept = read_cache(folder / WORKTREE_CACHE) if folder is not None else None
+    if not (isinstance(kept, tuple) and len(kept) == 6 and isinstance(kept[3], worktree.Snapshot)
+            and isinstance(kept[4], Summary) and kept[4].records >= SNAPSHOT_MIN_FILES):
+        return None  # no snapshot worth checking: spare the git processes
     try:
         git = Git(root)
         head = git.head()
@@ -277,17 +296,18 @@ def _validated_through_git(root: Path, want_relations: bool) -> Validation | Non
     return checked
 
 
-def _snapshot(root: Path, clock_ns: int | None, stamps: tuple[Stamp, ...]) -> Snapshot | None:
-    """The working tree's snapshot for `bir change` (None outside git, or when it cannot be trusted)."""
+def _snapshot(root: Path, clock_ns: int | None, stamps: tuple[Stamp, ...]) -> Snapshot | str:
+    """The working tree's snapshot for `bir change`, or why there is none (worktree.RACY: worth trying
+    again on a later run; anything else: not)."""
     from . import worktree
     from .gitio import Git, GitError
 
     if clock_ns is None:
-        return None
+        return "no clock"
     try:
         return worktree.take(root, Git(root), clock_ns, stamps)
     except (GitError, OSError):
-        return None
+        return "no git"
 
 
 # Below this many files, listing the register costs less than starting the git processes that check the

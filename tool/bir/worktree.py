@@ -83,22 +83,25 @@ def _register_paths(tracked: Sequence[FileChange]) -> set[str]:
     return out
 
 
-def take(root: Path, git: Git, clock_ns: int, folders: tuple[Stamp, ...]) -> Snapshot | None:
-    """The snapshot of the working tree now, or None when git has no commit or a timestamp is too recent
-    to be trusted. `folders` were stamped, and `clock_ns` read from the file system's clock, before the
-    files were read."""
+RACY = "racy"  # a timestamp too recent to be trusted: a later run may take the snapshot
+NO_TREE = "no tree"  # HEAD has no committed registry/ (no commit yet, or the register is not tracked)
+
+
+def take(root: Path, git: Git, clock_ns: int, folders: tuple[Stamp, ...]) -> Snapshot | str:
+    """The snapshot of the working tree now, or why there is none (RACY, NO_TREE). `folders` were stamped,
+    and `clock_ns` read from the file system's clock, before the files were read."""
     if any(ctime >= clock_ns for _rel, ctime, _ino in folders):
-        return None
+        return RACY
     tree = git.tree_id("HEAD", RECORD_DIR)
     if not tree:
-        return None
+        return NO_TREE
     tracked = git.diff_tracked("HEAD", None)
     every_untracked = git.untracked(ignored_too=True)
     visible = git.untracked()
     differing = _register_paths(tracked)
     changed = _prints(root, differing | set(every_untracked))
     if any(p is not None and p[1] >= clock_ns for _path, p in changed):
-        return None
+        return RACY
     return Snapshot(tree, folders, tuple(sorted(differing)), changed, tuple(sorted(visible)))
 
 
