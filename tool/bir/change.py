@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import CONFIG_FILE, RECORD_DIR, Config, load_config
+from .config import CONFIG_FILE, RECORD_DIR, Config, load_config, record_of
 from .gitio import FileChange, Git
 from .model import KINDS, Record, get_path, iter_references, to_decimal
 from .problems import Problem, Severity, error
@@ -411,15 +411,8 @@ def _risks_of(records: list[Record], neighbours: dict[str, Record], config: Conf
 
 
 # -- computing the change -------------------------------------------------------------------------------
-def _record_path(path: str) -> tuple[str, str] | None:
-    parts = path.split("/")
-    if len(parts) == 3 and parts[0] == RECORD_DIR and parts[1] in KINDS and parts[2].endswith(".yaml"):
-        return parts[1], parts[2][: -len(".yaml")]
-    return None
-
-
 def _parse_record(path: str, data: bytes | None) -> Record | None:
-    where = _record_path(path)
+    where = record_of(path)
     if data is None or where is None:
         return None
     parsed = parse(data, path)
@@ -479,8 +472,8 @@ def _pair_untracked_renames(git: Git, root: Path, changes: list[FileChange]) -> 
 
     from .loader import read_regular
 
-    gone = [f for f in changes if f.status == "D" and _record_path(f.path) and f.old_blob]
-    new = [f for f in changes if f.status == "A" and f.new_blob is None and _record_path(f.path)]
+    gone = [f for f in changes if f.status == "D" and record_of(f.path) and f.old_blob]
+    new = [f for f in changes if f.status == "A" and f.new_blob is None and record_of(f.path)]
     if not gone or not new or len(gone) * len(new) > 10_000:
         return changes
     old_bytes = git.cat_blobs(f.old_blob for f in gone if f.old_blob)
@@ -490,7 +483,7 @@ def _pair_untracked_renames(git: Git, root: Path, changes: list[FileChange]) -> 
         before = (old_bytes.get(d.old_blob or "") or b"").decode("utf-8", "replace")
         best: tuple[float, FileChange | None] = (0.5, None)
         for a in new:
-            if a.path in used or (_record_path(a.path) or ("",))[0] != (_record_path(d.path) or ("",))[0]:
+            if a.path in used or (record_of(a.path) or ("",))[0] != (record_of(d.path) or ("",))[0]:
                 continue
             try:
                 after = read_regular(root, a.path).decode("utf-8", "replace")
@@ -612,7 +605,7 @@ def compute_change(root: Path, base: str, head: str | None = None, *, today: dt.
 
             head_problems = list(register_at(root, head_sha, want_data=False, jobs=jobs).problems)
     hd = _Head(git, root, head_sha, relations)
-    record_changes = [f for f in file_changes if _record_path(f.path) or (f.old_path and _record_path(f.old_path))]
+    record_changes = [f for f in file_changes if record_of(f.path) or (f.old_path and record_of(f.old_path))]
     other_files = [f for f in file_changes if f not in record_changes]
     head_paths = [f.path for f in record_changes if f.status != "D"]
     head_bytes = hd.read_many(head_paths)
@@ -628,13 +621,13 @@ def compute_change(root: Path, base: str, head: str | None = None, *, today: dt.
         old_path = f.old_path or f.path
         base_rec = _parse_record(old_path, base_blobs.get(f.old_blob)) if f.old_blob else None
         head_rec = hd.records.get(f.path) if f.status != "D" else None
-        where = _record_path(f.path) or _record_path(old_path) or ("", f.path)
+        where = record_of(f.path) or record_of(old_path) or ("", f.path)
         rid = head_rec.id if head_rec else base_rec.id if base_rec else where[1]
         kind = head_rec.kind if head_rec else base_rec.kind if base_rec else where[0]
         kind_name = {"A": "added", "D": "removed", "M": "modified", "R": "renamed"}[f.status]
-        old_id = base_rec.id if base_rec else (_record_path(old_path) or ("", None))[1]
-        if f.status == "R" and old_id == rid and _record_path(old_path) and _record_path(f.path) and \
-                (_record_path(old_path) or ("",))[0] == (_record_path(f.path) or ("",))[0]:
+        old_id = base_rec.id if base_rec else (record_of(old_path) or ("", None))[1]
+        if f.status == "R" and old_id == rid and record_of(old_path) and record_of(f.path) and \
+                (record_of(old_path) or ("",))[0] == (record_of(f.path) or ("",))[0]:
             kind_name = "modified"
         rc = RecordChange(kind_name, rid, kind, f.path if f.status != "D" else old_path,
                           old_path if f.status == "R" else None, old_id if f.status == "R" else None,

@@ -16,6 +16,17 @@ from .yamlstrict import parse
 CONFIG_FILE = "bir.yaml"
 SCHEMA_DIR = "schemas"
 RECORD_DIR = "registry"
+KIND_FOLDERS = {f"{RECORD_DIR}/{k}": k for k in KINDS}  # "registry/hardware" -> "hardware"
+
+
+def record_of(path: str) -> tuple[str, str] | None:
+    """(kind, id) of a record's path `registry/<kind>/<id>.yaml` (relative to the register root), None
+    for any other path."""
+    folder, _, name = path.rpartition("/")
+    kind = KIND_FOLDERS.get(folder)
+    if kind is None or not name.endswith(".yaml"):
+        return None
+    return kind, name[:-5]
 
 
 class ConfigError(UsageError):

@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .changerecord import trailers_of
-from .config import RECORD_DIR
+from .config import KIND_FOLDERS, RECORD_DIR, record_of
 from .gcpause import gc_paused
 from .gitio import Commit, Git
-from .model import KINDS
 from .problems import UsageError
 
 if TYPE_CHECKING:
@@ -33,18 +32,6 @@ def pr_number(subject: str) -> int | None:
     """The pull request a first-parent commit merged: `Title (#123)` (squash) or `Merge pull request #123`."""
     m = _PR_SUFFIX.search(subject) or _PR_MERGE.match(subject)
     return int(m.group(1)) if m else None
-
-
-_KIND_FOLDERS = {f"{RECORD_DIR}/{k}": k for k in KINDS}
-
-
-def _record_of(path: str) -> tuple[str, str] | None:
-    """(kind, id) of a record's path `registry/<kind>/<id>.yaml`, None for any other path."""
-    folder, _, name = path.rpartition("/")
-    kind = _KIND_FOLDERS.get(folder)
-    if kind is None or not name.endswith(".yaml"):
-        return None
-    return kind, name[:-5]
 
 
 @dataclass(slots=True)
@@ -148,9 +135,9 @@ class _Walk:
 
     def add(self, c: Commit) -> None:
         """Walk one commit (each commit once, oldest first). The hot loop of a history pass: one turn per
-        file per commit, so _record_of is inlined."""
+        file per commit, so record_of is inlined."""
         lineage, by_id = self.lineage, self.by_id
-        kind_name, entry_of, folders = _KIND, HistoryEntry, _KIND_FOLDERS
+        kind_name, entry_of, folders = _KIND, HistoryEntry, KIND_FOLDERS
         self.walked.add(c.sha)
         change_type = trailers_of(c.message).get("change_type") if "Change-" in c.message else None
         pr = pr_number(c.subject)
@@ -160,7 +147,7 @@ class _Walk:
             rid = name[:-5] if folder in folders and name.endswith(".yaml") else None
             entry = entry_of(sha, date, author, subject, pr, kind_name[status], path, old_path, old_blob, new_blob, change_type)
             if status == "R" and old_path is not None:
-                where, old_where = _record_of(path), _record_of(old_path)
+                where, old_where = record_of(path), record_of(old_path)
                 if where is None and old_where is None:
                     continue
                 entries = lineage.pop(old_path, [])
@@ -246,10 +233,10 @@ def change_log(root: Path, since: str | None = None, *, commits: list[Commit] | 
                 pass
         entry = LogEntry(c.sha, c.committer_date, c.author, c.subject, pr_number(c.subject), trailers_of(c.message))
         for f in c.changes:
-            where = _record_of(f.path) or (_record_of(f.old_path) if f.old_path else None)
+            where = record_of(f.path) or (record_of(f.old_path) if f.old_path else None)
             if where is None:
                 continue
-            old = _record_of(f.old_path) if f.old_path else None
+            old = record_of(f.old_path) if f.old_path else None
             kind = _KIND[f.status]
             if kind == "renamed" and old == where:
                 kind = "modified"
