@@ -448,26 +448,32 @@ def _read_log_cache(path: Path) -> tuple[str, list[Commit]] | None:
     return value[1], commits
 
 
-def _within(changes: list[FileChange], paths: Sequence[str]) -> list[FileChange]:
-    """The changes under `paths`, as a pathspec would have shown them: a rename across the border becomes
-    an addition or a removal."""
+def under(paths: Sequence[str]) -> Callable[[str | None], bool]:
+    """A test of whether a path (relative to the root) is one of `paths` or inside one of them."""
     exact = frozenset(paths)
     folders = tuple(p + "/" for p in paths)
 
-    def under(path: str | None) -> bool:
+    def test(path: str | None) -> bool:
         return path is not None and (path.startswith(folders) or path in exact)
 
+    return test
+
+
+def _within(changes: list[FileChange], paths: Sequence[str]) -> list[FileChange]:
+    """The changes under `paths`, as a pathspec would have shown them: a rename across the border becomes
+    an addition or a removal."""
+    inside_paths = under(paths)
     out = []
     for c in changes:
-        inside = under(c.path)
+        inside = inside_paths(c.path)
         if c.status != "R":
             if inside:
                 out.append(c)
-        elif inside and under(c.old_path):
+        elif inside and inside_paths(c.old_path):
             out.append(c)
         elif inside:
             out.append(FileChange("A", c.path, None, None, c.new_blob))
-        elif under(c.old_path):
+        elif inside_paths(c.old_path):
             out.append(FileChange("D", c.old_path or "", None, c.old_blob, None))
     return out
 

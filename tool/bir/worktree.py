@@ -7,8 +7,8 @@
 - the status-change time of each register folder: adding, removing or renaming an entry changes its
   folder, so the set of names is known without listing them.
 
-`bir change` then asks git what differs from HEAD (one `git diff-index`, in C and threaded, which it
-needs for the change anyway) and compares. When the snapshot holds, the head's validation is the cached
+`bir change` then asks git what differs from HEAD (one `git diff`, in C and threaded, which it needs
+for the change anyway) and compares. When the snapshot holds, the head's validation is the cached
 one: the cost follows the size of the change, not the size of the register.
 
 Timestamps are only trusted when they are older than the snapshot (as git does for its index): a
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import RECORD_DIR, SCHEMA_DIR
-from .gitio import REGISTER_PATHS, FileChange, Git
+from .gitio import REGISTER_PATHS, FileChange, Git, under
 
 Stamp = tuple[str, int, int]  # folder, ctime_ns, inode
 Print = tuple[int, int, int] | None  # size, mtime_ns, inode; None: the file is not there
@@ -34,7 +34,7 @@ SNAPSHOT_FORMAT = 2
 class Snapshot:
     """What the working tree was when a validation ran, as git and the folders' stamps show it."""
 
-    tree: str  # id of HEAD's registry/ tree ("" before the first commit)
+    tree: str  # id of HEAD's registry/ tree
     folders: tuple[Stamp, ...]
     tracked: tuple[str, ...]  # sorted: tracked files git reports as differing from HEAD
     changed: tuple[tuple[str, Print], ...]  # sorted: those and the untracked files, with their prints
@@ -73,14 +73,12 @@ def _prints(root: Path, paths: Iterable[str]) -> tuple[tuple[str, Print], ...]:
     return tuple(sorted((p, _print(root, p)) for p in set(paths)))
 
 
+_IN_REGISTER = under(REGISTER_PATHS)
+
+
 def _register_paths(tracked: Sequence[FileChange]) -> set[str]:
-    folders = tuple(f"{p}/" for p in REGISTER_PATHS)
-    out: set[str] = set()
-    for change in tracked:
-        for path in (change.path, change.old_path):
-            if path is not None and (path.startswith(folders) or path in REGISTER_PATHS):
-                out.add(path)
-    return out
+    """The register's paths a diff touches (both sides of a rename)."""
+    return {path for change in tracked for path in (change.path, change.old_path) if path is not None and _IN_REGISTER(path)}
 
 
 RACY = "racy"  # a timestamp too recent to be trusted: a later run may take the snapshot
