@@ -307,8 +307,8 @@ class Git:
             args.append(f"--until={until}")
         # At the top of the repository, the paths are filtered here rather than given to git: matching a
         # pathspec against every entry of 10,000-file folders makes git's tree diffs half as slow again.
-        # One process: reading the older half of a history in a second git costs more than it saves, as
-        # the older trees are stored as deltas of the newer ones.
+        # The history is not split into ranges for several gits: a range starting in the middle costs
+        # more than it saves, as the older trees are stored as deltas of the newer ones.
         spec = [] if not self.prefix else list(paths)
         # Parsed as git writes it: the tree diffs (git) and the parsing (here) run on two cores at once.
         # Newest first, as git walks (asking for --reverse makes git five times slower on a packed
