@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import CONFIG_FILE, RECORD_DIR, Config, load_config, record_of
 from .gitio import FileChange, Git
-from .model import KINDS, Record, get_path, iter_references, to_decimal
+from .model import KINDS, Record, iter_references
 from .problems import Problem, Severity, error
 from .validate import CacheDamaged, Relations, Validation
 from .yamlstrict import parse
@@ -351,13 +351,9 @@ def one_off_cost(record: Record | None, config: Config, notes: list[str]) -> Dec
     """Purchase cost in the base currency, converted as the cost report converts it."""
     if record is None:
         return Decimal(0)
-    amount = to_decimal(get_path(record.data, "financial.purchase_cost"))
-    if amount is None:
-        return Decimal(0)
-    from .reports.money import to_base
+    from .reports.context import purchase_base
 
-    currency = get_path(record.data, "financial.currency")
-    return _in_base(record, notes, lambda: to_base(amount, currency if isinstance(currency, str) else None, config))
+    return _in_base(record, notes, lambda: purchase_base(record, config) or Decimal(0))
 
 
 # -- risks ----------------------------------------------------------------------------------------------

@@ -114,8 +114,7 @@ class Context:
         return cur if isinstance(cur, str) else str(self.config.base_currency)
 
     def purchase_base(self, record: Record) -> Decimal | None:
-        cost = to_decimal(record.get("financial.purchase_cost"))
-        return None if cost is None else to_base(cost, self.currency(record), self.config)
+        return purchase_base(record, self.config)
 
     def end_date(self, record: Record) -> dt.date | None:
         """When an intangible runs out: contract `end`, else `term.end`."""
@@ -146,6 +145,14 @@ def recurring_costs(record: Record, config: Config) -> list[Recurring]:
                              PERIOD_MONTHS.get(str(c.get("period")), 12), parse_date(c.get("start")) or default_start,
                              parse_date(c.get("end")) or default_end))
     return out
+
+
+def purchase_base(record: Record, config: Config) -> Decimal | None:
+    """A record's purchase cost in base-currency cents (None when it has none): the one conversion the
+    cost report, the site and the change impact share."""
+    cost = to_decimal(record.get("financial.purchase_cost"))
+    currency = record.get("financial.currency")
+    return None if cost is None else to_base(cost, currency if isinstance(currency, str) else None, config)
 
 
 def is_ended(record: Record, config: Config) -> bool:

@@ -10,7 +10,7 @@ import datetime as dt
 from decimal import Decimal
 
 from ..config import Config
-from ..model import Record, to_decimal
+from ..model import Record
 
 CENT = Decimal("0.01")
 
@@ -23,10 +23,9 @@ def annual_run_cost(config: Config, rec: Record, on: dt.date) -> Decimal:
 
 
 def purchase_cost(config: Config, rec: Record) -> Decimal | None:
-    from ..reports.money import to_base
+    from ..reports.context import purchase_base
 
-    amount = to_decimal(rec.get("financial.purchase_cost"))
-    return None if amount is None else to_base(amount, rec.get("financial.currency"), config)
+    return purchase_base(rec, config)
 
 
 def book_value(config: Config, rec: Record, on: dt.date) -> Decimal | None:
