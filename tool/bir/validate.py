@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple, Protocol
 
 from . import __version__
 from .atomic import read_cache, write_cache
@@ -272,20 +272,18 @@ def _keep_snapshot(root: Path, folder: Path, clock_ns: int | None, stamps: tuple
 
 def _validated_through_git(root: Path, want_relations: bool) -> Validation | None:
     """The cached result, when git shows the working tree unchanged since (one `git diff`, no listing)."""
-    from . import worktree
     from .gitio import Git, GitError
 
     folder = _cache_dir(root)
-    kept = read_cache(folder / WORKTREE_CACHE) if folder is not None else None
-    if not (isinstance(kept, tuple) and len(kept) == 6 and isinstance(kept[3], worktree.Snapshot)
-            and isinstance(kept[4], Summary) and kept[4].records >= SNAPSHOT_MIN_FILES):
+    kept = _kept_snapshot(folder) if folder is not None else None
+    if kept is None or kept.summary.records < SNAPSHOT_MIN_FILES:
         return None  # no snapshot worth checking: spare the git processes
     try:
         git = Git(root)
         head = git.head()
         if head is None:
             return None
-        found = validate_worktree(root, git, lambda: git.diff_tracked(head, None), min_files=SNAPSHOT_MIN_FILES)
+        found = validate_worktree(root, git, lambda: git.diff_tracked(head, None), kept=kept)
     except (GitError, OSError):
         return None
     if found is None:
@@ -315,30 +313,48 @@ def _snapshot(root: Path, clock_ns: int | None, stamps: tuple[Stamp, ...]) -> Sn
 SNAPSHOT_MIN_FILES = 10_000
 
 
+class _Kept(NamedTuple):
+    """What worktree.pickle holds beside its format number."""
+
+    key: str
+    token: str
+    snapshot: Snapshot
+    summary: Summary
+    problems: list[Problem]
+
+
+def _kept_snapshot(folder: Path) -> _Kept | None:
+    """The snapshot kept in `folder` with the result it describes (None when there is none, or it is of
+    another format)."""
+    from . import worktree
+
+    cached = read_cache(folder / WORKTREE_CACHE)
+    if not (isinstance(cached, tuple) and len(cached) == 6 and cached[0] == worktree.SNAPSHOT_FORMAT
+            and isinstance(cached[3], worktree.Snapshot) and isinstance(cached[4], Summary)):
+        return None
+    return _Kept(*cached[1:])
+
+
 def validate_worktree(root: Path, git: Git, tracked: Callable[[], Sequence[FileChange]],
-                      min_files: int = 0) -> tuple[Validation, tuple[str, ...]] | None:
+                      kept: _Kept | None = None) -> tuple[Validation, tuple[str, ...]] | None:
     """The cached validation of the working tree, when git shows it unchanged since (None otherwise), and
     the untracked files git does not ignore. `tracked` gives git's diff of HEAD against the working tree
-    (asked for last: git may still be computing it)."""
+    (asked for last: git may still be computing it); `kept` is the snapshot when already read."""
     from . import worktree
 
     folder = _cache_dir(root)
     if folder is None:
         return None
-    cached = read_cache(folder / WORKTREE_CACHE)
-    if not (isinstance(cached, tuple) and len(cached) == 6 and cached[0] == worktree.SNAPSHOT_FORMAT
-            and isinstance(cached[3], worktree.Snapshot)):
-        return None
-    _format, key, token, snapshot, summary, problems = cached
-    if not isinstance(summary, Summary) or summary.records < min_files:
+    kept = kept if kept is not None else _kept_snapshot(folder)
+    if kept is None:
         return None
     _config, schemas = open_register(root)
-    if key != _key(root, schemas) or not worktree.holds(root, git, snapshot, tracked()):
+    if kept.key != _key(root, schemas) or not worktree.holds(root, git, kept.snapshot, tracked()):
         return None
-    relations = StoredRelations.open(folder / RELATIONS_CACHE, token)
+    relations = StoredRelations.open(folder / RELATIONS_CACHE, kept.token)
     if relations is None:
         return None
-    return Validation(summary, problems, cached=True, relations=relations), snapshot.untracked
+    return Validation(kept.summary, kept.problems, cached=True, relations=relations), kept.snapshot.untracked
 
 
 def relation_index(result: LoadResult) -> RelationIndex:
