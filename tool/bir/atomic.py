@@ -39,8 +39,8 @@ def write_text(path: Path, text: str) -> None:
 
 
 # -- the tool's own caches ------------------------------------------------------------------------------
-# A cache file is a pickle, and unpickling runs code: a cache that arrived with a pull request (a
-# `.bir-cache/` committed by force, say) must never be loaded. Every cache file is therefore sealed with
+# A cache file is a pickle (or a marshal dump), and loading one can run code or crash the interpreter:
+# a cache that arrived with a pull request (a `.bir-cache/` committed by force, say) must never be loaded. Every cache file is therefore sealed with
 # an HMAC under a key that lives only in this user's cache folder; anything that does not verify is
 # treated as missing and rebuilt.
 _MAGIC = b"bir-cache 1\n"
