@@ -2,7 +2,7 @@
 
     python bench/bench_reports.py REGISTER [--as-of YYYY-MM-DD]
 
-Prints one JSON object: records, load seconds (`bir.validate.load_register`), reports seconds
+Prints one JSON object: records, load seconds (`bir.cache.validation.load_register`), reports seconds
 (`bir.reports.all_reports`) and per-report counts, so the report overhead is measured against the load
 of the same register in the same run.
 """
@@ -23,8 +23,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("root", type=Path)
     parser.add_argument("--as-of", default="2026-11-28")
     args = parser.parse_args(argv)
+    from bir.cache.validation import load_register
     from bir.reports import all_reports
-    from bir.validate import load_register
 
     t0 = time.perf_counter()
     result = load_register(args.root)

@@ -499,7 +499,7 @@ def bench_history(ctx: Context) -> list[Row]:
     """Every record's history in one pass (path level): 100,000 records x 1,000 commits at the largest size,
     for typical changes (two kinds per commit) and for the worst case (ten kinds per commit)."""
     rows: list[Row] = []
-    script = ("import sys; from pathlib import Path; from bir.history import all_history; "
+    script = ("import sys; from pathlib import Path; from bir.history.trail import all_history; "
               "h = all_history(Path(sys.argv[1])); print(len(h), sum(len(v) for v in h.values()))")
     for size in ctx.sizes:
         commits = 1000 if size >= 100_000 else max(10, size // 100)

@@ -33,7 +33,7 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 def small_register(dest: Path) -> Path:
     """A register made by `bir init`: five records that validate clean."""
-    from bir.scaffold import init
+    from bir.write.scaffold import init
 
     init(dest, name="Test register")
     return dest
@@ -52,6 +52,6 @@ def demo_register(dest: Path) -> Path:
 
 def validate_clean(root: Path) -> list[str]:
     """The errors `bir validate` would report (empty when clean)."""
-    from bir.validate import validate
+    from bir.cache.validation import validate
 
     return [f"{p.path}:{p.line}: {p.message} [{p.rule}]" for p in validate(root, use_cache=False).problems if p.is_error]

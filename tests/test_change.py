@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bir.change import ChangeReport, Impact, RecordChange, compute_change, render_markdown
-from bir.changerecord import check_body, parse_body, trailers_of
+from bir.base.problems import UsageError
+from bir.change.compute import ChangeReport, Impact, RecordChange, compute_change, render_markdown
 from bir.cli import cli
-from bir.problems import UsageError
+from bir.history.changerecord import check_body, parse_body, trailers_of
 from bir_gitrepo import RECORDS, commit, git, make_register, write
 
 TODAY = dt.date(2026, 6, 1)
@@ -314,12 +314,12 @@ def test_trailers_round_trip() -> None:
 
 # -- the working tree checked through git: the cached validation reused without listing the register --------
 def _no_listing(monkeypatch: pytest.MonkeyPatch) -> None:
-    import bir.validate
+    import bir.cache.validation
 
     def refuse(root: Path) -> None:
         raise AssertionError("the register was listed: the cached validation should have been reused")
 
-    monkeypatch.setattr(bir.validate, "discover", refuse)
+    monkeypatch.setattr(bir.cache.validation, "discover", refuse)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -378,8 +378,8 @@ def test_clean_checkout_against_another_base(repo: Path, monkeypatch: pytest.Mon
 def test_no_snapshot_when_timestamps_are_too_recent(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A folder changed in the same clock tick as the snapshot could change again unseen: no snapshot then.
     The next unchanged run (answered from the file listing) takes it, and `bir change` uses it."""
-    from bir import worktree
-    from bir.validate import validate
+    from bir.cache.validation import validate
+    from bir.git import worktree
 
     retire_srv02(repo)
     with monkeypatch.context() as m:
@@ -438,8 +438,8 @@ def test_register_in_a_sub_folder_reuses_the_validation(tmp_path: Path, monkeypa
 def test_a_damaged_relation_shard_falls_back_to_searching(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A shard that does not match its digest (the file changed under the reader) is never unpickled: the
     change searches the files with git grep instead, and reports the same."""
-    from bir.atomic import read_cache
-    from bir.validate import RELATIONS_CACHE, CacheDamaged, StoredRelations, _shard, validate
+    from bir.base.atomic import read_cache
+    from bir.cache.validation import RELATIONS_CACHE, CacheDamaged, StoredRelations, _shard, validate
 
     retire_srv02(repo)
     expected = compute_change(repo, "HEAD", today=TODAY).to_dict()
@@ -465,24 +465,24 @@ def test_validate_rerun_in_git_needs_no_listing(repo: Path, monkeypatch: pytest.
     """`bir validate` in a git repository of 10,000 files or more: an unchanged re-run is answered from the
     snapshot through git; an edit in place is seen, and its problem reported. (Below that size listing the
     files is cheaper than starting git, and the re-run lists them.)"""
-    import bir.validate
-    from bir.validate import validate
+    import bir.cache.validation
+    from bir.cache.validation import validate
 
-    assert validate(repo).summary.records < bir.validate.SNAPSHOT_MIN_FILES
+    assert validate(repo).summary.records < bir.cache.validation.SNAPSHOT_MIN_FILES
     listed: list[Path] = []
-    real = bir.validate.discover
-    monkeypatch.setattr(bir.validate, "discover", lambda root: listed.append(root) or real(root))
+    real = bir.cache.validation.discover
+    monkeypatch.setattr(bir.cache.validation, "discover", lambda root: listed.append(root) or real(root))
     assert validate(repo).cached and listed == [repo]
-    monkeypatch.setattr(bir.validate, "discover", real)
-    monkeypatch.setattr(bir.validate, "SNAPSHOT_MIN_FILES", 0)
+    monkeypatch.setattr(bir.cache.validation, "discover", real)
+    monkeypatch.setattr(bir.cache.validation, "SNAPSHOT_MIN_FILES", 0)
     shutil.rmtree(repo / ".bir-cache")
     first = validate(repo)
     assert not first.cached and first.summary.errors == 0
-    real_discover = bir.validate.discover
+    real_discover = bir.cache.validation.discover
     _no_listing(monkeypatch)
     again = validate(repo)
     assert again.cached and again.summary.to_dict() == first.summary.to_dict() and again.problems == first.problems
-    monkeypatch.setattr(bir.validate, "discover", real_discover)
+    monkeypatch.setattr(bir.cache.validation, "discover", real_discover)
     edit(repo, "party/acme.yaml", "name: Acme Supplies\n", "name: [broken\n")
     after = validate(repo)
     assert not after.cached and [p.rule for p in after.problems] == ["yaml.syntax"]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bir.clidoc import render
+from bir.cli.reference import render
 
 PAGE = Path(__file__).resolve().parent.parent / "site" / "docs" / "reference" / "cli.md"
 
 
 def test_committed_reference_is_the_generated_one() -> None:
     assert PAGE.read_text(encoding="utf-8") == render(), (
-        "site/docs/reference/cli.md is out of date: run `python -m bir.clidoc > site/docs/reference/cli.md`")
+        "site/docs/reference/cli.md is out of date: run `python -m bir.cli.reference > site/docs/reference/cli.md`")
 
 
 def test_every_command_is_documented() -> None:

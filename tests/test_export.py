@@ -106,7 +106,7 @@ def test_csv_per_kind_flattened_and_safe(reg: Path, capsys: pytest.CaptureFixtur
     ("\rx", "'\rx"), ("plain", "plain"), (-5, "-5"), (1.5, "1.5"), (True, "true"), (None, ""),
 ])
 def test_safe_cell(value: object, cell: str) -> None:
-    from bir.exporters import safe_cell
+    from bir.write.exporters import safe_cell
 
     assert safe_cell(value) == cell
 
@@ -193,8 +193,8 @@ def test_csv_or_sqlite_without_out_is_a_usage_error(reg: Path, capsys: pytest.Ca
 
 
 def test_demo_register_exports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from bir.exporters import to_csv, to_cyclonedx, write_sqlite
-    from bir.validate import load_register
+    from bir.cache.validation import load_register
+    from bir.write.exporters import to_csv, to_cyclonedx, write_sqlite
 
     reg = demo_register(tmp_path / "demo")
     register = load_register(reg).register

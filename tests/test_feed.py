@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from bir.base.model import Record
 from bir.cli import cli
-from bir.model import Record
+from bir.read.feeds import FEED_DIR, FeedError, cycle_of, import_files, load_feeds, normalise, reference
 from bir.reports import build_report
-from bir.reports.feed import FEED_DIR, FeedError, cycle_of, import_files, load_feeds, normalise, reference
 from bir.reports.models import RiskReport
 from conftest import make_register
 from reports_support import register

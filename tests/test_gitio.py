@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bir.gitio import Git, GitError, _parse_raw
-from bir.problems import UsageError
+from bir.base.problems import UsageError
+from bir.git.plumbing import Git, GitError, _parse_raw
 from bir_gitrepo import commit, git
 
 
@@ -86,7 +86,7 @@ def test_log_keeps_only_changes_under_the_paths(tmp_path, sub) -> None:  # type:
     """At the top of a repository the paths are filtered after git (no pathspec); in a sub-folder git filters.
     Either way: commits outside the register are not listed, and a rename across its border is an
     addition or a removal."""
-    from bir import gitio
+    from bir.git import plumbing as gitio
 
     top, env = _small_repo(tmp_path)
     root = top / sub if sub else top
@@ -119,7 +119,7 @@ def test_log_keeps_only_changes_under_the_paths(tmp_path, sub) -> None:  # type:
 
 
 def test_history_is_cached_and_extended_incrementally(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from bir import gitio
+    from bir.git import plumbing as gitio
 
     repo, env = _small_repo(tmp_path)
 

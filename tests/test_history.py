@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from bir.cli import cli
-from bir.history import all_history, change_log, pr_number, record_history
-from bir.timetravel import commit_as_of, load_register_as_of, validate_as_of
+from bir.history.trail import all_history, change_log, pr_number, record_history
+from bir.point.asof import commit_as_of, load_register_as_of, validate_as_of
 from bir_gitrepo import RECORDS, commit, git, make_register
 
 

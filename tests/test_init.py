@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bir.model import KINDS
-from bir.scaffold import template_root
+from bir.base.model import KINDS
+from bir.write.scaffold import template_root
 from day_helpers import PROJECT, run, snapshot, validate_clean
 
 EXPECTED = [
@@ -35,7 +35,7 @@ def test_init_writes_a_register_that_validates_clean(tmp_path: Path, capsys: pyt
 
 
 def test_packaged_schemas_are_the_canonical_ones() -> None:
-    """The schemas `bir init` copies are package data; refresh them with `python -m bir.scaffold --sync-schemas`."""
+    """The schemas `bir init` copies are package data; refresh them with `python -m bir.write.scaffold --sync-schemas`."""
     packaged = Path(str(template_root())) / "schemas"
     canonical = {p.name: p.read_bytes() for p in (PROJECT / "schemas").glob("*.schema.json")}
     assert {p.name: p.read_bytes() for p in packaged.glob("*.schema.json")} == canonical
@@ -52,7 +52,7 @@ def test_configuration_is_the_projects() -> None:
 
 
 def test_editor_settings_map_every_kind_to_its_schema(tmp_path: Path) -> None:
-    from bir.scaffold import init
+    from bir.write.scaffold import init
 
     init(tmp_path / "r")
     settings = json.loads((tmp_path / "r/.vscode/settings.json").read_text())
@@ -62,7 +62,7 @@ def test_editor_settings_map_every_kind_to_its_schema(tmp_path: Path) -> None:
 
 def test_workflows_are_the_projects(tmp_path: Path) -> None:
     """The new register runs the project's own workflows; only where bir is installed from differs."""
-    from bir.scaffold import init
+    from bir.write.scaffold import init
 
     init(tmp_path / "r")
     for name in ("pr.yml", "pr-comment.yml", "publish.yml"):
@@ -86,7 +86,7 @@ def test_workflows_are_the_projects(tmp_path: Path) -> None:
 
 
 def test_pre_commit_runs_bir_validate(tmp_path: Path) -> None:
-    from bir.scaffold import init
+    from bir.write.scaffold import init
 
     init(tmp_path / "r")
     hooks = yaml.safe_load((tmp_path / "r/.pre-commit-config.yaml").read_text())["repos"][0]["hooks"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bir.reconcile import reconcile
+from bir.write.reconcile import reconcile
 from day_helpers import demo_register, run, small_register, snapshot, validate_clean
 
 TODAY = dt.date(2026, 11, 28)
@@ -127,7 +127,7 @@ def test_cli_exit_codes(reg: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def test_demo_register(tmp_path: Path) -> None:
-    from bir.validate import load_register
+    from bir.cache.validation import load_register
 
     reg = demo_register(tmp_path / "demo")
     register = load_register(reg).register

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bir.config import load_config
-from bir.model import Record
+from bir.base.model import Record
+from bir.read.config import load_config
 from bir.reports import build_report
 from bir.reports.cost import split
 from bir.reports.depreciation import Schedule, add_months, declining_months, months_completed, schedule

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from bir.cache.validation import load_register
 from bir.cli import cli
 from bir.reports import all_reports
 from bir.reports.models import CostReport, DecisionReport, LicenceReport, LifecycleReport, Report, RiskReport
-from bir.validate import load_register
 
 PROJECT = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2026, 11, 28)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bir.model import Register
+from bir.base.model import Register
 from bir.reports import all_reports, build_report
 from bir.reports.models import DecisionReport, LicenceReport, LifecycleReport
 from reports_support import hardware, register, service

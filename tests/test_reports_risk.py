@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bir.model import Register
+from bir.base.model import Register
 from bir.reports import build_report
 from bir.reports.models import RiskReport
 from bir.reports.render import as_csv, as_json, csv_safe, markdown, text

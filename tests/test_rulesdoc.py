@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bir.rules import RULES
-from bir.rulesdoc import render
+from bir.api.rulesdoc import render
+from bir.check.rules import RULES
 from conftest import PROJECT
 
 
@@ -14,4 +14,4 @@ def test_every_rule_has_passing_and_failing_example() -> None:
 
 def test_rules_page_is_generated() -> None:
     page = PROJECT / "site" / "docs" / "reference" / "rules.md"
-    assert page.read_text(encoding="utf-8") == render(), "run: python -m bir.rulesdoc > site/docs/reference/rules.md"
+    assert page.read_text(encoding="utf-8") == render(), "run: python -m bir.api.rulesdoc > site/docs/reference/rules.md"

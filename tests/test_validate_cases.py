@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bir.problems import Problem
-from bir.validate import validate
+from bir.base.problems import Problem
+from bir.cache.validation import validate
 from conftest import CASES, make_register
 
 CASE_DIRS = sorted(p for p in CASES.iterdir() if p.is_dir() and not p.name.startswith("_"))
@@ -81,8 +81,8 @@ def test_fifo_is_not_read(base_register: Path) -> None:
 
 
 def test_every_rule_is_exercised_by_a_test() -> None:
-    from bir.rules import RULES
-    from bir.rulesdoc import LOADER_RULES
+    from bir.api.rulesdoc import LOADER_RULES
+    from bir.check.rules import RULES
 
     tests_text = "".join(p.read_text(encoding="utf-8", errors="replace")
                          for p in Path(__file__).parent.rglob("*") if p.is_file() and p.suffix in (".py", ".txt"))
@@ -108,7 +108,7 @@ def test_a_cache_not_sealed_by_this_user_is_never_loaded(base_register: Path, tm
     under a key kept in the user's own cache folder."""
     import pickle
 
-    from bir import atomic
+    from bir.base import atomic
 
     validate(base_register)
     cache = base_register / ".bir-cache" / "validate.pickle"

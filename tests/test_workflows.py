@@ -88,7 +88,7 @@ def test_codeowners_by_kind() -> None:
 
 
 def test_template_has_every_field() -> None:
-    from bir.changerecord import FIELDS
+    from bir.history.changerecord import FIELDS
 
     text = (GITHUB / "PULL_REQUEST_TEMPLATE.md").read_text()
     for heading in FIELDS.values():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bir.yamlstrict import MAX_DEPTH, parse, plain_value
+from bir.read.yamlstrict import MAX_DEPTH, parse, plain_value
 
 
 @pytest.mark.parametrize(

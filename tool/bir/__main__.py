@@ -1,3 +1,3 @@
-from .cli import main
+from bir.cli import main
 
 main()

@@ -16,8 +16,8 @@ from typing import Any, NoReturn
 
 import click
 
-from .. import __version__
-from ..problems import UsageError
+from bir import __version__
+from bir.base.problems import UsageError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -34,13 +34,15 @@ def root_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def resolve_root(root: Path | None) -> Path:
-    from ..config import find_root
+    from bir.read.config import find_root
 
     return find_root(root if root is not None else Path.cwd())
 
 
 def _load_commands() -> None:
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        if info.name == "reference":  # the generator of the command reference, not a command
+            continue
         importlib.import_module(f"{__name__}.{info.name}")
 
 
@@ -54,7 +56,7 @@ def _fail(message: str, code: int) -> NoReturn:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: no traceback reaches a user; each failure is one sentence and an exit code."""
-    from ..config import ConfigError
+    from bir.read.config import ConfigError
 
     try:
         code = cli.main(args=argv, prog_name="bir", standalone_mode=False)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from ..problems import Problem
-from . import EXIT_OK, EXIT_PROBLEMS, cli, resolve_root, root_option
+from bir.base.problems import Problem
+from bir.cli import EXIT_OK, EXIT_PROBLEMS, cli, resolve_root, root_option
 
 
 def echo_problems(problems: Iterable[Problem]) -> None:
@@ -21,7 +21,7 @@ def echo_problems(problems: Iterable[Problem]) -> None:
 
 def _run(fn: object, dry_run: bool = False) -> int:
     """Run an authoring function; a refused edit prints its problems and exits 1 with nothing written."""
-    from ..authoring import AuthoringError, Plan
+    from bir.write.authoring import AuthoringError, Plan
 
     try:
         plan = fn()  # type: ignore[operator]
@@ -34,7 +34,7 @@ def _run(fn: object, dry_run: bool = False) -> int:
 
 
 def _report(plan: object, dry_run: bool = False) -> int:
-    from ..authoring import Plan
+    from bir.write.authoring import Plan
 
     assert isinstance(plan, Plan)
     if plan.problems:
@@ -61,7 +61,7 @@ def init_cmd(directory: Path, name: str | None, force: bool) -> int:
     Writes bir.yaml, the schemas, a few example records, the GitHub workflow, pull-request template,
     CODEOWNERS, pre-commit configuration and editor settings. The result validates clean.
     """
-    from ..scaffold import init
+    from bir.write.scaffold import init
 
     written, skipped = init(directory, name=name, force=force)
     for rel in written:
@@ -84,7 +84,7 @@ def new_cmd(kind: str, record_id: str | None, sets: tuple[str, ...], dry_run: bo
     The record starts in the initial state of its lifecycle model, dated today, with a
     `# yaml-language-server` schema line. Example: `bir new hardware --set owner=team-it --set class=laptop`.
     """
-    from ..authoring import AuthoringError, new_record
+    from bir.write.authoring import AuthoringError, new_record
 
     try:
         plan = new_record(resolve_root(root), kind, sets, record_id, dry_run=dry_run)
@@ -112,7 +112,7 @@ def set_cmd(args: tuple[str, ...], where: str | None, dry_run: bool, root: Path 
     numbers; anything else is text); [a, b] and {k: v} as flow YAML. Every edited record is checked
     before anything is written; with several records, either all are written or none.
     """
-    from ..authoring import set_fields
+    from bir.write.authoring import set_fields
 
     ids, sets = ([], list(args)) if where else ([args[0]], list(args[1:]))
     r = resolve_root(root)
@@ -134,8 +134,8 @@ def transition_cmd(args: tuple[str, ...], where: str | None, date: str | None, s
     the new state's required fields are missing. Example:
     `bir transition srv-old-01 retired --set retirement.reason="replaced by srv-new-01"`.
     """
-    from ..authoring import transition
-    from ..problems import UsageError
+    from bir.base.problems import UsageError
+    from bir.write.authoring import transition
 
     expected = 1 if where else 2
     if len(args) != expected:

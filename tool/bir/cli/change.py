@@ -10,7 +10,7 @@ from typing import TextIO
 
 import click
 
-from . import EXIT_OK, EXIT_PROBLEMS, cli, resolve_root, root_option
+from bir.cli import EXIT_OK, EXIT_PROBLEMS, cli, resolve_root, root_option
 
 
 def _stdout() -> TextIO:
@@ -18,15 +18,15 @@ def _stdout() -> TextIO:
 
 
 def _annotations(problems: list[object], out: TextIO) -> None:
-    from ..problems import Problem
-    from ..reporters import write_annotations
+    from bir.base.problems import Problem
+    from bir.check.reporters import write_annotations
 
     write_annotations([p for p in problems if isinstance(p, Problem)], out)
 
 
 def _record_markdown(record: object) -> str:
-    from ..changerecord import ChangeRecord
-    from ..reporters import md_cell
+    from bir.check.reporters import md_cell
+    from bir.history.changerecord import ChangeRecord
 
     assert isinstance(record, ChangeRecord)
     if not record.problems:
@@ -53,9 +53,9 @@ def change_cmd(root: Path | None, base: str | None, head: str | None, fmt: str, 
     Exit codes: 0 no violations, 1 policy violations, head validation errors or an incomplete change
     record, 2 usage error, 3 internal error.
     """
-    from ..changerecord import check_event
-    from ..config import load_config
-    from ..problems import UsageError
+    from bir.base.problems import UsageError
+    from bir.history.changerecord import check_event
+    from bir.read.config import load_config
 
     register_root = resolve_root(root)
     if base is None and event is None:
@@ -82,7 +82,7 @@ def change_cmd(root: Path | None, base: str | None, head: str | None, fmt: str, 
             markdown_out.write_text(md, encoding="utf-8")
         return EXIT_PROBLEMS if failed else EXIT_OK
 
-    from ..change import compute_change, render_markdown, render_text
+    from bir.change.compute import compute_change, render_markdown, render_text
 
     report = compute_change(register_root, base, head)
     md = render_markdown(report) + (_record_markdown(record) if record is not None else "")
@@ -124,7 +124,7 @@ def history_cmd(root: Path | None, record_id: str, fmt: str) -> int:
 
     Follows renames. Reads the first-parent history of the current branch in one pass.
     """
-    from ..history import record_history
+    from bir.history.trail import record_history
 
     entries = record_history(resolve_root(root), record_id)
     out = _stdout()
@@ -154,8 +154,8 @@ def _show(value: object) -> str:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", help="Output format.")
 def log_cmd(root: Path | None, since: str | None, fmt: str) -> int:
     """The register's change log: merged changes, newest first, with their records and change record."""
-    from ..history import change_log
-    from ..reporters import md_cell
+    from bir.check.reporters import md_cell
+    from bir.history.trail import change_log
 
     entries = change_log(resolve_root(root), since)
     out = _stdout()

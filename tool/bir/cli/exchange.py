@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from ..problems import UsageError
-from . import EXIT_OK, EXIT_PROBLEMS, cli, resolve_root, root_option
+from bir.base.problems import UsageError
+from bir.cli import EXIT_OK, EXIT_PROBLEMS, cli, resolve_root, root_option
 
 
 @cli.group("import")
@@ -36,7 +36,7 @@ def import_csv_cmd(file: Path, kind: str, mapping: Path | None, owner: str | Non
     other rows are imported. Existing records change only with --update; a second run changes nothing.
     Exit codes: 0 all rows imported or unchanged, 1 some rows rejected, 2 usage error (nothing written).
     """
-    from ..importers import import_csv
+    from bir.write.importers import import_csv
 
     result = import_csv(resolve_root(root), file, kind, mapping_path=mapping, owner=owner, update=update, dry_run=dry_run)
     if fmt == "json":
@@ -63,8 +63,8 @@ def export_cmd(fmt: str, out: Path | None, root: Path | None) -> int:
 
     Records with errors are left out and reported; run `bir validate` to see why.
     """
-    from .. import exporters
-    from ..validate import load_register
+    from bir.cache.validation import load_register
+    from bir.write import exporters
 
     result = load_register(resolve_root(root))
     register = result.register
@@ -76,7 +76,7 @@ def export_cmd(fmt: str, out: Path | None, root: Path | None) -> int:
         if out is None:
             sys.stdout.write(text)
         else:
-            from ..atomic import write_text
+            from bir.base.atomic import write_text
 
             write_text(out, text)
             click.echo(f"wrote {out} ({len(register)} records)", err=True)
@@ -111,13 +111,13 @@ def reconcile_cmd(file: Path, stale_days: int, write: bool, owner: str | None, h
     Reports devices seen but not registered, in-service records not seen for --stale-days, and
     attributes that differ. Exit codes: 0 the scan and the register agree, 1 findings, 2 usage error.
     """
-    from ..authoring import AuthoringError
-    from ..reconcile import reconcile
+    from bir.write.authoring import AuthoringError
+    from bir.write.reconcile import reconcile
 
     try:
         result = reconcile(resolve_root(root), file, stale_days=stale_days, write=write, owner=owner, hw_class=hw_class)
     except AuthoringError as exc:
-        from .authoring import echo_problems
+        from bir.cli.authoring import echo_problems
 
         echo_problems(exc.problems)
         click.echo(f"bir: {exc}", err=True)

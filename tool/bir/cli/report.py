@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from ..problems import UsageError
-from . import EXIT_OK, cli, resolve_root, root_option
+from bir.base.problems import UsageError
+from bir.cli import EXIT_OK, cli, resolve_root, root_option
 
 REPORT_NAMES = ("lifecycle", "cost", "risk", "licences", "decisions")
 
@@ -25,9 +25,9 @@ def _parse_day(text: str | None) -> dt.date:
 
 def _feeds_as_of(root: Path, as_of: dt.date) -> dict[str, Any] | None:
     """The lifecycle feeds committed at the end of `as_of` (None before the first commit)."""
-    from ..gitio import Git
-    from ..reports.feed import FEED_DIR, feeds_from
-    from ..timetravel import commit_as_of
+    from bir.git.plumbing import Git
+    from bir.point.asof import commit_as_of
+    from bir.read.feeds import FEED_DIR, feeds_from
 
     sha = commit_as_of(root, as_of)
     if sha is None:
@@ -39,20 +39,20 @@ def _feeds_as_of(root: Path, as_of: dt.date) -> dict[str, Any] | None:
 def load_for_report(root: Path, as_of: dt.date) -> tuple[object, dict[str, Any] | None]:
     """The register to evaluate and its feeds: as they stood at the end of a past day (from git), else
     today's (feeds None: read from the working tree)."""
-    from ..loader import LoadResult
+    from bir.check.checker import LoadResult
 
     result: LoadResult
     feeds = None
     if as_of < dt.date.today():
         try:
-            from ..timetravel import load_register_as_of
+            from bir.point.asof import load_register_as_of
         except ImportError as exc:
             raise UsageError("--as-of a past date needs the register's history (bir.timetravel), "
                              "which this version of bir does not have yet") from exc
         result = load_register_as_of(root, as_of.isoformat())
         feeds = _feeds_as_of(root, as_of)
     else:
-        from ..validate import load_register
+        from bir.cache.validation import load_register
 
         result = load_register(root)
     errors = result.errors
@@ -76,9 +76,9 @@ def report_cmd(name: str, as_of: str | None, fmt: str, root: Path | None) -> int
     Every line names the records and the rule behind it. Exit codes: 0 done, 2 usage or configuration
     error (for example a currency without an exchange rate), 3 internal error.
     """
-    from ..model import Register
-    from ..reports import build_context, build_report
-    from ..reports.render import render
+    from bir.base.model import Register
+    from bir.reports import build_context, build_report
+    from bir.reports.render import render
 
     day = _parse_day(as_of)
     register, feeds = load_for_report(resolve_root(root), day)
@@ -100,7 +100,7 @@ def feed_import(files: tuple[Path, ...], root: Path | None) -> int:
     """Copy endoflife.date API v1 product documents (the JSON of /api/v1/products/<name>) into
     feeds/endoflife/<product>.json, validated and normalised. All files are checked before any is written.
     """
-    from ..reports.feed import import_files
+    from bir.read.feeds import import_files
 
     base = resolve_root(root)
     for path in import_files(base, list(files)):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from . import cli, resolve_root, root_option
+from bir.cli import cli, resolve_root, root_option
 
 
 @cli.group("site")
@@ -33,7 +33,7 @@ def site_group() -> None:
 @click.option("--quiet", is_flag=True, help="Print only the result line.")
 def build_cmd(root: Path | None, out: Path | None, as_of: str | None, quiet: bool) -> int:
     """Build the site: dashboard, reports, one page per record, kind and service, search and downloads."""
-    from ..site.build import build_site
+    from bir.site.build import build_site
 
     register_root = resolve_root(root)
     target = out if out is not None else register_root / "site" / "build"
@@ -56,7 +56,7 @@ def build_cmd(root: Path | None, out: Path | None, as_of: str | None, quiet: boo
 )
 def serve_cmd(root: Path | None, port: int, out: Path | None) -> int:
     """Build the site, serve it on 127.0.0.1, and rebuild when a record, schema or bir.yaml changes."""
-    from ..site.serve import serve
+    from bir.site.serve import serve
 
     register_root = resolve_root(root)
     serve(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from . import cli, resolve_root
+from bir.cli import cli, resolve_root
 
 
 @cli.command("validate")
@@ -27,12 +27,12 @@ def validate_cmd(register_root: Path | None, fmt: str | None, strict: bool, no_c
     Exit codes: 0 clean, 1 problems found (with --strict, warnings too), 2 usage or configuration error,
     3 internal error.
     """
-    from .. import reporters
-    from ..validate import exit_code, validate
+    from bir.cache.validation import exit_code, validate
+    from bir.check import reporters
 
     root = resolve_root(register_root)
     if as_of is not None:
-        from ..timetravel import validate_as_of
+        from bir.point.asof import validate_as_of
 
         result = validate_as_of(root, as_of, jobs=jobs)
     else:

@@ -9,15 +9,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from ..gcpause import gc_paused
-from ..model import Register
-from .context import Context, build_context
-from .cost import cost_report
-from .decisions import decision_report
-from .licences import licence_report
-from .lifecycle import lifecycle_report
-from .models import Report
-from .risk import risk_report
+from bir.base.gcpause import gc_paused
+from bir.base.model import Register
+from bir.reports.context import Context, build_context
+from bir.reports.cost import cost_report
+from bir.reports.decisions import decision_report
+from bir.reports.licences import licence_report
+from bir.reports.lifecycle import lifecycle_report
+from bir.reports.models import Report
+from bir.reports.risk import risk_report
 
 REPORTS: dict[str, Callable[[Context], Report]] = {
     "lifecycle": lifecycle_report,

@@ -14,11 +14,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..config import Config
-from ..model import Record, Register, Relation, parse_date, to_decimal
-from . import depreciation as dep
-from .feed import Feed, cycle_of, load_feeds
-from .money import ZERO, cents, to_base
+from bir.base.model import Record, Register, Relation, parse_date, to_decimal
+from bir.read.config import Config
+from bir.read.feeds import Feed, cycle_of, load_feeds
+from bir.reports import depreciation as dep
+from bir.reports.money import ZERO, cents, to_base
 
 PERIOD_MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
 # Relations along which a component's failure or cost reaches the service it serves.

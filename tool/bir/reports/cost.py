@@ -23,12 +23,12 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from ..model import Record
-from .context import GONE, Context
-from .depreciation import add_months
-from .lifecycle import replacement_date
-from .models import CapitalLine, CostReport, DepreciationLine, ForecastLine, RateLine, RunCostLine, ServiceTcoLine, TcoLine
-from .money import ZERO, cents, to_base
+from bir.base.model import Record
+from bir.reports.context import GONE, Context
+from bir.reports.depreciation import add_months
+from bir.reports.lifecycle import replacement_date
+from bir.reports.models import CapitalLine, CostReport, DepreciationLine, ForecastLine, RateLine, RunCostLine, ServiceTcoLine, TcoLine
+from bir.reports.money import ZERO, cents, to_base
 
 NO_SERVICE = "(no service)"
 NONE = "(none)"

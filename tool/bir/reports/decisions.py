@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from ..model import Record
-from .context import Context
-from .lifecycle import is_reuse_candidate, retirement_reasons
-from .models import DecisionLine, DecisionReport
-from .money import ZERO, cents
+from bir.base.model import Record
+from bir.reports.context import Context
+from bir.reports.lifecycle import is_reuse_candidate, retirement_reasons
+from bir.reports.models import DecisionLine, DecisionReport
+from bir.reports.money import ZERO, cents
 
 
 def keep_cost_per_year(ctx: Context, rec: Record) -> Decimal:

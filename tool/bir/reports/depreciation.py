@@ -23,11 +23,11 @@ from decimal import ROUND_DOWN, Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from ..model import Record, to_decimal
-from .money import CENT, ZERO, cents
+from bir.base.model import Record, to_decimal
+from bir.reports.money import CENT, ZERO, cents
 
 if TYPE_CHECKING:
-    from ..config import Config
+    from bir.read.config import Config
 
 METHODS = ("straight_line", "declining_balance", "none")
 _DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)

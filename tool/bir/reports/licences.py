@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..model import Record, to_decimal
-from .context import Context
-from .models import LicencePosition, LicenceReport
-from .money import cents, to_base
+from bir.base.model import Record, to_decimal
+from bir.reports.context import Context
+from bir.reports.models import LicencePosition, LicenceReport
+from bir.reports.money import cents, to_base
 
 
 def _hardware_of(ctx: Context, rec: Record) -> list[str]:

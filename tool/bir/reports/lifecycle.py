@@ -15,9 +15,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from ..model import KINDS, Record
-from .context import Context
-from .models import AgeLine, CountLine, EventLine, LifecycleReport, RefreshLine, RetirementLine, ReuseLine
+from bir.base.model import KINDS, Record
+from bir.reports.context import Context
+from bir.reports.models import AgeLine, CountLine, EventLine, LifecycleReport, RefreshLine, RetirementLine, ReuseLine
 
 AGE_BUCKETS = ("<1y", "1-2y", "2-3y", "3-4y", "4-5y", "5y+")
 
@@ -128,7 +128,7 @@ def lifecycle_report(ctx: Context) -> LifecycleReport:
         if ctx.is_ended(rec):
             continue
         if rec.kind in ("hardware", "software", "licence", "cloud_service", "network"):
-            from .depreciation import start_date
+            from bir.reports.depreciation import start_date
 
             ages[(rec.kind, _age_bucket(start_date(rec), as_of))].append(rec.id)
         for when, rule_id, detail in events_of(ctx, rec):

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
-from ..model import to_decimal
-from ..problems import UsageError
+from bir.base.model import to_decimal
+from bir.base.problems import UsageError
 
 if TYPE_CHECKING:
-    from ..config import Config
+    from bir.read.config import Config
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")

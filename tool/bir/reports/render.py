@@ -14,8 +14,8 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from ..reporters import md_cell
-from .models import Report, Section
+from bir.check.reporters import md_cell
+from bir.reports.models import Report, Section
 
 MAX_IDS = 6
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")

@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..model import Record
-from .context import ENDED, Context
-from .licences import licence_positions
-from .models import ComplianceLine, Finding, RiskReport, ServiceRisk
+from bir.base.model import Record
+from bir.reports.context import ENDED, Context
+from bir.reports.licences import licence_positions
+from bir.reports.models import ComplianceLine, Finding, RiskReport, ServiceRisk
 
 WEIGHTS = {"high": 5, "medium": 3, "low": 1}
 COUNTABLE = frozenset({"per_user", "per_device", "per_core"})

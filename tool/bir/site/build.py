@@ -28,10 +28,10 @@ from typing import Any, Generic, TypeVar
 
 import yaml
 
-from ..model import RELATION_TYPES, Register
-from ..problems import UsageError
-from . import docs, linkcheck, pages, render
-from .render import KIND_COLUMNS, KIND_PAGE_ROWS
+from bir.base.model import RELATION_TYPES, Register
+from bir.base.problems import UsageError
+from bir.site import docs, linkcheck, pages, render
+from bir.site.render import KIND_COLUMNS, KIND_PAGE_ROWS
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PARALLEL_FROM = 2000  # records: smaller registers build in one process
@@ -62,10 +62,10 @@ def default_config(root: Path) -> dict[str, Any]:
 
 def _load(root: Path, as_of: str | None) -> tuple[Register, dt.date]:
     if as_of is not None:
-        from ..timetravel import load_register_as_of, parse_day
+        from bir.point.asof import load_register_as_of, parse_day
 
         return load_register_as_of(root, as_of).register, parse_day(as_of)
-    from ..validate import load_register
+    from bir.cache.validation import load_register
 
     return load_register(root).register, dt.date.today()
 
@@ -108,7 +108,7 @@ def build_site(
     frozen = False
     try:
         site_dir = work / "site"
-        from ..reports import all_reports
+        from bir.reports import all_reports
 
         reports = all_reports(register, as_of_day)
         t = lap("reports", t)
@@ -198,8 +198,8 @@ def build_site(
 
 def _side(register: Register, site_dir: Path) -> list[tuple[str, str, int]]:
     """The downloads and the search index (while the forked workers render record pages)."""
-    from .downloads import write_downloads
-    from .search import build_index
+    from bir.site.downloads import write_downloads
+    from bir.site.search import build_index
 
     downloads = write_downloads(register, site_dir / "downloads")
     build_index(
@@ -281,8 +281,8 @@ def _site_path(record_id: str, service: bool) -> str:
 
 def _history(root: Path, as_of: str | None) -> tuple[dict[str, list[Any]], list[Any]]:
     """Record histories and the change log from git; an empty history when the register is not in git."""
-    from ..gitio import GitError
-    from ..history import all_history, change_log
+    from bir.git.plumbing import GitError
+    from bir.history.trail import all_history, change_log
 
     try:
         history = all_history(root)

@@ -16,9 +16,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..model import KINDS, Register
-from . import charts, facts
-from .pages import SEVERITIES, file_id, html_table, line_rows, md_text
+from bir.base.model import KINDS, Register
+from bir.site import charts, facts
+from bir.site.pages import SEVERITIES, file_id, html_table, line_rows, md_text
 
 REPORT_ROWS = 20000  # rows of a report table on the site (the downloads have every record)
 REPORT_PAGES = (
@@ -205,7 +205,7 @@ def commit_url(repo: str | None, commit: str, pr: int | None) -> str | None:
 
 
 def change_log_page(data: SiteData) -> str:
-    from .safe import safe_url
+    from bir.site.safe import safe_url
 
     repo = safe_url(data.register.config.repository_url)
     lines = ["# Change log\n\nThe merged changes to the register, newest first.\n"]
@@ -305,7 +305,7 @@ def _fields(
 
 
 def write_schema_pages(root: Path, docs: Path) -> list[Any]:
-    from ..config import SCHEMA_DIR
+    from bir.read.config import SCHEMA_DIR
 
     folder = root / SCHEMA_DIR
     schemas = {p.name: json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.schema.json"))}

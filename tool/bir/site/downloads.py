@@ -12,8 +12,8 @@ import csv
 import json
 from pathlib import Path
 
-from .. import exporters
-from ..model import KINDS, Record, Register
+from bir.base.model import KINDS, Record, Register
+from bir.write import exporters
 
 
 def _sorted(register: Register) -> list[Record]:

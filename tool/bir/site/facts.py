@@ -9,21 +9,21 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from ..config import Config
-from ..model import Record
+from bir.base.model import Record
+from bir.read.config import Config
 
 CENT = Decimal("0.01")
 
 
 def annual_run_cost(config: Config, rec: Record, on: dt.date) -> Decimal:
     """Recurring costs that run on `on`, per year, in the base currency (as the reports count them)."""
-    from ..reports.context import annual_run_cost as run_cost
+    from bir.reports.context import annual_run_cost as run_cost
 
     return run_cost(rec, config, on).quantize(CENT)
 
 
 def purchase_cost(config: Config, rec: Record) -> Decimal | None:
-    from ..reports.context import purchase_base
+    from bir.reports.context import purchase_base
 
     return purchase_base(rec, config)
 
@@ -31,9 +31,9 @@ def purchase_cost(config: Config, rec: Record) -> Decimal | None:
 def book_value(config: Config, rec: Record, on: dt.date) -> Decimal | None:
     """Book value on `on` in the base currency, from the reports' depreciation schedule (nothing once the
     record is gone: disposed, lost or stolen)."""
-    from ..reports.context import GONE
-    from ..reports.depreciation import schedule
-    from ..reports.money import to_base
+    from bir.reports.context import GONE
+    from bir.reports.depreciation import schedule
+    from bir.reports.money import to_base
 
     plan = schedule(rec, config)
     if plan is None:

@@ -17,9 +17,9 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from ..model import RELATION_TYPES, Record, Register, iter_references
-from . import facts
-from .safe import md_text, safe_url
+from bir.base.model import RELATION_TYPES, Record, Register, iter_references
+from bir.site import facts
+from bir.site.safe import md_text, safe_url
 
 _SLUG = re.compile(r"[^a-z0-9._-]")
 SEVERITIES = ("high", "medium", "low")

@@ -22,10 +22,10 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, Template, select_autoescape
 from markupsafe import Markup
 
-from ..model import Record, Register
-from . import charts, facts, pages
-from .linkcheck import LinkChecker
-from .safe import safe_url
+from bir.base.model import Record, Register
+from bir.site import charts, facts, pages
+from bir.site.linkcheck import LinkChecker
+from bir.site.safe import safe_url
 
 KIND_PAGE_ROWS = 5000
 KIND_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -123,7 +123,7 @@ class Views:
 
 def _commit_url(repo: str | None) -> Callable[[Any], str | None]:
     def url(entry: Any) -> str | None:
-        from .docs import commit_url
+        from bir.site.docs import commit_url
 
         return commit_url(repo, entry.commit, entry.pr)
 

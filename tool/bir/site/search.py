@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..model import Record
+from bir.base.model import Record
 
 MAX_SHARD = 1500
 MAX_POSTINGS = 200  # a token shared by more records (a kind prefix, "server") lists this many; type more to narrow

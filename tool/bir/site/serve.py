@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ..problems import UsageError
-from .build import build_site
+from bir.base.problems import UsageError
+from bir.site.build import build_site
 
 WATCHED = ("registry", "schemas", "site/docs", "site/mkdocs.yml", "bir.yaml")
 

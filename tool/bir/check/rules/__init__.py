@@ -1,0 +1,97 @@
+"""Validation rules: each a small module with an id, a severity and a docstring that is its documentation.
+
+A record rule sees one record (it runs in the worker that parsed the file); a register rule sees the
+index of every record. Both yield `Finding`s; the framework turns them into positioned `Problem`s.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from bir.base.problems import Problem, Severity
+
+if TYPE_CHECKING:
+    from bir.base.model import Record
+    from bir.read.config import Config
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What a rule found: the field (JSON path), the message, the fix; `path` only when not the record's own file."""
+
+    json_path: str
+    message: str
+    hint: str = ""
+    path: str | None = None
+
+
+class RecordFacts(NamedTuple):
+    """The little a register rule needs of each record (a tuple: it crosses process boundaries by the
+    hundred thousand, and tuples pickle far faster than objects)."""
+
+    id: str
+    kind: str
+    path: str
+    status: str
+    references: tuple[tuple[str, str, frozenset[str], str], ...]  # (json path, target, allowed kinds, label)
+    part_of: tuple[str, ...]
+    member_of: tuple[str, ...]
+    redundancy_group: str | None
+
+
+RecordCheck = Callable[["Record", "Config"], Iterable[Finding]]
+RegisterCheck = Callable[[dict[str, list[RecordFacts]], "Config"], Iterable[Finding]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    severity: Severity
+    summary: str
+    doc: str
+    record_check: RecordCheck | None = None
+    register_check: RegisterCheck | None = None
+
+
+def _discover() -> list[Rule]:
+    rules: list[Rule] = []
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        module: Any = importlib.import_module(f"{__name__}.{info.name}")
+        for rule in getattr(module, "RULES", ()):
+            rules.append(rule)
+    ids = [r.id for r in rules]
+    assert len(ids) == len(set(ids)), f"duplicate rule ids: {ids}"
+    return rules
+
+
+
+
+def rule(rule_id: str, severity: Severity, summary: str, doc: str | None,
+         *, record: RecordCheck | None = None, register: RegisterCheck | None = None) -> Rule:
+    """Declare a rule; its documentation is the checking function's (or module's) docstring."""
+    fn: Any = record or register
+    text = (fn.__doc__ if fn is not None and fn.__doc__ else doc) or summary
+    return Rule(rule_id, severity, summary, text.strip(), record, register)
+
+
+def check_record(record: Record, config: Config) -> Iterator[Problem]:
+    for r in RECORD_RULES:
+        assert r.record_check is not None
+        for f in r.record_check(record, config):
+            yield Problem(f.path or record.path, 0, 0, r.severity, r.id, f.message, f.hint, f.json_path)
+
+
+def check_register(index: dict[str, list[RecordFacts]], config: Config) -> Iterator[Problem]:
+    for r in REGISTER_RULES:
+        assert r.register_check is not None
+        for f in r.register_check(index, config):
+            yield Problem(f.path or "", 0, 0, r.severity, r.id, f.message, f.hint, f.json_path)
+
+
+RULES: list[Rule] = _discover()
+RECORD_RULES = [r for r in RULES if r.record_check is not None]
+REGISTER_RULES = [r for r in RULES if r.register_check is not None]

@@ -1,0 +1,127 @@
+"""Date rules: dates are real calendar dates, and they happen in the order the lifecycle implies."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from bir.base.model import get_path, parse_date
+from bir.base.problems import Severity
+from bir.check.rules import Finding, rule
+
+if TYPE_CHECKING:
+    from bir.base.model import Record
+    from bir.read.config import Config
+
+_DATE_KEYS = frozenset({
+    "order_date", "purchase_date", "start", "end", "date", "warranty_end", "end_of_support", "end_of_life",
+    "last_verified", "decided_on", "expires",
+})
+
+
+def _walk_dates(value: Any, path: str, in_status_dates: bool = False) -> Iterator[tuple[str, str]]:
+    for key, sub in value.items():
+        if key == "custom":
+            continue
+        cls = sub.__class__
+        if cls is str:
+            if in_status_dates or key in _DATE_KEYS:
+                yield f"{path}/{key}", sub
+        elif cls is dict:
+            yield from _walk_dates(sub, f"{path}/{key}", key == "status_dates")
+        elif cls is list:
+            for i, item in enumerate(sub):
+                if item.__class__ is dict:
+                    yield from _walk_dates(item, f"{path}/{key}/{i}")
+
+
+_SEEN_DATES: set[str] = set()
+
+
+def _is_real_date(text: str) -> bool:
+    """Memoised: a register repeats the same few thousand dates across all its records."""
+    if text in _SEEN_DATES:
+        return True
+    if parse_date(text) is None:
+        return False
+    if len(_SEEN_DATES) < 100_000:
+        _SEEN_DATES.add(text)
+    return True
+
+
+def real_dates(record: Record, config: Config) -> Iterator[Finding]:
+    """Every date is a real calendar date (the schema checks the YYYY-MM-DD form; this checks the day exists).
+
+    Passes: `purchase_date: "2024-02-29"` (a leap year).
+    Fails:  `purchase_date: "2023-02-29"`.
+    """
+    for jpath, text in _walk_dates(record.data, ""):
+        if _is_real_date(text):
+            continue
+        if parse_date(text) is None:
+            yield Finding(jpath, f"{jpath[1:].replace('/', '.')} '{text}' is not a real date",
+                          "write an existing calendar date as YYYY-MM-DD")
+
+
+# (earlier field, later field, strict): the earlier must not come after the later.
+_ORDER: tuple[tuple[str, str, bool], ...] = (
+    ("financial.order_date", "financial.purchase_date", False),
+    ("status_dates.ordered", "status_dates.in_stock", False),
+    ("financial.purchase_date", "status_dates.in_use", False),
+    ("financial.purchase_date", "warranty_end", True),
+    ("status_dates.in_use", "status_dates.retired", False),
+    ("status_dates.active", "status_dates.retired", False),
+    ("status_dates.retired", "status_dates.disposed", False),
+    ("sanitisation.date", "disposal.date", False),
+    ("start", "end", True),
+    ("term.start", "term.end", True),
+    ("status_dates.planned", "status_dates.active", False),
+    ("status_dates.active", "status_dates.expired", False),
+    ("status_dates.active", "status_dates.terminated", False),
+)
+
+
+def date_order(record: Record, config: Config) -> Iterator[Finding]:
+    """Dates follow the lifecycle: ordered <= purchased <= in service <= retired <= disposed; a warranty
+    ends after the purchase; a contract or term starts before it ends; sanitisation precedes disposal.
+
+    Passes: `order_date: "2024-01-10"`, `purchase_date: "2024-01-20"`, `status_dates.in_use: "2024-02-01"`.
+    Fails:  `purchase_date: "2024-03-01"` with `status_dates.in_use: "2024-02-01"` (in use before it was bought).
+    """
+    data = record.data
+    for first, second, strict in _ORDER:
+        if first.split(".", 1)[0] not in data or second.split(".", 1)[0] not in data:
+            continue  # the common case: most records have few of these fields
+        a, b = parse_date(get_path(data, first)), parse_date(get_path(data, second))
+        if a is None or b is None:
+            continue
+        if a > b or (strict and a == b):
+            word = "before" if strict else "on or before"
+            yield Finding("/" + second.replace(".", "/"), f"{second} ({b}) comes before {first} ({a})",
+                          f"{first} must be {word} {second}: correct whichever date is wrong")
+    for i, cost in enumerate(get_path(record.data, "financial.recurring_costs") or []):
+        a, b = parse_date(cost.get("start")), parse_date(cost.get("end"))
+        if a and b and a > b:
+            yield Finding(f"/financial/recurring_costs/{i}/end", f"recurring cost ends ({b}) before it starts ({a})",
+                          "swap or correct the dates")
+
+
+def status_date_not_future(record: Record, config: Config) -> Iterator[Finding]:
+    """The date a record entered its current status is not in the future: the register records what is,
+    and a planned change is a pull request merged when it happens.
+
+    Passes: `status: in_use`, `status_dates.in_use: "2024-02-01"`.
+    Fails:  `status: in_use`, `status_dates.in_use: "2099-01-01"`.
+    """
+    when = record.status_date(record.status)
+    if when is not None and record.status != "planned" and when > dt.date.today():
+        yield Finding(f"/status_dates/{record.status}", f"the record entered '{record.status}' on {when}, which is in the future",
+                      "merge the change when it happens, or keep the earlier status until then")
+
+
+RULES = [
+    rule("date.invalid", Severity.ERROR, "dates are real calendar dates", None, record=real_dates),
+    rule("date.order", Severity.ERROR, "dates follow the lifecycle order", None, record=date_order),
+    rule("date.future", Severity.WARNING, "the current status was not entered in the future", None, record=status_date_not_future),
+]

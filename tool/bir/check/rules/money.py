@@ -1,0 +1,84 @@
+"""Money rules: every amount can be converted to the base currency, and is written in cents at most."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from bir.base.model import to_decimal
+from bir.base.problems import Severity
+from bir.check.rules import Finding, rule
+
+if TYPE_CHECKING:
+    from bir.base.model import Record
+    from bir.read.config import Config
+
+
+def _currencies(record: Record) -> Iterator[tuple[str, str]]:
+    fin = record.data.get("financial") or {}
+    if "currency" in fin:
+        yield "/financial/currency", fin["currency"]
+    for i, cost in enumerate(fin.get("recurring_costs") or []):
+        if "currency" in cost:
+            yield f"/financial/recurring_costs/{i}/currency", cost["currency"]
+
+
+def currency_has_rate(record: Record, config: Config) -> Iterator[Finding]:
+    """Every currency a record uses is the base currency or has an exchange rate in `bir.yaml`, so
+    reports never count a missing rate as zero.
+
+    Passes: `currency: USD` with `exchange_rates.rates.USD: 0.92`.
+    Fails:  `currency: JPY` with no JPY rate.
+    """
+    for jpath, cur in _currencies(record):
+        if not config.has_rate(cur):
+            yield Finding(jpath, f"currency {cur} has no exchange rate to {config.base_currency}",
+                          f"add `{cur}: <rate>` under exchange_rates.rates in bir.yaml, or use {config.base_currency}")
+
+
+def _amounts(record: Record) -> Iterator[tuple[str, Any]]:
+    fin = record.data.get("financial") or {}
+    for key in ("purchase_cost",):
+        if key in fin:
+            yield f"/financial/{key}", fin[key]
+    dep = fin.get("depreciation") or {}
+    if "residual_value" in dep:
+        yield "/financial/depreciation/residual_value", dep["residual_value"]
+    for i, cost in enumerate(fin.get("recurring_costs") or []):
+        yield f"/financial/recurring_costs/{i}/amount", cost.get("amount")
+    if "true_up_unit_cost" in record.data:
+        yield "/true_up_unit_cost", record.data["true_up_unit_cost"]
+
+
+def money_precision(record: Record, config: Config) -> Iterator[Finding]:
+    """Amounts have at most two decimals: sub-cent values are almost always a typo or a unit price
+    entered where a total was meant.
+
+    Passes: `purchase_cost: 1499.99`.
+    Fails:  `purchase_cost: 1499.999`.
+    """
+    for jpath, value in _amounts(record):
+        dec = to_decimal(value)
+        if dec is not None and dec.as_tuple().exponent < -2:  # type: ignore[operator]
+            yield Finding(jpath, f"amount {value} has more than two decimals", "round it to cents")
+
+
+def residual_below_cost(record: Record, config: Config) -> Iterator[Finding]:
+    """The residual value is not more than the purchase cost (depreciation cannot add value).
+
+    Passes: `purchase_cost: 1200`, `residual_value: 100`.
+    Fails:  `purchase_cost: 1200`, `residual_value: 1500`.
+    """
+    fin = record.data.get("financial") or {}
+    cost = to_decimal(fin.get("purchase_cost"))
+    residual = to_decimal((fin.get("depreciation") or {}).get("residual_value"))
+    if cost is not None and residual is not None and residual > cost:
+        yield Finding("/financial/depreciation/residual_value", f"residual value {residual} exceeds the purchase cost {cost}",
+                      "set a residual value at or below the purchase cost")
+
+
+RULES = [
+    rule("currency.rate", Severity.ERROR, "currencies have an exchange rate", None, record=currency_has_rate),
+    rule("money.precision", Severity.WARNING, "amounts have at most two decimals", None, record=money_precision),
+    rule("money.residual", Severity.ERROR, "residual value is at most the purchase cost", None, record=residual_below_cost),
+]

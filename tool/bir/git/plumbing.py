@@ -1,0 +1,548 @@
+"""All git access of the project: one module, argument lists only, never user text as an option.
+
+Refs given by users are verified with `git rev-parse --verify --quiet --end-of-options <ref>^{commit}`
+before use and passed on as full object ids. Blobs are read through one `git cat-file --batch` process
+per batch of requests; history is read in one `git log` pass for all records.
+
+Paths returned by this module are relative to the register root (which may be a sub-folder of the
+repository), with POSIX separators.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import subprocess
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+from bir.base.gcpause import gc_paused
+from bir.base.problems import UsageError
+
+_HEX40 = re.compile(r"^[0-9a-f]{40}$")
+_ZERO = "0" * 40
+REGISTER_PATHS = ("registry", "bir.yaml", "schemas")
+SHALLOW_HINT = ("the repository is a shallow clone, so the history needed is missing; fetch it with "
+                "`git fetch --unshallow` (GitHub Actions: `actions/checkout` with `fetch-depth: 0`)")
+
+
+class GitError(UsageError):
+    """git failed, or the folder is not in a git repository (exit code 2 with the reason)."""
+
+
+class FileChange(NamedTuple):
+    """One entry of a diff: status A/M/D/R (copies are reported as additions), paths relative to the root.
+
+    A tuple, not a dataclass: a history pass holds one per file per commit and is kept in a pickle,
+    where tuples cost a tenth of what slotted dataclasses do.
+    """
+
+    status: str
+    path: str
+    old_path: str | None = None
+    old_blob: str | None = None
+    new_blob: str | None = None
+
+
+@dataclass(slots=True)
+class Commit:
+    """One first-parent commit of a history pass, with the files it changed under the given paths."""
+
+    sha: str
+    parents: tuple[str, ...]
+    author: str
+    author_email: str
+    date: str  # author date, strict ISO 8601 with offset
+    committer_date: str
+    subject: str
+    message: str
+    changes: list[FileChange] = field(default_factory=list)
+
+    @property
+    def short(self) -> str:
+        return self.sha[:7]
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    # Never prompt, never page, and read output in one stable language.
+    env.update(GIT_TERMINAL_PROMPT="0", GIT_PAGER="cat", LC_ALL="C", GIT_OPTIONAL_LOCKS="0")
+    for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
+        env.pop(var, None)
+    return env
+
+
+class Git:
+    """A repository seen from a register root."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        out = self._run(["rev-parse", "--show-toplevel", "--show-prefix"], check=False)
+        if out.returncode != 0:
+            raise GitError(f"{self.root} is not inside a git repository; the register's history lives in git "
+                           "(run `git init`, or pass the register's folder with --root)")
+        lines = out.stdout.decode("utf-8", "surrogateescape").split("\n")
+        self.top = Path(lines[0])
+        self.prefix = lines[1] if len(lines) > 1 else ""  # "sub/dir/" or ""
+
+    # -- plumbing -------------------------------------------------------------------------------------
+    def _run(self, args: Sequence[str], *, check: bool = True, input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+        try:
+            proc = subprocess.run(["git", "-c", "core.quotepath=off", *args], cwd=self.root, input=input,
+                                  capture_output=True, env=_env(), check=False)
+        except FileNotFoundError:
+            raise GitError("git is not installed or not on PATH; install git to compare or read history") from None
+        if check and proc.returncode != 0:
+            msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise GitError(f"git {args[0]} failed: {msg[-1] if msg else 'exit code ' + str(proc.returncode)}")
+        return proc
+
+    def run(self, args: Sequence[str]) -> bytes:
+        return self._run(args).stdout
+
+    def _rel(self, top_path: str) -> str | None:
+        """A path relative to the repository top as a path relative to the register root (None outside it)."""
+        if not self.prefix:
+            return top_path
+        return top_path[len(self.prefix):] if top_path.startswith(self.prefix) else None
+
+    # -- refs -----------------------------------------------------------------------------------------
+    def is_shallow(self) -> bool:
+        return self.run(["rev-parse", "--is-shallow-repository"]).strip() == b"true"
+
+    def resolve(self, ref: str) -> str:
+        """The commit id `ref` names; a UsageError (with the fetch hint in a shallow clone) when there is none."""
+        if not ref or "\0" in ref or ref.startswith("-"):
+            raise UsageError(f"'{ref}' is not a git revision; give a branch, tag or commit such as origin/main")
+        out = self._run(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"], check=False)
+        sha = out.stdout.decode().strip()
+        if out.returncode != 0 or not _HEX40.match(sha):
+            if self.is_shallow():
+                raise UsageError(f"no commit '{ref}' here: {SHALLOW_HINT}")
+            raise UsageError(f"no commit '{ref}' in this repository; fetch it (e.g. `git fetch origin main`) "
+                             "or give another branch, tag or commit")
+        return sha
+
+    def head(self) -> str | None:
+        out = self._run(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], check=False)
+        sha = out.stdout.decode().strip()
+        return sha if out.returncode == 0 and _HEX40.match(sha) else None
+
+    def require_full_history(self) -> None:
+        """History features need every commit: refuse a shallow clone rather than report a partial history."""
+        if self.is_shallow():
+            raise UsageError(SHALLOW_HINT)
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        out = self._run(["merge-base", a, b], check=False)
+        sha = out.stdout.decode().strip()
+        return sha if out.returncode == 0 and _HEX40.match(sha) else None
+
+    # -- trees and blobs ------------------------------------------------------------------------------
+    def ls_tree(self, rev: str, paths: Sequence[str] = REGISTER_PATHS) -> dict[str, str]:
+        """Every file at `rev` under `paths`: path (relative to the root) -> blob id."""
+        out = self.run(["ls-tree", "-r", "-z", "--full-name", rev, "--", *paths])
+        files: dict[str, str] = {}
+        for entry in out.split(b"\0"):
+            if not entry:
+                continue
+            meta, _, name = entry.partition(b"\t")
+            mode, otype, oid = meta.decode().split()
+            rel = self._rel(name.decode("utf-8", "surrogateescape"))
+            if otype == "blob" and rel is not None and mode != "120000":  # symbolic links are never read
+                files[rel] = oid
+        return files
+
+    def cat_blobs(self, names: Iterable[str]) -> dict[str, bytes | None]:
+        """Read many objects in one `git cat-file --batch` process: name -> content (None when missing).
+
+        A name is a blob id or `<commit>:<path>` (path relative to the register root).
+        """
+        wanted = list(dict.fromkeys(names))
+        if not wanted:
+            return {}
+        request = []
+        for name in wanted:
+            if "\n" in name:
+                raise UsageError("a path with a line break cannot be read from git")
+            if ":" in name and not _HEX40.match(name):
+                rev, _, path = name.partition(":")
+                request.append(f"{rev}:{self.prefix}{path}")
+            else:
+                request.append(name)
+        out = self._run(["cat-file", "--batch"], input=("\n".join(request) + "\n").encode("utf-8", "surrogateescape")).stdout
+        result: dict[str, bytes | None] = {}
+        pos = 0
+        for name in wanted:
+            nl = out.index(b"\n", pos)
+            header = out[pos:nl].decode("utf-8", "replace").split()
+            pos = nl + 1
+            if len(header) == 3 and header[1] in ("blob", "tree", "commit", "tag"):
+                size = int(header[2])
+                result[name] = out[pos:pos + size] if header[1] == "blob" else None
+                pos += size + 1
+            else:
+                result[name] = None  # "<name> missing" / "ambiguous"
+        return result
+
+    def reader(self, rev: str, paths: Sequence[str] = REGISTER_PATHS) -> GitReader:
+        return GitReader(self, rev, self.ls_tree(rev, paths))
+
+    # -- diffs ----------------------------------------------------------------------------------------
+    def diff(self, base: str, head: str | None, paths: Sequence[str] = REGISTER_PATHS) -> list[FileChange]:
+        """Files changed from `base` to `head` (a commit, or None for the working tree, untracked files included)."""
+        if head is None:
+            return self.diff_tracked(base, None, paths) + [FileChange("A", p) for p in self.untracked(paths)]
+        return self.diff_tracked(base, head, paths)
+
+    def diff_tracked(self, base: str, head: str | None, paths: Sequence[str] = REGISTER_PATHS) -> list[FileChange]:
+        """Tracked files changed from `base` to `head` (None: the working tree, seen through git's index)."""
+        args = ["diff", "--no-ext-diff", "--no-textconv", "--raw", "-z", "-M", "--no-abbrev", "--full-index", base]
+        if head is not None:
+            args.append(head)
+        return list(_parse_raw(_text(self.run([*args, "--", *paths])), self._rel if self.prefix else None))
+
+    def untracked(self, paths: Sequence[str] = REGISTER_PATHS, *, ignored_too: bool = False) -> list[str]:
+        """Untracked files under `paths` (relative to the root): those git ignores only with `ignored_too`."""
+        args = ["ls-files", "--others", "-z", "--full-name"]
+        if not ignored_too:
+            args.append("--exclude-standard")
+        out = _text(self.run([*args, "--", *paths]))
+        return [rel for name in out.split("\0") if name and (rel := self._rel(name)) is not None]
+
+    def tree_id(self, rev: str, path: str) -> str:
+        """The id of the tree (or blob) at `path` in commit `rev` ("" when there is none)."""
+        out = self._run(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}:{self.prefix}{path}"], check=False)
+        oid = out.stdout.decode().strip()
+        return oid if out.returncode == 0 and _HEX40.match(oid) else ""
+
+    def grep_words(self, words: Sequence[str], rev: str | None, paths: Sequence[str] = ("registry",)) -> set[str]:
+        """Files (relative to the root) under `paths` that contain any of `words` as a whole word.
+
+        A fast pre-filter (git's own multi-threaded search) before parsing: finding who points at a record
+        costs a search over the bytes, not a parse of every record.
+        """
+        if not words:
+            return set()
+        args = ["grep", "-z", "-l", "-w", "-F", "-I", "--full-name", "--no-color"]
+        if rev is None:
+            args.append("--untracked")
+        for w in words:
+            args += ["-e", w]
+        if rev is not None:
+            if not _HEX40.match(rev):  # only resolved commit ids: git grep has no --end-of-options
+                raise UsageError(f"'{rev}' is not a resolved commit id")
+            args.append(rev)
+        proc = self._run([*args, "--", *paths], check=False)
+        if proc.returncode not in (0, 1):
+            raise GitError(f"git grep failed: {proc.stderr.decode('utf-8', 'replace').strip()}")
+        found = set()
+        for name in proc.stdout.split(b"\0"):
+            if not name:
+                continue
+            text = name.decode("utf-8", "surrogateescape")
+            if rev is not None and text.startswith(rev + ":"):
+                text = text[len(rev) + 1:]
+            rel = self._rel(text)
+            if rel is not None:
+                found.add(rel)
+        return found
+
+    # -- history --------------------------------------------------------------------------------------
+    def log(self, paths: Sequence[str] = ("registry",), rev: str = "HEAD", since: str | None = None,
+            until: str | None = None, first: Callable[[Commit], None] | None = None) -> list[Commit]:
+        """First-parent history touching `paths`, newest first.
+
+        The whole history is read once and kept in the register's `.bir-cache`; a later call reads only the
+        commits added on top of the cached tip (when that tip is still on the first-parent line).
+
+        When the whole history is read from git, `first` is called with its first (oldest) commit as soon
+        as that is read, while git still reads the rest: a caller walking the history oldest first can
+        start on it (the first commit often holds most of the entries: every record imported at once).
+        """
+        if since or until:
+            return self._log(paths, [rev], since, until)
+        tip = self._run(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"], check=False)
+        tip_sha = tip.stdout.decode().strip()
+        if tip.returncode != 0 or not _HEX40.match(tip_sha):
+            return self._log(paths, [rev])
+        cache = self._log_cache(paths)
+        cached = _read_log_cache(cache) if cache is not None else None
+        if cached is not None and cached[0] == tip_sha:
+            return cached[1]
+        commits: list[Commit] | None = None
+        if cached is not None:
+            line = self._run(["rev-list", "--first-parent", tip_sha], check=False).stdout.decode().split()
+            if cached[0] in line:
+                commits = self._log(paths, [tip_sha, f"^{cached[0]}"]) + cached[1]
+        if commits is None:
+            commits = self._log(paths, [tip_sha], first=first)
+        if cache is not None:
+            from bir.base.atomic import write_cache
+
+            write_cache(cache, (LOG_CACHE_FORMAT, tip_sha, [_packed(c) for c in commits]), codec="marshal")
+        return commits
+
+    def _log_cache(self, paths: Sequence[str]) -> Path | None:
+        import hashlib
+
+        folder = self.root / ".bir-cache"
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            return None
+        key = hashlib.sha256("\0".join([self.prefix, *paths]).encode()).hexdigest()[:16]
+        return folder / f"log-{key}.pickle"
+
+    def _log(self, paths: Sequence[str], revs: list[str], since: str | None = None, until: str | None = None,
+             first: Callable[[Commit], None] | None = None) -> list[Commit]:
+        """One pass of `git log --first-parent --raw`."""
+        fmt = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cI%x1f%s%x1f%B%x1f"
+        args = ["log", "--first-parent", "--diff-merges=first-parent", "-z", "--raw", "-M", "--no-abbrev",
+                "--no-ext-diff", "--no-textconv", f"--format={fmt}"]
+        if since:
+            args.append(f"--since={since}")
+        if until:
+            args.append(f"--until={until}")
+        # At the top of the repository, the paths are filtered here rather than given to git: matching a
+        # pathspec against every entry of 10,000-file folders makes git's tree diffs half as slow again.
+        # The history is not split into ranges for several gits: a range starting in the middle costs
+        # more than it saves, as the older trees are stored as deltas of the newer ones.
+        spec = [] if not self.prefix else list(paths)
+        # Parsed as git writes it: the tree diffs (git) and the parsing (here) run on two cores at once.
+        # Newest first, as git walks (asking for --reverse makes git five times slower on a packed
+        # repository, whose older trees are stored as deltas of the newer ones). So the first commit comes
+        # last, and a register's first commit is often every record imported at once: for a whole history
+        # it is read by a second git at the start, and parsed while the first one is still diffing.
+        root = self._first_commit(revs[0]) if len(revs) == 1 and not since and not until else None
+        parts: list[list[Commit]] = [[], []]
+        with gc_paused():
+            if root is None:
+                results = [self._stream([*args, "--end-of-options", *revs, "--", *spec],
+                                        lambda chunk: self._add_commit(chunk, parts[0], paths, not spec), b"\x1e")]
+            else:
+                from concurrent.futures import ThreadPoolExecutor
+
+                with ThreadPoolExecutor(1) as pool:
+                    later = pool.submit(self._stream, [*args, "--end-of-options", revs[0], f"^{root}", "--", *spec],
+                                        lambda chunk: self._add_commit(chunk, parts[0], paths, not spec), b"\x1e")
+                    oldest = self._stream([*args, "-1", "--end-of-options", root, "--", *spec],
+                                          lambda chunk: self._add_commit(chunk, parts[1], paths, not spec), b"\x1e")
+                    if first is not None and oldest[0] == 0 and parts[1]:
+                        first(parts[1][0])
+                    results = [later.result(), oldest]
+        for returncode, stderr in results:
+            if returncode != 0:
+                if self.head() is None:
+                    return []  # no commit yet
+                raise GitError(f"git log failed: {stderr.decode('utf-8', 'replace').strip()}")
+        return parts[0] + parts[1]
+
+    def _first_commit(self, rev: str) -> str | None:
+        """The first commit of `rev`'s first-parent line (None when there is not exactly one)."""
+        out = self._run(["rev-list", "--first-parent", "--max-parents=0", "--end-of-options", rev, "--"], check=False)
+        roots = out.stdout.decode().split() if out.returncode == 0 else []
+        return roots[0] if len(roots) == 1 and _HEX40.match(roots[0]) else None
+
+    def _add_commit(self, chunk: bytes, commits: list[Commit], paths: Sequence[str], filter_paths: bool) -> None:
+        head, _, raw = chunk.partition(b"\x1f\0")
+        f = head.decode("utf-8", "replace").split("\x1f")
+        if len(f) < 8:
+            return
+        sha, parents, author, email, adate, cdate, subject = f[:7]
+        message = "\x1f".join(f[7:]).rstrip("\n")
+        c = Commit(sha, tuple(parents.split()), author, email, adate, cdate, subject, message)
+        c.changes = list(_parse_raw(_text(raw), self._rel if self.prefix else None))
+        if filter_paths:
+            c.changes = _within(c.changes, paths)
+            if not c.changes:
+                return  # the commit changed nothing under `paths`: git would not have listed it
+        commits.append(c)
+
+    def _stream(self, args: Sequence[str], each: Callable[[bytes], None], separator: bytes) -> tuple[int, bytes]:
+        """Run git, handing each `separator`-delimited record of its output to `each` as soon as it is
+        complete; the exit code and the error output."""
+        import threading
+
+        try:
+            proc = subprocess.Popen(["git", "-c", "core.quotepath=off", *args], cwd=self.root, env=_env(),
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        except FileNotFoundError:
+            raise GitError("git is not installed or not on PATH; install git to compare or read history") from None
+        assert proc.stdout is not None and proc.stderr is not None
+        errors: list[bytes] = []
+        drain = threading.Thread(target=lambda: errors.append(proc.stderr.read() if proc.stderr else b""), daemon=True)
+        drain.start()
+        parts: list[bytes] = []  # the pieces of the record being read
+        try:
+            fd = proc.stdout.fileno()
+            _widen_pipe(fd)
+            while block := os.read(fd, 1 << 20):
+                start = 0
+                while (end := block.find(separator, start)) != -1:
+                    parts.append(block[start:end])
+                    record = b"".join(parts)
+                    parts = []
+                    if record:
+                        each(record)
+                    start = end + len(separator)
+                parts.append(block[start:])
+            record = b"".join(parts)
+            if record:
+                each(record)
+        finally:
+            proc.stdout.close()
+            returncode = proc.wait()
+            drain.join()
+        return returncode, b"".join(errors)
+
+    def first_parent_dates(self, rev: str = "HEAD") -> list[tuple[str, str]]:
+        """(commit, committer date ISO) of every first-parent commit of `rev`, newest first."""
+        if self.head() is None:
+            return []
+        out = self.run(["log", "--first-parent", "--format=%H %cI", "--end-of-options", rev, "--"])
+        pairs = []
+        for line in out.decode().splitlines():
+            sha, _, date = line.partition(" ")
+            pairs.append((sha, date))
+        return pairs
+
+    def interpret_trailers(self, message: str) -> list[tuple[str, str]]:
+        """The trailers of a commit message, as git reads them (`git interpret-trailers --parse`)."""
+        out = self._run(["interpret-trailers", "--parse", "--no-divider"], input=message.encode("utf-8")).stdout
+        pairs = []
+        for line in out.decode("utf-8", "replace").splitlines():
+            key, sep, value = line.partition(":")
+            if sep:
+                pairs.append((key.strip(), value.strip()))
+        return pairs
+
+
+# The log cache is marshalled (several times faster than pickling at 100,000 entries): each commit is a
+# tuple whose last item holds its changes flattened, five strings (or None) per change. The format number
+# changes when the tuples do.
+LOG_CACHE_FORMAT = 3
+_FIELDS = len(FileChange._fields)
+
+
+def _packed(c: Commit) -> tuple[object, ...]:
+    return (c.sha, c.parents, c.author, c.author_email, c.date, c.committer_date, c.subject, c.message,
+            tuple(itertools.chain.from_iterable(c.changes)))
+
+
+def _read_log_cache(path: Path) -> tuple[str, list[Commit]] | None:
+    from bir.base.atomic import read_cache
+
+    value = read_cache(path, codec="marshal")
+    if not (isinstance(value, tuple) and len(value) == 3 and value[0] == LOG_CACHE_FORMAT and isinstance(value[1], str)
+            and isinstance(value[2], list)):
+        return None
+    try:
+        make = FileChange._make
+        commits = [Commit(t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7],
+                          [make(t[8][i:i + _FIELDS]) for i in range(0, len(t[8]), _FIELDS)])
+                   for t in value[2]]
+    except (TypeError, ValueError, IndexError):
+        return None
+    return value[1], commits
+
+
+def under(paths: Sequence[str]) -> Callable[[str | None], bool]:
+    """A test of whether a path (relative to the root) is one of `paths` or inside one of them."""
+    exact = frozenset(paths)
+    folders = tuple(p + "/" for p in paths)
+
+    def test(path: str | None) -> bool:
+        return path is not None and (path.startswith(folders) or path in exact)
+
+    return test
+
+
+def _within(changes: list[FileChange], paths: Sequence[str]) -> list[FileChange]:
+    """The changes under `paths`, as a pathspec would have shown them: a rename across the border becomes
+    an addition or a removal."""
+    inside_paths = under(paths)
+    out = []
+    for c in changes:
+        inside = inside_paths(c.path)
+        if c.status != "R":
+            if inside:
+                out.append(c)
+        elif inside and inside_paths(c.old_path):
+            out.append(c)
+        elif inside:
+            out.append(FileChange("A", c.path, None, None, c.new_blob))
+        elif inside_paths(c.old_path):
+            out.append(FileChange("D", c.old_path or "", None, c.old_blob, None))
+    return out
+
+
+# One entry of `--raw -z` output: `:old_mode new_mode old new STATUS\0path\0`, with a second path for a
+# rename or copy (`R86\0old\0new\0`). Matched in C over the whole text: a first commit adding 100,000
+# records is 100,000 entries.
+_RAW_ENTRY = re.compile(r":(\d+) (\d+) ([0-9a-f]+) ([0-9a-f]+) (?:([RC])\d*\0([^\0]*)\0([^\0]*)|([A-Z])\d*\0([^\0]*))\0")
+
+
+def _parse_raw(text: str, rel: Callable[[str], str | None] | None = None) -> Iterator[FileChange]:
+    """The entries of `git diff --raw -z` (or `git log --raw -z`) output, decoded."""
+    for old_mode, new_mode, old_blob, new_blob, moved, src, dst, letter, path in _RAW_ENTRY.findall(text):
+        if moved:
+            src_rel, dst_rel = (rel(src), rel(dst)) if rel is not None else (src, dst)
+            if dst_rel is None:
+                continue
+            if moved == "C":
+                yield FileChange("A", dst_rel, None, None, new_blob)
+            else:
+                yield FileChange("R", dst_rel, src_rel, old_blob, new_blob)
+            continue
+        prel = rel(path) if rel is not None else path
+        if prel is None:
+            continue
+        if letter != "A" and letter != "M" and letter != "D":
+            letter = "M"  # T (type change) and anything newer
+        yield FileChange(letter, prel, None,
+                         None if old_blob == _ZERO or old_mode == "000000" else old_blob,
+                         None if new_blob == _ZERO or new_mode == "000000" else new_blob)
+
+
+def _widen_pipe(fd: int) -> None:
+    """Ask for a 1 MiB pipe (Linux; 64 KiB by default): git then writes in fewer, larger turns."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+    except (ImportError, OSError):
+        pass
+
+
+def _text(data: bytes) -> str:
+    """git output as text: paths that are not UTF-8 keep their bytes (surrogate escapes)."""
+    return data.decode("utf-8", "surrogateescape")
+
+
+class GitReader:
+    """A `loader.Reader` over one commit: relpath -> bytes, blobs fetched in batches through cat-file."""
+
+    def __init__(self, git: Git, rev: str, files: dict[str, str]) -> None:
+        self.git = git
+        self.rev = rev
+        self.files = files
+        self._cache: dict[str, bytes] = {}
+
+    def prefetch(self, paths: Iterable[str]) -> None:
+        ids = {p: self.files[p] for p in paths if p in self.files and p not in self._cache}
+        blobs = self.git.cat_blobs(ids.values())
+        for p, oid in ids.items():
+            data = blobs.get(oid)
+            if data is not None:
+                self._cache[p] = data
+
+    def __call__(self, path: str) -> bytes:
+        if path not in self._cache:
+            if path not in self.files:
+                raise FileNotFoundError(path)
+            self.prefetch([path])
+            if path not in self._cache:
+                raise OSError(f"{path}: blob missing from the repository")
+        return self._cache[path]

@@ -1,0 +1,262 @@
+"""Schema validation: compiled validators for the common valid case, rich errors for the rest.
+
+fastjsonschema compiles each kind's schema into Python code, which checks a valid record many times
+faster than an interpreting validator; that is the case for nearly every record. When it rejects a
+record, jsonschema explains why (every error, with its path and validator), and the file is parsed
+again with positions to place each problem on its line and column.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from yaml.nodes import MappingNode, ScalarNode
+
+from bir.base.problems import Problem, Severity, UsageError, error
+from bir.read.yamlstrict import compose, node_at
+
+Validator = Callable[[Any], Any]
+
+
+def compiled_cache_dir() -> Path | None:
+    """Where compiled validators are kept: like `__pycache__`, they depend only on the schemas and the
+    Python version, so one copy serves every clone and every run (`BIR_CACHE_DIR`, else the user cache)."""
+    from bir.base.atomic import user_cache_dir
+
+    return user_cache_dir()
+
+
+def _rewrite_refs(node: Any, own_stem: str) -> Any:
+    """Point every `$ref` at the bundled definitions: `defs.schema.json#/definitions/x` -> `#/definitions/defs__x`."""
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                file, _, pointer = value.partition("#")
+                stem = file.removesuffix(".schema.json") if file else own_stem
+                if pointer.startswith("/definitions/") and stem:
+                    out[key] = f"#/definitions/{stem}__{pointer[len('/definitions/'):]}"
+                else:
+                    out[key] = value
+            else:
+                out[key] = _rewrite_refs(value, own_stem)
+        return out
+    if isinstance(node, list):
+        return [_rewrite_refs(v, own_stem) for v in node]
+    return node
+
+
+class SchemaSet:
+    """Every schema in a register's `schemas/` folder, bundled (no file references left) per kind."""
+
+    def __init__(self, folder: Path, cache_dir: Path | None = None) -> None:
+        self.folder = folder
+        self.cache_dir = cache_dir
+        self.raw: dict[str, dict[str, Any]] = {}
+        if not folder.is_dir():
+            raise UsageError(f"schema folder {folder} is missing; a register keeps its JSON Schemas in schemas/")
+        for path in sorted(folder.glob("*.schema.json")):
+            if path.is_symlink():
+                raise UsageError(f"schema {path} is a symbolic link; schemas must be regular files")
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise UsageError(f"cannot read schema {path}: {exc}") from None
+            self.raw[path.name.removesuffix(".schema.json")] = data
+        self.fingerprint = hashlib.sha256(
+            json.dumps(self.raw, sort_keys=True).encode()).hexdigest()[:16]
+        self._bundled: dict[str, dict[str, Any]] = {}
+        self._fast: dict[str, Validator] = {}
+        self._detailed: dict[str, Any] = {}
+
+    def kinds(self) -> list[str]:
+        return [k for k in self.raw if k not in ("defs", "config")]
+
+    def bundled(self, name: str) -> dict[str, Any]:
+        if name not in self._bundled:
+            if name not in self.raw:
+                raise UsageError(f"no schema {name}.schema.json in {self.folder}")
+            schema = _rewrite_refs(copy.deepcopy(self.raw[name]), name)
+            own = schema.pop("definitions", {})
+            definitions: dict[str, Any] = {}
+            for stem, other in self.raw.items():
+                for key, value in (other.get("definitions") or {}).items():
+                    definitions[f"{stem}__{key}"] = _rewrite_refs(value, stem)
+            for key, value in own.items():
+                definitions[f"{name}__{key}"] = value
+            schema["definitions"] = definitions
+            schema.pop("$id", None)
+            schema.pop("examples", None)
+            self._bundled[name] = schema
+        return self._bundled[name]
+
+    def fast(self, name: str) -> Validator:
+        if name not in self._fast:
+            self._fast[name] = self._compile(name)
+        return self._fast[name]
+
+    def _compile(self, name: str) -> Validator:
+        """Compile with fastjsonschema, keeping the generated code in the cache: compiling costs far more
+        than loading, and a register's schemas rarely change."""
+        import importlib.util
+        import marshal
+
+        tag = importlib.util.MAGIC_NUMBER.hex()
+        cached = self.cache_dir / f"schema-{name}-{self.fingerprint}-{tag}.bin" if self.cache_dir else None
+        code_obj = None
+        if cached is not None and cached.is_file() and not cached.is_symlink():
+            try:
+                code_obj = marshal.loads(cached.read_bytes())  # noqa: S302 -- our own cache, in the git-ignored .bir-cache
+            except (ValueError, EOFError, TypeError):
+                code_obj = None
+        if code_obj is None:
+            import fastjsonschema
+
+            source = fastjsonschema.compile_to_code(self.bundled(name), use_formats=False)
+            code_obj = compile(source, f"<schema {name}>", "exec")
+            if cached is not None:
+                from bir.base.atomic import write_bytes
+
+                try:
+                    write_bytes(cached, marshal.dumps(code_obj))
+                except OSError:
+                    pass  # a read-only register still validates, only slower
+        namespace: dict[str, Any] = {}
+        exec(code_obj, namespace)  # noqa: S102  # code generated here from the register's own schemas
+        return namespace["validate"]  # type: ignore[no-any-return]
+
+    def detailed(self, name: str) -> Any:
+        if name not in self._detailed:
+            import jsonschema
+
+            self._detailed[name] = jsonschema.Draft7Validator(self.bundled(name))
+        return self._detailed[name]
+
+    def warm(self) -> None:
+        """Compile every validator now (before worker processes fork, so they inherit them)."""
+        for kind in self.kinds():
+            self.fast(kind)
+
+    def is_valid(self, name: str, value: Any) -> bool:
+        try:
+            self.fast(name)(value)
+        except Exception:  # fastjsonschema raises JsonSchemaValueException; anything else is a failure too
+            return False
+        return True
+
+    def explain(self, name: str, value: Any, data: bytes, path: str) -> list[Problem]:
+        """Every schema error of an invalid record, positioned, each with a fix hint."""
+        root = compose(data)
+        errors = sorted(self.detailed(name).iter_errors(value), key=lambda e: [str(p) for p in e.absolute_path])
+        problems = [_to_problem(e, root, path, self.bundled(name)) for e in _leaf_errors(errors)]
+        if not problems:
+            problems.append(error(path, 1, 1, "schema.invalid", "record does not match its schema",
+                                  f"check the record against schemas/{name}.schema.json"))
+        return problems
+
+
+def _leaf_errors(errors: list[Any]) -> list[Any]:
+    out = []
+    for e in errors:
+        if e.validator in ("anyOf", "oneOf") and e.context:
+            import jsonschema.exceptions
+
+            out.append(jsonschema.exceptions.best_match(e.context))
+        else:
+            out.append(e)
+    return out
+
+
+_TYPE_WORDS = {"string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
+               "object": "a mapping", "array": "a list", "null": "empty"}
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    return "a mapping"
+
+
+def _to_problem(e: Any, root: Any, path: str, schema: dict[str, Any]) -> Problem:
+    parts = [str(p) for p in e.absolute_path]
+    field = "/" + "/".join(parts) if parts else ""
+    label = ".".join(parts) if parts else "the record"
+    node, key = node_at(root, parts) if root is not None else (None, None)
+    hint = ""
+    rule = f"schema.{e.validator}"
+    message = e.message
+    description = e.schema.get("description", "") if isinstance(e.schema, dict) else ""
+    at = node
+    if e.validator == "type":
+        expected = e.validator_value if isinstance(e.validator_value, list) else [e.validator_value]
+        words = " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in expected)
+        message = f"{label} must be {words}, not {_json_type(e.instance)}"
+        rule = "schema.type"
+        if isinstance(node, ScalarNode) and node.tag == "bir:plain" and "string" in expected:
+            hint = f'quote the value so YAML keeps it as text: "{node.value}"'
+        elif isinstance(node, ScalarNode) and "boolean" in expected and node.tag == "bir:plain":
+            hint = "write true or false (YAML 1.1 words such as yes/no/on/off are not accepted)"
+        elif e.instance is None:
+            hint = f"give {label} a value, or remove the line"
+        elif isinstance(node, ScalarNode) and node.tag == "bir:plain" and ({"number", "integer"} & set(expected)):
+            hint = f"write a plain decimal number: YAML 1.1 tools read '{node.value}' differently (octal, base 60 or text)"
+        elif isinstance(node, ScalarNode) and node.tag == "bir:quoted" and ({"number", "integer"} & set(expected)):
+            hint = "remove the quotes: this field is a number"
+        else:
+            hint = description
+    elif e.validator == "required":
+        missing = e.message.split("'")[1] if "'" in e.message else e.message
+        message = f"{label} is missing the required field '{missing}'"
+        rule = "schema.required"
+        hint = f"add `{missing}:` with a value"
+        at = key if key is not None else node
+        if not parts:
+            at = None
+    elif e.validator == "additionalProperties":
+        extras = sorted(set(e.instance) - set((e.schema.get("properties") or {}).keys())) if isinstance(e.instance, dict) else []
+        name = extras[0] if extras else "?"
+        message = f"unknown field '{name}' in {label}"
+        rule = "schema.unknown-field"
+        allowed = sorted((e.schema.get("properties") or {}).keys())
+        close = difflib.get_close_matches(name, allowed, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "remove it, or keep custom data under `custom.<namespace>`"
+        if isinstance(node, MappingNode):
+            at = next((k for k, _ in node.value if isinstance(k, ScalarNode) and k.value == name), node)
+    elif e.validator == "enum":
+        options = [str(v) for v in e.validator_value]
+        message = f"{label} is {json.dumps(e.instance)}, not one of: {', '.join(options)}"
+        rule = "schema.enum"
+        close = difflib.get_close_matches(str(e.instance), options, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"use one of: {', '.join(options)}"
+    elif e.validator == "const":
+        message = f"{label} must be {json.dumps(e.validator_value)}, not {json.dumps(e.instance)}"
+        rule = "schema.const"
+        hint = f"write `{parts[-1] if parts else 'value'}: {e.validator_value}`"
+    elif e.validator == "pattern":
+        message = f"{label} {json.dumps(e.instance)} does not have the expected form"
+        rule = "schema.pattern"
+        hint = description or f"it must match {e.validator_value}"
+    elif e.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength",
+                         "minItems", "maxItems", "uniqueItems", "minProperties", "maxProperties", "multipleOf"):
+        message = f"{label}: {e.message}"
+        rule = "schema.range"
+        hint = description
+    else:
+        message = f"{label}: {e.message}"
+        hint = description
+    line, col = (at.start_mark.line + 1, at.start_mark.column + 1) if at is not None else (1, 1)
+    return Problem(path, line, col, Severity.ERROR, rule, message, hint, field)
