@@ -23,7 +23,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("root", type=Path)
     parser.add_argument("--as-of", default="2026-11-28")
     args = parser.parse_args(argv)
-    from bir.cache.validation import load_register
+    from bir.api import load as load_register
     from bir.reports import all_reports
 
     t0 = time.perf_counter()

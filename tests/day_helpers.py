@@ -52,6 +52,6 @@ def demo_register(dest: Path) -> Path:
 
 def validate_clean(root: Path) -> list[str]:
     """The errors `bir validate` would report (empty when clean)."""
-    from bir.cache.validation import validate
+    from bir.api import validate
 
     return [f"{p.path}:{p.line}: {p.message} [{p.rule}]" for p in validate(root, use_cache=False).problems if p.is_error]

@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
+from bir.api import load as load_register
 from bir.base.model import Register
-from bir.cache.validation import load_register
 from conftest import make_register
 
 TEAM = {"id": "team-it", "kind": "party", "name": "IT", "owner": "team-it", "status": "active", "party_type": "team"}

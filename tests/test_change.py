@@ -15,12 +15,19 @@ import pytest
 from click.testing import CliRunner
 
 from bir.base.problems import UsageError
+from bir.cache.validation import ValidateEntry, Validation
 from bir.change.compute import ChangeReport, Impact, RecordChange, compute_change, render_markdown
 from bir.cli import cli
 from bir.history.changerecord import check_body, parse_body, trailers_of
+from bir.point.point import at_worktree
 from bir_gitrepo import RECORDS, commit, git, make_register, write
 
 TODAY = dt.date(2026, 6, 1)
+
+
+def validate(repo: Path) -> Validation:
+    """The working tree's validation judged on TODAY, the day every `compute_change` here is evaluated on."""
+    return at_worktree(repo, TODAY).validation()
 
 
 class Run:
@@ -378,7 +385,6 @@ def test_clean_checkout_against_another_base(repo: Path, monkeypatch: pytest.Mon
 def test_no_snapshot_when_timestamps_are_too_recent(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A folder changed in the same clock tick as the snapshot could change again unseen: no snapshot then.
     The next unchanged run (answered from the file listing) takes it, and `bir change` uses it."""
-    from bir.cache.validation import validate
     from bir.git import worktree
 
     retire_srv02(repo)
@@ -439,15 +445,15 @@ def test_a_damaged_relation_shard_falls_back_to_searching(repo: Path, monkeypatc
     """A shard that does not match its digest (the file changed under the reader) is never unpickled: the
     change searches the files with git grep instead, and reports the same."""
     from bir.base.atomic import read_cache
-    from bir.cache.validation import RELATIONS_CACHE, CacheDamaged, StoredRelations, _shard, validate
+    from bir.cache.relations import RELATIONS_CACHE, CacheDamaged, StoredRelations, _shard
 
     retire_srv02(repo)
     expected = compute_change(repo, "HEAD", today=TODAY).to_dict()
     cached = read_cache(repo / ".bir-cache" / "validate.pickle")
-    assert isinstance(cached, tuple)
-    stored = StoredRelations.open(repo / ".bir-cache" / RELATIONS_CACHE, cached[4])
+    assert isinstance(cached, ValidateEntry)
+    stored = StoredRelations.open(repo / ".bir-cache" / RELATIONS_CACHE, cached.token)
     assert stored is not None and stored.get("srv-01") == [("registry/software/app-portal.yaml", "runs_on")]
-    stored = StoredRelations.open(repo / ".bir-cache" / RELATIONS_CACHE, cached[4])
+    stored = StoredRelations.open(repo / ".bir-cache" / RELATIONS_CACHE, cached.token)
     assert stored is not None
     offset, length, _digest = stored._table[_shard("srv-01")]
     with open(repo / ".bir-cache" / RELATIONS_CACHE, "r+b") as handle:  # the same file, changed in place
@@ -466,7 +472,6 @@ def test_validate_rerun_in_git_needs_no_listing(repo: Path, monkeypatch: pytest.
     snapshot through git; an edit in place is seen, and its problem reported. (Below that size listing the
     files is cheaper than starting git, and the re-run lists them.)"""
     import bir.cache.validation
-    from bir.cache.validation import validate
 
     assert validate(repo).summary.records < bir.cache.validation.SNAPSHOT_MIN_FILES
     listed: list[Path] = []

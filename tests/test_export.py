@@ -193,7 +193,7 @@ def test_csv_or_sqlite_without_out_is_a_usage_error(reg: Path, capsys: pytest.Ca
 
 
 def test_demo_register_exports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from bir.cache.validation import load_register
+    from bir.api import load as load_register
     from bir.write.exporters import to_csv, to_cyclonedx, write_sqlite
 
     reg = demo_register(tmp_path / "demo")

@@ -102,7 +102,7 @@ def test_rules_use_feed_dates(tmp_path: Path) -> None:
         sw("sw-local", lifecycle_feed={"product": "acmeos", "cycle": "3.1"}, end_of_life="2027-06-30"),
     ])
     import_files(Path(reg.root), [FIXTURES / "acmeos.json"])
-    rep = build_report("risk", reg, dt.date(2026, 11, 28))
+    rep = build_report("risk", reg, dt.date(2026, 11, 28), feeds=load_feeds(reg.root))
     assert isinstance(rep, RiskReport)
     got = {(f.rule, f.record): f.message for f in rep.findings}
     assert set(got) == {("software.end_of_life", "sw-old"), ("software.end_of_support", "sw-eos"),

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from bir.api import validate
 from bir.cli import cli
+from bir.git.plumbing import Git
 from bir.history.trail import all_history, change_log, pr_number, record_history
-from bir.point.asof import commit_as_of, load_register_as_of, validate_as_of
+from bir.point.point import commit_as_of, open_point
 from bir_gitrepo import RECORDS, commit, git, make_register
 
 
@@ -96,18 +99,18 @@ AS_OF = [
 
 @pytest.mark.parametrize(("day", "count", "name"), AS_OF)
 def test_as_of(repo: Path, day: str, count: int | None, name: str | None) -> None:
-    sha = commit_as_of(repo, day)
+    sha = commit_as_of(Git(repo), dt.date.fromisoformat(day))
     assert (sha is None) == (count is None)
-    result = load_register_as_of(repo, day)
+    result = open_point(repo, as_of=day).load()
     assert len(result.register) == (count or 0)
     rec = result.register.get("srv-02")
     assert (rec.name if rec else None) == name
 
 
 def test_validate_as_of(repo: Path) -> None:
-    v = validate_as_of(repo, "2026-02-28")
+    v = validate(repo, as_of="2026-02-28")
     assert (v.summary.records, v.summary.errors) == (7, 0)
-    before = validate_as_of(repo, "2025-12-31")
+    before = validate(repo, as_of="2025-12-31")
     assert [p.rule for p in before.problems] == ["history.before-first-commit"]
     with pytest.raises(Exception, match="not a date"):
-        validate_as_of(repo, "yesterday")
+        validate(repo, as_of="yesterday")

@@ -155,7 +155,7 @@ def test_mapping_file(reg: Path, tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 
 def test_demo_register_reimport_is_idempotent(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from bir.cache.validation import load_register
+    from bir.api import load as load_register
 
     reg = demo_register(tmp_path / "demo")
     register = load_register(reg).register

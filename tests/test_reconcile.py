@@ -127,7 +127,7 @@ def test_cli_exit_codes(reg: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def test_demo_register(tmp_path: Path) -> None:
-    from bir.cache.validation import load_register
+    from bir.api import load as load_register
 
     reg = demo_register(tmp_path / "demo")
     register = load_register(reg).register

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bir.base.model import Record
-from bir.read.config import load_config
+from bir.point.point import at_worktree
 from bir.reports import build_report
 from bir.reports.cost import split
 from bir.reports.depreciation import Schedule, add_months, declining_months, months_completed, schedule
@@ -22,7 +22,7 @@ D = Decimal
 
 @pytest.fixture(scope="module")
 def config():  # type: ignore[no-untyped-def]
-    return load_config(PROJECT)
+    return at_worktree(PROJECT, dt.date.today()).config
 
 
 def straight(cost: str, life: int, start: str, residual: str = "0") -> Schedule:

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bir.cache.validation import load_register
+from bir.api import load as load_register
 from bir.cli import cli
+from bir.read.feeds import load_feeds
 from bir.reports import all_reports
 from bir.reports.models import CostReport, DecisionReport, LicenceReport, LifecycleReport, Report, RiskReport
 
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.skipif(not any((PROJECT / "registry").glob("*/*.yaml"))
 def reports() -> dict[str, Report]:
     result = load_register(PROJECT)
     assert result.errors == 0
-    return all_reports(result.register, AS_OF)
+    return all_reports(result.register, AS_OF, feeds=load_feeds(PROJECT))
 
 
 @pytest.fixture(scope="module")

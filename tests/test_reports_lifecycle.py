@@ -166,5 +166,5 @@ def test_invalid_records_are_left_out_with_a_warning(tmp_path: Path) -> None:
     write_records(root, [TEAM, hardware("srv-ok"), hardware("srv-bad", status="flying")])
     result = CliRunner().invoke(cli, ["report", "lifecycle", "--root", str(root), "--as-of", "2030-01-01", "--format", "csv"])
     assert result.exit_code == 0
-    assert "validation error(s): the records that have them are left out of the report; run `bir validate`" in result.output
+    assert "validation error(s): the records that have them are left out; run `bir validate`" in result.output
     assert "counts,hardware,in_use,1,srv-ok," in result.output

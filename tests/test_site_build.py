@@ -207,7 +207,7 @@ def test_parallel_build_writes_the_same_site(built: tuple[Path, Path], tmp_path:
 
 def test_downloads_equal_the_exports(built: tuple[Path, Path]) -> None:
     """The streamed downloads are byte-identical to `bir export`'s JSON and CSV."""
-    from bir.cache.validation import load_register
+    from bir.api import load as load_register
     from bir.write import exporters
 
     root, out = built
@@ -224,7 +224,7 @@ def test_record_page_figures_agree_with_the_cost_report() -> None:
     import datetime as dt
     from decimal import Decimal
 
-    from bir.cache.validation import load_register
+    from bir.api import load as load_register
     from bir.reports import build_report
     from bir.site import facts
 

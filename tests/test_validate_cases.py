@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from bir.api import validate
 from bir.base.problems import Problem
-from bir.cache.validation import validate
 from conftest import CASES, make_register
 
 CASE_DIRS = sorted(p for p in CASES.iterdir() if p.is_dir() and not p.name.startswith("_"))

@@ -14,7 +14,7 @@ from sys import intern
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bir.read.config import Config, LifecycleModel
+    from bir.base.config import Config, LifecycleModel
 
 KINDS: tuple[str, ...] = (
     "hardware", "software", "licence", "cloud_service", "network", "facility",

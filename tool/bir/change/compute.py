@@ -19,15 +19,20 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bir.base.config import Config
+from bir.base.diff import FieldChange, diff_fields
+from bir.base.layout import RECORD_DIR, record_of
 from bir.base.model import KINDS, Record, iter_references
 from bir.base.problems import Problem, Severity, error
-from bir.cache.validation import CacheDamaged, Relations, Validation
+from bir.cache.relations import CacheDamaged, Relations
+from bir.cache.validation import Validation
 from bir.git.plumbing import FileChange, Git
-from bir.read.config import CONFIG_FILE, RECORD_DIR, Config, load_config, record_of
 from bir.read.yamlstrict import parse
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
+
+    from bir.point.point import Point
 
 # Relation types whose source needs its target: when the target changes, the source is affected.
 NEEDS = frozenset({"depends_on", "runs_on", "installed_on", "located_in", "covered_by", "licensed_by",
@@ -39,15 +44,6 @@ CENT = Decimal("0.01")
 
 
 # -- the change model ------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class FieldChange:
-    """One field that differs: dotted path, value before and after (None when absent)."""
-
-    path: str
-    old: Any
-    new: Any
-
-
 @dataclass(slots=True)
 class RecordChange:
     """A record the change adds, modifies, renames or removes."""
@@ -148,26 +144,6 @@ class ChangeReport:
                 "impact": self.impact.to_dict()}
 
 
-# -- field-level diff -----------------------------------------------------------------------------------
-def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    """Mappings flattened to dotted paths; lists and scalars are values (a relation list compares whole)."""
-    out: dict[str, Any] = {}
-    if isinstance(data, dict):
-        for key, value in data.items():
-            path = f"{prefix}.{key}" if prefix else str(key)
-            if isinstance(value, dict) and value:
-                out.update(_flatten(value, path))
-            else:
-                out[path] = value
-    return out
-
-
-def diff_fields(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[FieldChange]:
-    a, b = _flatten(old or {}), _flatten(new or {})
-    keys = list(dict.fromkeys([*a, *b]))
-    return [FieldChange(k, a.get(k), b.get(k)) for k in keys if a.get(k) != b.get(k)]
-
-
 # -- rules ----------------------------------------------------------------------------------------------
 @dataclass(slots=True)
 class ChangeContext:
@@ -225,7 +201,7 @@ def check_requires(ctx: ChangeContext) -> Iterator[tuple[str, str, str, str]]:
     for rc in ctx.records:
         if rc.head is None or rc.new_status == rc.old_status or rc.kind not in ctx.config.kind_model:
             continue
-        for f in state_requirements(rc.head, ctx.config):
+        for f in state_requirements(rc.head, ctx.config, ctx.today):
             yield (rc.path, f"{rc.id}: {f.message}", f.hint, f.json_path)
 
 
@@ -388,7 +364,7 @@ def _report_risks(records: list[Record], neighbours: dict[str, Record], config: 
     try:
         reg = Register(root, config, dict(neighbours))
         reg.records.update({r.id: r for r in records})
-        report = risk_report(build_context(reg, today))
+        report = risk_report(build_context(reg, today, {}))
     except Exception:  # a risk report in another shape: fall back to the local set, and say so
         return None
     ids = {r.id for r in records}
@@ -430,7 +406,7 @@ def _conflicts(path: str, data: bytes | None) -> Problem | None:
     return None
 
 
-def _worktree_changes(git: Git, root: Path, base_sha: str, use_cache: bool, head_now: str | None,
+def _worktree_changes(git: Git, head: Point, base_sha: str, use_cache: bool, head_now: str | None,
                       tracked_now: Future[list[FileChange]] | None) -> tuple[list[FileChange], Validation | None]:
     """The working tree's changes against `base_sha`, and its cached validation when git shows that the
     working tree is still what was validated (then nothing is listed: the cost follows the change).
@@ -439,7 +415,7 @@ def _worktree_changes(git: Git, root: Path, base_sha: str, use_cache: bool, head
 
     if head_now is None or tracked_now is None:  # no commit yet on this branch
         return git.diff(base_sha, None), None
-    found = validate_worktree(root, git, tracked_now.result) if use_cache else None
+    found = validate_worktree(head.root, head.rules, git, tracked_now.result) if use_cache else None
     tracked = tracked_now.result()
     if found is None:
         if head_now == base_sha:
@@ -453,20 +429,12 @@ def _worktree_changes(git: Git, root: Path, base_sha: str, use_cache: bool, head
     return git.diff(base_sha, None), checked
 
 
-def _load_impact_models() -> None:
-    """Import the reports' models the impact uses (done while git works; see compute_change)."""
-    try:
-        from bir.reports import context, risk  # noqa: F401
-    except ImportError:
-        pass
-
-
 def _pair_untracked_renames(git: Git, root: Path, changes: list[FileChange]) -> list[FileChange]:
     """git sees a rename in the working tree only once the new file is tracked; pair a deleted record
     with an untracked new one of the same kind when their contents are similar (git's 50 %)."""
     import difflib
 
-    from bir.check.checker import read_regular
+    from bir.read.files import read_regular
 
     gone = [f for f in changes if f.status == "D" and record_of(f.path) and f.old_blob]
     new = [f for f in changes if f.status == "A" and f.new_blob is None and record_of(f.path)]
@@ -506,7 +474,7 @@ class _Head:
     def read_many(self, paths: Iterable[str]) -> dict[str, bytes | None]:
         wanted = [p for p in paths]
         if self.sha is None:
-            from bir.check.checker import read_regular
+            from bir.read.files import read_regular
 
             out: dict[str, bytes | None] = {}
             for p in wanted:
@@ -557,6 +525,8 @@ class _Head:
 def compute_change(root: Path, base: str, head: str | None = None, *, today: dt.date | None = None,
                    validate_head: bool = True, jobs: int | None = None) -> ChangeReport:
     """Compare the register at `base` with `head` (a commit, or None for the working tree)."""
+    from bir.point.point import at_commit, at_worktree
+
     today = today or dt.date.today()
     git = Git(root)
     base_sha = git.resolve(base)
@@ -570,21 +540,17 @@ def compute_change(root: Path, base: str, head: str | None = None, *, today: dt.
         head_now = git.head()
         with ThreadPoolExecutor(1) as pool:
             tracked = pool.submit(git.diff_tracked, head_now, None) if head_now is not None else None
-            config = load_config(root)
-            _load_impact_models()
-            file_changes, checked = _worktree_changes(git, root, base_sha, validate_head, head_now, tracked)
+            head_point = at_worktree(root, today)
+            file_changes, checked = _worktree_changes(git, head_point, base_sha, validate_head, head_now, tracked)
         file_changes = _pair_untracked_renames(git, root, file_changes)
     else:
         file_changes = git.diff(base_sha, head_sha)
-        config = load_config(root)
+        head_point = at_commit(root, git, head_sha, today)
+    base_point = at_commit(root, git, base_sha, today)
+    config, base_config = head_point.config, base_point.config
 
     # The base: only the changed files, straight from their blobs.
-    base_blobs = git.cat_blobs([f.old_blob for f in file_changes if f.old_blob] + [f"{base_sha}:{CONFIG_FILE}"])
-    config_text = base_blobs.get(f"{base_sha}:{CONFIG_FILE}")
-    try:
-        base_config = load_config(root, text=config_text) if config_text is not None else config
-    except Exception:  # an unreadable old configuration: judge the base by today's
-        base_config = config
+    base_blobs = git.cat_blobs([f.old_blob for f in file_changes if f.old_blob])
 
     # The head: validated as a whole (cached for the working tree), parsed only where it changed.
     head_problems: list[Problem] = []
@@ -592,14 +558,10 @@ def compute_change(root: Path, base: str, head: str | None = None, *, today: dt.
     if validate_head:
         if head_sha is None:
             if checked is None:
-                from bir.cache.validation import validate
-
-                checked = validate(root, jobs=jobs, want_relations=True)
+                checked = head_point.validation(jobs=jobs, want_relations=True)
             head_problems, relations = list(checked.problems), checked.relations
         else:
-            from bir.point.asof import register_at
-
-            head_problems = list(register_at(root, head_sha, want_data=False, jobs=jobs).problems)
+            head_problems = list(head_point.load(want_data=False, jobs=jobs).problems)
     hd = _Head(git, root, head_sha, relations)
     record_changes = [f for f in file_changes if record_of(f.path) or (f.old_path and record_of(f.old_path))]
     other_files = [f for f in file_changes if f not in record_changes]

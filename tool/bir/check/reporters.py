@@ -9,7 +9,7 @@ from itertools import groupby
 from typing import TextIO
 
 from bir.base.problems import Problem, Severity
-from bir.cache.validation import Summary
+from bir.check.checker import Summary
 
 _COLOURS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m"}
 _RESET, _BOLD, _DIM = "\033[0m", "\033[1m", "\033[2m"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -55,12 +56,12 @@ def change_cmd(root: Path | None, base: str | None, head: str | None, fmt: str, 
     """
     from bir.base.problems import UsageError
     from bir.history.changerecord import check_event
-    from bir.read.config import load_config
+    from bir.point.point import at_worktree
 
     register_root = resolve_root(root)
     if base is None and event is None:
         raise UsageError("give --base REF (the commit the change starts from), --event FILE, or both")
-    record = check_event(event, load_config(register_root).change_required_fields) if event is not None else None
+    record = check_event(event, at_worktree(register_root, dt.date.today()).config.change_required_fields) if event is not None else None
     out = _stdout()
     failed = bool(record and record.problems)
     if base is None:

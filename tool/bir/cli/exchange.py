@@ -57,20 +57,22 @@ def import_csv_cmd(file: Path, kind: str, mapping: Path | None, owner: str | Non
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None,
               help="Where to write: a file (json, cyclonedx: default standard output; sqlite: required) "
                    "or a folder (csv: one file per kind; required).")
+@click.option("--as-of", "as_of", default=None, metavar="DATE",
+              help="Export the register as it stood at the end of DATE (YYYY-MM-DD), from git history.")
 @root_option
-def export_cmd(fmt: str, out: Path | None, root: Path | None) -> int:
+def export_cmd(fmt: str, out: Path | None, as_of: str | None, root: Path | None) -> int:
     """Export the register's valid records as json, csv (one file per kind), sqlite or cyclonedx (1.6 JSON).
 
     Records with errors are left out and reported; run `bir validate` to see why.
     """
-    from bir.cache.validation import load_register
+    from bir.api import open_point
+    from bir.cli.report import warn_point
     from bir.write import exporters
 
-    result = load_register(resolve_root(root))
+    point = open_point(resolve_root(root), as_of=as_of)
+    result = point.load()
     register = result.register
-    if result.errors:
-        click.echo(f"bir: {result.errors} error(s) in the register; records with errors are left out of the export "
-                   "(see `bir validate`)", err=True)
+    warn_point(point, list(result.problems))
     if fmt in ("json", "cyclonedx"):
         text = exporters.to_json(register) if fmt == "json" else exporters.cyclonedx_json(register)
         if out is None:

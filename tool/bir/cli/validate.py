@@ -18,7 +18,8 @@ from bir.cli import cli, resolve_root
 @click.option("--strict", is_flag=True, help="Warnings fail the run too.")
 @click.option("--no-cache", is_flag=True, help="Ignore the cache of the last run.")
 @click.option("--as-of", "as_of", default=None, metavar="DATE",
-              help="Validate the register as it stood at the end of DATE (YYYY-MM-DD), from git history.")
+              help="Validate the register as it stood at the end of DATE (YYYY-MM-DD; a past day is read from git "
+                   "history with the rules of that day), judged on that day.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Worker processes (default: one per core).")
 def validate_cmd(register_root: Path | None, fmt: str | None, strict: bool, no_cache: bool, as_of: str | None,
                  jobs: int | None) -> int:
@@ -27,16 +28,11 @@ def validate_cmd(register_root: Path | None, fmt: str | None, strict: bool, no_c
     Exit codes: 0 clean, 1 problems found (with --strict, warnings too), 2 usage or configuration error,
     3 internal error.
     """
-    from bir.cache.validation import exit_code, validate
+    from bir.api import validate
+    from bir.cache.validation import exit_code
     from bir.check import reporters
 
-    root = resolve_root(register_root)
-    if as_of is not None:
-        from bir.point.asof import validate_as_of
-
-        result = validate_as_of(root, as_of, jobs=jobs)
-    else:
-        result = validate(root, use_cache=not no_cache, jobs=jobs)
+    result = validate(resolve_root(register_root), as_of=as_of, use_cache=not no_cache, jobs=jobs)
     fmt = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     out = sys.stdout
     if fmt == "json":

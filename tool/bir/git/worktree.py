@@ -22,8 +22,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bir.base.layout import RECORD_DIR, SCHEMA_DIR
 from bir.git.plumbing import REGISTER_PATHS, FileChange, Git, under
-from bir.read.config import RECORD_DIR, SCHEMA_DIR
 
 Stamp = tuple[str, int, int]  # folder, ctime_ns, inode
 Print = tuple[int, int, int] | None  # size, mtime_ns, inode; None: the file is not there

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bir.base.gcpause import gc_paused
+from bir.base.layout import KIND_FOLDERS, RECORD_DIR, record_of
 from bir.base.problems import UsageError
 from bir.git.plumbing import Commit, Git
 from bir.history.changerecord import trailers_of
-from bir.read.config import KIND_FOLDERS, RECORD_DIR, record_of
 
 if TYPE_CHECKING:
-    from bir.change.compute import FieldChange
+    from bir.base.diff import FieldChange
 
 _PR_SUFFIX = re.compile(r"\(#(\d+)\)\s*$")
 _PR_MERGE = re.compile(r"^Merge pull request #(\d+)\b")
@@ -180,7 +180,7 @@ class _Walk:
 
 
 def _fill_fields(root: Path, entries: list[HistoryEntry]) -> None:
-    from bir.change.compute import diff_fields  # here, not at the top: a path-level pass never needs it
+    from bir.base.diff import diff_fields
     from bir.read.yamlstrict import parse
 
     blobs = Git(root).cat_blobs([b for e in entries for b in (e.old_blob, e.new_blob) if b])

@@ -1,32 +1,21 @@
-"""The register's configuration (`bir.yaml`): currencies, lifecycle models, defaults and horizons."""
+"""Reading `bir.yaml`: strict YAML, checked against the config schema of the same point, then interpreted
+into `bir.base.config.Config` (lifecycle models, currencies, defaults and horizons)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from bir.base.config import Config, LifecycleModel, Requirement
+from bir.base.layout import CONFIG_FILE
 from bir.base.model import KINDS, to_decimal
 from bir.base.problems import Problem, UsageError, error
 from bir.read.yamlstrict import parse
 
-CONFIG_FILE = "bir.yaml"
-SCHEMA_DIR = "schemas"
-RECORD_DIR = "registry"
-KIND_FOLDERS = {f"{RECORD_DIR}/{k}": k for k in KINDS}  # "registry/hardware" -> "hardware"
-
-
-def record_of(path: str) -> tuple[str, str] | None:
-    """(kind, id) of a record's path `registry/<kind>/<id>.yaml` (relative to the register root), None
-    for any other path."""
-    folder, _, name = path.rpartition("/")
-    kind = KIND_FOLDERS.get(folder)
-    if kind is None or not name.endswith(".yaml"):
-        return None
-    return kind, name[:-5]
+if TYPE_CHECKING:
+    from bir.read.schemas import SchemaSet
 
 
 class ConfigError(UsageError):
@@ -35,68 +24,6 @@ class ConfigError(UsageError):
     def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
         super().__init__(message)
         self.problems = problems or []
-
-
-@dataclass(frozen=True, slots=True)
-class Requirement:
-    """A field a lifecycle state requires, optionally only when other fields have given values."""
-
-    field: str
-    when: tuple[tuple[str, Any], ...] = ()
-
-    def describe(self) -> str:
-        if not self.when:
-            return self.field
-        cond = ", ".join(f"{k} is {json.dumps(v)}" for k, v in self.when)
-        return f"{self.field} (when {cond})"
-
-
-@dataclass(frozen=True, slots=True)
-class LifecycleModel:
-    name: str
-    kinds: tuple[str, ...]
-    initial: str
-    states: tuple[str, ...]
-    transitions: dict[str, frozenset[str]]
-    in_service: frozenset[str]
-    final: frozenset[str]
-    requires: dict[str, tuple[Requirement, ...]]
-
-    def allows(self, old: str, new: str) -> bool:
-        return old == new or new in self.transitions.get(old, frozenset())
-
-    def order(self, state: str) -> int:
-        return self.states.index(state) if state in self.states else len(self.states)
-
-
-@dataclass(frozen=True, slots=True)
-class Config:
-    root: Path
-    name: str
-    base_currency: str
-    rates: dict[str, Decimal]
-    rates_date: dt.date | None
-    repository_url: str
-    models: dict[str, LifecycleModel]
-    kind_model: dict[str, str]
-    defaults: dict[str, Any]
-    data_bearing_classes: frozenset[str]
-    horizons_days: tuple[int, ...] = (30, 90, 365)
-    verification_period_days: int = 365
-    change_required_fields: tuple[str, ...] = ()
-    raw: dict[str, Any] = field(default_factory=dict)
-
-    def model_for(self, kind: str) -> LifecycleModel:
-        return self.models[self.kind_model[kind]]
-
-    def has_rate(self, currency: str) -> bool:
-        return currency == self.base_currency or currency in self.rates
-
-    def depreciation_defaults(self, kind: str, hw_class: str | None = None) -> dict[str, Any]:
-        by_class = self.defaults.get("by_class", {})
-        if hw_class and hw_class in by_class:
-            return dict(by_class[hw_class])
-        return dict(self.defaults.get(kind, {}).get("depreciation", {}))
 
 
 def find_root(start: Path) -> Path:
@@ -109,28 +36,33 @@ def find_root(start: Path) -> Path:
                      "pass the register's folder, or create one with `bir init`")
 
 
-def load_config(root: Path, text: bytes | None = None) -> Config:
-    """Read, validate and interpret `bir.yaml`. `text` lets callers pass an old version read from git."""
+def read_config_file(root: Path) -> bytes:
+    """The bytes of `bir.yaml` in the working tree (a symbolic link or a folder is refused)."""
     path = root / CONFIG_FILE
-    if text is None:
-        if path.is_symlink() or not path.is_file():
-            raise ConfigError(f"{path} is missing or not a regular file")
-        text = path.read_bytes()
+    if path.is_symlink() or not path.is_file():
+        raise ConfigError(f"{path} is missing or not a regular file")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def load_config(text: bytes, schemas: SchemaSet | None) -> Config:
+    """Check and interpret the bytes of `bir.yaml` (from disk or from a commit) against the config schema of
+    the same point: an old configuration is judged by the schema it had then. Without a config schema
+    (`schemas` None, or no `config.schema.json` in it) only the interpretation checks it."""
     parsed = parse(text, CONFIG_FILE)
     if parsed.problems or not isinstance(parsed.value, dict):
         raise ConfigError(f"{CONFIG_FILE} is not valid", parsed.problems or [error(CONFIG_FILE, 1, 1, "config.invalid",
                                                                                    "the configuration must be a mapping", "")])
     raw: dict[str, Any] = parsed.value
-    if (root / SCHEMA_DIR / "config.schema.json").is_file():
-        from bir.read.schemas import SchemaSet, compiled_cache_dir
-
-        schemas = SchemaSet(root / SCHEMA_DIR, cache_dir=compiled_cache_dir())
-        if not schemas.is_valid("config", raw):
-            raise ConfigError(f"{CONFIG_FILE} does not match its schema", schemas.explain("config", raw, text, CONFIG_FILE))
-    return _interpret(root, raw)
+    if schemas is not None and "config" in schemas.raw and not schemas.is_valid("config", raw):
+        raise ConfigError(f"{CONFIG_FILE} does not match its schema ({schemas.source}config.schema.json)",
+                          schemas.explain("config", raw, text, CONFIG_FILE))
+    return _interpret(raw)
 
 
-def _interpret(root: Path, raw: dict[str, Any]) -> Config:
+def _interpret(raw: dict[str, Any]) -> Config:
     problems: list[Problem] = []
 
     def bad(message: str) -> None:
@@ -191,7 +123,6 @@ def _interpret(root: Path, raw: dict[str, Any]) -> Config:
         raise ConfigError(f"{CONFIG_FILE} is not consistent", problems)
     reports = raw.get("reports") or {}
     return Config(
-        root=root,
         name=str(raw.get("name", "")),
         base_currency=str(raw.get("base_currency", "EUR")),
         rates=rates,

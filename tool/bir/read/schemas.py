@@ -55,25 +55,46 @@ def _rewrite_refs(node: Any, own_stem: str) -> Any:
 class SchemaSet:
     """Every schema in a register's `schemas/` folder, bundled (no file references left) per kind."""
 
-    def __init__(self, folder: Path, cache_dir: Path | None = None) -> None:
-        self.folder = folder
+    def __init__(self, raw: dict[str, dict[str, Any]], source: str, cache_dir: Path | None = None) -> None:
+        self.raw = raw
+        self.source = source  # where the schemas were read: "schemas/" or "schemas/ of commit 1a2b3c4"
         self.cache_dir = cache_dir
-        self.raw: dict[str, dict[str, Any]] = {}
-        if not folder.is_dir():
-            raise UsageError(f"schema folder {folder} is missing; a register keeps its JSON Schemas in schemas/")
-        for path in sorted(folder.glob("*.schema.json")):
-            if path.is_symlink():
-                raise UsageError(f"schema {path} is a symbolic link; schemas must be regular files")
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise UsageError(f"cannot read schema {path}: {exc}") from None
-            self.raw[path.name.removesuffix(".schema.json")] = data
         self.fingerprint = hashlib.sha256(
             json.dumps(self.raw, sort_keys=True).encode()).hexdigest()[:16]
         self._bundled: dict[str, dict[str, Any]] = {}
         self._fast: dict[str, Validator] = {}
         self._detailed: dict[str, Any] = {}
+
+    @classmethod
+    def from_folder(cls, folder: Path, cache_dir: Path | None = None) -> SchemaSet:
+        """The schemas of a register's `schemas/` folder on disk (symbolic links refused)."""
+        if folder.is_symlink() or not folder.is_dir():
+            raise UsageError(f"schema folder {folder} is missing; a register keeps its JSON Schemas in schemas/")
+        files: dict[str, bytes] = {}
+        for path in sorted(folder.glob("*.schema.json")):
+            if path.is_symlink():
+                raise UsageError(f"schema {path} is a symbolic link; schemas must be regular files")
+            try:
+                files[path.name] = path.read_bytes()
+            except OSError as exc:
+                raise UsageError(f"cannot read schema {path}: {exc.strerror or exc}") from None
+        return cls.from_files(files, f"{folder.name}/", cache_dir)
+
+    @classmethod
+    def from_files(cls, files: dict[str, bytes], source: str, cache_dir: Path | None = None) -> SchemaSet:
+        """Schemas from their file names (`hardware.schema.json`) and contents, e.g. read from a commit."""
+        raw: dict[str, dict[str, Any]] = {}
+        for name in sorted(files):
+            if not name.endswith(".schema.json"):
+                continue
+            try:
+                data = json.loads(files[name])
+            except ValueError as exc:
+                raise UsageError(f"cannot read schema {source}{name}: {exc}") from None
+            if not isinstance(data, dict):
+                raise UsageError(f"schema {source}{name} is not a JSON object")
+            raw[name.removesuffix(".schema.json")] = data
+        return cls(raw, source, cache_dir)
 
     def kinds(self) -> list[str]:
         return [k for k in self.raw if k not in ("defs", "config")]
@@ -81,7 +102,7 @@ class SchemaSet:
     def bundled(self, name: str) -> dict[str, Any]:
         if name not in self._bundled:
             if name not in self.raw:
-                raise UsageError(f"no schema {name}.schema.json in {self.folder}")
+                raise UsageError(f"no schema {name}.schema.json in {self.source}")
             schema = _rewrite_refs(copy.deepcopy(self.raw[name]), name)
             own = schema.pop("definitions", {})
             definitions: dict[str, Any] = {}

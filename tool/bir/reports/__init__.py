@@ -1,16 +1,21 @@
 """The asset-management engine: lifecycle, cost, risk, licence and decision reports as data.
 
-`build_report(name, register, as_of)` computes one report; `all_reports(register, as_of)` computes all of
-them over one shared index (the site uses this). Report models are in `models.py`; `render.py` formats them.
+`evaluate(point)` loads the register at a point and computes its reports over one shared context (every
+command and the site use it, so they see the same figures); `build_report(name, register, as_of)` computes
+one report of a register in hand. Report models are in `models.py`; `render.py` formats them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from bir.base.gcpause import gc_paused
 from bir.base.model import Register
+from bir.check.checker import LoadResult
+from bir.point.point import Point
+from bir.read.feeds import Feed
 from bir.reports.context import Context, build_context
 from bir.reports.cost import cost_report
 from bir.reports.decisions import decision_report
@@ -28,19 +33,55 @@ REPORTS: dict[str, Callable[[Context], Report]] = {
 }
 
 
-def build_report(name: str, register: Register, as_of: dt.date, context: Context | None = None) -> Report:
-    """The report `name` (one of REPORTS) of `register` evaluated on `as_of`."""
+@dataclass(slots=True)
+class Evaluation:
+    """The register at one point with its reports, all computed over one context (so they agree)."""
+
+    point: Point
+    loaded: LoadResult
+    context: Context
+    _reports: dict[str, Report] = field(default_factory=dict)
+
+    @property
+    def register(self) -> Register:
+        return self.loaded.register
+
+    def report(self, name: str) -> Report:
+        """The report `name` (one of REPORTS), computed once."""
+        if name not in REPORTS:
+            raise KeyError(f"unknown report {name!r}; one of {', '.join(REPORTS)}")
+        got = self._reports.get(name)
+        if got is None:
+            with gc_paused():
+                got = self._reports[name] = REPORTS[name](self.context)
+        return got
+
+    def all(self) -> dict[str, Report]:
+        return {name: self.report(name) for name in REPORTS}
+
+
+def evaluate(point: Point, *, jobs: int | None = None) -> Evaluation:
+    """Load the register at `point` (its valid records) and prepare its reports, evaluated on `point.day`."""
+    loaded = point.load(jobs=jobs)
+    with gc_paused():
+        context = build_context(loaded.register, point.day, point.feeds, [p.message for p in point.warnings])
+    return Evaluation(point, loaded, context)
+
+
+def build_report(name: str, register: Register, as_of: dt.date, *, feeds: Mapping[str, Feed] | None = None,
+                 context: Context | None = None) -> Report:
+    """The report `name` (one of REPORTS) of `register` evaluated on `as_of`, with the lifecycle `feeds` given."""
     if name not in REPORTS:
         raise KeyError(f"unknown report {name!r}; one of {', '.join(REPORTS)}")
     with gc_paused():
-        return REPORTS[name](context or build_context(register, as_of))
+        return REPORTS[name](context or build_context(register, as_of, feeds or {}))
 
 
-def all_reports(register: Register, as_of: dt.date) -> dict[str, Report]:
-    """Every report, computed over one shared index of the register."""
+def all_reports(register: Register, as_of: dt.date, *, feeds: Mapping[str, Feed] | None = None) -> dict[str, Report]:
+    """Every report of `register`, computed over one shared context."""
     with gc_paused():
-        ctx = build_context(register, as_of)
+        ctx = build_context(register, as_of, feeds or {})
         return {name: fn(ctx) for name, fn in REPORTS.items()}
 
 
-__all__ = ["REPORTS", "all_reports", "build_context", "build_report"]
+__all__ = ["REPORTS", "Evaluation", "all_reports", "build_context", "build_report", "evaluate"]

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
+from bir.base.config import Config
 from bir.base.model import Record, Register, Relation, parse_date, to_decimal
-from bir.read.config import Config
-from bir.read.feeds import Feed, cycle_of, load_feeds
+from bir.read.feeds import Feed, cycle_of
 from bir.reports import depreciation as dep
 from bir.reports.money import ZERO, cents, to_base
 
@@ -42,6 +42,7 @@ class Context:
     register: Register
     as_of: dt.date
     feeds: dict[str, Feed]
+    warnings: list[str] = field(default_factory=list)
     inverse: dict[str, list[tuple[str, Record]]] = field(default_factory=dict)
     services_of: dict[str, tuple[str, ...]] = field(default_factory=dict)
     components_of: dict[str, list[str]] = field(default_factory=dict)
@@ -210,8 +211,11 @@ class Recurring:
         return self.amount * max(n, 0) if n > 0 else ZERO
 
 
-def build_context(register: Register, as_of: dt.date, feeds: dict[str, Feed] | None = None) -> Context:
-    ctx = Context(register, as_of, feeds if feeds is not None else load_feeds(Path(register.root)))
+def build_context(register: Register, as_of: dt.date, feeds: Mapping[str, Feed],
+                  warnings: Sequence[str] = ()) -> Context:
+    """Everything the reports share about `register` on `as_of`, with the lifecycle `feeds` of the same point
+    and the warnings of opening it (every report shows them)."""
+    ctx = Context(register, as_of, dict(feeds), warnings=list(warnings))
     inverse: dict[str, list[tuple[str, Record]]] = defaultdict(list)
     forward: dict[str, list[str]] = {}
     models = {kind: register.config.model_for(kind) for kind in {r.kind for r in register}}

@@ -27,7 +27,7 @@ from bir.base.model import Record, to_decimal
 from bir.reports.money import CENT, ZERO, cents
 
 if TYPE_CHECKING:
-    from bir.read.config import Config
+    from bir.base.config import Config
 
 METHODS = ("straight_line", "declining_balance", "none")
 _DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)

@@ -17,7 +17,7 @@ from bir.base.model import to_decimal
 from bir.base.problems import UsageError
 
 if TYPE_CHECKING:
-    from bir.read.config import Config
+    from bir.base.config import Config
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")

@@ -10,7 +10,6 @@ link check, succeeded.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import gc
 import logging
@@ -60,16 +59,6 @@ def default_config(root: Path) -> dict[str, Any]:
     return {"site_name": "Register", "theme": {"name": "material", "font": False}}
 
 
-def _load(root: Path, as_of: str | None) -> tuple[Register, dt.date]:
-    if as_of is not None:
-        from bir.point.asof import load_register_as_of, parse_day
-
-        return load_register_as_of(root, as_of).register, parse_day(as_of)
-    from bir.cache.validation import load_register
-
-    return load_register(root).register, dt.date.today()
-
-
 def build_site(
     root: Path,
     out: Path,
@@ -98,7 +87,14 @@ def build_site(
     root, out = root.resolve(), out.resolve()
     _check_output_folder(out, root)
     t = started
-    register, as_of_day = _load(root, as_of)
+    from bir.point.point import open_point
+    from bir.reports import evaluate
+
+    point = open_point(root, as_of=as_of)
+    for warning in point.warnings:
+        say(f"warning: {warning.message}")
+    evaluation = evaluate(point)
+    register, as_of_day = evaluation.register, point.day
     t = lap("load", t)
     n = workers if workers is not None else (2 if len(register) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 else 1)
     parallel = n > 1
@@ -108,13 +104,11 @@ def build_site(
     frozen = False
     try:
         site_dir = work / "site"
-        from bir.reports import all_reports
-
-        reports = all_reports(register, as_of_day)
+        reports = evaluation.all()
         t = lap("reports", t)
-        history, log_entries = _history(root, as_of)
+        history, log_entries = _history(point)
         t = lap("history", t)
-        data = docs.SiteData(register, reports, history, log_entries, as_of_day, root, docs.Fills(work / "fills"))
+        data = docs.SiteData(register, reports, history, log_entries, as_of_day, point.schemas.raw, docs.Fills(work / "fills"))
         views = render.Views.make(register, reports, history, bool(log_entries), as_of_day)
         t = lap("index", t)
         with tempfile.TemporaryDirectory(prefix="bir-docs-") as tmp:
@@ -279,19 +273,27 @@ def _site_path(record_id: str, service: bool) -> str:
     return f"{'services' if service else 'records'}/{pages.file_id(record_id)}.html"
 
 
-def _history(root: Path, as_of: str | None) -> tuple[dict[str, list[Any]], list[Any]]:
-    """Record histories and the change log from git; an empty history when the register is not in git."""
+def _history(point: Any) -> tuple[dict[str, list[Any]], list[Any]]:
+    """Record histories and the change log up to the point's commit (all of it for the working tree); empty
+    when the register is not in git."""
     from bir.git.plumbing import GitError
     from bir.history.trail import all_history, change_log
 
+    if point.empty:
+        return {}, []
     try:
-        history = all_history(root)
-        log = change_log(root)
+        history = all_history(point.root)
+        log = change_log(point.root)
     except GitError:
         return {}, []
-    if as_of is not None:
-        history = {k: [e for e in v if e.date[:10] <= as_of] for k, v in history.items()}
-        log = [e for e in log if e.date[:10] <= as_of]
+    if point.commit is not None:
+        shas = [e.commit for e in log]
+        if point.commit in shas:
+            later = set(shas[: shas.index(point.commit)])
+        else:  # the point's commit touched no record: cut by its date
+            later = {e.commit for e in log if e.date[:10] > point.day.isoformat()}
+        history = {k: [e for e in v if e.commit not in later] for k, v in history.items()}
+        log = [e for e in log if e.commit not in later]
     return history, log
 
 

@@ -58,7 +58,7 @@ class SiteData:
     history: Mapping[str, list[Any]]
     log: list[Any]
     as_of: dt.date
-    root: Path
+    schemas: dict[str, Any]  # the point's schemas (kind -> JSON Schema), for the schema reference
     fills: Fills  # marker name -> HTML
 
 
@@ -174,7 +174,7 @@ def write_pages(data: SiteData, docs: Path, extra_nav: list[Any]) -> list[Any]:
         "risks and single points of failure.\n" + fill_marker("services"),
     )
     write(docs / "changes.md", change_log_page(data))
-    schema_nav = write_schema_pages(data.root, docs)
+    schema_nav = write_schema_pages(data.schemas, docs)
     write(docs / "downloads.md", downloads_page())
     write(
         docs / "search.md",
@@ -304,11 +304,9 @@ def _fields(
         _fields(sub_r, schemas, path, ex, out, depth + 1)
 
 
-def write_schema_pages(root: Path, docs: Path) -> list[Any]:
-    from bir.read.config import SCHEMA_DIR
-
-    folder = root / SCHEMA_DIR
-    schemas = {p.name: json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.schema.json"))}
+def write_schema_pages(raw: dict[str, Any], docs: Path) -> list[Any]:
+    """The schema reference, from the schemas of the point the site shows."""
+    schemas = {f"{name}.schema.json": schema for name, schema in sorted(raw.items())}
     nav: list[Any] = [{"Overview": "schema/index.md"}]
     index = [
         "# Schema reference\n\nGenerated from the JSON Schemas in `schemas/`: every field of every kind with its "

@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from bir.base.config import Config
 from bir.base.model import Record
-from bir.read.config import Config
 
 CENT = Decimal("0.01")
 

@@ -25,10 +25,12 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
+from bir.base.config import Config
+from bir.base.layout import RECORD_DIR
 from bir.base.model import KINDS, get_path, iter_references, parse_date
 from bir.base.problems import Problem, UsageError, error
-from bir.check.checker import check_file, discover, read_regular
-from bir.read.config import RECORD_DIR, Config
+from bir.check.checker import RuleSet, check_file
+from bir.read.files import discover, read_regular
 from bir.read.schemas import SchemaSet
 from bir.read.yamlstrict import parse, plain_value
 
@@ -222,9 +224,10 @@ class Workspace:
 
     @classmethod
     def open(cls, root: Path, today: dt.date | None = None) -> Workspace:
-        from bir.cache.validation import open_register
+        from bir.point.point import at_worktree
 
-        config, schemas = open_register(root)
+        point = at_worktree(root, today or dt.date.today())
+        config, schemas = point.config, point.schemas
         candidates, _ = discover(root)
         paths: dict[str, str] = {}
         for c in candidates:
@@ -266,7 +269,7 @@ class Workspace:
     def check(self, rel: str, kind: str, data: bytes, new_ids: Iterable[str] = ()) -> list[Problem]:
         """Errors that would make the written file fail `bir validate` on its own: strict YAML, schema,
         record rules, and references to records that do not exist."""
-        result = check_file(rel, kind, data, self.config, self.schemas, want_data=True)
+        result = check_file(rel, kind, data, RuleSet(self.config, self.schemas, self.today), want_data=True)
         problems = [p for p in result.problems if p.is_error]
         if result.data is not None:
             known = set(self.paths) | set(new_ids)

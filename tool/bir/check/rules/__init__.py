@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from bir.base.problems import Problem, Severity
 
 if TYPE_CHECKING:
+    import datetime as dt
+
+    from bir.base.config import Config
     from bir.base.model import Record
-    from bir.read.config import Config
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +45,7 @@ class RecordFacts(NamedTuple):
     redundancy_group: str | None
 
 
-RecordCheck = Callable[["Record", "Config"], Iterable[Finding]]
+RecordCheck = Callable[["Record", "Config", "dt.date"], Iterable[Finding]]
 RegisterCheck = Callable[[dict[str, list[RecordFacts]], "Config"], Iterable[Finding]]
 
 
@@ -78,10 +80,10 @@ def rule(rule_id: str, severity: Severity, summary: str, doc: str | None,
     return Rule(rule_id, severity, summary, text.strip(), record, register)
 
 
-def check_record(record: Record, config: Config) -> Iterator[Problem]:
+def check_record(record: Record, config: Config, day: dt.date) -> Iterator[Problem]:
     for r in RECORD_RULES:
         assert r.record_check is not None
-        for f in r.record_check(record, config):
+        for f in r.record_check(record, config, day):
             yield Problem(f.path or record.path, 0, 0, r.severity, r.id, f.message, f.hint, f.json_path)
 
 

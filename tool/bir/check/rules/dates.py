@@ -11,8 +11,8 @@ from bir.base.problems import Severity
 from bir.check.rules import Finding, rule
 
 if TYPE_CHECKING:
+    from bir.base.config import Config
     from bir.base.model import Record
-    from bir.read.config import Config
 
 _DATE_KEYS = frozenset({
     "order_date", "purchase_date", "start", "end", "date", "warranty_end", "end_of_support", "end_of_life",
@@ -50,7 +50,7 @@ def _is_real_date(text: str) -> bool:
     return True
 
 
-def real_dates(record: Record, config: Config) -> Iterator[Finding]:
+def real_dates(record: Record, config: Config, day: dt.date) -> Iterator[Finding]:
     """Every date is a real calendar date (the schema checks the YYYY-MM-DD form; this checks the day exists).
 
     Passes: `purchase_date: "2024-02-29"` (a leap year).
@@ -82,7 +82,7 @@ _ORDER: tuple[tuple[str, str, bool], ...] = (
 )
 
 
-def date_order(record: Record, config: Config) -> Iterator[Finding]:
+def date_order(record: Record, config: Config, day: dt.date) -> Iterator[Finding]:
     """Dates follow the lifecycle: ordered <= purchased <= in service <= retired <= disposed; a warranty
     ends after the purchase; a contract or term starts before it ends; sanitisation precedes disposal.
 
@@ -107,7 +107,7 @@ def date_order(record: Record, config: Config) -> Iterator[Finding]:
                           "swap or correct the dates")
 
 
-def status_date_not_future(record: Record, config: Config) -> Iterator[Finding]:
+def status_date_not_future(record: Record, config: Config, day: dt.date) -> Iterator[Finding]:
     """The date a record entered its current status is not in the future: the register records what is,
     and a planned change is a pull request merged when it happens.
 
@@ -115,7 +115,7 @@ def status_date_not_future(record: Record, config: Config) -> Iterator[Finding]:
     Fails:  `status: in_use`, `status_dates.in_use: "2099-01-01"`.
     """
     when = record.status_date(record.status)
-    if when is not None and record.status != "planned" and when > dt.date.today():
+    if when is not None and record.status != "planned" and when > day:
         yield Finding(f"/status_dates/{record.status}", f"the record entered '{record.status}' on {when}, which is in the future",
                       "merge the change when it happens, or keep the earlier status until then")
 

@@ -9,11 +9,13 @@ from bir.base.problems import Severity
 from bir.check.rules import Finding, rule
 
 if TYPE_CHECKING:
+    import datetime as dt
+
+    from bir.base.config import Config
     from bir.base.model import Record
-    from bir.read.config import Config
 
 
-def id_matches_filename(record: Record, config: Config) -> Iterator[Finding]:
+def id_matches_filename(record: Record, config: Config, day: dt.date) -> Iterator[Finding]:
     """The `id` equals the file name without `.yaml`, so a record is found by its id.
 
     Passes: `registry/hardware/srv-web-01.yaml` with `id: srv-web-01`.
@@ -25,7 +27,7 @@ def id_matches_filename(record: Record, config: Config) -> Iterator[Finding]:
                       f"set `id: {stem}`, or rename the file to match the id (renaming changes the id: see `bir change`)")
 
 
-def kind_matches_folder(record: Record, config: Config) -> Iterator[Finding]:
+def kind_matches_folder(record: Record, config: Config, day: dt.date) -> Iterator[Finding]:
     """The `kind` equals the folder the file is in, so every record is validated by the right schema.
 
     Passes: `registry/licence/m365-e3.yaml` with `kind: licence`.

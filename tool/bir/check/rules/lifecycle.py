@@ -10,11 +10,13 @@ from bir.base.problems import Severity
 from bir.check.rules import Finding, rule
 
 if TYPE_CHECKING:
+    import datetime as dt
+
+    from bir.base.config import Config
     from bir.base.model import Record
-    from bir.read.config import Config
 
 
-def known_state(record: Record, config: Config) -> Iterator[Finding]:
+def known_state(record: Record, config: Config, day: dt.date) -> Iterator[Finding]:
     """`status` is a state of the lifecycle model configured for the record's kind, and every key of
     `status_dates` is a state of that model too.
 
@@ -35,7 +37,7 @@ def known_state(record: Record, config: Config) -> Iterator[Finding]:
                           f"use one of: {', '.join(model.states)}")
 
 
-def state_requirements(record: Record, config: Config) -> Iterator[Finding]:
+def state_requirements(record: Record, config: Config, day: dt.date) -> Iterator[Finding]:
     """A state may require fields (configured under `requires` in `bir.yaml`), some only when another
     field has a value: disposing of a data-bearing device requires sanitisation evidence.
 

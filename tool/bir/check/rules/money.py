@@ -10,8 +10,10 @@ from bir.base.problems import Severity
 from bir.check.rules import Finding, rule
 
 if TYPE_CHECKING:
+    import datetime as dt
+
+    from bir.base.config import Config
     from bir.base.model import Record
-    from bir.read.config import Config
 
 
 def _currencies(record: Record) -> Iterator[tuple[str, str]]:
@@ -23,7 +25,7 @@ def _currencies(record: Record) -> Iterator[tuple[str, str]]:
             yield f"/financial/recurring_costs/{i}/currency", cost["currency"]
 
 
-def currency_has_rate(record: Record, config: Config) -> Iterator[Finding]:
+def currency_has_rate(record: Record, config: Config, day: dt.date) -> Iterator[Finding]:
     """Every currency a record uses is the base currency or has an exchange rate in `bir.yaml`, so
     reports never count a missing rate as zero.
 
@@ -50,7 +52,7 @@ def _amounts(record: Record) -> Iterator[tuple[str, Any]]:
         yield "/true_up_unit_cost", record.data["true_up_unit_cost"]
 
 
-def money_precision(record: Record, config: Config) -> Iterator[Finding]:
+def money_precision(record: Record, config: Config, day: dt.date) -> Iterator[Finding]:
     """Amounts have at most two decimals: sub-cent values are almost always a typo or a unit price
     entered where a total was meant.
 
@@ -63,7 +65,7 @@ def money_precision(record: Record, config: Config) -> Iterator[Finding]:
             yield Finding(jpath, f"amount {value} has more than two decimals", "round it to cents")
 
 
-def residual_below_cost(record: Record, config: Config) -> Iterator[Finding]:
+def residual_below_cost(record: Record, config: Config, day: dt.date) -> Iterator[Finding]:
     """The residual value is not more than the purchase cost (depreciation cannot add value).
 
     Passes: `purchase_cost: 1200`, `residual_value: 100`.

@@ -9,7 +9,7 @@ from bir.base.problems import Severity
 from bir.check.rules import Finding, RecordFacts, rule
 
 if TYPE_CHECKING:
-    from bir.read.config import Config
+    from bir.base.config import Config
 
 Index = dict[str, list[RecordFacts]]
 SUGGESTIONS = 20

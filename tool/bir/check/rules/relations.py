@@ -10,11 +10,13 @@ from bir.base.problems import Severity
 from bir.check.rules import Finding, rule
 
 if TYPE_CHECKING:
+    import datetime as dt
+
+    from bir.base.config import Config
     from bir.base.model import Record
-    from bir.read.config import Config
 
 
-def relation_source(record: Record, config: Config) -> Iterator[Finding]:
+def relation_source(record: Record, config: Config, day: dt.date) -> Iterator[Finding]:
     """A relation type is only used from the kinds it is defined for (see the data model's relation table).
 
     Passes: software with `{type: installed_on, target: srv-db-01}`.
@@ -27,7 +29,7 @@ def relation_source(record: Record, config: Config) -> Iterator[Finding]:
                           f"'{rel.type}' is for {', '.join(sorted(rtype.sources))}; pick the relation that says what you mean")
 
 
-def relation_self(record: Record, config: Config) -> Iterator[Finding]:
+def relation_self(record: Record, config: Config, day: dt.date) -> Iterator[Finding]:
     """A record does not relate to itself.
 
     Passes: `srv-web-01` with `{type: depends_on, target: srv-db-01}`.
@@ -39,7 +41,7 @@ def relation_self(record: Record, config: Config) -> Iterator[Finding]:
                           "point it at the other record, or remove it")
 
 
-def relation_duplicate(record: Record, config: Config) -> Iterator[Finding]:
+def relation_duplicate(record: Record, config: Config, day: dt.date) -> Iterator[Finding]:
     """The same relation (type and target) is listed once.
 
     Passes: one `{type: supports, target: svc-erp}`.

@@ -1,0 +1,137 @@
+"""Who points at whom in the working tree: target id -> [(source file, relation type)], kept with the cached
+validation in 256 digest-checked shards, so `bir change` reads only the shards of the records it changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+RELATIONS_CACHE = "relations.bin"
+
+
+class RelationIndex:
+    """Who points at whom: target id -> [(source file, relation type)].
+
+    Kept packed (one string per target) because it is stored with the cache and read on every
+    `bir change`: a hundred thousand small tuples cost more to unpickle than the whole change check.
+    """
+
+    __slots__ = ("_packed",)
+
+    def __init__(self, packed: dict[str, str] | None = None) -> None:
+        self._packed = packed or {}
+
+    def add(self, target: str, source: str, rtype: str) -> None:
+        entry = f"{source}\t{rtype}"
+        old = self._packed.get(target)
+        self._packed[target] = entry if old is None else f"{old}\n{entry}"
+
+    def get(self, target: str, default: object = ()) -> list[tuple[str, str]]:
+        packed = self._packed.get(target)
+        if packed is None:
+            return []
+        return [tuple(line.split("\t", 1)) for line in packed.split("\n")]  # type: ignore[misc]
+
+    def to_dict(self) -> dict[str, list[tuple[str, str]]]:
+        return {t: self.get(t) for t in sorted(self._packed)}
+
+    def __reduce__(self) -> tuple[type[RelationIndex], tuple[dict[str, str]]]:
+        return (RelationIndex, (self._packed,))
+
+    def save(self, path: Path, token: str) -> None:
+        """Write the index in shards, so a reader that wants a few targets reads a few shards."""
+        import hashlib
+        import pickle
+
+        from bir.base.atomic import seal, write_bytes
+
+        shards: list[dict[str, str]] = [{} for _ in range(RELATION_SHARDS)]
+        for target, packed in self._packed.items():
+            shards[_shard(target)][target] = packed
+        blobs = [pickle.dumps(s, protocol=pickle.HIGHEST_PROTOCOL) for s in shards]
+        table, offset = [], 0
+        for blob in blobs:
+            table.append((offset, len(blob), hashlib.sha256(blob).digest()))
+            offset += len(blob)
+        header = seal(pickle.dumps((token, table), protocol=pickle.HIGHEST_PROTOCOL))
+        if header is None:
+            return
+        try:
+            write_bytes(path, len(header).to_bytes(8, "big") + header + b"".join(blobs), durable=False)
+        except OSError:
+            pass
+
+
+RELATION_SHARDS = 256
+
+
+class CacheDamaged(Exception):
+    """A cache file changed under a reader: the reader goes without it."""
+
+
+def _shard(target: str) -> int:
+    import zlib
+
+    return zlib.crc32(target.encode("utf-8", "surrogateescape")) % RELATION_SHARDS
+
+
+class StoredRelations:
+    """A relation index written by `RelationIndex.save`, read shard by shard as targets are asked for.
+
+    The header is sealed with the user's cache key and names each shard's digest, so nothing that did not
+    come from this tool is ever unpickled.
+    """
+
+    def __init__(self, handle: BinaryIO, table: list[tuple[int, int, bytes]], start: int) -> None:
+        # The file stays open: if another run replaces it meanwhile, this one keeps reading its own.
+        self._handle, self._table, self._start = handle, table, start
+        self._shards: dict[int, dict[str, str]] = {}
+
+    @classmethod
+    def open(cls, path: Path, token: str) -> StoredRelations | None:
+        import pickle
+
+        from bir.base.atomic import unseal
+
+        handle = None
+        try:
+            if path.is_symlink():
+                return None
+            handle = open(path, "rb", buffering=0)  # kept open by the instance; read where asked
+            size = int.from_bytes(handle.read(8), "big")
+            payload = unseal(handle.read(size)) if 0 < size < 1 << 24 else None
+            value = pickle.loads(payload) if payload is not None else None  # noqa: S301 -- sealed by this user's key
+            if isinstance(value, tuple) and len(value) == 2 and value[0] == token \
+                    and isinstance(value[1], list) and len(value[1]) == RELATION_SHARDS:
+                return cls(handle, value[1], 8 + size)
+        except Exception:  # noqa: S110 -- a damaged cache is a missing cache
+            pass
+        if handle is not None:
+            handle.close()
+        return None
+
+    def _load(self, index: int) -> dict[str, str]:
+        import hashlib
+        import pickle
+
+        shard = self._shards.get(index)
+        if shard is None:
+            offset, length, digest = self._table[index]
+            try:
+                self._handle.seek(self._start + offset)
+                blob = self._handle.read(length)
+            except OSError as exc:
+                raise CacheDamaged(str(exc)) from None
+            if hashlib.sha256(blob).digest() != digest:
+                raise CacheDamaged("a shard of the relation index does not match its digest")
+            value = pickle.loads(blob)  # noqa: S301 -- its digest is in the sealed header
+            shard = value if isinstance(value, dict) else {}
+            self._shards[index] = shard
+        return shard
+
+    def get(self, target: str, default: object = ()) -> list[tuple[str, str]]:
+        return RelationIndex(self._load(_shard(target))).get(target)
+
+
+class Relations(Protocol):
+    def get(self, target: str, default: object = ()) -> list[tuple[str, str]]: ...

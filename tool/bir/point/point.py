@@ -1,0 +1,273 @@
+"""The register at one point: the working tree, a commit, or the end of a day, resolved once.
+
+`open_point` reads, for that point, everything that gives the records their meaning: `bir.yaml` checked
+against the config schema of the same point, `schemas/`, the lifecycle feeds in `feeds/`, the exchange
+rates, the commit and the day the figures are evaluated on. Every command takes a `Point` (validate; the
+base and the head of a change; every report; the site; exports), so an old register is always judged by the
+rules, rates and feeds it had then, and two commands asked about the same day see the same register.
+
+The day is the committer date of the current branch's first-parent commits, in the commit's own time zone:
+"as of 2026-03-31" is the last commit made on or before that day as its committer's clock showed it. A day
+before today reads that commit; today or a later day reads the working tree (a later day projects it).
+
+Records are read only when asked for (`validation`, `load`, `read_many`), so a point costs little until then:
+`bir change` opens two points and reads just the files the change touches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from bir.base.config import Config
+from bir.base.layout import CONFIG_FILE, FEED_DIR, RECORD_DIR, SCHEMA_DIR
+from bir.base.model import Register
+from bir.base.problems import Problem, UsageError, warning
+from bir.check.checker import LoadResult, RuleSet, load
+from bir.git.plumbing import Git, GitReader
+from bir.read.config import load_config, read_config_file
+from bir.read.feeds import Feed, feeds_from, load_feeds
+from bir.read.files import Candidate, candidates_at, discover, read_regular
+from bir.read.schemas import SchemaSet, compiled_cache_dir
+
+if TYPE_CHECKING:
+    from bir.cache.validation import Validation
+
+BEFORE_FIRST_COMMIT = "history.before-first-commit"
+
+
+class Source(Protocol):
+    """Where a point's record files come from."""
+
+    def candidates(self) -> tuple[list[Candidate], list[Problem]]: ...
+
+    def reader(self) -> GitReader | None: ...
+
+    def read_many(self, paths: Iterable[str]) -> dict[str, bytes | None]: ...
+
+
+class WorktreeSource:
+    """The files on disk (symbolic links refused)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def candidates(self) -> tuple[list[Candidate], list[Problem]]:
+        return discover(self.root)
+
+    def reader(self) -> GitReader | None:
+        return None  # the checker reads the files itself (in parallel)
+
+    def read_many(self, paths: Iterable[str]) -> dict[str, bytes | None]:
+        out: dict[str, bytes | None] = {}
+        for p in paths:
+            try:
+                out[p] = read_regular(self.root, p)
+            except OSError:
+                out[p] = None
+        return out
+
+
+class CommitSource:
+    """The files of one commit, listed only when the whole register is asked for."""
+
+    def __init__(self, git: Git, sha: str) -> None:
+        self.git, self.sha = git, sha
+        self._reader: GitReader | None = None
+
+    def _listing(self) -> GitReader:
+        if self._reader is None:
+            self._reader = self.git.reader(self.sha, (RECORD_DIR,))
+        return self._reader
+
+    def candidates(self) -> tuple[list[Candidate], list[Problem]]:
+        found, problems = candidates_at(self._listing().files)
+        return found, problems
+
+    def reader(self) -> GitReader | None:
+        reader = self._listing()
+        reader.prefetch(reader.files)  # one cat-file pass for every record
+        return reader
+
+    def read_many(self, paths: Iterable[str]) -> dict[str, bytes | None]:
+        wanted = list(paths)
+        blobs = self.git.cat_blobs(f"{self.sha}:{p}" for p in wanted)
+        return {p: blobs.get(f"{self.sha}:{p}") for p in wanted}
+
+
+@dataclass
+class Point:
+    """The register at one point, with the rules of that point."""
+
+    root: Path
+    commit: str | None  # the commit read; None: the working tree
+    day: dt.date  # the day figures and rules are evaluated on
+    config: Config
+    config_bytes: bytes
+    schemas: SchemaSet
+    source: Source
+    warnings: list[Problem] = field(default_factory=list)
+    empty: bool = False  # before the first commit: no records
+    feed_files: dict[str, bytes] | None = None  # feeds/ of a commit (None: read from the working tree)
+    _feeds: dict[str, Feed] | None = None
+
+    @property
+    def is_worktree(self) -> bool:
+        return self.commit is None and not self.empty
+
+    def describe(self) -> str:
+        if self.empty:
+            return f"the register before its first commit ({self.day.isoformat()})"
+        if self.commit is None:
+            return "the working tree"
+        return f"commit {self.commit[:7]}"
+
+    @property
+    def feeds(self) -> dict[str, Feed]:
+        """The lifecycle feeds of this point (an unreadable feed is a usage error: reports never guess)."""
+        if self._feeds is None:
+            if self.empty:
+                self._feeds = {}
+            elif self.feed_files is not None:
+                self._feeds = feeds_from(self.feed_files)
+            else:
+                self._feeds = load_feeds(self.root)
+        return self._feeds
+
+    @property
+    def rules(self) -> RuleSet:
+        """What this point's records are judged by."""
+        return RuleSet(self.config, self.schemas, self.day, self.rules_key)
+
+    @cached_property
+    def rules_key(self) -> str:
+        """What the rules of this point are: its configuration and schemas (for caches and comparisons)."""
+        import hashlib
+
+        return hashlib.sha256(self.config_bytes + b"\0" + self.schemas.fingerprint.encode()).hexdigest()
+
+    def validation(self, *, use_cache: bool = True, jobs: int | None = None, want_relations: bool = False) -> Validation:
+        """Every problem of the register at this point (cached for the working tree), and a warning for each
+        thing that opening the point found."""
+        from bir.cache.validation import Validation, validate
+
+        if self.is_worktree:
+            checked = validate(self.root, self.rules, use_cache=use_cache, jobs=jobs, want_relations=want_relations)
+        else:
+            result = self.load(want_data=False, jobs=jobs)
+            checked = Validation(result.summary(), result.problems)
+        if self.warnings:
+            checked.problems = sorted([*self.warnings, *checked.problems], key=Problem.sort_key)
+            checked.summary.warnings += len(self.warnings)
+        return checked
+
+    def load(self, *, want_data: bool = True, jobs: int | None = None) -> LoadResult:
+        """The register at this point: every valid record (with `want_data`), and the problems found."""
+        if self.empty:
+            return LoadResult(Register(str(self.root), self.config), [], 0, {})
+        candidates, problems = self.source.candidates()
+        return load(self.root, self.rules, candidates, problems, want_data=want_data, reader=self.source.reader(),
+                    jobs=jobs)
+
+    def read_many(self, paths: Iterable[str]) -> dict[str, bytes | None]:
+        """The bytes of some files of this point (None where a file is missing or unreadable)."""
+        if self.empty:
+            return dict.fromkeys(paths)
+        return self.source.read_many(paths)
+
+
+def parse_day(text: str) -> dt.date:
+    """A day given by a user (YYYY-MM-DD), or a usage error saying how to write it."""
+    try:
+        day = dt.date.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise UsageError(f"'{text}' is not a date; give it as YYYY-MM-DD") from None
+    if len(text) != 10:
+        raise UsageError(f"'{text}' is not a date; give it as YYYY-MM-DD")
+    return day
+
+
+def commit_as_of(git: Git, day: dt.date) -> str | None:
+    """The last first-parent commit of the current branch made on or before `day`; None before the first."""
+    git.require_full_history()
+    for sha, cdate in git.first_parent_dates("HEAD"):
+        try:
+            when = dt.datetime.fromisoformat(cdate).date()
+        except ValueError:
+            continue
+        if when <= day:
+            return sha
+    return None
+
+
+def open_point(root: Path, *, rev: str | None = None, as_of: dt.date | str | None = None,
+               today: dt.date | None = None) -> Point:
+    """The register at `rev` (a commit, evaluated on `as_of` or today), else as it stood at the end of `as_of`
+    (a past day: the last commit on or before it; today or later: the working tree), else the working tree."""
+    today = today or dt.date.today()
+    day = parse_day(as_of) if isinstance(as_of, str) else as_of
+    if rev is not None:
+        git = Git(root)
+        return at_commit(root, git, git.resolve(rev), day or today)
+    if day is not None and day < today:
+        git = Git(root)
+        sha = commit_as_of(git, day)
+        if sha is None:
+            return _before_first_commit(root, git, day)
+        return at_commit(root, git, sha, day)
+    return at_worktree(root, day or today)
+
+
+def at_worktree(root: Path, day: dt.date) -> Point:
+    """The working tree's register, its configuration checked against its own config schema."""
+    schemas = SchemaSet.from_folder(root / SCHEMA_DIR, cache_dir=compiled_cache_dir())
+    text = read_config_file(root)
+    return Point(root, None, day, load_config(text, schemas), text, schemas, WorktreeSource(root))
+
+
+def at_commit(root: Path, git: Git, sha: str, day: dt.date) -> Point:
+    """The register of commit `sha`, with the configuration, schemas and feeds of that commit."""
+    listing = git.ls_tree(sha, (CONFIG_FILE, SCHEMA_DIR, FEED_DIR))
+    if CONFIG_FILE not in listing:
+        raise UsageError(f"commit {sha[:7]} has no {CONFIG_FILE}; it holds no register")
+    schema_names = [p for p in listing if p.startswith(SCHEMA_DIR + "/") and p.count("/") == 1 and p.endswith(".schema.json")]
+    if not schema_names:
+        raise UsageError(f"commit {sha[:7]} has no {SCHEMA_DIR}/ folder; it holds no register")
+    feed_names = [p for p in listing if p.startswith(FEED_DIR + "/") and p.endswith(".json")]
+    blobs = git.cat_blobs(listing[p] for p in [CONFIG_FILE, *schema_names, *feed_names])
+    text = blobs.get(listing[CONFIG_FILE]) or b""
+    schemas = SchemaSet.from_files({p.split("/", 1)[1]: blobs.get(listing[p]) or b"" for p in schema_names},
+                                   f"{SCHEMA_DIR}/ of commit {sha[:7]}: ", cache_dir=compiled_cache_dir())
+    feeds = {p: blobs.get(listing[p]) or b"" for p in feed_names}
+    return Point(root, sha, day, load_config(text, schemas), text, schemas, CommitSource(git, sha), feed_files=feeds)
+
+
+def _before_first_commit(root: Path, git: Git, day: dt.date) -> Point:
+    """No commit on or before `day`: an empty register, judged by the earliest rules there are (those of the
+    first commit), with a warning every command shows."""
+    dates = git.first_parent_dates("HEAD")
+    if dates:
+        first = at_commit(root, git, dates[-1][0], day)
+        config, text, schemas = first.config, first.config_bytes, first.schemas
+        since = f"; its first commit is of {dates[-1][1][:10]}"
+    else:
+        here = at_worktree(root, day)
+        config, text, schemas = here.config, here.config_bytes, here.schemas
+        since = "; it has no commit yet"
+    note = warning(CONFIG_FILE, 0, 0, BEFORE_FIRST_COMMIT,
+                   f"the register had no commit on or before {day.isoformat()}: it was empty then{since}",
+                   "give a later date")
+    return Point(root, None, day, config, text, schemas, WorktreeSource(root), [note], empty=True, feed_files={})
+
+
+def point_dict(point: Point) -> dict[str, object]:
+    """What a JSON output says about the point it describes."""
+    return {"commit": point.commit, "day": point.day.isoformat(), "where": point.describe(),
+            "warnings": [p.to_dict() for p in point.warnings]}
+
+
+__all__ = ["Point", "at_commit", "at_worktree", "commit_as_of", "open_point", "parse_day", "point_dict"]
