@@ -16,7 +16,9 @@ from click.testing import CliRunner
 
 from bir.base.problems import UsageError
 from bir.cache.validation import ValidateEntry, Validation
-from bir.change.compute import ChangeReport, Impact, RecordChange, compute_change, render_markdown
+from bir.change.compute import compute_change
+from bir.change.model import ChangeReport, Impact, RecordChange
+from bir.change.render import render_markdown
 from bir.cli import cli
 from bir.history.changerecord import check_body, parse_body, trailers_of
 from bir.point.point import at_worktree

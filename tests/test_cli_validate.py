@@ -95,6 +95,7 @@ def test_not_a_register_is_a_usage_error(tmp_path: Path) -> None:
         ("name: x\nbase_currency: EUR\nlifecycle_models: {}\n", "bir.yaml:3:19: error: lifecycle_models: {} should be non-empty [schema.range]"),
         ("name: [unclosed\n", "bir.yaml:2:1: error: did not find expected ',' or ']'"),
         ("a: 1\na: 2\n", "bir.yaml:2:1: error: duplicate key 'a'"),
+        ("- a list\n", "bir.yaml:1:1: error: the configuration must be a mapping [config.invalid]"),
     ],
 )
 def test_bad_configuration_is_exit_2(base_register: Path, config: str, message: str) -> None:
@@ -103,6 +104,20 @@ def test_bad_configuration_is_exit_2(base_register: Path, config: str, message: 
     assert res.returncode == 2
     assert res.stderr.startswith(message)
     assert "Traceback" not in res.stderr
+
+
+def test_a_constraint_no_other_rule_names_is_schema_invalid(base_register: Path) -> None:
+    import json
+
+    path = base_register / "schemas" / "party.schema.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    schema["not"] = {"required": ["email"]}  # a party may not give an email address
+    path.write_text(json.dumps(schema), encoding="utf-8")
+    party = next((base_register / "registry" / "party").glob("*.yaml"))
+    party.write_text(party.read_text(encoding="utf-8") + "email: x@example.org\n", encoding="utf-8")
+    res = bir("validate", base_register, "--no-cache")
+    assert res.returncode == 1
+    assert f"{party.relative_to(base_register)}:1:1: error: the record:" in res.stdout and "[schema.invalid]" in res.stdout
 
 
 def test_broken_schema_is_exit_2(base_register: Path) -> None:

@@ -1,4 +1,7 @@
-"""Problems are data: every stage reports what is wrong as `Problem` values; reporters only format them."""
+"""Problems are data: every stage reports what is wrong as `Problem` values; reporters only format them.
+
+A problem is made by its rule (`bir.base.rules.Rule.problem`), so every rule id is declared and documented.
+"""
 
 from __future__ import annotations
 
@@ -46,14 +49,6 @@ class Problem:
             "hint": self.hint,
             "json_path": self.json_path,
         }
-
-
-def error(path: str, line: int, column: int, rule: str, message: str, hint: str = "", json_path: str = "") -> Problem:
-    return Problem(path, line, column, Severity.ERROR, rule, message, hint, json_path)
-
-
-def warning(path: str, line: int, column: int, rule: str, message: str, hint: str = "", json_path: str = "") -> Problem:
-    return Problem(path, line, column, Severity.WARNING, rule, message, hint, json_path)
 
 
 class UsageError(Exception):

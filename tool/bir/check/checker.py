@@ -17,11 +17,11 @@ from typing import Any
 from bir.base.config import Config
 from bir.base.gcpause import gc_paused
 from bir.base.model import KINDS, Record, Register, iter_references
-from bir.base.problems import Problem, Severity, error
+from bir.base.problems import Problem, Severity
 from bir.check.rules import RecordFacts, check_record, check_register
-from bir.read.files import Candidate, read_regular
-from bir.read.schemas import SchemaSet
-from bir.read.yamlstrict import compose, node_at, parse
+from bir.read.files import FILE_UNREADABLE, Candidate, read_regular
+from bir.read.schemas import SCHEMA_TYPE, SchemaSet
+from bir.read.yamlstrict import YAML_EMPTY, compose, node_at, parse
 
 Reader = Callable[[str], bytes]
 PARALLEL_THRESHOLD = 400
@@ -123,10 +123,14 @@ def check_file(path: str, folder_kind: str, data: bytes, rules: RuleSet, want_da
     problems = list(parsed.problems)
     value = parsed.value
     if value is None:
+        if not problems:  # `~`, `null` or a bare `---`: the file was emptied, the record did not leave
+            problems.append(YAML_EMPTY.problem(path, 1, 1, "the file's document is empty: it holds no record",
+                                               "restore the record's fields; a record leaves the register through its "
+                                               "final state (with `bir transition`), never by emptying its file"))
         return FileResult(path, folder_kind, problems)
     if not isinstance(value, dict):
-        problems.append(error(path, 1, 1, "schema.type", "a record must be a mapping of fields",
-                              "start the file with `id: <id>` and `kind: <kind>` lines"))
+        problems.append(SCHEMA_TYPE.problem(path, 1, 1, "a record must be a mapping of fields",
+                                            "start the file with `id: <id>` and `kind: <kind>` lines"))
         return FileResult(path, folder_kind, problems)
     kind = value.get("kind") if value.get("kind") in KINDS else folder_kind
     if problems:  # duplicate keys and the like: the data is not what the author wrote
@@ -158,7 +162,7 @@ def _check_path(root: Path, reader: Reader | None, path: str, kind: str, rules: 
     try:
         data = reader(path) if reader is not None else read_regular(root, path)
     except OSError as exc:
-        return FileResult(path, kind, [error(path, 0, 0, "file.unreadable", f"cannot read the file: {exc.strerror or exc}",
+        return FileResult(path, kind, [FILE_UNREADABLE.problem(path, 0, 0, f"cannot read the file: {exc.strerror or exc}",
                                              "check the file's permissions")])
     return check_file(path, kind, data, rules, want_data)
 

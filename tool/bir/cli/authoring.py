@@ -90,7 +90,7 @@ def new_cmd(kind: str, record_id: str | None, sets: tuple[str, ...], dry_run: bo
         plan = new_record(resolve_root(root), kind, sets, record_id, dry_run=dry_run)
     except AuthoringError as exc:
         echo_problems(exc.problems)
-        click.echo(f"bir: {exc}; nothing was written", err=True)
+        click.echo(f"bir: {exc}", err=True)
         return EXIT_PROBLEMS
     if dry_run and not plan.problems:
         click.echo(plan.edits[0].after.decode("utf-8"), nl=False)

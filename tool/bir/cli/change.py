@@ -83,7 +83,8 @@ def change_cmd(root: Path | None, base: str | None, head: str | None, fmt: str, 
             markdown_out.write_text(md, encoding="utf-8")
         return EXIT_PROBLEMS if failed else EXIT_OK
 
-    from bir.change.compute import compute_change, render_markdown, render_text
+    from bir.change.compute import compute_change
+    from bir.change.render import render_markdown, render_text
 
     report = compute_change(register_root, base, head)
     md = render_markdown(report) + (_record_markdown(record) if record is not None else "")

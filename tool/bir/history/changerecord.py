@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bir.base.problems import Problem, UsageError, error
+from bir.base.problems import Problem, UsageError
+from bir.base.rules import define
 
 # snake_case configuration name -> the heading used in the template and the PR body
 FIELDS: dict[str, str] = {
@@ -38,6 +39,25 @@ FIELDS: dict[str, str] = {
 }
 CHANGE_TYPES = ("standard", "normal", "emergency")
 TRAILER = {name: ("Change-Type" if name == "change_type" else f"Change-{heading}") for name, heading in FIELDS.items()}
+RECORD_MISSING = define("change.record-missing", "error", "change-record", "the change record states every required field", """
+    The pull request (or the merged commit) does not fill in a field that `change.required_fields` in
+    `bir.yaml` requires; a placeholder (`TBD`, `n/a`, `...`) counts as empty.
+
+    Passes: `## Reason` followed by "Replace the failing database server".
+    Fails:  `## Reason` followed only by the template's comment.
+    """)
+RECORD_TYPE = define("change.record-type", "error", "change-record", "the change type is standard, normal or emergency", """
+    The Change-Type is not one of standard, normal or emergency (or several are ticked).
+
+    Passes: `- [x] normal`.
+    Fails:  `- [x] normal` and `- [x] emergency`, or `Change-Type: urgent`.
+    """)
+RECORD_DATE = define("change.record-date", "error", "change-record", "the planned date is a date", """
+    The Planned-Date is not written as YYYY-MM-DD.
+
+    Passes: `Planned-Date: 2026-05-02`.
+    Fails:  `Planned-Date: next Tuesday`.
+    """)
 _PLACEHOLDER = re.compile(r"^(?:<!--.*?-->|_+|\.\.\.|n/?a|tbd|todo|-)$", re.IGNORECASE | re.DOTALL)
 
 
@@ -117,16 +137,16 @@ def check_body(body: str, required: tuple[str, ...], source: str = "pull request
     for name in required:
         heading = FIELDS.get(name, name)
         if not fields.get(name):
-            problems.append(error(source, 0, 0, "change.record-missing",
+            problems.append(RECORD_MISSING.problem(source, 0, 0,
                                   f"the pull request does not say its {heading} (required by change.required_fields)",
                                   f"fill in the '{heading}' section of the pull-request template"))
     ct = fields.get("change_type")
     if ct and ct not in CHANGE_TYPES:
-        problems.append(error(source, 0, 0, "change.record-type", f"Change-Type '{ct}' is not one of {', '.join(CHANGE_TYPES)}",
+        problems.append(RECORD_TYPE.problem(source, 0, 0, f"Change-Type '{ct}' is not one of {', '.join(CHANGE_TYPES)}",
                               "tick exactly one change type in the template"))
     pd = fields.get("planned_date")
     if pd and not re.match(r"^\d{4}-\d{2}-\d{2}\b", pd):
-        problems.append(error(source, 0, 0, "change.record-date", f"Planned-Date '{pd}' is not a date (YYYY-MM-DD)",
+        problems.append(RECORD_DATE.problem(source, 0, 0, f"Planned-Date '{pd}' is not a date (YYYY-MM-DD)",
                               "write the planned date as YYYY-MM-DD"))
     return ChangeRecord(fields, problems)
 

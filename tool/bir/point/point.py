@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Protocol
 from bir.base.config import Config
 from bir.base.layout import CONFIG_FILE, FEED_DIR, RECORD_DIR, SCHEMA_DIR
 from bir.base.model import Register
-from bir.base.problems import Problem, UsageError, warning
+from bir.base.problems import Problem, UsageError
+from bir.base.rules import define
 from bir.check.checker import LoadResult, RuleSet, load
 from bir.git.plumbing import Git, GitReader
 from bir.read.config import load_config, read_config_file
@@ -37,7 +38,10 @@ from bir.read.schemas import SchemaSet, compiled_cache_dir
 if TYPE_CHECKING:
     from bir.cache.validation import Validation
 
-BEFORE_FIRST_COMMIT = "history.before-first-commit"
+BEFORE_FIRST_COMMIT = define("history.before-first-commit", "warning", "history", "the register existed on that day", """
+    A day before the register's first commit was asked for (`--as-of`): the register was empty then, and
+    every command says so rather than show an empty register as a clean one.
+    """)
 
 
 class Source(Protocol):
@@ -258,8 +262,7 @@ def _before_first_commit(root: Path, git: Git, day: dt.date) -> Point:
         here = at_worktree(root, day)
         config, text, schemas = here.config, here.config_bytes, here.schemas
         since = "; it has no commit yet"
-    note = warning(CONFIG_FILE, 0, 0, BEFORE_FIRST_COMMIT,
-                   f"the register had no commit on or before {day.isoformat()}: it was empty then{since}",
+    note = BEFORE_FIRST_COMMIT.problem(CONFIG_FILE, 0, 0, f"the register had no commit on or before {day.isoformat()}: it was empty then{since}",
                    "give a later date")
     return Point(root, None, day, config, text, schemas, WorktreeSource(root), [note], empty=True, feed_files={})
 

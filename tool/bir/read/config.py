@@ -11,11 +11,21 @@ from typing import TYPE_CHECKING, Any
 from bir.base.config import Config, LifecycleModel, Requirement
 from bir.base.layout import CONFIG_FILE
 from bir.base.model import KINDS, to_decimal
-from bir.base.problems import Problem, UsageError, error
+from bir.base.problems import Problem, UsageError
+from bir.base.rules import define
 from bir.read.yamlstrict import parse
 
 if TYPE_CHECKING:
     from bir.read.schemas import SchemaSet
+
+
+CONFIG_INVALID = define("config.invalid", "error", "config", "bir.yaml is consistent", """
+    `bir.yaml` is not a mapping, or names things that do not exist: a transition to an unknown state, a
+    kind without a lifecycle model, a kind in two models, a rate that is not a positive number.
+
+    Passes: every kind in exactly one lifecycle model, every transition between its states.
+    Fails:  `transitions: {in_use: [scrapped]}` where `scrapped` is not a state.
+    """)
 
 
 class ConfigError(UsageError):
@@ -53,8 +63,8 @@ def load_config(text: bytes, schemas: SchemaSet | None) -> Config:
     (`schemas` None, or no `config.schema.json` in it) only the interpretation checks it."""
     parsed = parse(text, CONFIG_FILE)
     if parsed.problems or not isinstance(parsed.value, dict):
-        raise ConfigError(f"{CONFIG_FILE} is not valid", parsed.problems or [error(CONFIG_FILE, 1, 1, "config.invalid",
-                                                                                   "the configuration must be a mapping", "")])
+        raise ConfigError(f"{CONFIG_FILE} is not valid", parsed.problems or [
+            CONFIG_INVALID.problem(CONFIG_FILE, 1, 1, "the configuration must be a mapping", "write `name: ...` and the other settings")])
     raw: dict[str, Any] = parsed.value
     if schemas is not None and "config" in schemas.raw and not schemas.is_valid("config", raw):
         raise ConfigError(f"{CONFIG_FILE} does not match its schema ({schemas.source}config.schema.json)",
@@ -66,7 +76,7 @@ def _interpret(raw: dict[str, Any]) -> Config:
     problems: list[Problem] = []
 
     def bad(message: str) -> None:
-        problems.append(error(CONFIG_FILE, 1, 1, "config.invalid", message, "fix bir.yaml"))
+        problems.append(CONFIG_INVALID.problem(CONFIG_FILE, 1, 1, message, "fix bir.yaml"))
 
     models: dict[str, LifecycleModel] = {}
     kind_model: dict[str, str] = {}

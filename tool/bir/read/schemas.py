@@ -18,10 +18,63 @@ from typing import Any
 
 from yaml.nodes import MappingNode, ScalarNode
 
-from bir.base.problems import Problem, Severity, UsageError, error
+from bir.base.problems import Problem, UsageError
+from bir.base.rules import define
 from bir.read.yamlstrict import compose, node_at
 
 Validator = Callable[[Any], Any]
+
+
+# -- rules ------------------------------------------------------------------------------------------------
+SCHEMA_TYPE = define("schema.type", "error", "schema", "values have the type the schema gives", """
+    A value of the wrong type; for YAML 1.1 look-alikes (`no`, `1.10`, `0777`) the hint says to quote or
+    unquote. A record that is not a mapping of fields is this error too.
+
+    Passes: `version: "1.10"` where version is text.
+    Fails:  `version: 1.10` (a number: YAML reads it as 1.1).
+    """)
+SCHEMA_REQUIRED = define("schema.required", "error", "schema", "required fields are present", """
+    A required field is missing.
+
+    Passes: a hardware record with `owner: team-it`.
+    Fails:  a hardware record without `owner`.
+    """)
+SCHEMA_UNKNOWN_FIELD = define("schema.unknown-field", "error", "schema", "fields are defined by the schema", """
+    A field the schema does not define (with a did-you-mean); custom data goes under `custom.<namespace>`.
+
+    Passes: `serial_number: CZ1234`.
+    Fails:  `serial_no: CZ1234` (did you mean `serial_number`?).
+    """)
+SCHEMA_ENUM = define("schema.enum", "error", "schema", "values are one of the allowed ones", """
+    A value outside the allowed list (with a did-you-mean).
+
+    Passes: `class: laptop`.
+    Fails:  `class: notebook`.
+    """)
+SCHEMA_CONST = define("schema.const", "error", "schema", "fixed values are as fixed", """
+    A value that must be fixed (`kind`).
+
+    Passes: `kind: hardware` in a hardware record.
+    Fails:  `kind: hardwares`.
+    """)
+SCHEMA_PATTERN = define("schema.pattern", "error", "schema", "text has the expected form", """
+    Text that does not have the expected form (ids, dates, currencies).
+
+    Passes: `purchase_date: "2024-03-01"`.
+    Fails:  `purchase_date: "01/03/2024"`.
+    """)
+SCHEMA_RANGE = define("schema.range", "error", "schema", "numbers, lengths and counts are within bounds", """
+    A number, length or count outside its bounds.
+
+    Passes: `quantity: 50`.
+    Fails:  `quantity: -5`.
+    """)
+SCHEMA_INVALID = define("schema.invalid", "error", "schema", "records match their schema", """
+    Any other way a record does not match its schema (a `not`, `if`/`then`, or `format` constraint).
+
+    Passes: a record that matches `schemas/<kind>.schema.json`.
+    Fails:  a record the schema rejects for a reason none of the other schema rules names.
+    """)
 
 
 def compiled_cache_dir() -> Path | None:
@@ -177,7 +230,7 @@ class SchemaSet:
         errors = sorted(self.detailed(name).iter_errors(value), key=lambda e: [str(p) for p in e.absolute_path])
         problems = [_to_problem(e, root, path, self.bundled(name)) for e in _leaf_errors(errors)]
         if not problems:
-            problems.append(error(path, 1, 1, "schema.invalid", "record does not match its schema",
+            problems.append(SCHEMA_INVALID.problem(path, 1, 1, "record does not match its schema",
                                   f"check the record against schemas/{name}.schema.json"))
         return problems
 
@@ -218,7 +271,7 @@ def _to_problem(e: Any, root: Any, path: str, schema: dict[str, Any]) -> Problem
     label = ".".join(parts) if parts else "the record"
     node, key = node_at(root, parts) if root is not None else (None, None)
     hint = ""
-    rule = f"schema.{e.validator}"
+    rule = SCHEMA_INVALID
     message = e.message
     description = e.schema.get("description", "") if isinstance(e.schema, dict) else ""
     at = node
@@ -226,7 +279,7 @@ def _to_problem(e: Any, root: Any, path: str, schema: dict[str, Any]) -> Problem
         expected = e.validator_value if isinstance(e.validator_value, list) else [e.validator_value]
         words = " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in expected)
         message = f"{label} must be {words}, not {_json_type(e.instance)}"
-        rule = "schema.type"
+        rule = SCHEMA_TYPE
         if isinstance(node, ScalarNode) and node.tag == "bir:plain" and "string" in expected:
             hint = f'quote the value so YAML keeps it as text: "{node.value}"'
         elif isinstance(node, ScalarNode) and "boolean" in expected and node.tag == "bir:plain":
@@ -242,7 +295,7 @@ def _to_problem(e: Any, root: Any, path: str, schema: dict[str, Any]) -> Problem
     elif e.validator == "required":
         missing = e.message.split("'")[1] if "'" in e.message else e.message
         message = f"{label} is missing the required field '{missing}'"
-        rule = "schema.required"
+        rule = SCHEMA_REQUIRED
         hint = f"add `{missing}:` with a value"
         at = key if key is not None else node
         if not parts:
@@ -251,7 +304,7 @@ def _to_problem(e: Any, root: Any, path: str, schema: dict[str, Any]) -> Problem
         extras = sorted(set(e.instance) - set((e.schema.get("properties") or {}).keys())) if isinstance(e.instance, dict) else []
         name = extras[0] if extras else "?"
         message = f"unknown field '{name}' in {label}"
-        rule = "schema.unknown-field"
+        rule = SCHEMA_UNKNOWN_FIELD
         allowed = sorted((e.schema.get("properties") or {}).keys())
         close = difflib.get_close_matches(name, allowed, n=1)
         hint = f"did you mean '{close[0]}'?" if close else "remove it, or keep custom data under `custom.<namespace>`"
@@ -260,24 +313,24 @@ def _to_problem(e: Any, root: Any, path: str, schema: dict[str, Any]) -> Problem
     elif e.validator == "enum":
         options = [str(v) for v in e.validator_value]
         message = f"{label} is {json.dumps(e.instance)}, not one of: {', '.join(options)}"
-        rule = "schema.enum"
+        rule = SCHEMA_ENUM
         close = difflib.get_close_matches(str(e.instance), options, n=1)
         hint = f"did you mean '{close[0]}'?" if close else f"use one of: {', '.join(options)}"
     elif e.validator == "const":
         message = f"{label} must be {json.dumps(e.validator_value)}, not {json.dumps(e.instance)}"
-        rule = "schema.const"
+        rule = SCHEMA_CONST
         hint = f"write `{parts[-1] if parts else 'value'}: {e.validator_value}`"
     elif e.validator == "pattern":
         message = f"{label} {json.dumps(e.instance)} does not have the expected form"
-        rule = "schema.pattern"
+        rule = SCHEMA_PATTERN
         hint = description or f"it must match {e.validator_value}"
     elif e.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength",
                          "minItems", "maxItems", "uniqueItems", "minProperties", "maxProperties", "multipleOf"):
         message = f"{label}: {e.message}"
-        rule = "schema.range"
+        rule = SCHEMA_RANGE
         hint = description
     else:
         message = f"{label}: {e.message}"
         hint = description
     line, col = (at.start_mark.line + 1, at.start_mark.column + 1) if at is not None else (1, 1)
-    return Problem(path, line, col, Severity.ERROR, rule, message, hint, field)
+    return rule.problem(path, line, col, message, hint, field)

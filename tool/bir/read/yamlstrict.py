@@ -22,7 +22,8 @@ import yaml
 from yaml._yaml import CParser  # type: ignore[import-not-found]
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from bir.base.problems import Problem, error
+from bir.base.problems import Problem
+from bir.base.rules import Rule, define
 
 MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 24
@@ -71,6 +72,82 @@ def plain_value(text: str) -> object:
     return text
 
 
+# -- rules ------------------------------------------------------------------------------------------------
+YAML_TOO_LARGE = define("yaml.too-large", "error", "yaml", "a record file is at most 1,000,000 bytes", """
+    A file over 1,000,000 bytes, refused before it is read.
+
+    Passes: a record of a few kilobytes.
+    Fails:  a 5 MB file in `registry/information/`.
+    """)
+YAML_ENCODING = define("yaml.encoding", "error", "yaml", "record files are UTF-8", """
+    A file that is not UTF-8 (UTF-16 included).
+
+    Passes: `name: Müller` saved as UTF-8.
+    Fails:  the same file saved as Latin-1 or UTF-16.
+    """)
+YAML_SYNTAX = define("yaml.syntax", "error", "yaml", "record files are valid YAML", """
+    Invalid YAML, or control characters in the file.
+
+    Passes: `name: "Web server: front"`.
+    Fails:  `name: Web server: front` (a second `: ` in a plain value).
+    """)
+YAML_EMPTY = define("yaml.empty", "error", "yaml", "a record file holds a record", """
+    A file without a YAML document, or whose document is empty (`~`, `null`, `---`): emptying a file is
+    not a way to remove a record.
+
+    Passes: a file starting with `id: srv-01`.
+    Fails:  a file holding only `~`.
+    """)
+YAML_MULTI_DOCUMENT = define("yaml.multi-document", "error", "yaml", "one YAML document per file", """
+    More than one YAML document (`---`) in a file.
+
+    Passes: one record per file.
+    Fails:  two records separated by `---`.
+    """)
+YAML_DUPLICATE_KEY = define("yaml.duplicate-key", "error", "yaml", "keys are unique in a mapping", """
+    The same key twice in a mapping; the message names both lines.
+
+    Passes: `owner: team-it` once.
+    Fails:  `owner: team-it` on line 3 and `owner: team-ops` on line 9.
+    """)
+YAML_ANCHOR = define("yaml.anchor", "error", "yaml", "no anchors", """
+    An anchor (`&name`): records do not share parts.
+
+    Passes: `financial: {currency: EUR}` written out.
+    Fails:  `financial: &fin {currency: EUR}`.
+    """)
+YAML_ALIAS = define("yaml.alias", "error", "yaml", "no aliases", """
+    An alias (`*name`).
+
+    Passes: each value written out.
+    Fails:  `financial: *fin`.
+    """)
+YAML_MERGE_KEY = define("yaml.merge-key", "error", "yaml", "no merge keys", """
+    A merge key (`<<`).
+
+    Passes: each field written out.
+    Fails:  `<<: *defaults`.
+    """)
+YAML_TAG = define("yaml.tag", "error", "yaml", "no explicit tags", """
+    An explicit tag (`!tag`, `!!python/...`).
+
+    Passes: `purchase_cost: 1200.00`.
+    Fails:  `purchase_cost: !!float 1200`.
+    """)
+YAML_KEY_TYPE = define("yaml.key-type", "error", "yaml", "keys are text", """
+    A list or mapping used as a key.
+
+    Passes: `name: srv-01`.
+    Fails:  `? [a, b]\n: value`.
+    """)
+YAML_TOO_DEEP = define("yaml.too-deep", "error", "yaml", "at most 24 levels of nesting", """
+    Nesting deeper than 24 levels, refused before the document is built.
+
+    Passes: `custom: {vendor: {field: value}}`.
+    Fails:  30 nested lists `[[[[...]]]]`.
+    """)
+
+
 class _Fail(Exception):
     def __init__(self, problem: Problem) -> None:
         self.problem = problem
@@ -94,9 +171,9 @@ class _Builder:
         self.path = path
         self.problems: list[Problem] = []
 
-    def fail(self, node: Any, rule: str, message: str, hint: str) -> None:
+    def fail(self, node: Any, rule: Rule, message: str, hint: str) -> None:
         line, col = _mark(node)
-        self.problems.append(error(self.path, line, col, rule, message, hint))
+        self.problems.append(rule.problem(self.path, line, col, message, hint))
 
     def build(self, node: Node, depth: int, jpath: str) -> object:
         cls = node.__class__
@@ -109,7 +186,7 @@ class _Builder:
             self._bad_tag(node, jpath)
             return node.value
         if depth >= MAX_DEPTH:
-            self.fail(node, "yaml.too-deep", f"{jpath or 'the document'} nests deeper than {MAX_DEPTH} levels",
+            self.fail(node, YAML_TOO_DEEP, f"{jpath or 'the document'} nests deeper than {MAX_DEPTH} levels",
                       "flatten the structure: records never need this much nesting")
             raise _Fail(self.problems[-1])
         if node.tag is not _MAP and node.tag is not _SEQ:
@@ -118,18 +195,18 @@ class _Builder:
             out: dict[str, object] = {}
             for knode, vnode in node.value:
                 if knode.__class__ is not ScalarNode:
-                    self.fail(knode, "yaml.key-type", f"a key in {jpath or 'the document'} is a list or mapping",
+                    self.fail(knode, YAML_KEY_TYPE, f"a key in {jpath or 'the document'} is a list or mapping",
                               "keys must be plain text such as `name:`")
                     continue
                 key = knode.value
                 if knode.tag is _PLAIN and key == "<<":
-                    self.fail(knode, "yaml.merge-key", "merge keys (`<<`) are not allowed in records",
+                    self.fail(knode, YAML_MERGE_KEY, "merge keys (`<<`) are not allowed in records",
                               "write the fields out in full: each record stands on its own")
                     continue
                 if key in out:
                     first = next(k for k, _ in node.value if k.__class__ is ScalarNode and k.value == key)
                     fl, fc = _mark(first)
-                    self.fail(knode, "yaml.duplicate-key",
+                    self.fail(knode, YAML_DUPLICATE_KEY,
                               f"duplicate key '{key}': first defined at line {fl}, column {fc}",
                               "keep one of the two; YAML would silently drop the first")
                     continue
@@ -138,7 +215,7 @@ class _Builder:
         return [self.build(item, depth + 1, f"{jpath}/{i}") for i, item in enumerate(node.value)]
 
     def _bad_tag(self, node: Node, jpath: str) -> None:
-        self.fail(node, "yaml.tag", f"explicit tag '{node.tag}' at {jpath or 'the document'} is not allowed",
+        self.fail(node, YAML_TAG, f"explicit tag '{node.tag}' at {jpath or 'the document'} is not allowed",
                   "remove the tag; quote the value if it must stay text")
 
 
@@ -150,17 +227,17 @@ def _scan_events(data: bytes, path: str) -> list[Problem]:
         anchor = getattr(event, "anchor", None)
         if isinstance(event, yaml.AliasEvent):
             line, col = _mark(event)
-            problems.append(error(path, line, col, "yaml.alias", f"alias '*{anchor}' is not allowed in records",
+            problems.append(YAML_ALIAS.problem(path, line, col, f"alias '*{anchor}' is not allowed in records",
                                   "write the value out in full; records do not share parts"))
         elif anchor is not None:
             line, col = _mark(event)
-            problems.append(error(path, line, col, "yaml.anchor", f"anchor '&{anchor}' is not allowed in records",
+            problems.append(YAML_ANCHOR.problem(path, line, col, f"anchor '&{anchor}' is not allowed in records",
                                   "remove the anchor and write values out in full"))
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             depth += 1
             if depth > MAX_DEPTH:
                 line, col = _mark(event)
-                problems.append(error(path, line, col, "yaml.too-deep", f"the document nests deeper than {MAX_DEPTH} levels",
+                problems.append(YAML_TOO_DEEP.problem(path, line, col, f"the document nests deeper than {MAX_DEPTH} levels",
                                       "flatten the structure: records never need this much nesting"))
                 break
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
@@ -204,17 +281,16 @@ def compose(data: bytes) -> Node | None:
 def parse(data: bytes, path: str) -> Parsed:
     """Parse one record file strictly. Never raises for bad input: problems come back as data."""
     if len(data) > MAX_FILE_BYTES:
-        return Parsed(None, [error(path, 0, 0, "yaml.too-large",
-                                   f"file is {len(data):,} bytes; records are at most {MAX_FILE_BYTES:,}",
+        return Parsed(None, [YAML_TOO_LARGE.problem(path, 0, 0, f"file is {len(data):,} bytes; records are at most {MAX_FILE_BYTES:,}",
                                    "keep large documents outside the register and link to them")])
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line, col = _line_col_of_offset(data, exc.start)
-        return Parsed(None, [error(path, line, col, "yaml.encoding", f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+        return Parsed(None, [YAML_ENCODING.problem(path, line, col, f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})",
                                    "save the file as UTF-8")])
     if data.startswith((b"\xfe\xff", b"\xff\xfe")):
-        return Parsed(None, [error(path, 1, 1, "yaml.encoding", "file is UTF-16, not UTF-8", "save the file as UTF-8")])
+        return Parsed(None, [YAML_ENCODING.problem(path, 1, 1, "file is UTF-16, not UTF-8", "save the file as UTF-8")])
     if b"&" in data or b"*" in data or data.count(b"[") + data.count(b"{") > MAX_DEPTH:
         try:
             early = _scan_events(data, path)
@@ -223,7 +299,7 @@ def parse(data: bytes, path: str) -> Parsed:
             deep = _first_deep_bracket(data)
             if deep is not None:
                 line, col = _line_col_of_offset(data, deep)
-                return Parsed(None, [error(path, line, col, "yaml.too-deep", f"the document nests deeper than {MAX_DEPTH} levels",
+                return Parsed(None, [YAML_TOO_DEEP.problem(path, line, col, f"the document nests deeper than {MAX_DEPTH} levels",
                                            "flatten the structure: records never need this much nesting")])
             return Parsed(None, [_syntax_problem(exc, path)])
         if early:
@@ -235,9 +311,9 @@ def parse(data: bytes, path: str) -> Parsed:
     except yaml.YAMLError as exc:  # reader errors carry a position but no mark
         pos = getattr(exc, "position", 0) or 0
         line, col = _line_col_of_offset(data, pos)
-        return Parsed(None, [error(path, line, col, "yaml.syntax", str(exc).splitlines()[0], "remove control characters from the file")])
+        return Parsed(None, [YAML_SYNTAX.problem(path, line, col, str(exc).splitlines()[0], "remove control characters from the file")])
     if node is None:
-        return Parsed(None, [error(path, 1, 1, "yaml.empty", "file holds no YAML document", "write the record's fields, or delete the file")])
+        return Parsed(None, [YAML_EMPTY.problem(path, 1, 1, "file holds no YAML document", "write the record's fields, or delete the file")])
     builder = _Builder(path)
     try:
         value = builder.build(node, 0, "")
@@ -251,11 +327,11 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, path: str) -> Problem:
     line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
     what = exc.problem or "invalid YAML"
     if "expected a single document" in (exc.context or ""):
-        return error(path, line, col, "yaml.multi-document", "file holds more than one YAML document",
+        return YAML_MULTI_DOCUMENT.problem(path, line, col, "file holds more than one YAML document",
                      "one record per file: remove the `---` separator and move the second document to its own file")
     if exc.context:
         what = f"{what} ({exc.context})"
-    return error(path, line, col, "yaml.syntax", what, "fix the YAML syntax at this position; quote values that contain `: ` or `#`")
+    return YAML_SYNTAX.problem(path, line, col, what, "fix the YAML syntax at this position; quote values that contain `: ` or `#`")
 
 
 def node_at(root: Node, parts: list[str]) -> tuple[Node, Node | None]:

@@ -16,8 +16,29 @@ import datetime as dt
 from collections import defaultdict
 
 from bir.base.model import KINDS, Record
+from bir.base.rules import define
 from bir.reports.context import Context
 from bir.reports.models import AgeLine, CountLine, EventLine, LifecycleReport, RefreshLine, RetirementLine, ReuseLine
+
+
+def _event(rule_id: str, category: str, summary: str) -> str:
+    """Declare a kind of lifecycle event: a deadline (something ends, or must be acted on by then) or a
+    reminder (a check or a planning milestone: nothing lapses on the day)."""
+    EVENT_CATEGORY[rule_id] = category
+    return define(rule_id, "info", "event", summary, f"{summary.capitalize()} (a {category}).").id
+
+
+EVENT_CATEGORY: dict[str, str] = {}
+WARRANTY_END = _event("event.warranty_end", "deadline", "the warranty of hardware or software ends")
+END_OF_SUPPORT = _event("event.end_of_support", "deadline", "end of support (record date, else the feed's)")
+END_OF_LIFE = _event("event.end_of_life", "deadline", "end of life (record date, else the feed's)")
+CONTRACT_END = _event("event.contract_end", "deadline", "a contract ends")
+NOTICE_DEADLINE = _event("event.notice_deadline", "deadline", "the last day to give notice on a contract (end minus notice period)")
+LICENCE_EXPIRY = _event("event.licence_expiry", "deadline", "a licence term ends")
+TERM_END = _event("event.term_end", "deadline", "a cloud service's subscription term ends")
+END_OF_USEFUL_LIFE = _event("event.end_of_useful_life", "reminder", "hardware reaches the end of its useful life")
+VERIFICATION_DUE = _event("event.verification_due", "reminder", "a record is due to be verified again")
+
 
 AGE_BUCKETS = ("<1y", "1-2y", "2-3y", "3-4y", "4-5y", "5y+")
 
@@ -36,32 +57,32 @@ def events_of(ctx: Context, rec: Record) -> list[tuple[dt.date, str, str]]:
     if rec.kind in ("hardware", "software"):
         w = rec.date("warranty_end")
         if w:
-            out.append((w, "event.warranty_end", "warranty ends"))
+            out.append((w, WARRANTY_END, "warranty ends"))
         life = ctx.life(rec)
         if life.eos:
-            out.append((life.eos, "event.end_of_support", f"end of support ({life.source})"))
+            out.append((life.eos, END_OF_SUPPORT, f"end of support ({life.source})"))
         if life.eol:
-            out.append((life.eol, "event.end_of_life", f"end of life ({life.source})"))
+            out.append((life.eol, END_OF_LIFE, f"end of life ({life.source})"))
     if rec.kind == "contract":
         end = rec.date("end")
         if end:
-            out.append((end, "event.contract_end", "contract ends"))
+            out.append((end, CONTRACT_END, "contract ends"))
             notice = rec.data.get("notice_period_days")
             if isinstance(notice, int) and notice > 0:
                 decision = rec.get("renewal.decision") or "none"
-                out.append((end - dt.timedelta(days=notice), "event.notice_deadline",
+                out.append((end - dt.timedelta(days=notice), NOTICE_DEADLINE,
                             f"last day to give notice ({notice} days before {end}); renewal decision: {decision}"))
     if rec.kind == "licence" and rec.date("term.end"):
-        out.append((rec.date("term.end"), "event.licence_expiry", "licence term ends"))  # type: ignore[arg-type]
+        out.append((rec.date("term.end"), LICENCE_EXPIRY, "licence term ends"))  # type: ignore[arg-type]
     if rec.kind == "cloud_service" and rec.date("term.end"):
-        out.append((rec.date("term.end"), "event.term_end", "subscription term ends"))  # type: ignore[arg-type]
+        out.append((rec.date("term.end"), TERM_END, "subscription term ends"))  # type: ignore[arg-type]
     sched = ctx.schedule(rec)
     if sched is not None and sched.end_of_useful_life is not None and rec.kind == "hardware":
-        out.append((sched.end_of_useful_life, "event.end_of_useful_life", f"end of useful life ({sched.life_months} months)"))
+        out.append((sched.end_of_useful_life, END_OF_USEFUL_LIFE, f"end of useful life ({sched.life_months} months)"))
     verified = rec.date("last_verified")
     if verified and rec.kind not in ("waiver",):
         due = verified + dt.timedelta(days=cfg.verification_period_days)
-        out.append((due, "event.verification_due", f"verification due (last verified {verified})"))
+        out.append((due, VERIFICATION_DUE, f"verification due (last verified {verified})"))
     return out
 
 
@@ -135,7 +156,8 @@ def lifecycle_report(ctx: Context) -> LifecycleReport:
             if as_of <= when <= limit:
                 days = (when - as_of).days
                 horizon = next(h for h in horizons if days <= h)
-                events.append(EventLine(when, days, horizon, rule_id.removeprefix("event."), rec.id, rec.kind, detail,
+                events.append(EventLine(when, days, horizon, rule_id.removeprefix("event."), EVENT_CATEGORY[rule_id],
+                                        rec.id, rec.kind, detail,
                                         (rec.id,), rule_id))
         if rec.kind == "hardware":
             hw_class = ctx.hw_class(rec)

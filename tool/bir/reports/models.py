@@ -11,6 +11,55 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from bir.base.rules import define
+
+
+def _figure(rule_id: str, summary: str, doc: str) -> str:
+    """Declare the definition of a report line (a figure); lines carry its id in their `rule` field."""
+    return define(rule_id, "info", "figure", summary, doc).id
+
+
+COUNT = _figure("lifecycle.count", "records by kind and state", "Every record counted once, by kind and status.")
+AGE = _figure("lifecycle.age", "age of the records that are not ended", """
+    Years since the start of service (`status_dates.in_use` or `.active`), else since purchase, in buckets
+    <1y, 1-2y, ... 5y+ (`unknown` without either date), for hardware, software, licences, cloud services and
+    networks that are not ended.""")
+REFRESH = _figure("lifecycle.refresh", "refresh plan by quarter", """
+    In-service hardware by the quarter of its replacement date: the earliest of end of useful life, end of
+    support and end of life (`overdue` when already past), up to three years ahead.""")
+REUSE = _figure("lifecycle.reuse_candidate", "hardware that can be reused", """
+    Hardware in stock that is still supported (not past end of support or life) and within its useful life.""")
+RETIREMENT = _figure("lifecycle.retirement_candidate", "records to consider retiring", """
+    In-service hardware or software past its useful life, end of life or end of support, or fully
+    depreciated.""")
+EXCHANGE_RATE = _figure("cost.exchange_rate", "the exchange rates the figures use", """
+    The configured rate of each currency to the base currency (`exchange_rates` in bir.yaml), with its date.""")
+DEPRECIATION = _figure("cost.depreciation", "depreciation and book value", """
+    Accumulated depreciation and book value on the as-of date by the record's method (straight line,
+    declining balance, none) over its useful life; a record disposed of, lost or stolen has no book value.""")
+CAPITAL = _figure("cost.capital", "capital spend per year", "Purchase costs (base currency) by the year of `financial.purchase_date`.")
+RUN = _figure("cost.run", "annual run cost", """
+    Recurring costs in force on the as-of date, of records that are not ended, per year (monthly x 12,
+    quarterly x 4), in base-currency cents each, by service, cost centre, owner and kind. A component of
+    several services is split equally between them (remainder cents to the first): the service lines add up
+    to the register's total, with "(no service)" for cost outside any service.""")
+TCO = _figure("cost.tco", "total cost of ownership per record", """
+    Purchase cost + recurring charges from the start to the as-of date + planned recurring charges up to the
+    cost's end (else the end of useful life, else 36 months ahead).""")
+TCO_SERVICE = _figure("cost.tco_service", "total cost of ownership per service", """
+    The TCO of a service's components, each split equally over the services it serves (as run cost is).""")
+FORECAST = _figure("cost.forecast", "spend forecast", """
+    Charges in the next 12 and 36 months: recurring costs, contract renewals (auto-renewing or decided to
+    renew), and replacements of in-service hardware reaching its replacement date (at its purchase cost).""")
+SCORE = _figure("risk.score", "risk score per service", """
+    The sum of the severity weights (high 5, medium 3, low 1) of the open findings touching the service.""")
+LICENCE_POSITION = _figure("licence.position", "licence position", """
+    Consumption against entitlement per active licence: over (consumption above quantity, with its true-up
+    cost), under (unused entitlement, with its value) or compliant.""")
+DECISION = _figure("decision.retire_reuse_replace", "purchase, reuse or retire", """
+    For each in-service hardware retirement candidate: reuse a spare of the same class, replace it (out of
+    support, or keeping costs more per year than a replacement depreciates), or keep it.""")
+
 
 @dataclass(frozen=True, slots=True)
 class Section:
@@ -28,7 +77,7 @@ class CountLine:
     state: str
     count: int
     records: tuple[str, ...]
-    rule: str = "lifecycle.count"
+    rule: str = COUNT
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +86,7 @@ class AgeLine:
     age: str  # bucket: "<1y", "1-2y", ... "5y+", "unknown"
     count: int
     records: tuple[str, ...]
-    rule: str = "lifecycle.age"
+    rule: str = AGE
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +95,7 @@ class EventLine:
     days: int
     horizon: int  # the smallest configured horizon (days) containing the event
     event: str
+    category: str  # deadline (something ends or must be acted on) | reminder (a check or planning milestone)
     record: str
     kind: str
     detail: str
@@ -62,7 +112,7 @@ class RefreshLine:
     date: dt.date
     replacement_cost: Decimal | None  # base currency; None when the record has no purchase cost
     records: tuple[str, ...]
-    rule: str = "lifecycle.refresh"
+    rule: str = REFRESH
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +123,7 @@ class ReuseLine:
     end_of_support: dt.date | None
     book_value: Decimal | None
     records: tuple[str, ...]
-    rule: str = "lifecycle.reuse_candidate"
+    rule: str = REUSE
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +134,7 @@ class RetirementLine:
     reasons: tuple[str, ...]
     book_value: Decimal | None
     records: tuple[str, ...]
-    rule: str = "lifecycle.retirement_candidate"
+    rule: str = RETIREMENT
 
 
 @dataclass(slots=True)
@@ -119,7 +169,7 @@ class RateLine:
     rate: Decimal
     base: str
     date: dt.date | None
-    rule: str = "cost.exchange_rate"
+    rule: str = EXCHANGE_RATE
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +186,7 @@ class DepreciationLine:
     book_value_base: Decimal
     fully_depreciated_on: dt.date | None
     records: tuple[str, ...]
-    rule: str = "cost.depreciation"
+    rule: str = DEPRECIATION
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +195,7 @@ class CapitalLine:
     amount: Decimal
     count: int
     records: tuple[str, ...]
-    rule: str = "cost.capital"
+    rule: str = CAPITAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +204,7 @@ class RunCostLine:
     key: str
     annual: Decimal
     records: tuple[str, ...]
-    rule: str = "cost.run"
+    rule: str = RUN
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +216,7 @@ class TcoLine:
     planned: Decimal
     total: Decimal
     records: tuple[str, ...]
-    rule: str = "cost.tco"
+    rule: str = TCO
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +226,7 @@ class ServiceTcoLine:
     components: int
     shared: int  # components shared with other services (their cost is split)
     records: tuple[str, ...]
-    rule: str = "cost.tco_service"
+    rule: str = TCO_SERVICE
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +237,7 @@ class ForecastLine:
     next_36_months: Decimal
     detail: str
     records: tuple[str, ...]
-    rule: str = "cost.forecast"
+    rule: str = FORECAST
 
 
 @dataclass(slots=True)
@@ -243,7 +293,7 @@ class ServiceRisk:
     findings: int
     rules: tuple[str, ...]
     records: tuple[str, ...]
-    rule: str = "risk.score"
+    rule: str = SCORE
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,7 +342,7 @@ class LicencePosition:
     true_up_cost: Decimal | None
     waste: Decimal | None
     records: tuple[str, ...]  # the consumers
-    rule: str = "licence.position"
+    rule: str = LICENCE_POSITION
 
 
 @dataclass(slots=True)
@@ -319,7 +369,7 @@ class DecisionLine:
     recommendation: str  # reuse | replace | keep | retire
     why: str
     records: tuple[str, ...]
-    rule: str = "decision.retire_reuse_replace"
+    rule: str = DECISION
 
 
 @dataclass(slots=True)

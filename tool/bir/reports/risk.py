@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from bir.base.model import Record
+from bir.base.rules import Rule, define
 from bir.reports.context import ENDED, Context
 from bir.reports.licences import licence_positions
 from bir.reports.models import ComplianceLine, Finding, RiskReport, ServiceRisk
@@ -38,14 +39,26 @@ Check = Iterator[tuple[str, Hit | None]]
 
 @dataclass(frozen=True, slots=True)
 class RiskRule:
-    id: str
-    severity: str
-    summary: str
+    """A risk (audit) rule: its catalog entry and the check that yields one item per record in its scope."""
+
+    base: Rule
     check: Callable[[Context], Check]
 
     @property
+    def id(self) -> str:
+        return self.base.id
+
+    @property
+    def severity(self) -> str:
+        return self.base.severity
+
+    @property
+    def summary(self) -> str:
+        return self.base.summary
+
+    @property
     def doc(self) -> str:
-        return (self.check.__doc__ or self.summary).strip()
+        return self.base.doc
 
 
 def _past_life(ctx: Context, kind: str, which: str) -> Check:
@@ -292,23 +305,28 @@ def relation_to_ended(ctx: Context) -> Check:
                            "point the relation at the replacement, or remove it", tuple(ended)) if ended else None)
 
 
+def risk_rule(rule_id: str, severity: str, summary: str, check: Callable[[Context], Check]) -> RiskRule:
+    """Declare a risk rule; its documentation is the check's docstring."""
+    return RiskRule(define(rule_id, severity, "risk", summary, check.__doc__ or summary), check)
+
+
 RULES: tuple[RiskRule, ...] = (
-    RiskRule("software.end_of_life", "high", "software in service past end of life", software_end_of_life),
-    RiskRule("hardware.end_of_life", "high", "hardware in service past end of life", hardware_end_of_life),
-    RiskRule("software.end_of_support", "medium", "software in service past end of support", software_end_of_support),
-    RiskRule("hardware.end_of_support", "medium", "hardware in service past end of support", hardware_end_of_support),
-    RiskRule("service.unsupported_component", "high", "critical-service components have support or warranty",
+    risk_rule("software.end_of_life", "high", "software in service past end of life", software_end_of_life),
+    risk_rule("hardware.end_of_life", "high", "hardware in service past end of life", hardware_end_of_life),
+    risk_rule("software.end_of_support", "medium", "software in service past end of support", software_end_of_support),
+    risk_rule("hardware.end_of_support", "medium", "hardware in service past end of support", hardware_end_of_support),
+    risk_rule("service.unsupported_component", "high", "critical-service components have support or warranty",
              unsupported_critical_component),
-    RiskRule("contract.notice_missed", "high", "contracts past their notice deadline have a renewal decision",
+    risk_rule("contract.notice_missed", "high", "contracts past their notice deadline have a renewal decision",
              contract_notice_missed),
-    RiskRule("licence.over_deployed", "high", "licences are not over-deployed", licence_over_deployed),
-    RiskRule("licence.unused", "low", "licences are at least 80 % used", licence_unused),
-    RiskRule("owner.invalid", "medium", "records have an active owner", owner_valid),
-    RiskRule("record.verification_overdue", "low", "records are verified within the period", verification_overdue),
-    RiskRule("service.single_point_of_failure", "high", "services have no single point of failure", single_point_of_failure),
-    RiskRule("hardware.disposed_unsanitised", "high", "disposed data-bearing devices were sanitised",
+    risk_rule("licence.over_deployed", "high", "licences are not over-deployed", licence_over_deployed),
+    risk_rule("licence.unused", "low", "licences are at least 80 % used", licence_unused),
+    risk_rule("owner.invalid", "medium", "records have an active owner", owner_valid),
+    risk_rule("record.verification_overdue", "low", "records are verified within the period", verification_overdue),
+    risk_rule("service.single_point_of_failure", "high", "services have no single point of failure", single_point_of_failure),
+    risk_rule("hardware.disposed_unsanitised", "high", "disposed data-bearing devices were sanitised",
              disposed_without_sanitisation),
-    RiskRule("relation.ended_target", "medium", "no relations to retired or disposed records", relation_to_ended),
+    risk_rule("relation.ended_target", "medium", "no relations to retired or disposed records", relation_to_ended),
 )
 
 

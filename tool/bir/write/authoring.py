@@ -28,10 +28,13 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from bir.base.config import Config
 from bir.base.layout import RECORD_DIR
 from bir.base.model import KINDS, get_path, iter_references, parse_date
-from bir.base.problems import Problem, UsageError, error
+from bir.base.problems import Problem, UsageError
+from bir.change.rules import TRANSITION
 from bir.check.checker import RuleSet, check_file
+from bir.check.rules.lifecycle import LIFECYCLE_STATE
+from bir.check.rules.references import REF_KIND, REF_UNKNOWN
 from bir.read.files import discover, read_regular
-from bir.read.schemas import SchemaSet
+from bir.read.schemas import SCHEMA_REQUIRED, SchemaSet
 from bir.read.yamlstrict import parse, plain_value
 
 # The prefix of generated ids, per kind: `bir new hardware` writes `hw-<n>`.
@@ -275,11 +278,11 @@ class Workspace:
             known = set(self.paths) | set(new_ids)
             for json_path, target, kinds, label in iter_references(kind, result.data):
                 if target not in known:
-                    problems.append(error(rel, 0, 0, "references.resolve", f"{label} names '{target}', which is not a record",
+                    problems.append(REF_UNKNOWN.problem(rel, 0, 0, f"{label} names '{target}', which is not a record",
                                           f"create the record first (bir new {'party' if kinds == {'party'} else '<kind>'}) "
                                           "or fix the id", json_path))
                 elif self.paths.get(target) and self.kind_of(target) not in kinds:
-                    problems.append(error(rel, 0, 0, "references.kind", f"{label} names '{target}', a {self.kind_of(target)}",
+                    problems.append(REF_KIND.problem(rel, 0, 0, f"{label} names '{target}', a {self.kind_of(target)}",
                                           f"it must name a {' or '.join(sorted(kinds))}", json_path))
         from bir.check.checker import place
 
@@ -418,8 +421,8 @@ def plan_new(ws: Workspace, kind: str, assignments: Sequence[Assignment], record
             raise UsageError(f"{a.field} is given by the command, not by --set")
         apply(tree, a, order)
     if "owner" not in tree:
-        raise AuthoringError("a record needs an owner", [error(f"{RECORD_DIR}/{kind}/{record_id}.yaml", 0, 0, "schema.required",
-                                                               "owner is required", "add --set owner=<party id>", "/owner")])
+        raise AuthoringError("a record needs an owner", [SCHEMA_REQUIRED.problem(
+            f"{RECORD_DIR}/{kind}/{record_id}.yaml", 0, 0, "owner is required", "add --set owner=<party id>", "/owner")])
     status = str(tree.get("status"))
     dates = tree.get("status_dates")
     model = ws.config.model_for(kind)
@@ -543,7 +546,7 @@ def transition(root: Path, ids: Sequence[str], state: str, where: str | None = N
         model = ws.config.model_for(ws.kind_of(rid))
         rel = ws.paths[rid]
         if state not in model.states:
-            plan.problems.append(error(rel, 0, 0, "lifecycle.state",
+            plan.problems.append(LIFECYCLE_STATE.problem(rel, 0, 0,
                                        f"'{state}' is not a state of the '{model.name}' lifecycle model",
                                        f"use one of: {', '.join(model.states)}", "/status"))
             continue
@@ -554,7 +557,7 @@ def transition(root: Path, ids: Sequence[str], state: str, where: str | None = N
             continue
         if not model.allows(old, state):
             allowed = sorted(model.transitions.get(old, ()))
-            plan.problems.append(error(rel, 0, 0, "lifecycle.transition",
+            plan.problems.append(TRANSITION.problem(rel, 0, 0,
                                        f"{rid}: the '{model.name}' lifecycle model does not allow {old} -> {state}",
                                        f"from {old} a record may go to: {', '.join(allowed) or 'nothing (final state)'}",
                                        "/status"))

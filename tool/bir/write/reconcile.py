@@ -34,6 +34,7 @@ from typing import Any
 
 from bir.base.model import get_path, parse_date
 from bir.base.problems import UsageError
+from bir.base.rules import define
 from bir.read.yamlstrict import parse
 from bir.write.authoring import Assignment, Edit, Plan, Workspace, apply, check_plan, dump_rt, load_rt, plan_new, write_plan
 from bir.write.importers import read_input_text, slug
@@ -59,6 +60,32 @@ class Device:
     last_seen: dt.date | None = None
     software: dict[str, tuple[str, str]] = field(default_factory=dict)  # product (lowercase) -> (product, version)
     rows: list[int] = field(default_factory=list)
+
+
+UNREGISTERED = define("reconcile.unregistered", "warning", "reconcile", "every device discovery sees is registered", """
+    A device in the scan matches no record by serial number, MAC address or host name.
+
+    Passes: the scan's `CZ1234` is the `serial_number` of `lt-0042`.
+    Fails:  the scan lists `ws-guest-7`, which no record names.
+    """)
+STALE = define("reconcile.stale", "warning", "reconcile", "in-service hardware is seen by discovery", """
+    In-service hardware that the scan does not list, or last saw more than `--stale-days` ago.
+
+    Passes: `srv-web-01` in use and seen yesterday.
+    Fails:  `srv-web-01` in use and absent from the scan (lost, moved, or switched off).
+    """)
+DIFFERS = define("reconcile.differs", "warning", "reconcile", "the register and discovery agree on attributes", """
+    A matched device whose host name, serial number, MAC addresses or software version differ from the record.
+
+    Passes: hostname `srv-web-01` in both.
+    Fails:  the record says `CZ1234`, the scan says `CZ9999` for the same host.
+    """)
+UNKNOWN_SOFTWARE = define("reconcile.unknown-software", "warning", "reconcile", "software seen is registered", """
+    Software that the scan sees on a device, with no software record of that product installed on it.
+
+    Passes: `nginx 1.24` seen on `srv-web-01`, and `sw-nginx-1-24` installed on it.
+    Fails:  `redis 7.2` seen on `srv-web-01`, and no software record for redis there.
+    """)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +227,7 @@ def reconcile(root: Path, scan: Path, *, stale_days: int = 30, write: bool = Fal
         name = dev.hostname or dev.serial or ", ".join(sorted(dev.macs))
         if rid is None:
             unregistered.append(dev)
-            result.findings.append(Finding("reconcile.unregistered", "", name,
+            result.findings.append(Finding(UNREGISTERED.id, "", name,
                                            f"{name} (rows {', '.join(map(str, dev.rows))}) is not in the register"))
             continue
         result.matched += 1
@@ -208,25 +235,25 @@ def reconcile(root: Path, scan: Path, *, stale_days: int = 30, write: bool = Fal
         data = hardware[rid]
         rec_host = str(data.get("hostname") or "")
         if dev.hostname and rec_host and _short(rec_host) != _short(dev.hostname):
-            result.findings.append(Finding("reconcile.differs", rid, name,
+            result.findings.append(Finding(DIFFERS.id, rid, name,
                                            f"hostname: register '{rec_host}', scan '{dev.hostname}'"))
         rec_serial = str(data.get("serial_number") or "")
         if dev.serial and rec_serial and rec_serial.lower() != dev.serial.lower():
-            result.findings.append(Finding("reconcile.differs", rid, name,
+            result.findings.append(Finding(DIFFERS.id, rid, name,
                                            f"serial number: register '{rec_serial}', scan '{dev.serial}'"))
         rec_macs = {_norm_mac(m) for m in data.get("mac_addresses") or [] if isinstance(m, str)}
         if dev.macs and rec_macs and rec_macs != dev.macs:
-            result.findings.append(Finding("reconcile.differs", rid, name,
+            result.findings.append(Finding(DIFFERS.id, rid, name,
                                            f"MAC addresses: register {', '.join(sorted(rec_macs))}, "
                                            f"scan {', '.join(sorted(dev.macs))}"))
         for key, (product, version) in sorted(dev.software.items()):
             installed = _installed(software, rid, key)
             if installed is None:
-                result.findings.append(Finding("reconcile.unknown-software", rid, name,
+                result.findings.append(Finding(UNKNOWN_SOFTWARE.id, rid, name,
                                                f"{product} {version} runs on {rid} but no software record "
                                                "of that product is installed on it"))
             elif version and installed[1] and installed[1] != version:
-                result.findings.append(Finding("reconcile.differs", rid, name,
+                result.findings.append(Finding(DIFFERS.id, rid, name,
                                                f"{product} version: register '{installed[1]}' ({installed[0]}), "
                                                f"scan '{version}'"))
     ref = ws.today
@@ -235,12 +262,12 @@ def reconcile(root: Path, scan: Path, *, stale_days: int = 30, write: bool = Fal
             continue
         seen_dev = seen_ids.get(rid)
         if seen_dev is None:
-            result.findings.append(Finding("reconcile.stale", rid, "", f"{rid} is {data.get('status')} but not in the scan"))
+            result.findings.append(Finding(STALE.id, rid, "", f"{rid} is {data.get('status')} but not in the scan"))
         elif seen_dev.last_seen is not None and (ago := (ref - seen_dev.last_seen).days) > stale_days:
-            result.findings.append(Finding("reconcile.stale", rid, seen_dev.hostname or seen_dev.serial,
+            result.findings.append(Finding(STALE.id, rid, seen_dev.hostname or seen_dev.serial,
                                            f"{rid} last seen {seen_dev.last_seen.isoformat()}, {ago} days ago "
                                            f"(more than {stale_days})"))
-    order = {"reconcile.unregistered": 0, "reconcile.stale": 1, "reconcile.differs": 2, "reconcile.unknown-software": 3}
+    order = {UNREGISTERED.id: 0, STALE.id: 1, DIFFERS.id: 2, UNKNOWN_SOFTWARE.id: 3}
     result.findings.sort(key=lambda f: (order.get(f.rule, 9), f.record, f.device, f.message))
     if write:
         result.plan = _write_plan(ws, seen_ids, unregistered, hardware, owner, hw_class)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from bir.base.problems import Problem, Severity
+from bir.base.rules import Rule as BaseRule
+from bir.base.rules import define
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -51,12 +53,30 @@ RegisterCheck = Callable[[dict[str, list[RecordFacts]], "Config"], Iterable[Find
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    id: str
-    severity: Severity
-    summary: str
-    doc: str
+    """A validation rule: its catalog entry (id, severity, documentation) and the check that applies it."""
+
+    base: BaseRule
     record_check: RecordCheck | None = None
     register_check: RegisterCheck | None = None
+
+    @property
+    def id(self) -> str:
+        return self.base.id
+
+    @property
+    def severity(self) -> Severity:
+        return Severity(self.base.severity)
+
+    @property
+    def summary(self) -> str:
+        return self.base.summary
+
+    @property
+    def doc(self) -> str:
+        return self.base.doc
+
+    def problem(self, path: str, line: int, column: int, message: str, hint: str = "", json_path: str = "") -> Problem:
+        return self.base.problem(path, line, column, message, hint, json_path)
 
 
 def _discover() -> list[Rule]:
@@ -77,21 +97,22 @@ def rule(rule_id: str, severity: Severity, summary: str, doc: str | None,
     """Declare a rule; its documentation is the checking function's (or module's) docstring."""
     fn: Any = record or register
     text = (fn.__doc__ if fn is not None and fn.__doc__ else doc) or summary
-    return Rule(rule_id, severity, summary, text.strip(), record, register)
+    scope = "record" if record is not None else "register"
+    return Rule(define(rule_id, severity.value, scope, summary, text), record, register)
 
 
 def check_record(record: Record, config: Config, day: dt.date) -> Iterator[Problem]:
     for r in RECORD_RULES:
         assert r.record_check is not None
         for f in r.record_check(record, config, day):
-            yield Problem(f.path or record.path, 0, 0, r.severity, r.id, f.message, f.hint, f.json_path)
+            yield r.base.problem(f.path or record.path, 0, 0, f.message, f.hint, f.json_path)
 
 
 def check_register(index: dict[str, list[RecordFacts]], config: Config) -> Iterator[Problem]:
     for r in REGISTER_RULES:
         assert r.register_check is not None
         for f in r.register_check(index, config):
-            yield Problem(f.path or "", 0, 0, r.severity, r.id, f.message, f.hint, f.json_path)
+            yield r.base.problem(f.path or "", 0, 0, f.message, f.hint, f.json_path)
 
 
 RULES: list[Rule] = _discover()

@@ -120,8 +120,7 @@ def status_date_not_future(record: Record, config: Config, day: dt.date) -> Iter
                       "merge the change when it happens, or keep the earlier status until then")
 
 
-RULES = [
-    rule("date.invalid", Severity.ERROR, "dates are real calendar dates", None, record=real_dates),
-    rule("date.order", Severity.ERROR, "dates follow the lifecycle order", None, record=date_order),
-    rule("date.future", Severity.WARNING, "the current status was not entered in the future", None, record=status_date_not_future),
-]
+DATE_INVALID = rule("date.invalid", Severity.ERROR, "dates are real calendar dates", None, record=real_dates)
+DATE_ORDER = rule("date.order", Severity.ERROR, "dates follow the lifecycle order", None, record=date_order)
+DATE_FUTURE = rule("date.future", Severity.WARNING, "the current status was not entered in the future", None, record=status_date_not_future)
+RULES = [DATE_INVALID, DATE_ORDER, DATE_FUTURE]

@@ -40,7 +40,6 @@ def kind_matches_folder(record: Record, config: Config, day: dt.date) -> Iterato
                       f"move the file to registry/{kind}/ or set `kind: {folder}`")
 
 
-RULES = [
-    rule("record.id-filename", Severity.ERROR, "id equals the file name", None, record=id_matches_filename),
-    rule("record.kind-folder", Severity.ERROR, "kind equals the folder", None, record=kind_matches_folder),
-]
+RECORD_ID_FILENAME = rule("record.id-filename", Severity.ERROR, "id equals the file name", None, record=id_matches_filename)
+RECORD_KIND_FOLDER = rule("record.kind-folder", Severity.ERROR, "kind equals the folder", None, record=kind_matches_folder)
+RULES = [RECORD_ID_FILENAME, RECORD_KIND_FOLDER]

@@ -62,7 +62,6 @@ def _effective(record: Record, config: Config, field: str) -> object:
     return value
 
 
-RULES = [
-    rule("lifecycle.state", Severity.ERROR, "status is a state of the kind's lifecycle model", None, record=known_state),
-    rule("lifecycle.requires", Severity.ERROR, "a state's required fields are present", None, record=state_requirements),
-]
+LIFECYCLE_STATE = rule("lifecycle.state", Severity.ERROR, "status is a state of the kind's lifecycle model", None, record=known_state)
+LIFECYCLE_REQUIRES = rule("lifecycle.requires", Severity.ERROR, "a state's required fields are present", None, record=state_requirements)
+RULES = [LIFECYCLE_STATE, LIFECYCLE_REQUIRES]

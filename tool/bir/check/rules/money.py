@@ -79,8 +79,7 @@ def residual_below_cost(record: Record, config: Config, day: dt.date) -> Iterato
                       "set a residual value at or below the purchase cost")
 
 
-RULES = [
-    rule("currency.rate", Severity.ERROR, "currencies have an exchange rate", None, record=currency_has_rate),
-    rule("money.precision", Severity.WARNING, "amounts have at most two decimals", None, record=money_precision),
-    rule("money.residual", Severity.ERROR, "residual value is at most the purchase cost", None, record=residual_below_cost),
-]
+CURRENCY_RATE = rule("currency.rate", Severity.ERROR, "currencies have an exchange rate", None, record=currency_has_rate)
+MONEY_PRECISION = rule("money.precision", Severity.WARNING, "amounts have at most two decimals", None, record=money_precision)
+MONEY_RESIDUAL = rule("money.residual", Severity.ERROR, "residual value is at most the purchase cost", None, record=residual_below_cost)
+RULES = [CURRENCY_RATE, MONEY_PRECISION, MONEY_RESIDUAL]

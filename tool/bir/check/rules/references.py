@@ -124,10 +124,9 @@ def redundancy_peers(index: Index, config: Config) -> Iterator[Finding]:
                           "add the peer's record to the group, or remove the group", path=members[0].path)
 
 
-RULES = [
-    rule("id.duplicate", Severity.ERROR, "ids are unique across the register", None, register=unique_ids),
-    rule("ref.unknown", Severity.ERROR, "references name existing records", None, register=references_resolve),
-    rule("ref.kind", Severity.ERROR, "references point at an allowed kind", None, register=reference_kinds),
-    rule("relation.cycle", Severity.ERROR, "part_of and member_of have no cycles", None, register=no_cycles),
-    rule("redundancy.single", Severity.WARNING, "redundancy groups have two or more members", None, register=redundancy_peers),
-]
+ID_DUPLICATE = rule("id.duplicate", Severity.ERROR, "ids are unique across the register", None, register=unique_ids)
+REF_UNKNOWN = rule("ref.unknown", Severity.ERROR, "references name existing records", None, register=references_resolve)
+REF_KIND = rule("ref.kind", Severity.ERROR, "references point at an allowed kind", None, register=reference_kinds)
+RELATION_CYCLE = rule("relation.cycle", Severity.ERROR, "part_of and member_of have no cycles", None, register=no_cycles)
+REDUNDANCY_SINGLE = rule("redundancy.single", Severity.WARNING, "redundancy groups have two or more members", None, register=redundancy_peers)
+RULES = [ID_DUPLICATE, REF_UNKNOWN, REF_KIND, RELATION_CYCLE, REDUNDANCY_SINGLE]

@@ -55,8 +55,7 @@ def relation_duplicate(record: Record, config: Config, day: dt.date) -> Iterator
         seen.add(key)
 
 
-RULES = [
-    rule("relation.source-kind", Severity.ERROR, "relation types fit the record's kind", None, record=relation_source),
-    rule("relation.self", Severity.ERROR, "records do not relate to themselves", None, record=relation_self),
-    rule("relation.duplicate", Severity.WARNING, "relations are listed once", None, record=relation_duplicate),
-]
+RELATION_SOURCE_KIND = rule("relation.source-kind", Severity.ERROR, "relation types fit the record's kind", None, record=relation_source)
+RELATION_SELF = rule("relation.self", Severity.ERROR, "records do not relate to themselves", None, record=relation_self)
+RELATION_DUPLICATE = rule("relation.duplicate", Severity.WARNING, "relations are listed once", None, record=relation_duplicate)
+RULES = [RELATION_SOURCE_KIND, RELATION_SELF, RELATION_DUPLICATE]
