@@ -74,11 +74,15 @@ def test_situation_details(risk: RiskReport) -> None:
     eset = found[("licence.over_deployed", "lic-eset-endpoint")]
     assert "58 used of 50, true-up cost 344.00" in eset.message  # type: ignore[attr-defined]
     spof = found[("service.single_point_of_failure", "svc-customs-declarations")]
-    assert spof.records == ("srv-customs-01", "svc-customs-declarations")  # type: ignore[attr-defined]
+    assert spof.records == (  # type: ignore[attr-defined]
+        # the server, its software, the network link to it and the rooms and sites it stands in
+        "fac-dc-ams1", "fac-dc-rtm", "fac-rack-ams1-08", "fac-room-ams1-hall2", "fac-room-rtm-dc-hall1", "fac-site-ams-dc",
+        "fac-site-rtm-dc", "net-wan", "srv-customs-01", "svc-customs-declarations", "sw-douanesoft", "sw-postgresql-16")
     assert spof.waiver_note == "waiver wvr-customs-single-server expired on 2026-06-30"  # type: ignore[attr-defined]
     assert found[("owner.invalid", "srv-bi-01")].records == ("pieter-bakker", "srv-bi-01")  # type: ignore[attr-defined]
     assert found[("relation.ended_target", "srv-bi-01")].records == ("srv-bi-01", "srv-sql-legacy-01")  # type: ignore[attr-defined]
-    assert [r for r, _ in found if r == "service.single_point_of_failure"] == ["service.single_point_of_failure"]
+    assert [rec for r, rec in found if r == "service.single_point_of_failure"] == [
+        "svc-customs-declarations", "svc-network", "svc-tms", "svc-wms"]
     assert [rec for r, rec in found if r == "licence.over_deployed"] == ["lic-eset-endpoint"]
 
 

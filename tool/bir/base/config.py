@@ -60,6 +60,7 @@ class Config:
     horizons_days: tuple[int, ...] = (30, 90, 365)
     verification_period_days: int = 365
     change_required_fields: tuple[str, ...] = ()
+    redundancy: dict[str, Any] = field(default_factory=dict)  # `redundancy` in bir.yaml: groups, failure kinds
     raw: dict[str, Any] = field(default_factory=dict)
 
     def model_for(self, kind: str) -> LifecycleModel:

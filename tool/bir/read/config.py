@@ -145,5 +145,6 @@ def _interpret(raw: dict[str, Any]) -> Config:
         horizons_days=tuple(reports.get("horizons_days") or (30, 90, 365)),
         verification_period_days=int(reports.get("verification_period_days") or 365),
         change_required_fields=tuple((raw.get("change") or {}).get("required_fields") or ()),
+        redundancy=dict(raw.get("redundancy") or {}),
         raw=raw,
     )

@@ -18,11 +18,10 @@ from bir.base.config import Config
 from bir.base.model import Record, Register, Relation, parse_date, to_decimal
 from bir.read.feeds import Feed, cycle_of
 from bir.reports import depreciation as dep
+from bir.reports.graph import Graph
 from bir.reports.money import ZERO, cents, to_base
 
 PERIOD_MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
-# Relations along which a component's failure or cost reaches the service it serves.
-DOWNWARD = frozenset({"depends_on", "runs_on", "installed_on", "covered_by", "licensed_by", "located_in"})
 ENDED = frozenset({"retired", "disposed", "lost", "stolen"})  # out of service for good: costs stop
 GONE = frozenset({"disposed", "lost", "stolen"})  # no longer held: no book value (the rest is written off)
 
@@ -44,7 +43,8 @@ class Context:
     feeds: dict[str, Feed]
     warnings: list[str] = field(default_factory=list)
     inverse: dict[str, list[tuple[str, Record]]] = field(default_factory=dict)
-    services_of: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    graph: Graph = field(default_factory=lambda: Graph({}, set(), {}, frozenset()))
+    services_of: dict[str, tuple[str, ...]] = field(default_factory=dict)  # the graph's, for short
     components_of: dict[str, list[str]] = field(default_factory=dict)
     in_service_ids: set[str] = field(default_factory=set)
     ended_ids: set[str] = field(default_factory=set)
@@ -217,7 +217,6 @@ def build_context(register: Register, as_of: dt.date, feeds: Mapping[str, Feed],
     and the warnings of opening it (every report shows them)."""
     ctx = Context(register, as_of, dict(feeds), warnings=list(warnings))
     inverse: dict[str, list[tuple[str, Record]]] = defaultdict(list)
-    forward: dict[str, list[str]] = {}
     models = {kind: register.config.model_for(kind) for kind in {r.kind for r in register}}
     for rec in register:
         status = rec.status
@@ -229,41 +228,10 @@ def build_context(register: Register, as_of: dt.date, feeds: Mapping[str, Feed],
         rels = rec.relations
         if rels:
             ctx.rels[rec.id] = rels
-        down: list[str] = []
         for rel in rels:
             inverse[rel.target].append((rel.type, rec))
-            if rel.type in DOWNWARD:
-                down.append(rel.target)
-        for inst in rec.data.get("installations") or () if rec.kind == "software" else ():
-            if isinstance(inst, dict) and isinstance(inst.get("on"), str):
-                down.append(inst["on"])
-        if down:
-            forward[rec.id] = down
     ctx.inverse = dict(inverse)
-    records = register.records
-    services_of: dict[str, list[str]] = defaultdict(list)
-    for svc in register.of_kind("service"):
-        # What a service rests on: records that support it or are part of it, the services it depends
-        # on (and what rests under them), and everything those depend on, run on, are covered or
-        # licensed by, or are located in.
-        seen = {svc.id}
-        stack = [svc.id]
-        while stack:
-            node = stack.pop()
-            found = records.get(node)
-            if found is None:
-                continue
-            nxt: list[str] = list(forward.get(node, ()))
-            if found.kind == "service":
-                nxt += [src.id for t, src in inverse.get(node, ()) if t in ("supports", "part_of")]
-            for other in nxt:
-                if other not in seen and other in records:
-                    seen.add(other)
-                    stack.append(other)
-        seen.discard(svc.id)
-        comps = sorted(c for c in seen if records[c].kind not in ("service", "party"))
-        ctx.components_of[svc.id] = comps
-        for c in comps:
-            services_of[c].append(svc.id)
-    ctx.services_of = {k: tuple(sorted(v)) for k, v in services_of.items()}
+    ctx.graph = Graph.build(register.records, ctx.in_service_ids, register.config.redundancy)
+    ctx.components_of = ctx.graph.components_of
+    ctx.services_of = ctx.graph.services_of
     return ctx

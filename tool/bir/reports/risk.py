@@ -250,31 +250,17 @@ def verification_overdue(ctx: Context) -> Check:
 
 
 def single_point_of_failure(ctx: Context) -> Check:
-    """Every in-service server, storage or network device a critical service (`reports.critical_levels`)
-    rests on, directly or through the records and services it depends on, has an in-service peer in its
-    `redundancy_group`.
+    """A critical service (`reports.critical_levels`) has no single point of failure: no in-service component
+    whose failure alone takes it down (every dependency path from the service runs through it, and no
+    in-service peer of its `redundancy_group` serves the same need; see the data model on redundancy).
 
-    Passes: two web servers in `redundancy_group: web-frontend`.
+    Passes: two web servers in `redundancy_group: web-frontend`, both supporting the service.
     Fails:  a critical service whose only application server has no redundancy group.
     """
-    peers: dict[str, int] = defaultdict(int)
-    for rec in ctx.register.of_kind("hardware"):
-        group = rec.data.get("redundancy_group")
-        if isinstance(group, str) and ctx.in_service(rec):
-            peers[group] += 1
     for sid in sorted(critical_services(ctx)):
-        svc = ctx.register.records[sid]
-        single = []
-        for cid in ctx.components_of.get(svc.id, ()):
-            comp = ctx.register.records[cid]
-            if comp.kind != "hardware" or ctx.hw_class(comp) not in ("server", "storage", "network_device") \
-                    or not ctx.in_service(comp):
-                continue
-            group = comp.data.get("redundancy_group")
-            if not isinstance(group, str) or peers[group] < 2:
-                single.append(cid)
-        yield svc.id, (Hit(f"service {svc.id} rests on {', '.join(single)} without a redundant peer",
-                           "add a peer in the same redundancy_group, or record a waiver", tuple(single)) if single else None)
+        single = ctx.graph.single_points_of_failure(sid)
+        yield sid, (Hit(f"service {sid} rests on {', '.join(single)} without a redundant peer",
+                        "add a peer in the same redundancy_group, or record a waiver", tuple(single)) if single else None)
 
 
 def disposed_without_sanitisation(ctx: Context) -> Check:
