@@ -11,8 +11,6 @@ from typing import Any
 
 import pytest
 
-from site_support import demo_repo
-
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (apt-get install chromium)")
 ARGS = [
@@ -31,13 +29,8 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    from bir.site.build import build_site
-
-    base = tmp_path_factory.mktemp("browser")
-    root = demo_repo(base / "repo")
-    out = base / "out"
-    build_site(root, out)
+def site(demo_site: tuple[Path, Path]) -> Iterator[tuple[str, Path]]:
+    root, out = demo_site
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(out)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}", root
@@ -70,7 +63,7 @@ def test_dashboard_shows_figures_and_charts(site: tuple[str, Path], page: Any) -
     url, root = site
     page.goto(url + "/index.html")
     figures = page.locator("#bir-figures .bir-figure")
-    assert figures.count() == 6
+    assert figures.count() == 7
     records = len(list((root / "registry").rglob("*.yaml")))
     assert figures.first.inner_text().split("\n")[0].replace(",", "") == str(records)
     assert page.locator("svg.bir-chart").count() == 4

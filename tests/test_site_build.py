@@ -14,18 +14,14 @@ from bir.site import build as site_build
 from bir.site.build import SiteBuildError, build_site
 from bir.site.linkcheck import check
 from bir.site.search import lookup
-from site_support import HOSTILE_ID, demo_repo
+from site_support import HOSTILE_ID
 
 AS_OF = "2026-11-01"
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    base = tmp_path_factory.mktemp("site")
-    root = demo_repo(base / "repo")
-    out = base / "out"
-    build_site(root, out)
-    return root, out
+def built(demo_site: tuple[Path, Path]) -> tuple[Path, Path]:
+    return demo_site
 
 
 def test_expected_files(built: tuple[Path, Path]) -> None:
@@ -67,7 +63,7 @@ def test_no_broken_internal_link(built: tuple[Path, Path]) -> None:
 def test_dashboard_and_history(built: tuple[Path, Path]) -> None:
     root, out = built
     index = (out / "index.html").read_text(encoding="utf-8")
-    assert index.count("<svg") >= 4 and "annual run cost" in index and "events due in 90 days" in index
+    assert index.count("<svg") >= 4 and "annual run cost" in index and "deadlines in 90 days" in index
     changes = (out / "changes.html").read_text(encoding="utf-8")
     # newest first, the PR linked from repository_url
     assert changes.index("2026-03-05") < changes.index("2026-02-05") < changes.index("2026-01-05")
@@ -219,22 +215,3 @@ def test_downloads_equal_the_exports(built: tuple[Path, Path]) -> None:
         assert (out / "downloads" / f"{kind}.csv").read_text(encoding="utf-8") == text, kind
 
 
-def test_record_page_figures_agree_with_the_cost_report() -> None:
-    """A record page's book value and run cost come from the report models, not a second computation."""
-    import datetime as dt
-    from decimal import Decimal
-
-    from bir.api import load as load_register
-    from bir.reports import build_report
-    from bir.site import facts
-
-    register = load_register(Path(__file__).resolve().parent.parent).register
-    day = dt.date(2026, 11, 28)
-    cost = build_report("cost", register, day)
-    lines = cost.depreciation  # type: ignore[attr-defined]
-    assert len(lines) > 50
-    gone = ("disposed", "lost", "stolen")  # facts writes these off; the report still lists their schedule
-    for line in lines:
-        rec = register.records[line.record]
-        expected = Decimal(0) if rec.status in gone else line.book_value_base
-        assert facts.book_value(register.config, rec, day) == expected, line.record

@@ -19,6 +19,7 @@ from bir.read.feeds import Feed
 from bir.reports.context import Context, build_context
 from bir.reports.cost import cost_report
 from bir.reports.decisions import decision_report
+from bir.reports.figures import Figures, figures
 from bir.reports.licences import licence_report
 from bir.reports.lifecycle import lifecycle_report
 from bir.reports.models import Report
@@ -41,6 +42,7 @@ class Evaluation:
     loaded: LoadResult
     context: Context
     _reports: dict[str, Report] = field(default_factory=dict)
+    _figures: Figures | None = None
 
     @property
     def register(self) -> Register:
@@ -58,6 +60,13 @@ class Evaluation:
 
     def all(self) -> dict[str, Report]:
         return {name: self.report(name) for name in REPORTS}
+
+    def figures(self) -> Figures:
+        """Every record's, service's, party's and location's figures, from these reports (computed once)."""
+        if self._figures is None:
+            with gc_paused():
+                self._figures = figures(self.context, self.all())
+        return self._figures
 
 
 def evaluate(point: Point, *, jobs: int | None = None) -> Evaluation:

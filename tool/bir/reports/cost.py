@@ -129,4 +129,10 @@ def cost_report(ctx: Context) -> CostReport:
         "next_12_months": cents(sum((f.next_12_months for f in forecast), ZERO)),
         "next_36_months": cents(sum((f.next_36_months for f in forecast), ZERO)),
     }
-    return CostReport(as_of, cfg.base_currency, rates, depreciation, capital_lines, run_lines, tco, svc_lines, forecast, totals)
+    overall = {
+        "annual_run_cost": cents(sum((line.annual for line in run_lines if line.by == "kind"), ZERO)),
+        "book_value": cents(sum((d.book_value_base for d in depreciation), ZERO)),
+        "capital": cents(sum((c.amount for c in capital_lines), ZERO)),
+    }
+    return CostReport(as_of, cfg.base_currency, rates, depreciation, capital_lines, run_lines, tco, svc_lines, forecast, totals,
+                      overall)

@@ -252,6 +252,7 @@ class CostReport:
     tco_services: list[ServiceTcoLine]
     forecast: list[ForecastLine]
     forecast_totals: dict[str, Decimal] = field(default_factory=dict)
+    totals: dict[str, Decimal] = field(default_factory=dict)  # annual_run_cost, book_value, capital (all years)
     name: str = "cost"
 
     def sections(self) -> list[Section]:

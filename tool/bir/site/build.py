@@ -108,8 +108,9 @@ def build_site(
         t = lap("reports", t)
         history, log_entries = _history(point)
         t = lap("history", t)
-        data = docs.SiteData(register, reports, history, log_entries, as_of_day, point.schemas.raw, docs.Fills(work / "fills"))
-        views = render.Views.make(register, reports, history, bool(log_entries), as_of_day)
+        data = docs.SiteData(register, reports, evaluation.figures(), history, log_entries, as_of_day, point.schemas.raw,
+                             docs.Fills(work / "fills"))
+        views = render.Views.make(register, evaluation.figures(), history, bool(log_entries), as_of_day)
         t = lap("index", t)
         with tempfile.TemporaryDirectory(prefix="bir-docs-") as tmp:
             docs_dir = Path(tmp) / "docs"
@@ -164,8 +165,10 @@ def build_site(
         service_rows = dict(row for r in results for row in r.service_rows)
         t = lap("records", t)
         data.fills.update(fills)
-        cols = ["service", "name", "criticality", "status", "components", "annual_run_cost", "risks", "single_points_of_failure"]
-        data.fills["services"] = pages.html_table(register, cols, [service_rows[k] for k in sorted(service_rows)], 1)
+        cols = ["service", "name", "criticality", "status", "components", "annual_run_cost", "annual_run_cost_in_full", "risks",
+                "single_points_of_failure"]
+        data.fills["services"] = pages.html_table(register, cols, [service_rows[k] for k in sorted(service_rows)], 1,
+                                                  table_id="bir-services") + docs.services_reconciliation(data)
         data.fills["downloads"] = docs.downloads_table(downloads)
         _fill(site_dir, data.fills)
         if frozen:

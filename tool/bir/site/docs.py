@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from bir.base.model import KINDS, Register
+from bir.reports.cost import NO_SERVICE
+from bir.reports.figures import DUE_DAYS, Figures
 from bir.site import charts, facts
 from bir.site.pages import SEVERITIES, file_id, html_table, line_rows, md_text
 
@@ -55,6 +57,7 @@ class Fills:
 class SiteData:
     register: Register
     reports: Mapping[str, Any]
+    figures: Figures
     history: Mapping[str, list[Any]]
     log: list[Any]
     as_of: dt.date
@@ -76,21 +79,18 @@ def money(value: Decimal | None, currency: str) -> str:
 
 
 def dashboard(data: SiteData) -> dict[str, Any]:
-    """Key figures and charts from the report models."""
+    """Key figures and charts, all from the report models (the summary and the report lines)."""
     reg, cur = data.register, data.register.config.base_currency
     cost, risk, life = data.reports["cost"], data.reports["risk"], data.reports["lifecycle"]
-    in_service = sum(1 for r in reg if reg.in_service(r))
-    run_total = sum((line.annual for line in cost.run if line.by == "kind"), Decimal(0))
-    book_total = sum((d.book_value_base for d in cost.depreciation), Decimal(0))
-    sev = Counter(f.severity for f in risk.findings)
-    due = [e for e in life.events if 0 <= e.days <= 90]
+    summary = data.figures.summary
     figures = [
-        ("records", f"{len(reg):,}"),
-        ("in service", f"{in_service:,}"),
-        ("annual run cost", money(run_total, cur)),
-        ("book value", money(book_total, cur)),
-        ("open risks", " · ".join(f"{sev.get(s, 0)} {s}" for s in SEVERITIES)),
-        ("events due in 90 days", f"{len(due):,}"),
+        ("records", f"{summary.records:,}", summary.records),
+        ("components in service", f"{summary.in_service:,} of {summary.components:,}", summary.in_service),
+        ("annual run cost", money(summary.annual_run_cost, cur), summary.annual_run_cost),
+        ("book value", money(summary.book_value, cur), summary.book_value),
+        ("open risks", " · ".join(f"{summary.open_risks[s]} {s}" for s in SEVERITIES), sum(summary.open_risks.values())),
+        (f"deadlines in {DUE_DAYS} days", f"{summary.deadlines_due:,}", summary.deadlines_due),
+        (f"reminders in {DUE_DAYS} days", f"{summary.reminders_due:,}", summary.reminders_due),
     ]
     spend: list[tuple[str, float, str]] = [
         (str(c.year), float(c.amount), "actual") for c in sorted(cost.capital, key=lambda c: c.year)
@@ -99,14 +99,11 @@ def dashboard(data: SiteData) -> dict[str, Any]:
     for key, label in (("next_12_months", "next 12 m"), ("next_36_months", "next 36 m")):
         if key in totals:
             spend.append((label, float(totals[key]), "forecast"))
-    if not any(k.startswith("next_") for k in totals):
-        spend.append(("next 12 m", float(sum((f.next_12_months for f in cost.forecast), Decimal(0))), "forecast"))
-        spend.append(("next 36 m", float(sum((f.next_36_months for f in cost.forecast), Decimal(0))), "forecast"))
     states: Counter[str] = Counter(r.status for r in reg)
     eol: Counter[str] = Counter()
-    for rec in reg:
-        day = facts.end_of_support(rec)
-        if day is not None and reg.in_service(rec) and data.as_of.year - 1 <= day.year <= data.as_of.year + 6:
+    for rid, f in data.figures.records.items():
+        day = f.end_of_support or f.end_of_life
+        if day is not None and reg.in_service(reg.records[rid]) and data.as_of.year - 1 <= day.year <= data.as_of.year + 6:
             eol[str(day.year)] += 1
     services = sorted(risk.services, key=lambda s: -s.score)[:12]
     names = {r.id: r.name for r in reg.of_kind("service")}
@@ -118,7 +115,22 @@ def dashboard(data: SiteData) -> dict[str, Any]:
             "Risk score by service", [(names.get(s.service, s.service), float(s.score)) for s in services], cls="risk"
         ),
     ]
+    due = [e for e in life.events if 0 <= e.days <= DUE_DAYS and e.category == "deadline"]
     return {"figures": figures, "charts": svg, "due": due}
+
+
+def services_reconciliation(data: SiteData) -> str:
+    """How the services' shares add up to the register's annual run cost (one stated split rule)."""
+    cur = data.register.config.base_currency
+    cost = data.reports["cost"]
+    shares = sum((s.annual_run_cost for s in data.figures.services.values()), Decimal(0))
+    outside = next((line.annual for line in cost.run if line.by == "service" and line.key == NO_SERVICE), Decimal(0))
+    total = data.figures.summary.annual_run_cost
+    return (f'<p class="bir-note" id="bir-services-total">The services\' shares add up to <span data-figure="services_share_total" '
+            f'data-value="{shares}">{md_text(money(shares, cur))}</span>; cost outside any service is <span data-figure="no_service" '
+            f'data-value="{outside}">{md_text(money(outside, cur))}</span>; together the register\'s annual run cost of '
+            f'<span data-figure="annual_run_cost" data-value="{total}">{md_text(money(total, cur))}</span>. A component serving '
+            "several services is split equally over them; the column in full counts each component for every service it serves.</p>")
 
 
 def write_pages(data: SiteData, docs: Path, extra_nav: list[Any]) -> list[Any]:
@@ -126,9 +138,9 @@ def write_pages(data: SiteData, docs: Path, extra_nav: list[Any]) -> list[Any]:
     reg, cur = data.register, data.register.config.base_currency
     dash = dashboard(data)
     fig_html = "".join(
-        f'<div class="bir-figure"><span class="bir-figure-value">{md_text(v)}</span>'
-        f'<span class="bir-figure-label">{md_text(k)}</span></div>'
-        for k, v in dash["figures"]
+        f'<div class="bir-figure"><span class="bir-figure-value" data-figure="{md_text(k)}" data-value="{md_text(raw)}">'
+        f'{md_text(v)}</span><span class="bir-figure-label">{md_text(k)}</span></div>'
+        for k, v, raw in dash["figures"]
     )
     due_rows = [{"date": e.date, "event": e.event, "record": e.record, "kind": e.kind, "detail": e.detail} for e in dash["due"]]
     write(
@@ -137,7 +149,7 @@ def write_pages(data: SiteData, docs: Path, extra_nav: list[Any]) -> list[Any]:
         "Every figure comes from the records in the repository; see [the data model](model.md).\n\n"
         f'<div class="bir-figures" id="bir-figures">{fig_html}</div>\n\n'
         '<div class="bir-charts">' + "".join(f"<div>{s}</div>" for s in dash["charts"]) + "</div>\n\n"
-        "## Events due in the next 90 days\n\n"
+        f"## Deadlines in the next {DUE_DAYS} days\n\n"
         + html_table(reg, ["date", "event", "record", "kind", "detail"], due_rows, 0, limit=500)
         + "\n",
     )
@@ -156,7 +168,7 @@ def write_pages(data: SiteData, docs: Path, extra_nav: list[Any]) -> list[Any]:
                 parts.append("\nNothing to report.\n")
                 continue
             data.fills[f"report-{name}-{section.name}"] = html_table(
-                reg, columns, rows, 1, limit=REPORT_ROWS, total=len(section.lines)
+                reg, columns, rows, 1, table_id=f"report-{name}-{section.name}", limit=REPORT_ROWS, total=len(section.lines)
             )
             parts.append(fill_marker(f"report-{name}-{section.name}"))
         write(docs / "reports" / f"{name}.md", "".join(parts))

@@ -10,7 +10,6 @@ import dataclasses
 import datetime as dt
 import html
 import re
-from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -18,7 +17,6 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from bir.base.model import RELATION_TYPES, Record, Register, iter_references
-from bir.site import facts
 from bir.site.safe import md_text, safe_url
 
 _SLUG = re.compile(r"[^a-z0-9._-]")
@@ -202,57 +200,6 @@ def line_rows(lines: list[Any]) -> tuple[list[str], list[dict[str, object]]]:
     return columns, rows
 
 
-# ------------------------------------------------------------------ record facts
-
-
-@dataclasses.dataclass(slots=True)
-class RecordFacts:
-    book_value: Decimal | None
-    purchase_cost: Decimal | None
-    annual_run_cost: Decimal
-    end_of_support: dt.date | None
-    days_to_end_of_support: int | None
-    licence: Any | None  # reports.models.LicencePosition
-    findings: list[Any]
-
-
-class Facts:
-    """Per-record computed values, preferring the report models when they are there."""
-
-    def __init__(self, register: Register, reports: Mapping[str, Any], as_of: dt.date) -> None:
-        self.register, self.as_of = register, as_of
-        self.currency = register.config.base_currency
-        cost = reports.get("cost")
-        self.book: dict[str, Decimal] = {d.record: d.book_value_base for d in getattr(cost, "depreciation", [])}
-        self.licences = {p.licence: p for p in getattr(reports.get("licences"), "positions", [])}
-        self.findings: dict[str, list[Any]] = defaultdict(list)
-        for f in getattr(reports.get("risk"), "findings", []):
-            self.findings[f.record].append(f)
-        self._seen: dict[str, RecordFacts] = {}
-
-    def of(self, rec: Record, keep: bool = False) -> RecordFacts:
-        """The facts of `rec`; `keep` them for the next call (components shared by services)."""
-        got = self._seen.get(rec.id)
-        if got is None:
-            got = self._of(rec)
-            if keep:
-                self._seen[rec.id] = got
-        return got
-
-    def _of(self, rec: Record) -> RecordFacts:
-        eos = facts.end_of_support(rec)
-        book = self.book.get(rec.id) if rec.id in self.book else facts.book_value(self.register.config, rec, self.as_of)
-        return RecordFacts(
-            book,
-            facts.purchase_cost(self.register.config, rec),
-            facts.annual_run_cost(self.register.config, rec, self.as_of),
-            eos,
-            facts.days_until(eos, self.as_of),
-            self.licences.get(rec.id),
-            self.findings.get(rec.id, []),
-        )
-
-
 # ------------------------------------------------------------------ attributes
 
 
@@ -308,55 +255,6 @@ def _scalar_html(anchors: Mapping[str, str], value: Any, path: str, refs: set[st
     return _e(fmt(value))
 
 
-# ------------------------------------------------------------------ services
-
-TRAVERSE = ("depends_on", "runs_on", "installed_on", "located_in", "part_of", "covered_by", "licensed_by", "connects")
-
-
-def service_components(register: Register, service: Record, inverse: Mapping[str, list[tuple[str, Record]]]) -> list[Record]:
-    """Every component a service needs: what supports it or it depends on, and transitively what they need."""
-    start: list[str] = [src.id for rtype, src in inverse.get(service.id, []) if rtype == "supports"]
-    start += [rel.target for rel in service.relations if rel.type in TRAVERSE]
-    seen: dict[str, Record] = {}
-    stack = list(start)
-    while stack:
-        rid = stack.pop()
-        if rid in seen or rid == service.id:
-            continue
-        rec = register.records.get(rid)
-        if rec is None:
-            continue
-        seen[rid] = rec
-        stack.extend(rel.target for rel in rec.relations if rel.type in TRAVERSE)
-        stack.extend(src.id for rtype, src in inverse.get(rid, []) if rtype == "has_part")
-    return sorted(seen.values(), key=lambda r: (r.kind, r.id))
-
-
-SPOF_KINDS = frozenset({"hardware", "network", "cloud_service", "facility", "software"})
-
-
-def redundancy_groups(register: Register) -> Counter[str]:
-    """In-service members per redundancy group."""
-    groups: Counter[str] = Counter()
-    for rec in register.records.values():
-        group = rec.data.get("redundancy_group")
-        if isinstance(group, str) and register.in_service(rec):
-            groups[group] += 1
-    return groups
-
-
-def single_points_of_failure(register: Register, components: list[Record], groups: Counter[str]) -> list[Record]:
-    """In-service components of a failing kind with no in-service partner in a redundancy group."""
-    out = []
-    for rec in components:
-        if rec.kind not in SPOF_KINDS or not register.in_service(rec):
-            continue
-        group = rec.data.get("redundancy_group")
-        if not isinstance(group, str) or groups[group] < 2:
-            out.append(rec)
-    return out
-
-
 def relation_type_label(rtype: str, incoming: bool) -> str:
     rt = RELATION_TYPES.get(rtype)
     return rt.inverse if (rt and incoming) else rtype
@@ -364,7 +262,6 @@ def relation_type_label(rtype: str, incoming: bool) -> str:
 
 __all__ = [
     "SEVERITIES",
-    "Facts",
     "attribute_html",
     "file_id",
     "fmt",
@@ -373,7 +270,5 @@ __all__ = [
     "link_to",
     "md_text",
     "record_href",
-    "service_components",
     "service_href",
-    "single_points_of_failure",
 ]

@@ -14,7 +14,7 @@ import html
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from jinja2 import Environment, PackageLoader, Template, select_autoescape
 from markupsafe import Markup
 
 from bir.base.model import Record, Register
+from bir.reports.figures import Figures
 from bir.site import charts, facts, pages
 from bir.site.linkcheck import LinkChecker
 from bir.site.safe import safe_url
@@ -76,48 +77,33 @@ def environment(currency: str) -> Environment:
 
 @dataclass(slots=True)
 class Views:
-    """What every page needs from the whole register, indexed in one pass before any page is rendered."""
+    """What every page needs from the whole register, indexed in one pass before any page is rendered. Every
+    figure comes from the report models (`figures`); pages render them and compute none."""
 
     register: Register
-    reports: Mapping[str, Any]
+    figures: Figures
     history: Mapping[str, list[Any]]
     has_log: bool
     as_of: dt.date
     hrefs: dict[str, str]
     inverse: dict[str, list[tuple[str, Record]]]
-    fx: pages.Facts
     repo: str | None
-    findings_by_service: dict[str, list[Any]]
-    groups: Any
     env: Environment
-    scores: dict[str, Any] = field(default_factory=dict)
-    tco: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def make(
-        cls, register: Register, reports: Mapping[str, Any], history: Mapping[str, list[Any]], has_log: bool, as_of: dt.date
-    ) -> Views:
+    def make(cls, register: Register, figures: Figures, history: Mapping[str, list[Any]], has_log: bool,
+             as_of: dt.date) -> Views:
         repo = safe_url(register.config.repository_url)
-        risk, cost = reports.get("risk"), reports.get("cost")
-        by_service: dict[str, list[Any]] = defaultdict(list)
-        for finding in getattr(risk, "findings", []):
-            for sid in finding.services:
-                by_service[sid].append(finding)
         return cls(
             register,
-            reports,
+            figures,
             history,
             has_log,
             as_of,
             pages.link_map(register).hrefs(1),
             register.inverse(),
-            pages.Facts(register, reports, as_of),
             repo.rstrip("/") if repo else None,
-            by_service,
-            pages.redundancy_groups(register),
             environment(register.config.base_currency),
-            {s.service: s.score for s in getattr(risk, "services", [])},
-            {s.service: s.total for s in getattr(cost, "tco_services", [])},
         )
 
 
@@ -183,7 +169,7 @@ class Renderer:
             name=rec.name,
             status=rec.status,
             description=description if description else None,
-            f=v.fx.of(rec),
+            f=v.figures.records[rec.id],
             as_of=v.as_of,
             attributes=Markup(pages.attributes(self.anchors, rec)),  # noqa: S704 - built from html.escape-d parts
             relations=Markup("".join(rows)),  # noqa: S704 - built from html.escape-d parts
@@ -194,6 +180,10 @@ class Renderer:
             commit_label=_commit_label,
             edit_url=f"{v.repo}/edit/main/{rec.path}" if v.repo else None,
             service_url=pages.service_href(rec.id),
+            service_href=pages.service_href,
+            party=v.figures.parties.get(rec.id),
+            location=v.figures.locations.get(rec.id),
+            hrefs=hrefs,
         )
         rel_path = f"records/{pages.file_id(rec.id)}.html"
         self.write(rel_path, f"{rec.name} ({rec.id})", content)
@@ -203,62 +193,32 @@ class Renderer:
         return f'<a href="{html.escape(href)}">{html.escape(rid)}</a>' if href else html.escape(rid)
 
     def service(self, svc: Record) -> dict[str, object]:
-        """Write the service page; returns its row of the services table."""
+        """Write the service page; returns its row of the services table (figures from the models)."""
         v = self.v
-        comps = pages.service_components(v.register, svc, v.inverse)
+        sf = v.figures.services[svc.id]
+        records, per_record = v.register.records, v.figures.records
         comp_rows = []
-        run = Decimal(0)
-        book = Decimal(0)
-        for c in comps:
-            f = v.fx.of(c, keep=True)
-            run += f.annual_run_cost
-            book += f.book_value or Decimal(0)
-            comp_rows.append(
-                {
-                    "id": c.id,
-                    "name": c.name,
-                    "kind": c.kind,
-                    "status": c.status,
-                    "run": f.annual_run_cost,
-                    "book": f.book_value,
-                    "href": v.hrefs[c.id],
-                }
-            )
-        spof = [
-            {"id": c.id, "name": c.name, "kind": c.kind, "href": pages.record_href(c.id)}
-            for c in pages.single_points_of_failure(v.register, comps, v.groups)
-        ]
-        risks = [
-            {
-                "severity": f.severity,
-                "record": f.record,
-                "message": f.message,
-                "rule": f.rule,
-                "href": pages.record_href(f.record),
-            }
-            for f in v.findings_by_service.get(svc.id, [])
-        ]
-        content = self.service_t.render(
-            rec=svc,
-            components=comp_rows,
-            run_cost=run,
-            book_value=book,
-            risks=risks,
-            spof=spof,
-            risk_score=v.scores.get(svc.id),
-            tco=v.tco.get(svc.id),
-            record_url=pages.record_href(svc.id),
-        )
+        for cid in sf.components:
+            c, f = records[cid], per_record[cid]
+            comp_rows.append({"id": c.id, "name": c.name, "kind": c.kind, "status": c.status, "run": f.annual_run_cost,
+                              "book": f.book_value, "shared": len(f.services) > 1, "href": v.hrefs[c.id]})
+        spof = [{"id": cid, "name": records[cid].name, "kind": records[cid].kind, "href": pages.record_href(cid)}
+                for cid in sf.single_points_of_failure]
+        risks = [{"severity": f.severity, "record": f.record, "message": f.message, "rule": f.rule,
+                  "href": pages.record_href(f.record)} for f in sf.findings]
+        content = self.service_t.render(rec=svc, s=sf, components=comp_rows, risks=risks, spof=spof,
+                                        record_url=pages.record_href(svc.id))
         self.write(f"services/{pages.file_id(svc.id)}.html", f"{svc.name} (service)", content)
         return {
             "service": svc.id,
             "name": svc.name,
             "criticality": svc.data.get("criticality"),
             "status": svc.status,
-            "components": len(comps),
-            "annual_run_cost": run,
-            "risks": len(risks),
-            "single_points_of_failure": len(spof),
+            "components": len(sf.components),
+            "annual_run_cost": sf.annual_run_cost,
+            "annual_run_cost_in_full": sf.annual_run_cost_full,
+            "risks": len(sf.findings),
+            "single_points_of_failure": len(sf.single_points_of_failure),
         }
 
 

@@ -1,0 +1,202 @@
+"""One truth: every figure the demo site shows equals the report models' figure for the same thing.
+
+The built pages carry their figures as `data-figure` / `data-value` attributes and their lists as
+`data-record` rows; each is compared with `bir.reports.evaluate` over the same point: record, party and
+location pages, service pages (amounts, component sets, single points of failure), the services index with
+its reconciliation (shares + cost outside any service = the register's annual run cost), the dashboard, the
+kind pages and every report table, cell by cell.
+"""
+
+from __future__ import annotations
+
+import html.parser
+import re
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bir.point.point import open_point
+from bir.reports import Evaluation, evaluate
+from bir.reports.figures import Figures
+from bir.site.docs import REPORT_PAGES, REPORT_ROWS
+from bir.site.pages import file_id, line_rows
+from bir.site.render import KIND_PAGE_ROWS
+
+
+class _Page(html.parser.HTMLParser):
+    """The figures, record rows and tables of one page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.figures: dict[str, str] = {}
+        self.rows: dict[str, list[str]] = defaultdict(list)  # container id -> data-record values
+        self.tables: dict[str, list[list[str]]] = {}  # table id -> rows of data-sort values
+        self._ids: list[str] = []
+        self._table: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if "data-figure" in a:
+            self.figures[a["data-figure"]] = a.get("data-value", "")
+        if tag in ("table", "ul"):
+            self._ids.append(a.get("id", ""))
+            if tag == "table" and a.get("id"):
+                self._table = a["id"]
+                self.tables[self._table] = []
+        if "data-record" in a and self._ids:
+            self.rows[self._ids[-1]].append(a["data-record"])
+        if tag == "tr" and self._table is not None:
+            self.tables[self._table].append([])
+        if tag == "td" and self._table is not None and self.tables[self._table]:
+            self.tables[self._table][-1].append(a.get("data-sort", ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("table", "ul") and self._ids:
+            if tag == "table" and self._ids[-1] == self._table:
+                self._table = None
+            self._ids.pop()
+
+
+def page(out: Path, rel: str) -> _Page:
+    parser = _Page()
+    parser.feed((out / rel).read_text(encoding="utf-8"))
+    for rows in parser.tables.values():
+        while rows and not rows[0]:
+            rows.pop(0)  # the header row has no cells
+    return parser
+
+
+def shown(value: Any) -> str:
+    """How the site writes a value into data-value."""
+    if value is None:
+        return ""
+    if isinstance(value, (tuple, list)):
+        return " ".join(str(v) for v in value)
+    return str(value)
+
+
+@pytest.fixture(scope="module")
+def site(demo_site: tuple[Path, Path]) -> tuple[Path, Path, Evaluation, Figures]:
+    root, out = demo_site
+    evaluation = evaluate(open_point(root))
+    return root, out, evaluation, evaluation.figures()
+
+
+def test_every_record_page_shows_the_models_figures(site: tuple[Path, Path, Evaluation, Figures]) -> None:
+    _root, out, evaluation, figures = site
+    checked = 0
+    for rid, f in figures.records.items():
+        p = page(out, f"records/{file_id(rid)}.html")
+        assert p.figures["book_value"] == shown(f.book_value), rid
+        assert p.figures["annual_run_cost"] == shown(f.annual_run_cost), rid
+        assert p.figures.get("purchase_cost", "") == shown(f.purchase_cost), rid
+        assert p.figures.get("tco", "") == shown(f.tco), rid
+        assert p.figures["end_of_support"] == shown(f.end_of_support), rid
+        assert p.figures.get("services", "") == shown(f.services), rid
+        assert p.figures.get("single_point_of_failure_for", "") == shown(f.single_point_of_failure_for), rid
+        assert p.figures.get("findings", "0") == str(len(f.findings)), rid
+        if f.licence is not None:
+            assert p.figures["licence_consumption"] == str(f.licence.consumption), rid
+        checked += 1
+    assert checked == len(evaluation.register) == 556
+
+
+def test_party_and_location_pages_show_the_models_figures(site: tuple[Path, Path, Evaluation, Figures]) -> None:
+    _root, out, _evaluation, figures = site
+    for pid, pf in figures.parties.items():
+        p = page(out, f"records/{file_id(pid)}.html")
+        assert p.figures["owns"] == str(len(pf.owns)), pid
+        assert p.figures["annual_run_cost_owned"] == shown(pf.annual_run_cost_owned), pid
+        if pf.pays_for:
+            assert (p.figures["pays_for"], p.figures["annual_run_cost_paid"], p.figures["book_value_paid"]) == (
+                str(len(pf.pays_for)), shown(pf.annual_run_cost_paid), shown(pf.book_value_paid)), pid
+    assert len(figures.parties["team-platform"].owns) == 76
+    for lid, lf in figures.locations.items():
+        if lf.holds or lf.places:
+            p = page(out, f"records/{file_id(lid)}.html")
+            assert (p.figures["location_holds"], p.figures["location_book_value"]) == (str(len(lf.holds)), shown(lf.book_value))
+
+
+def test_service_pages_show_the_models_figures_and_component_sets(site: tuple[Path, Path, Evaluation, Figures]) -> None:
+    _root, out, evaluation, figures = site
+    cost = evaluation.report("cost")
+    split = {line.key: line.annual for line in cost.run if line.by == "service"}  # type: ignore[attr-defined]
+    spof = {f.record: f.records for f in evaluation.report("risk").findings  # type: ignore[attr-defined]
+            if f.rule == "service.single_point_of_failure"}
+    for sid, sf in figures.services.items():
+        p = page(out, f"services/{file_id(sid)}.html")
+        assert p.rows["bir-components"] == list(sf.components), sid
+        assert p.rows.get("bir-spof", []) == list(sf.single_points_of_failure), sid
+        assert p.figures["components"] == str(len(sf.components))
+        assert p.figures["annual_run_cost"] == shown(sf.annual_run_cost) == shown(split.get(sid, Decimal("0.00"))), sid
+        assert p.figures["annual_run_cost_full"] == shown(sf.annual_run_cost_full), sid
+        assert p.figures["tco"] == shown(sf.tco), sid
+        assert p.figures["book_value_full"] == shown(sf.book_value_full), sid
+        assert p.figures["risks"] == str(len(sf.findings)), sid
+        assert p.figures["single_points_of_failure"] == str(len(sf.single_points_of_failure)), sid
+        if sid in spof:  # the risk report names the same single points of failure (and the service itself)
+            assert set(spof[sid]) - {sid} == set(sf.single_points_of_failure), sid
+    # the full figure of a component is its own run cost, whichever services it serves
+    tms = figures.services["svc-tms"]
+    assert tms.annual_run_cost_full == sum((figures.records[c].annual_run_cost for c in tms.components), Decimal(0))
+
+
+def test_services_index_reconciles_with_the_register_total(site: tuple[Path, Path, Evaluation, Figures]) -> None:
+    _root, out, evaluation, figures = site
+    p = page(out, "services/index.html")
+    rows = p.tables["bir-services"]
+    assert len(rows) == len(figures.services)
+    by_id = {r[0]: r for r in rows}
+    for sid, sf in figures.services.items():
+        assert by_id[sid][5] == shown(sf.annual_run_cost) and by_id[sid][6] == shown(sf.annual_run_cost_full), sid
+    shares, outside, total = (Decimal(p.figures[k]) for k in ("services_share_total", "no_service", "annual_run_cost"))
+    assert shares + outside == total == evaluation.report("cost").totals["annual_run_cost"]  # type: ignore[attr-defined]
+    assert shares == sum((Decimal(r[5]) for r in rows), Decimal(0))
+
+
+def test_dashboard_shows_the_summary(site: tuple[Path, Path, Evaluation, Figures]) -> None:
+    _root, out, evaluation, figures = site
+    p = page(out, "index.html")
+    summary = figures.summary
+    assert p.figures["records"] == str(summary.records) == str(len(evaluation.register))
+    assert p.figures["components in service"] == str(summary.in_service)
+    assert summary.in_service == sum(1 for r in evaluation.register if r.kind not in ("party", "waiver")
+                                     and evaluation.context.in_service(r))
+    assert p.figures["annual run cost"] == shown(summary.annual_run_cost)
+    assert p.figures["book value"] == shown(summary.book_value)
+    assert p.figures["deadlines in 90 days"] == str(summary.deadlines_due)
+    assert p.figures["reminders in 90 days"] == str(summary.reminders_due)
+    events = evaluation.report("lifecycle").events  # type: ignore[attr-defined]
+    assert summary.deadlines_due == sum(1 for e in events if e.days <= 90 and e.category == "deadline")
+    assert not any(e.event == "verification_due" and e.category == "deadline" for e in events)
+
+
+def test_kind_pages_list_every_record_of_their_kind(site: tuple[Path, Path, Evaluation, Figures]) -> None:
+    _root, out, evaluation, _figures = site
+    for kind, n in evaluation.figures().summary.by_kind.items():
+        text = (out / "kinds" / f"{kind}.html").read_text(encoding="utf-8")
+        rows = re.findall(r'<tr><td><a href="\.\./(?:records|services)/', text)
+        assert len(rows) == min(n, KIND_PAGE_ROWS), kind
+
+
+def test_every_report_table_equals_its_model_cell_by_cell(site: tuple[Path, Path, Evaluation, Figures]) -> None:
+    _root, out, evaluation, _figures = site
+    compared = 0
+    for name, _title in REPORT_PAGES:
+        p = page(out, f"reports/{name}.html")
+        for section in evaluation.report(name).sections():
+            columns, rows = line_rows(section.lines[:REPORT_ROWS])
+            if not rows:
+                continue
+            table = p.tables[f"report-{name}-{section.name}"]
+            assert len(table) == len(rows), (name, section.name)
+            for cells, row in zip(table, rows, strict=True):
+                for cell, column in zip(cells, columns, strict=True):
+                    value = row[column]
+                    if isinstance(value, (Decimal, int)) and not isinstance(value, bool):
+                        assert cell == str(value), (name, section.name, column)
+                        compared += 1
+    assert compared > 2000
