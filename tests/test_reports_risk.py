@@ -140,7 +140,7 @@ def test_compliance_and_scores(report: RiskReport) -> None:
     assert (comp["contract.notice_missed"].scope, comp["contract.notice_missed"].failing) == (3, 1)
     assert comp["contract.notice_missed"].compliant_pct == Decimal("66.7")
     assert (comp["hardware.end_of_support"].scope, comp["hardware.end_of_support"].waived) == (1, 1)
-    assert comp["hardware.disposed_unsanitised"].scope == 0 and comp["hardware.disposed_unsanitised"].compliant_pct == 100
+    assert comp["hardware.disposed_unsanitised"].scope == 0 and comp["hardware.disposed_unsanitised"].compliant_pct is None
     scores = {s.service: s.score for s in report.services}
     # svc-crit: unsupported (5) + owner (3) + over-deployed lic-dev (5) + spof (5); lic-core's consumer
     # sw-db supports no service itself

@@ -44,6 +44,21 @@ def split(amount: Decimal, keys: tuple[str, ...]) -> list[tuple[str, Decimal]]:
     return [(k, share + (Decimal("0.01") if i < rest else ZERO)) for i, k in enumerate(keys)]
 
 
+def currencies_used(ctx: Context) -> set[str]:
+    """The currencies the register's amounts are written in (the rates the figures use)."""
+    used: set[str] = set()
+    for rec in ctx.register:
+        fin = rec.data.get("financial")
+        if not isinstance(fin, dict):
+            continue
+        if isinstance(fin.get("currency"), str):
+            used.add(fin["currency"])
+        for c in fin.get("recurring_costs") or ():
+            if isinstance(c, dict) and isinstance(c.get("currency"), str):
+                used.add(c["currency"])
+    return used
+
+
 def renews(rec: Record) -> bool:
     return rec.kind == "contract" and (rec.get("renewal.type") == "auto" or rec.get("renewal.decision") == "renew")
 
@@ -51,7 +66,8 @@ def renews(rec: Record) -> bool:
 def cost_report(ctx: Context) -> CostReport:
     cfg = ctx.config
     as_of = ctx.as_of
-    rates = [RateLine(cur, rate, cfg.base_currency, cfg.rates_date) for cur, rate in sorted(cfg.rates.items())]
+    used = currencies_used(ctx)
+    rates = [RateLine(cur, rate, cfg.base_currency, cfg.rates_date) for cur, rate in sorted(cfg.rates.items()) if cur in used]
     depreciation: list[DepreciationLine] = []
     capital: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
     run: dict[tuple[str, str], list[tuple[str, Decimal]]] = defaultdict(list)
@@ -135,4 +151,4 @@ def cost_report(ctx: Context) -> CostReport:
         "capital": cents(sum((c.amount for c in capital_lines), ZERO)),
     }
     return CostReport(as_of, cfg.base_currency, rates, depreciation, capital_lines, run_lines, tco, svc_lines, forecast, totals,
-                      overall)
+                      overall, warnings=list(ctx.warnings))

@@ -61,4 +61,4 @@ def decision_report(ctx: Context) -> DecisionReport:
             rec_, why = "keep", f"keeping costs {keep}/year" + (f", less than a replacement depreciates ({per_year}/year)"
                                                                 if per_year is not None else "; no purchase cost to compare")
         lines.append(DecisionLine(rec.id, hw_class, reasons, reuse, replace, keep, rec_, why, (rec.id, *reuse)))
-    return DecisionReport(ctx.as_of, ctx.config.base_currency, lines)
+    return DecisionReport(ctx.as_of, ctx.config.base_currency, lines, warnings=list(ctx.warnings))

@@ -78,4 +78,4 @@ def licence_positions(ctx: Context) -> list[LicencePosition]:
 
 
 def licence_report(ctx: Context) -> LicenceReport:
-    return LicenceReport(ctx.as_of, ctx.config.base_currency, licence_positions(ctx))
+    return LicenceReport(ctx.as_of, ctx.config.base_currency, licence_positions(ctx), warnings=list(ctx.warnings))

@@ -186,4 +186,4 @@ def lifecycle_report(ctx: Context) -> LifecycleReport:
     refresh.sort(key=lambda r: ("0" if r.quarter == "overdue" else r.quarter, r.date, r.record))
     reuse.sort(key=lambda r: (r.hw_class, r.record))
     retire.sort(key=lambda r: (r.kind, r.record))
-    return LifecycleReport(as_of, horizons, count_lines, age_lines, events, refresh, reuse, retire)
+    return LifecycleReport(as_of, horizons, count_lines, age_lines, events, refresh, reuse, retire, warnings=list(ctx.warnings))

@@ -148,6 +148,7 @@ class LifecycleReport:
     reuse: list[ReuseLine]
     retirement: list[RetirementLine]
     name: str = "lifecycle"
+    warnings: list[str] = field(default_factory=list)  # what opening the register found (no commit that day, ...)
 
     def sections(self) -> list[Section]:
         h = "/".join(str(d) for d in self.horizons)
@@ -254,6 +255,7 @@ class CostReport:
     forecast_totals: dict[str, Decimal] = field(default_factory=dict)
     totals: dict[str, Decimal] = field(default_factory=dict)  # annual_run_cost, book_value, capital (all years)
     name: str = "cost"
+    warnings: list[str] = field(default_factory=list)  # what opening the register found (no commit that day, ...)
 
     def sections(self) -> list[Section]:
         cur = self.base_currency
@@ -304,7 +306,7 @@ class ComplianceLine:
     scope: int
     failing: int
     waived: int
-    compliant_pct: Decimal
+    compliant_pct: Decimal | None  # None when the scope is empty: nothing was checked, so nothing is compliant
     summary: str
 
 
@@ -316,6 +318,7 @@ class RiskReport:
     services: list[ServiceRisk]
     compliance: list[ComplianceLine]
     name: str = "risk"
+    warnings: list[str] = field(default_factory=list)  # what opening the register found (no commit that day, ...)
 
     def sections(self) -> list[Section]:
         return [
@@ -352,6 +355,7 @@ class LicenceReport:
     base_currency: str
     positions: list[LicencePosition]
     name: str = "licences"
+    warnings: list[str] = field(default_factory=list)  # what opening the register found (no commit that day, ...)
 
     def sections(self) -> list[Section]:
         return [Section("positions", f"Licence position per metric ({self.base_currency})", self.positions)]
@@ -379,6 +383,7 @@ class DecisionReport:
     base_currency: str
     decisions: list[DecisionLine]
     name: str = "decisions"
+    warnings: list[str] = field(default_factory=list)  # what opening the register found (no commit that day, ...)
 
     def sections(self) -> list[Section]:
         return [Section("decisions", f"Purchase / reuse / retire decisions ({self.base_currency})", self.decisions)]

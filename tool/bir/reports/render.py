@@ -47,7 +47,7 @@ def _title(report: Report) -> str:
 
 
 def text(report: Report) -> str:
-    out = [_title(report), ""]
+    out = [_title(report), *(f"warning: {w}" for w in report.warnings), ""]
     for sec in report.sections():
         out.append(f"== {sec.title} ({len(sec.lines)})")
         if sec.note:
@@ -67,6 +67,7 @@ def text(report: Report) -> str:
 
 def markdown(report: Report) -> str:
     out = [f"# {_title(report).capitalize()}", ""]
+    out += [f"> **Warning:** {md_cell(w)}" for w in report.warnings] + ([""] if report.warnings else [])
     for sec in report.sections():
         out += [f"## {md_cell(sec.title)} ({len(sec.lines)})", ""]
         if sec.note:
@@ -118,6 +119,10 @@ def as_csv(report: Report) -> str:
     """One block per section: a header row starting with `section`, then its lines; blank line between."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
+    for w in report.warnings:
+        writer.writerow(["warning", csv_safe(w)])
+    if report.warnings:
+        writer.writerow([])
     for i, sec in enumerate(report.sections()):
         if i:
             writer.writerow([])

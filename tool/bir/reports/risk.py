@@ -357,7 +357,7 @@ def risk_report(ctx: Context) -> RiskReport:
             else:
                 failing += 1
                 findings.append(f)
-        pct = Decimal(100) if scope == 0 else (Decimal(100) * (scope - failing - n_waived) / scope).quantize(Decimal("0.1"))
+        pct = None if scope == 0 else (Decimal(100) * (scope - failing - n_waived) / scope).quantize(Decimal("0.1"))
         compliance.append(ComplianceLine(r.id, r.severity, scope, failing, n_waived, pct, r.summary))
     order = {"high": 0, "medium": 1, "low": 2}
     findings.sort(key=lambda f: (order[f.severity], f.rule, f.record))
@@ -374,4 +374,4 @@ def risk_report(ctx: Context) -> RiskReport:
         scores.append(ServiceRisk(svc.id, str(svc.data.get("criticality", "")), sum(WEIGHTS[f.severity] for f in fs), len(fs),
                                     tuple(sorted({f.rule for f in fs})), tuple(sorted({f.record for f in fs}))))
     scores.sort(key=lambda s: (-s.score, s.service))
-    return RiskReport(ctx.as_of, findings, waived, scores, compliance)
+    return RiskReport(ctx.as_of, findings, waived, scores, compliance, warnings=list(ctx.warnings))

@@ -143,9 +143,10 @@ def write_pages(data: SiteData, docs: Path, extra_nav: list[Any]) -> list[Any]:
         for k, v, raw in dash["figures"]
     )
     due_rows = [{"date": e.date, "event": e.event, "record": e.record, "kind": e.kind, "detail": e.detail} for e in dash["due"]]
+    warnings = "".join(f'<p class="bir-warning" role="alert">Warning: {md_text(w)}</p>\n' for w in data.reports["cost"].warnings)
     write(
         docs / "index.md",
-        f"# {md_text(reg.config.name)}: the register\n\nThe register of the managed infrastructure as of **{data.as_of}**. "
+        f"# {md_text(reg.config.name)}: the register\n\n{warnings}The register of the managed infrastructure as of **{data.as_of}**. "
         "Every figure comes from the records in the repository; see [the data model](model.md).\n\n"
         f'<div class="bir-figures" id="bir-figures">{fig_html}</div>\n\n'
         '<div class="bir-charts">' + "".join(f"<div>{s}</div>" for s in dash["charts"]) + "</div>\n\n"
@@ -158,7 +159,9 @@ def write_pages(data: SiteData, docs: Path, extra_nav: list[Any]) -> list[Any]:
         report = data.reports.get(name)
         if report is None:
             continue
-        parts = [f"# {title} report\n\nAs of {data.as_of}; amounts in {cur}. Click a column to sort; type to filter.\n"]
+        parts = [f"# {title} report\n\n"
+                 + "".join(f'<p class="bir-warning" role="alert">Warning: {md_text(w)}</p>\n\n' for w in report.warnings)
+                 + f"As of {data.as_of}; amounts in {cur}. Click a column to sort; type to filter.\n"]
         for section in report.sections():
             parts.append(f"\n## {md_text(section.title)}\n")
             if section.note:
