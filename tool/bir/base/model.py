@@ -14,7 +14,7 @@ from sys import intern
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bir.base.config import Config, LifecycleModel
+    from bir.base.config import Config
 
 KINDS: tuple[str, ...] = (
     "hardware", "software", "licence", "cloud_service", "network", "facility",
@@ -230,9 +230,6 @@ class Register:
 
     def of_kind(self, kind: str) -> list[Record]:
         return [r for r in self.records.values() if r.kind == kind]
-
-    def model_of(self, record: Record) -> LifecycleModel:
-        return self.config.model_for(record.kind)
 
     def in_service(self, record: Record) -> bool:
         return record.status in self.config.model_for(record.kind).in_service

@@ -6,7 +6,6 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from bir.base.problems import Problem
 from bir.change.model import ChangeReport
 
 MAX_RECORD_ROWS = 200
@@ -138,11 +137,4 @@ def render_markdown(report: ChangeReport, limit: int = MAX_RECORD_ROWS) -> str:
         text = text[:MAX_MARKDOWN - 100] + "\n\n… (cut to fit GitHub's size limit; run `bir change` locally)\n"
     return text
 
-
-def render_json(report: ChangeReport) -> str:
-    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n"
-
-
-def problems_for_annotations(report: ChangeReport) -> list[Problem]:
-    return report.violations + report.head_problems
 

@@ -408,16 +408,6 @@ class Git:
             pairs.append((sha, date))
         return pairs
 
-    def interpret_trailers(self, message: str) -> list[tuple[str, str]]:
-        """The trailers of a commit message, as git reads them (`git interpret-trailers --parse`)."""
-        out = self._run(["interpret-trailers", "--parse", "--no-divider"], input=message.encode("utf-8")).stdout
-        pairs = []
-        for line in out.decode("utf-8", "replace").splitlines():
-            key, sep, value = line.partition(":")
-            if sep:
-                pairs.append((key.strip(), value.strip()))
-        return pairs
-
 
 # The log cache is marshalled (several times faster than pickling at 100,000 entries): each commit is a
 # tuple whose last item holds its changes flattened, five strings (or None) per change. The format number
@@ -522,7 +512,7 @@ def _text(data: bytes) -> str:
 
 
 class GitReader:
-    """A `loader.Reader` over one commit: relpath -> bytes, blobs fetched in batches through cat-file."""
+    """A `bir.check.checker.Reader` over one commit: relpath -> bytes, blobs fetched in batches through cat-file."""
 
     def __init__(self, git: Git, rev: str, files: dict[str, str]) -> None:
         self.git = git

@@ -22,7 +22,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bir.base.model import Record
 from bir.reports.context import Context, annual_run_cost, purchase_base
 from bir.reports.models import CostReport, Finding, LicencePosition, LicenceReport, LifecycleReport, Report, RiskReport
 from bir.reports.money import ZERO
@@ -210,11 +209,6 @@ def _summary(ctx: Context, cost: CostReport, risk: RiskReport, life: LifecycleRe
         cost.totals.get("annual_run_cost", ZERO), cost.totals.get("book_value", ZERO),
         {s: sum(1 for f in risk.findings if f.severity == s) for s in ("high", "medium", "low")},
         sum(1 for e in due if e.category == "deadline"), sum(1 for e in due if e.category == "reminder"))
-
-
-def in_service_component(ctx: Context, rec: Record) -> bool:
-    """A record that can be in service and is (parties and waivers never count)."""
-    return rec.kind not in NOT_IN_SERVICE_KINDS and ctx.in_service(rec)
 
 
 __all__ = ["Figures", "LocationFigures", "PartyFigures", "RecordFigures", "ServiceFigures",

@@ -74,6 +74,3 @@ def amount(value: object) -> Decimal | None:
     return to_decimal(value)
 
 
-def rates_used(currencies: Iterable[str], config: Config) -> list[Rate]:
-    """The rates behind a report's conversions, for its footnote."""
-    return [rate_for(c, config) for c in sorted(set(currencies)) if c != config.base_currency]

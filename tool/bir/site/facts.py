@@ -3,12 +3,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
-
-
-def days_until(day: dt.date | None, on: dt.date) -> int | None:
-    return None if day is None else (day - on).days
 
 
 def money(value: Decimal | None, currency: str) -> str:

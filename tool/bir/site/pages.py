@@ -109,11 +109,6 @@ def link_map(register: Register) -> LinkMap:
     return got
 
 
-def cell_html(register: Register, name: str, value: object, depth: int) -> Markup:
-    """One table cell: record ids become links; everything else escaped text."""
-    return Markup(_cell(link_map(register).anchors(depth), name, value))  # noqa: S704 - escaped in _cell
-
-
 LIST_SHOWN = 8  # items of a list a table cell shows (a line of a report can name thousands of records)
 
 
