@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
+from bir.base.escape import csv_cell
 from bir.base.model import Register
 from bir.reports import build_report
 from bir.reports.models import RiskReport
-from bir.reports.render import as_csv, as_json, csv_safe, markdown, text
+from bir.reports.render import as_csv, as_json, markdown, text
 from bir.reports.risk import RULES
 from reports_support import hardware, register, service
 
@@ -176,4 +177,4 @@ def test_renderers(report: RiskReport) -> None:
     ("=1+2", "'=1+2"), ("+x", "'+x"), ("-3", "'-3"), ("@SUM", "'@SUM"), ("\tx", "'\tx"), ("\rx", "'\rx"), ("ok", "ok"),
 ])
 def test_csv_neutralises_formulas(value: str, expected: str) -> None:
-    assert csv_safe(value) == expected
+    assert csv_cell(value) == expected

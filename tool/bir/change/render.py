@@ -75,7 +75,7 @@ def render_text(report: ChangeReport) -> str:
 
 def render_markdown(report: ChangeReport, limit: int = MAX_RECORD_ROWS) -> str:
     """A verdict line, then tables; large changes summarised to stay within a comment's 65,536 characters."""
-    from bir.check.reporters import md_cell
+    from bir.base.escape import markdown as md_cell
 
     c = report.counts()
     i = report.impact

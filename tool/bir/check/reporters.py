@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from itertools import groupby
 from typing import TextIO
 
+from bir.base.escape import markdown, terminal, workflow_data, workflow_property
 from bir.base.problems import Problem, Severity
 from bir.check.checker import Summary
 
@@ -17,13 +18,6 @@ _RESET, _BOLD, _DIM = "\033[0m", "\033[1m", "\033[2m"
 
 def use_colour(stream: TextIO) -> bool:
     return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
-
-
-def oneline(value: str) -> str:
-    """Text on one line: control characters from record data shown escaped, never acted on by a terminal."""
-    if value.isprintable():
-        return value
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in value)
 
 
 def _pos(p: Problem) -> str:
@@ -36,43 +30,29 @@ def text(summary: Summary, problems: list[Problem], out: TextIO, colour: bool = 
             out.write(f"{_BOLD}{path}{_RESET}\n")
         for p in group:
             sev = f"{_COLOURS[p.severity]}{p.severity.value}{_RESET}" if colour else p.severity.value
-            out.write(f"{oneline(_pos(p))}: {sev}: {oneline(p.message)} [{p.rule}]\n")
+            out.write(f"{terminal(_pos(p))}: {sev}: {terminal(p.message)} [{p.rule}]\n")
             if p.hint:
-                out.write(f"    {_DIM if colour else ''}hint: {oneline(p.hint)}{_RESET if colour else ''}\n")
+                out.write(f"    {_DIM if colour else ''}hint: {terminal(p.hint)}{_RESET if colour else ''}\n")
     kinds = ", ".join(f"{k} {n}" for k, n in summary.by_kind.items())
     verdict = "clean" if not summary.errors and not summary.warnings else f"{summary.errors} error(s), {summary.warnings} warning(s)"
     out.write(f"{summary.records} records ({kinds}): {verdict}\n")
-
-
-def _escape_data(value: str) -> str:
-    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(value: str) -> str:
-    return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
 def write_annotations(problems: Iterable[Problem], out: TextIO) -> None:
     """Workflow commands: one annotation per problem, escaped so record text cannot inject commands."""
     for p in problems:
         level = "error" if p.severity is Severity.ERROR else "warning"
-        props = f"file={_escape_property(p.path)}"
+        props = f"file={workflow_property(p.path)}"
         if p.line:
             props += f",line={p.line},col={p.column}"
-        props += f",title={_escape_property(p.rule)}"
+        props += f",title={workflow_property(p.rule)}"
         msg = p.message + (f" (hint: {p.hint})" if p.hint else "")
-        out.write(f"::{level} {props}::{_escape_data(msg)}\n")
+        out.write(f"::{level} {props}::{workflow_data(msg)}\n")
 
 
 def github(summary: Summary, problems: list[Problem], out: TextIO) -> None:
     write_annotations(problems, out)
     out.write(f"{summary.records} records: {summary.errors} error(s), {summary.warnings} warning(s)\n")
-
-
-def md_cell(value: str) -> str:
-    """Text safe inside a Markdown table cell: no HTML, no pipes, no line breaks."""
-    out = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
-    return " ".join(out.split())
 
 
 def markdown_summary(summary: Summary, problems: Iterable[Problem], limit: int = 200) -> str:
@@ -83,7 +63,7 @@ def markdown_summary(summary: Summary, problems: Iterable[Problem], limit: int =
     if problems:
         lines += ["| file | line | severity | rule | message |", "|---|---|---|---|---|"]
         for p in problems[:limit]:
-            lines.append(f"| {md_cell(p.path)} | {p.line} | {p.severity.value} | `{md_cell(p.rule)}` | {md_cell(p.message)} |")
+            lines.append(f"| {markdown(p.path)} | {p.line} | {p.severity.value} | `{p.rule}` | {markdown(p.message)} |")
         if len(problems) > limit:
             lines.append(f"\n… and {len(problems) - limit} more; run `bir validate` locally for the full list.")
     return "\n".join(lines) + "\n"

@@ -26,7 +26,7 @@ def _annotations(problems: list[object], out: TextIO) -> None:
 
 
 def _record_markdown(record: object) -> str:
-    from bir.check.reporters import md_cell
+    from bir.base.escape import markdown as md_cell
     from bir.history.changerecord import ChangeRecord
 
     assert isinstance(record, ChangeRecord)
@@ -156,7 +156,7 @@ def _show(value: object) -> str:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", help="Output format.")
 def log_cmd(root: Path | None, since: str | None, fmt: str) -> int:
     """The register's change log: merged changes, newest first, with their records and change record."""
-    from bir.check.reporters import md_cell
+    from bir.base.escape import markdown as md_cell
     from bir.history.trail import change_log
 
     entries = change_log(resolve_root(root), since)

@@ -1,7 +1,7 @@
 """Renderers: text, Markdown, JSON and CSV of any report model. They format; they never compute.
 
 Text and Markdown show at most a few record ids per cell (JSON and CSV carry them all). CSV cells that a
-spreadsheet would read as a formula (starting with = + - @, a tab or a carriage return) get a leading `'`.
+spreadsheet would read as a formula get a leading `'` (`bir.base.escape.csv_cell`).
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from bir.check.reporters import md_cell
+from bir.base import escape
+from bir.base.escape import csv_cell
 from bir.reports.models import Report, Section
 
 MAX_IDS = 6
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 def cell(value: Any, *, full: bool = True) -> str:
@@ -67,11 +67,11 @@ def text(report: Report) -> str:
 
 def markdown(report: Report) -> str:
     out = [f"# {_title(report).capitalize()}", ""]
-    out += [f"> **Warning:** {md_cell(w)}" for w in report.warnings] + ([""] if report.warnings else [])
+    out += [f"> **Warning:** {escape.markdown(w)}" for w in report.warnings] + ([""] if report.warnings else [])
     for sec in report.sections():
-        out += [f"## {md_cell(sec.title)} ({len(sec.lines)})", ""]
+        out += [f"## {escape.markdown(sec.title)} ({len(sec.lines)})", ""]
         if sec.note:
-            out += [f"_{md_cell(sec.note)}_", ""]
+            out += [f"_{escape.markdown(sec.note)}_", ""]
         cols = columns(sec)
         if not cols:
             out += ["(none)", ""]
@@ -79,7 +79,7 @@ def markdown(report: Report) -> str:
         out.append("| " + " | ".join(cols) + " |")
         out.append("|" + "---|" * len(cols))
         for line in sec.lines:
-            out.append("| " + " | ".join(md_cell(cell(getattr(line, c), full=False)) for c in cols) + " |")
+            out.append("| " + " | ".join(escape.markdown(cell(getattr(line, c), full=False)) for c in cols) + " |")
         out.append("")
     return "\n".join(out)
 
@@ -111,16 +111,12 @@ def as_json(report: Report) -> str:
     return json.dumps(as_dict(report), indent=2, ensure_ascii=False) + "\n"
 
 
-def csv_safe(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA) else value
-
-
 def as_csv(report: Report) -> str:
     """One block per section: a header row starting with `section`, then its lines; blank line between."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     for w in report.warnings:
-        writer.writerow(["warning", csv_safe(w)])
+        writer.writerow(["warning", csv_cell(w)])
     if report.warnings:
         writer.writerow([])
     for i, sec in enumerate(report.sections()):
@@ -129,7 +125,7 @@ def as_csv(report: Report) -> str:
         cols = columns(sec)
         writer.writerow(["section", *cols] if cols else ["section"])
         for line in sec.lines:
-            writer.writerow([sec.name, *(csv_safe(cell(getattr(line, c))) for c in cols)])
+            writer.writerow([sec.name, *(csv_cell(cell(getattr(line, c))) for c in cols)])
     return buf.getvalue()
 
 
