@@ -95,8 +95,8 @@ CASES: dict[str, tuple[Callable[[Path], None], list[str], dict[str, int]]] = {
                                      "status: in_use\nstatus_dates: {in_stock: \"2024-01-10\", in_use: \"2026-05-01\"}"),
                       [], {"added": 0, "modified": 1, "renamed": 0, "removed": 0}),
     "transition-bad": (lambda r: edit(r, "hardware/srv-02.yaml", "status: in_stock", "status: disposed"),
-                       ["change.requires", "change.requires", "change.requires", "change.requires", "change.requires",
-                        "change.requires", "change.transition", "lifecycle.requires", "lifecycle.requires",
+                       ["change.new-risk", "change.requires", "change.requires", "change.requires", "change.requires",
+                        "change.requires", "change.requires", "change.transition", "lifecycle.requires", "lifecycle.requires",
                         "lifecycle.requires", "lifecycle.requires", "lifecycle.requires", "lifecycle.requires"],
                        {"added": 0, "modified": 1, "renamed": 0, "removed": 0}),
     "retire-ok": (retire_srv02, [], {"added": 0, "modified": 1, "renamed": 0, "removed": 0}),
@@ -138,7 +138,8 @@ def test_transition_message(repo: Path) -> None:
     [p] = [p for p in report.violations if p.rule == "change.transition"]
     assert p.path == "registry/hardware/srv-02.yaml"
     assert p.message == "srv-02: status 'in_stock' -> 'disposed' is not a transition of the 'physical' lifecycle model"
-    assert p.hint == "from 'in_stock' go to one of: in_use, lost, retired, stolen"
+    assert p.hint == ("from 'in_stock' go to one of: in_use, lost, retired, stolen; to go in_stock -> retired -> disposed "
+                      "in one change, date each state on the way in status_dates, with what it requires")
 
 
 def test_field_changes_and_rename(repo: Path) -> None:
@@ -219,7 +220,7 @@ def test_github_format_and_summary(repo: Path, tmp_path: Path, monkeypatch: pyte
                                    "--markdown-out", str(tmp_path / "report.md")])
     assert res.exit_code == 1
     assert res.output.splitlines()[0] == ("::error file=registry/hardware/srv-02.yaml,title=change.removed::srv-02: record "
-                                          "removed from the register (hint: restore the file and set its status to disposed "
+                                          "removed from the register (hint: restore the record and set its status to disposed "
                                           "instead; the file stays as history)")
     assert summary.read_text().startswith("### ❌ 1 policy violation\n")
     assert (tmp_path / "report.md").read_text() == summary.read_text()

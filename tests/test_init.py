@@ -12,8 +12,12 @@ from bir.base.model import KINDS
 from bir.write.scaffold import template_root
 from day_helpers import PROJECT, run, snapshot, validate_clean
 
+SOURCE = "git+https://github.com/northwind/bir@" + "0123456789abcdef" * 2 + "01234567"
+
+
 EXPECTED = [
-    ".github/CODEOWNERS", ".github/PULL_REQUEST_TEMPLATE.md", ".github/workflows/pr-comment.yml", ".github/workflows/pr.yml",
+    ".github/CODEOWNERS", ".github/PULL_REQUEST_TEMPLATE.md", ".github/bir-requirements.txt",
+    ".github/workflows/pr-comment.yml", ".github/workflows/pr.yml",
     ".github/workflows/publish.yml",
     ".gitignore", ".pre-commit-config.yaml", ".vscode/settings.json", "bir.yaml",
     "registry/facility/fac-main-office.yaml", "registry/hardware/hw-1.yaml", "registry/party/example-supplier.yaml",
@@ -24,7 +28,7 @@ EXPECTED = [
 
 def test_init_writes_a_register_that_validates_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "acme-register"
-    code, out, err = run(capsys, "init", str(target))
+    code, out, err = run(capsys, "init", str(target), "--bir-source", SOURCE)
     assert (code, err) == (0, "")
     assert out.splitlines()[:-1] == [f"created {p}" for p in EXPECTED]
     assert sorted(snapshot(target)) == sorted(EXPECTED)
@@ -64,28 +68,49 @@ def test_editor_settings_map_every_kind_to_its_schema(tmp_path: Path) -> None:
 
 
 def test_workflows_are_the_projects(tmp_path: Path) -> None:
-    """The new register runs the project's own workflows; only where bir is installed from differs."""
+    """The new register runs the project's own workflows; only where bir is installed from differs (a register
+    has no tool to test), and it installs exactly the bir its base branch pins."""
     from bir.write.scaffold import init
 
-    init(tmp_path / "r")
+    init(tmp_path / "r", bir_source=SOURCE)
     for name in ("pr.yml", "pr-comment.yml", "publish.yml"):
         project = PROJECT / ".github/workflows" / name
         if not project.is_file():
             pytest.skip("the project's workflows are not there")
         ours = yaml.safe_load((tmp_path / "r/.github/workflows" / name).read_text())
         theirs = yaml.safe_load(project.read_text())
+        theirs["jobs"].pop("tool", None)  # the tool's own tests
         for doc in (ours, theirs):
             for job in doc["jobs"].values():
-                for step in job["steps"]:
-                    if step.get("name") == "Install bir":
-                        step.clear()
-        assert ours == theirs
-    steps = yaml.safe_load((tmp_path / "r/.github/workflows/pr.yml").read_text())["jobs"]["check"]["steps"]
-    install = next(s for s in steps if s.get("name") == "Install bir")
-    assert install["run"] == 'python -m pip install "$BIR_PACKAGE"'
-    assert {"run": "bir validate --format github", "name": "Validate the register"} in steps
+                job["steps"] = [s for s in job["steps"] if not s.get("name", "").startswith("Install")]
+        assert ours == theirs, name
+    requirements = (tmp_path / "r/.github/bir-requirements.txt").read_text()
+    assert requirements.splitlines()[-1] == f"bir[site] @ {SOURCE}"
+    hook = yaml.safe_load((tmp_path / "r/.pre-commit-config.yaml").read_text())["repos"][0]["hooks"][0]
+    assert hook["additional_dependencies"] == [f"bir @ {SOURCE}"] and hook["language"] == "python"
     template = (tmp_path / "r/.github/PULL_REQUEST_TEMPLATE.md").read_text()
     assert template == (PROJECT / ".github/PULL_REQUEST_TEMPLATE.md").read_text()
+
+
+@pytest.mark.parametrize("source", ["bir", "bir==0.1.0", "git+https://github.com/x/bir@v0.1.0",
+                                    "https://example.org/bir-0.1.0-py3-none-any.whl", "git+https://x/bir@main"])
+def test_init_refuses_a_source_that_can_change(tmp_path: Path, source: str) -> None:
+    from bir.base.problems import UsageError
+    from bir.write.scaffold import init
+
+    with pytest.raises(UsageError, match="is not an exact source of bir"):
+        init(tmp_path / "r", bir_source=source)
+    assert not (tmp_path / "r").exists()
+
+
+def test_init_without_a_known_source_writes_no_name_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bir.write import scaffold
+
+    monkeypatch.setattr(scaffold, "known_source", lambda: None)
+    scaffold.init(tmp_path / "r")
+    requirements = (tmp_path / "r/.github/bir-requirements.txt").read_text()
+    assert [line for line in requirements.splitlines() if not line.startswith("#")] == []
+    assert "additional_dependencies: []" in (tmp_path / "r/.pre-commit-config.yaml").read_text()
 
 
 def test_pre_commit_runs_bir_validate(tmp_path: Path) -> None:

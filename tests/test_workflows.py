@@ -27,11 +27,39 @@ def steps(wf: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for job in wf["jobs"].values() for s in job.get("steps", [])]
 
 
+TEMPLATES = sorted((Path(__file__).resolve().parent.parent / "tool/bir/templates/init/dot-github/workflows").glob("*.yml"))
+LOCK = yaml.safe_load((GITHUB / "actions-lock.yml").read_text())["actions"]
+USES = re.compile(r"^\s*(?:- )?uses: ([\w.-]+/[\w.-]+)@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)$")
+
+
 def test_workflows_exist() -> None:
     assert [p.name for p in WORKFLOWS] == ["pr-comment.yml", "pr.yml", "publish.yml"]
+    assert [p.name for p in TEMPLATES] == ["pr-comment.yml", "pr.yml", "publish.yml"]
 
 
-@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", WORKFLOWS + TEMPLATES, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+def test_every_action_is_pinned_to_the_lock_table(path: Path) -> None:
+    """Each `uses:` names an action of .github/actions-lock.yml, at its commit, with its version in the comment."""
+    seen = 0
+    for line in path.read_text().splitlines():
+        if "uses:" not in line:
+            continue
+        m = USES.match(line)
+        assert m, f"{path.name}: not pinned by a full commit id with its version: {line.strip()}"
+        action, commit, version = m.groups()
+        assert LOCK.get(action) == {"version": version, "commit": commit}, f"{path.name}: {action} differs from the lock table"
+        seen += 1
+    assert seen >= 2
+
+
+def test_the_lock_table_is_used_and_well_formed() -> None:
+    used = {USES.match(line).group(1) for p in WORKFLOWS + TEMPLATES for line in p.read_text().splitlines()  # type: ignore[union-attr]
+            if USES.match(line)}
+    assert used == set(LOCK)
+    assert all(re.fullmatch(r"[0-9a-f]{40}", v["commit"]) and re.fullmatch(r"v\d+\.\d+\.\d+", v["version"]) for v in LOCK.values())
+
+
+@pytest.mark.parametrize("path", WORKFLOWS + TEMPLATES, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
 def test_pinned_and_safe(path: Path) -> None:
     wf = load(path)
     assert "pull_request_target" not in wf["on"]
@@ -40,23 +68,48 @@ def test_pinned_and_safe(path: Path) -> None:
             assert PINNED.match(step["uses"]), step["uses"]
         if "run" in step:
             assert not UNTRUSTED.search(step["run"]), step["run"]
-    for line in path.read_text().splitlines():
-        if "uses:" in line:
-            assert re.search(r"@[0-9a-f]{40} # v\d+\.\d+\.\d+$", line), line
 
 
-def test_permissions_least_privilege() -> None:
-    pr = load(GITHUB / "workflows" / "pr.yml")
+@pytest.mark.parametrize("path", [GITHUB / "workflows" / "pr.yml", TEMPLATES[1]], ids=["project", "template"])
+def test_the_base_branch_judges_the_pull_request(path: Path) -> None:
+    """The checker is installed from the base branch's checkout, and bir runs on the change's checkout."""
+    pr = load(path)
     assert pr["permissions"] == {"contents": "read"}
     assert set(pr["on"]) == {"pull_request", "merge_group"}
-    assert all(step.get("with", {}).get("fetch-depth", 0) == 0 for step in steps(pr) if "checkout" in step.get("uses", ""))
+    check = pr["jobs"]["check"]["steps"]
+    checkouts = [s for s in check if "checkout" in s.get("uses", "")]
+    assert [c["with"]["path"] for c in checkouts] == ["change", "trusted"]
+    assert checkouts[0]["with"]["fetch-depth"] == 0 and all(c["with"]["persist-credentials"] is False for c in checkouts)
+    assert checkouts[1]["with"]["ref"] == "${{ github.event.pull_request.base.sha || github.event.merge_group.base_sha }}"
+    install = next(s for s in check if s.get("name", "").startswith("Install"))
+    assert "trusted" in install["run"] and "pip install" in install["run"]
+    assert "pip install ." not in install["run"].replace("./trusted", "") and "BIR_PACKAGE" not in path.read_text()
+    runs = [s for s in check if "bir validate" in s.get("run", "") or "bir change" in s.get("run", "")]
+    assert runs and all(s.get("working-directory") == "change" for s in runs)
+    change = next(s for s in check if "bir change" in s.get("run", ""))
+    assert 'bir change --base "$BASE_SHA" --event "$GITHUB_EVENT_PATH" --format github' in change["run"]
+    assert change["env"]["BASE_SHA"] == "${{ github.event.pull_request.base.sha || github.event.merge_group.base_sha }}"
+    assert "pr-number.txt" in path.read_text()
+    for job in pr["jobs"].values():
+        assert "permissions" not in job  # no job widens the workflow's permissions
+
+
+def test_the_template_installs_only_an_exact_bir() -> None:
+    text = TEMPLATES[1].read_text() + TEMPLATES[2].read_text()
+    assert text.count("grep -Eq '^bir(\\[site\\])? @ '") == 2 and "bir-requirements.txt" in text
+    assert "pip install bir" not in text and "pip install \"$BIR" not in text
+
+
+def test_comment_workflow() -> None:
     comment = load(GITHUB / "workflows" / "pr-comment.yml")
     assert comment["permissions"] == {"pull-requests": "write", "actions": "read"}
     assert list(comment["on"]) == ["workflow_run"]
+    assert comment["concurrency"]["cancel-in-progress"] is False and "head_branch" in comment["concurrency"]["group"]
     assert not any("checkout" in step.get("uses", "") for step in steps(comment))
     assert not any("run" in step for step in steps(comment))
-    for job in [*pr["jobs"].values(), *comment["jobs"].values()]:
-        assert "permissions" not in job  # no job widens the workflow's permissions
+    script = next(s for s in steps(comment) if "github-script" in s.get("uses", ""))["with"]["script"]
+    assert "c.user.login === 'github-actions[bot]'" in script and "c.body.startsWith(marker)" in script
+    assert "pr.head.sha !== context.payload.workflow_run.head_sha" in script
 
 
 def test_publish_workflow() -> None:
@@ -70,13 +123,7 @@ def test_publish_workflow() -> None:
     uses = [step.get("uses", "").split("@")[0] for step in steps(wf)]
     assert "actions/upload-pages-artifact" in uses and "actions/deploy-pages" in uses
     assert any(step.get("run") == "bir site build --out _site" for step in build["steps"])
-
-
-def test_change_step_and_artifact() -> None:
-    text = (GITHUB / "workflows" / "pr.yml").read_text()
-    assert 'bir change --base "$base" --event "$GITHUB_EVENT_PATH" --format github' in text
-    assert "bir validate --format github" in text
-    assert "pr-number.txt" in text
+    assert any(step.get("run") == 'python -m pip install ".[site]"' for step in build["steps"])
 
 
 def test_codeowners_by_kind() -> None:

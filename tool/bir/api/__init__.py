@@ -8,10 +8,15 @@ command reads the past, `as_of` (a day) or `rev` (a commit): see `bir.point.poin
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
+from bir.base.problems import Problem, UsageError
 from bir.cache.validation import Validation
+from bir.change.compute import compute_change
+from bir.change.model import ChangeReport
 from bir.check.checker import LoadResult
+from bir.history.changerecord import ChangeRecord, check_event
 from bir.point.point import Point, open_point
 from bir.reports import Evaluation, evaluate
 from bir.reports.models import Report
@@ -42,4 +47,36 @@ def report(name: str, root: Path, *, as_of: Day = None) -> tuple[Evaluation, Rep
     return ev, ev.report(name)
 
 
-__all__ = ["Evaluation", "Point", "evaluation", "load", "open_point", "report", "validate"]
+@dataclass(slots=True)
+class ChangeCheck:
+    """`bir change`: the change's report (with --base) and its change record (with --event)."""
+
+    report: ChangeReport | None
+    record: ChangeRecord | None
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.report is not None and self.report.failed) or bool(self.record is not None and self.record.problems)
+
+    def problems(self) -> list[Problem]:
+        out: list[Problem] = []
+        if self.report is not None:
+            out += self.report.violations + self.report.head_problems + self.report.base_rule_problems
+        if self.record is not None:
+            out += self.record.problems
+        return out
+
+
+def change(root: Path, *, base: str | None = None, head: str | None = None, event: Path | None = None) -> ChangeCheck:
+    """`bir change`: the head (a commit, else the working tree) against its merge base with `base`, and the
+    pull request's change record from a GitHub event payload. The change record's required fields are the
+    base's (`change.required_fields`), else the working tree's when only the event is checked."""
+    if base is None and event is None:
+        raise UsageError("give --base REF (the commit the change starts from), --event FILE, or both")
+    report = compute_change(root, base, head) if base is not None else None
+    required = report.required_fields if report is not None else open_point(root).config.change_required_fields
+    record = check_event(event, required) if event is not None else None
+    return ChangeCheck(report, record)
+
+
+__all__ = ["ChangeCheck", "Evaluation", "Point", "change", "evaluation", "load", "open_point", "report", "validate"]

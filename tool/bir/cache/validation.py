@@ -220,6 +220,8 @@ def relation_index(result: LoadResult) -> RelationIndex:
             for _jpath, target, _allowed, label in f.references:
                 if label.startswith("relation "):
                     out.add(target, f.path, label[len("relation "):])
+                elif label.startswith("installations["):  # software installed on a host rests on it
+                    out.add(target, f.path, "installed_on")
     return out
 
 

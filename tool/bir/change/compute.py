@@ -1,109 +1,41 @@
 """`bir change`: a pull request seen as a CHM change — what it changes, which policy it breaks, its impact.
 
-The base is read from git (no checkout); the head is the working tree (validated by the normal, cached
-loader) or another commit. Only the files the change touches are parsed from the base, and the impact
-walks relations from the changed records only, so the cost follows the size of the change rather than
-the size of the register. Finding who points at a record uses `git grep` (a byte search in C) as a
-pre-filter and parses only the files it names.
-
-Policy rules are small and named (`change.*`), like the validation rules; each yields `Problem`s.
+The head is compared with the merge base of `--base` and the head (what the pull request itself changes,
+however far behind the base branch it is). The base is read from git (no checkout); the head is the working
+tree (validated by the normal, cached loader) or another commit. The base's rules judge the head: its
+configuration decides the policy, and when the change edits the rules the head's records must pass both
+the base's rules and its own. Only the files the change touches are parsed from the base, and the impact
+reads the neighbourhood of the changed records only (`bir.change.impact`), so the cost follows the size
+of the change rather than the size of the register.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
-from decimal import Decimal
+import json
+from concurrent.futures import Future
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bir.base.config import Config
-from bir.base.diff import diff_fields
-from bir.base.layout import RECORD_DIR, record_of
-from bir.base.model import KINDS, Record, Register, iter_references
-from bir.base.problems import Problem
-from bir.cache.relations import CacheDamaged, Relations
+from bir.base.diff import FieldChange, diff_fields
+from bir.base.layout import CONFIG_FILE, SCHEMA_DIR, SITE_CONFIG, record_of
+from bir.base.model import Record
+from bir.base.problems import Problem, UsageError
 from bir.cache.validation import Validation
-from bir.change.model import AffectedService, ChangeReport, Impact, RecordChange, RiskFinding
-from bir.change.rules import CONFLICT, RULES, ChangeContext, _retiring
+from bir.change.impact import NEEDS, compute_impact
+from bir.change.model import ChangeReport, RecordChange, RiskFinding, RulesChange
+from bir.change.rules import CONFLICT, NEW_RISK, RULES, ChangeContext, Lookup
+from bir.change.rules import SITE_CONFIG as SITE_CONFIG_RULE
+from bir.change.side import Base, Head, holds_no_record, parse_record
+from bir.check.checker import load
 from bir.git.plumbing import FileChange, Git
+from bir.point.point import Point, at_commit, at_worktree
+from bir.read.files import discover
+from bir.read.siteconfig import dangerous_options
 from bir.read.yamlstrict import parse
-from bir.reports.context import build_context
-from bir.reports.risk import risk_report
 
-if TYPE_CHECKING:
-    from concurrent.futures import Future
-
-    from bir.point.point import Point
-
-# Relation types whose source needs its target: when the target changes, the source is affected.
-NEEDS = frozenset({"depends_on", "runs_on", "installed_on", "located_in", "covered_by", "licensed_by",
-                   "connects", "stores"})
-# Relation types whose target is made of, or served by, the source: the target is affected.
-SERVES = frozenset({"supports", "part_of"})
-MAX_WALK_DEPTH = 8
-CENT = Decimal("0.01")
-
-
-# -- money: the reports' definitions, so the impact and the cost report always agree -----------------------
-def _in_base(record: Record, notes: list[str], compute: Callable[[], Decimal]) -> Decimal:
-    from bir.reports.money import MissingRateError
-
-    try:
-        return compute()
-    except MissingRateError as exc:
-        note = f"{record.id}: {exc}; its amounts are left out"
-        if note not in notes:
-            notes.append(note)
-        return Decimal(0)
-
-
-def annual_cost(record: Record | None, config: Config, today: dt.date, notes: list[str]) -> Decimal:
-    """Annual run cost in the base currency on `today`: the cost report's (recurring costs in force, of a
-    record that has not ended)."""
-    if record is None:
-        return Decimal(0)
-    from bir.reports.context import annual_run_cost
-
-    return _in_base(record, notes, lambda: annual_run_cost(record, config, today))
-
-
-def one_off_cost(record: Record | None, config: Config, notes: list[str]) -> Decimal:
-    """Purchase cost in the base currency, converted as the cost report converts it."""
-    if record is None:
-        return Decimal(0)
-    from bir.reports.context import purchase_base
-
-    return _in_base(record, notes, lambda: purchase_base(record, config) or Decimal(0))
-
-
-# -- risks ----------------------------------------------------------------------------------------------
-def risks_of(records: list[Record], neighbours: dict[str, Record], config: Config, today: dt.date,
-             root: str) -> set[RiskFinding]:
-    """The risk report's findings on the changed records.
-
-    The report runs on a small register: the changed records and the records they refer to, so its
-    cost follows the change. Findings are kept for the changed records only.
-    """
-    reg = Register(root, config, dict(neighbours))
-    reg.records.update({r.id: r for r in records})
-    report = risk_report(build_context(reg, today, {}))
-    ids = {r.id for r in records}
-    return {RiskFinding(f.rule, f.record, f.message) for f in report.findings if f.record in ids}
-
-
-# -- computing the change -------------------------------------------------------------------------------
-def _parse_record(path: str, data: bytes | None) -> Record | None:
-    where = record_of(path)
-    if data is None or where is None:
-        return None
-    parsed = parse(data, path)
-    if parsed.problems or not isinstance(parsed.value, dict):
-        return None
-    value: dict[str, Any] = parsed.value
-    rid = value.get("id") if isinstance(value.get("id"), str) else where[1]
-    kind = value.get("kind") if value.get("kind") in KINDS else where[0]
-    return Record(str(rid), str(kind), path, value)
+RULE_FILES = (CONFIG_FILE, SCHEMA_DIR, SITE_CONFIG, ".github")  # what a change of the rules touches
+SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
 
 
 def _conflicts(path: str, data: bytes | None) -> Problem | None:
@@ -173,97 +105,122 @@ def _pair_untracked_renames(git: Git, root: Path, changes: list[FileChange]) -> 
     return out
 
 
-class _Head:
-    """Read access to the head: the working tree or a commit, files fetched (and parsed) on demand."""
+class _Lookup(Lookup):
+    def __init__(self, head: Head) -> None:
+        self.head = head
 
-    def __init__(self, git: Git, root: Path, sha: str | None, relations: Relations | None = None) -> None:
-        self.git, self.root, self.sha = git, root, sha
-        self.relations = relations  # the working tree's relation index, from the validation cache
-        self.records: dict[str, Record | None] = {}  # path -> record
+    def dependants(self, record_id: str) -> list[Record]:
+        from bir.change.impact import _dependants
 
-    def read_many(self, paths: Iterable[str]) -> dict[str, bytes | None]:
-        wanted = [p for p in paths]
-        if self.sha is None:
-            from bir.read.files import read_regular
+        known = self.head.by_id([record_id])
+        return _dependants(self.head, [record_id], known).get(record_id, [])
 
-            out: dict[str, bytes | None] = {}
-            for p in wanted:
-                try:
-                    out[p] = read_regular(self.root, p)
-                except OSError:
-                    out[p] = None
-            return out
-        blobs = self.git.cat_blobs(f"{self.sha}:{p}" for p in wanted)
-        return {p: blobs.get(f"{self.sha}:{p}") for p in wanted}
+    def supporters(self, service_id: str) -> list[Record]:
+        return [r for _t, r in self.head.pointing_at([service_id], frozenset({"supports"})).get(service_id, [])]
 
-    def load(self, paths: Iterable[str]) -> None:
-        todo = [p for p in paths if p not in self.records]
-        for p, data in self.read_many(todo).items():
-            self.records[p] = _parse_record(p, data)
+    def record(self, record_id: str) -> Record | None:
+        return self.head.by_id([record_id]).get(record_id)
 
-    def dependents_of(self, ids: list[str]) -> dict[str, list[tuple[str, Record]]]:
-        """For each id: the head records with a relation of a NEEDS type to it, and the relation type."""
-        files: set[str] | None = None
-        if self.relations is not None:
-            try:
-                files = {src for i in ids for src, rtype in self.relations.get(i, ()) if rtype in NEEDS}
-            except CacheDamaged:  # the cache changed under this run: search the files instead
-                self.relations = None
-        if files is None:
-            files = self.git.grep_words(ids, self.sha)
-        self.load(sorted(files))
-        wanted = set(ids)
-        out: dict[str, list[tuple[str, Record]]] = {}
-        for p in sorted(files):
-            rec = self.records.get(p)
-            if rec is None:
-                continue
-            for rel in rec.relations:
-                if rel.target in wanted and rel.type in NEEDS and rel.target != rec.id:
-                    out.setdefault(rel.target, []).append((rel.type, rec))
-        return out
 
-    def by_id(self, ids: Iterable[str]) -> dict[str, Record]:
-        """Head records by id, found through their file name in any kind folder."""
-        paths = [f"{RECORD_DIR}/{k}/{i}.yaml" for i in ids for k in KINDS]
-        if self.sha is None:
-            paths = [p for p in paths if (self.root / p).is_file()]
-        self.load(paths)
-        return {r.id: r for p in paths if (r := self.records.get(p)) is not None}
+def _rules_change(git: Git, base_sha: str, head: Point, changes: list[FileChange]) -> RulesChange:
+    """The rules files the change touches, with bir.yaml and the schemas diffed field by field."""
+    files = [f for f in changes if any(f.path == p or f.path.startswith(p + "/") or (f.old_path or "").startswith(p + "/")
+                                       for p in RULE_FILES)]
+    rc = RulesChange(files=files)
+    if not files:
+        return rc
+    base_files = git.cat_blobs(f.old_blob for f in files if f.old_blob)
+    head_files = head.read_many(f.path for f in files if f.status != "D")
+    for f in files:
+        before = base_files.get(f.old_blob) if f.old_blob else None
+        after = head_files.get(f.path) if f.status != "D" else None
+        if f.path == CONFIG_FILE:
+            rc.config = diff_fields(_yaml(before), _yaml(after))
+        elif f.path.startswith(SCHEMA_DIR + "/") and f.path.endswith(".json"):
+            rc.schemas[f.path] = diff_fields(_json(before), _json(after))
+    return rc
+
+
+def _yaml(data: bytes | None) -> dict[str, Any] | None:
+    value = parse(data, CONFIG_FILE).value if data is not None else None
+    return value if isinstance(value, dict) else None
+
+
+def _json(data: bytes | None) -> dict[str, Any] | None:
+    try:
+        value = json.loads(data) if data is not None else None
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _under_base_rules(root: Path, head: Point, base: Point, head_problems: list[Problem], jobs: int | None) -> list[Problem]:
+    """The head's problems by the base's rules that its own rules do not find (the change relaxed them)."""
+    rules = base.rules
+    if head.commit is None:
+        candidates, found = discover(root)
+        result = load(root, rules, candidates, found, want_data=False, jobs=jobs)
+    else:
+        result = head.load(want_data=False, jobs=jobs, rules=rules)
+    own = {(p.path, p.rule, p.message) for p in head_problems}
+    return [p for p in result.problems if (p.path, p.rule, p.message) not in own]
+
+
+def _site_config(head: Point, base: Point) -> list[Problem]:
+    data = head.read_many([SITE_CONFIG]).get(SITE_CONFIG)
+    if data is None:
+        return []
+    allowed = set(((base.config.raw.get("site") or {}).get("allow")) or ())
+    return [SITE_CONFIG_RULE.problem(SITE_CONFIG, 0, 0, f"{option} runs code or loads templates, and the base's bir.yaml "
+                                     "does not allow it", f"remove it, or allow it under site.allow in bir.yaml ({key})")
+            for key, option in dangerous_options(data) if key not in allowed]
+
+
+def _blocking(findings: list[RiskFinding], config: Any) -> list[RiskFinding]:
+    level = str((config.raw.get("change") or {}).get("block_on_risk", "high"))
+    if level == "none":
+        return []
+    limit = SEVERITY_RANK.get(level, 0)
+    return [f for f in findings if SEVERITY_RANK.get(f.severity, 9) <= limit]
 
 
 def compute_change(root: Path, base: str, head: str | None = None, *, today: dt.date | None = None,
                    validate_head: bool = True, jobs: int | None = None) -> ChangeReport:
-    """Compare the register at `base` with `head` (a commit, or None for the working tree)."""
-    from bir.point.point import at_commit, at_worktree
-
+    """Compare the head (a commit, or None for the working tree) with its merge base with `base`."""
     today = today or dt.date.today()
     git = Git(root)
-    base_sha = git.resolve(base)
+    base_tip = git.resolve(base)
     head_sha = git.resolve(head) if head is not None else None
+    against = head_sha or git.head()
+    base_sha = base_tip
+    if against is not None:
+        found_base = git.merge_base(base_tip, against)
+        if found_base is None:
+            raise UsageError(f"'{base}' and the head share no history; give the branch the change was made from")
+        base_sha = found_base
     checked = None
     if head_sha is None:
         from concurrent.futures import ThreadPoolExecutor
 
         # git compares the working tree with HEAD (a stat of every file, in C) while this process reads
         # the configuration and loads the models the impact needs.
-        head_now = git.head()
         with ThreadPoolExecutor(1) as pool:
-            tracked = pool.submit(git.diff_tracked, head_now, None) if head_now is not None else None
+            tracked = pool.submit(git.diff_tracked, against, None) if against is not None else None
             head_point = at_worktree(root, today)
-            file_changes, checked = _worktree_changes(git, head_point, base_sha, validate_head, head_now, tracked)
+            file_changes, checked = _worktree_changes(git, head_point, base_sha, validate_head, against, tracked)
         file_changes = _pair_untracked_renames(git, root, file_changes)
     else:
         file_changes = git.diff(base_sha, head_sha)
         head_point = at_commit(root, git, head_sha, today)
     base_point = at_commit(root, git, base_sha, today)
-    config, base_config = head_point.config, base_point.config
-
-    # The base: only the changed files, straight from their blobs.
-    base_blobs = git.cat_blobs([f.old_blob for f in file_changes if f.old_blob])
+    base_config = base_point.config
+    extra = git.diff(base_sha, head_sha, (SITE_CONFIG, ".github", "feeds")) if head_sha else \
+        git.diff(base_sha, None, (SITE_CONFIG, ".github", "feeds"))
+    rules = _rules_change(git, base_sha, head_point, file_changes + extra)
 
     # The head: validated as a whole (cached for the working tree), parsed only where it changed.
     head_problems: list[Problem] = []
+    base_rule_problems: list[Problem] = []
     relations = None
     if validate_head:
         if head_sha is None:
@@ -272,133 +229,71 @@ def compute_change(root: Path, base: str, head: str | None = None, *, today: dt.
             head_problems, relations = list(checked.problems), checked.relations
         else:
             head_problems = list(head_point.load(want_data=False, jobs=jobs).problems)
-    hd = _Head(git, root, head_sha, relations)
+        if any(f.path == CONFIG_FILE or f.path.startswith(SCHEMA_DIR + "/") for f in rules.files):
+            base_rule_problems = _under_base_rules(root, head_point, base_point, head_problems, jobs)
+    hd = Head(git, root, head_sha, relations)
     record_changes = [f for f in file_changes if record_of(f.path) or (f.old_path and record_of(f.old_path))]
-    other_files = [f for f in file_changes if f not in record_changes]
-    head_paths = [f.path for f in record_changes if f.status != "D"]
-    head_bytes = hd.read_many(head_paths)
+    other_files = [f for f in file_changes + extra if f not in record_changes and f not in rules.files]
+    head_bytes = hd.read_many(f.path for f in record_changes if f.status != "D")
     violations: list[Problem] = []
     for p, data in head_bytes.items():
-        hd.records[p] = _parse_record(p, data)
+        hd.records[p] = parse_record(p, data)
         marker = _conflicts(p, data)
         if marker is not None:
             violations.append(marker)
+    base_blobs = git.cat_blobs([f.old_blob for f in record_changes if f.old_blob])
+    empty = {p for p, data in head_bytes.items() if holds_no_record(p, data)}
+    records, changed = _record_changes(record_changes, hd, base_blobs, empty)
+    base_side = Base(hd, changed)
 
+    ctx = ChangeContext(base_config, records, _Lookup(hd), today, rules)
+    for rule in RULES:
+        violations.extend(rule.check(ctx))
+    violations.extend(_site_config(head_point, base_point))
+
+    impact = compute_impact(root, records, hd, base_side, base_config, today, head_point.feeds, base_point.feeds)
+    blocking = _blocking(impact.risks_introduced, base_config)
+    for f in blocking:
+        known = next((r.path for r in records if r.id == f.record), None) or getattr(hd.by_id([f.record]).get(f.record), "path", None)
+        where = known or (records[0].path if records else "")
+        violations.append(NEW_RISK.problem(where, 0, 0, f"new {f.severity} risk {f.rule} on {f.record}: {f.message}",
+                                           "fix it in this change, or accept it with a waiver record (rule, record, "
+                                           "expires, approver)"))
+    violations.sort(key=Problem.sort_key)
+    return ChangeReport(base_sha, head_sha, records, other_files, violations, head_problems, impact, base_ref=base,
+                        base_tip=base_tip, rules=rules, base_rule_problems=base_rule_problems, blocking_risks=blocking,
+                        required_fields=base_config.change_required_fields)
+
+
+def _record_changes(record_changes: list[FileChange], hd: Head, base_blobs: dict[str, bytes | None],
+                    empty: set[str]) -> tuple[list[RecordChange], dict[str, Record | None]]:
+    """The changed records, and the base's version of every changed path (None: no record there)."""
     records: list[RecordChange] = []
+    changed: dict[str, Record | None] = {}
     for f in record_changes:
         old_path = f.old_path or f.path
-        base_rec = _parse_record(old_path, base_blobs.get(f.old_blob)) if f.old_blob else None
+        base_rec = parse_record(old_path, base_blobs.get(f.old_blob)) if f.old_blob else None
         head_rec = hd.records.get(f.path) if f.status != "D" else None
+        changed[old_path] = base_rec
+        changed.setdefault(f.path, None if f.path != old_path else base_rec)
         where = record_of(f.path) or record_of(old_path) or ("", f.path)
         rid = head_rec.id if head_rec else base_rec.id if base_rec else where[1]
         kind = head_rec.kind if head_rec else base_rec.kind if base_rec else where[0]
         kind_name = {"A": "added", "D": "removed", "M": "modified", "R": "renamed"}[f.status]
+        emptied = f.status != "D" and f.path in empty and base_rec is not None
+        if emptied:
+            kind_name = "removed"
         old_id = base_rec.id if base_rec else (record_of(old_path) or ("", None))[1]
-        if f.status == "R" and old_id == rid and record_of(old_path) and record_of(f.path) and \
+        if kind_name == "renamed" and old_id == rid and record_of(old_path) and record_of(f.path) and \
                 (record_of(old_path) or ("",))[0] == (record_of(f.path) or ("",))[0]:
             kind_name = "modified"
-        rc = RecordChange(kind_name, rid, kind, f.path if f.status != "D" else old_path,
-                          old_path if f.status == "R" else None, old_id if f.status == "R" else None,
-                          base_rec.status if base_rec else None, head_rec.status if head_rec else None,
-                          diff_fields(base_rec.data if base_rec else None, head_rec.data if head_rec else None),
-                          base_rec, head_rec)
-        records.append(rc)
+        records.append(RecordChange(kind_name, rid, kind, f.path if f.status != "D" else old_path,
+                                    old_path if f.status == "R" else None, old_id if f.status == "R" else None,
+                                    base_rec.status if base_rec else None, head_rec.status if head_rec else None,
+                                    diff_fields(base_rec.data if base_rec else None, head_rec.data if head_rec else None),
+                                    base_rec, head_rec, emptied=emptied))
     records.sort(key=lambda r: (r.kind, r.id, r.change))
-
-    # Who needs what: one grep per level of the walk, over the head.
-    dep_cache: dict[str, list[tuple[str, Record]]] = {}
-
-    def dependents_map(ids: list[str]) -> dict[str, list[tuple[str, Record]]]:
-        todo = [i for i in ids if i not in dep_cache]
-        if todo:
-            found = hd.dependents_of(todo)
-            for i in todo:
-                dep_cache[i] = found.get(i, [])
-        return {i: dep_cache[i] for i in ids}
-
-    retiring = [r for r in records if r.head is not None and _retiring(config, r.kind, r.new_status)]
-    served = sorted({rel.target for r in retiring if r.head for rel in r.head.relations if rel.type == "supports"})
-    ctx = ChangeContext(base_config, config, records, lambda rid: [r for _, r in dependents_map([rid])[rid]], today,
-                        hd.by_id(served) if served else {})
-    for rule in RULES:
-        violations.extend(rule.check(ctx))
-    violations.sort(key=Problem.sort_key)
-
-    impact = Impact(config.base_currency)
-    impact.services = affected_services(records, hd, dependents_map)
-    one_off = Decimal(0)
-    for r in records:
-        if r.change == "removed":
-            continue
-        delta = one_off_cost(r.head, config, impact.notes) - (one_off_cost(r.base, base_config, impact.notes) if r.base else 0)
-        if delta > 0:
-            one_off += delta
-        impact.annual_base += annual_cost(r.base, base_config, today, impact.notes)
-        impact.annual_head += annual_cost(r.head, config, today, impact.notes)
-    for r in records:
-        if r.change == "removed":
-            impact.annual_base += annual_cost(r.base, base_config, today, impact.notes)
-    impact.one_off = one_off.quantize(CENT)
-    impact.annual_base = impact.annual_base.quantize(CENT)
-    impact.annual_head = impact.annual_head.quantize(CENT)
-    refs = sorted({ref[1] for r in records for rec in (r.base, r.head) if rec is not None
-                   for ref in iter_references(rec.kind, rec.data)} - {r.id for r in records})
-    neighbours = hd.by_id(refs) if refs else {}
-    for deps in dep_cache.values():
-        neighbours.update({d.id: d for _, d in deps})
-    base_risks = risks_of([r.base for r in records if r.base], neighbours, base_config, today, str(root))
-    head_risks = risks_of([r.head for r in records if r.head], neighbours, config, today, str(root))
-    base_keys = {(f.rule, f.record) for f in base_risks}
-    head_keys = {(f.rule, f.record) for f in head_risks}
-    by_record = lambda f: (f.record, f.rule)  # noqa: E731
-    impact.risks_introduced = sorted((f for f in head_risks if (f.rule, f.record) not in base_keys), key=by_record)
-    impact.risks_resolved = sorted((f for f in base_risks if (f.rule, f.record) not in head_keys), key=by_record)
-    return ChangeReport(base_sha, head_sha, records, other_files, violations, head_problems, impact)
+    return records, changed
 
 
-def affected_services(records: list[RecordChange], hd: _Head,
-                      dependents_map: Callable[[list[str]], dict[str, list[tuple[str, Record]]]]) -> list[AffectedService]:
-    """Every service affected directly or through relations, walking from each changed record towards
-    the services that need it (its `supports` and `part_of` targets, and the records that need it)."""
-    found: dict[str, tuple[str, ...]] = {}
-    known: dict[str, Record] = {}
-    chains: dict[str, tuple[str, ...]] = {}
-    frontier: list[str] = []
-    for r in records:
-        for rec in (r.head, r.base):
-            if rec is not None and rec.id not in chains:
-                chains[rec.id] = (rec.id,)
-                known[rec.id] = rec
-                frontier.append(rec.id)
-        # an edge removed by the change still affects the service it pointed at
-        if r.base is not None and r.head is not None:
-            for rel in r.base.relations:
-                if rel.type in SERVES and rel.target not in chains:
-                    chains[rel.target] = (r.id, rel.target)
-                    frontier.append(rel.target)
-    for _depth in range(MAX_WALK_DEPTH):
-        if not frontier:
-            break
-        missing = [i for i in frontier if i not in known]
-        if missing:
-            known.update(hd.by_id(missing))
-        deps = dependents_map(frontier)
-        nxt: list[str] = []
-        for rid in frontier:
-            rec = known.get(rid)
-            if rec is not None and rec.kind == "service" and rid not in found:
-                found[rid] = chains[rid]
-            ups: list[str] = []
-            if rec is not None:
-                ups += [rel.target for rel in rec.relations if rel.type in SERVES]
-            ups += [d.id for _, d in deps.get(rid, [])]
-            for _, d in deps.get(rid, []):
-                known.setdefault(d.id, d)
-            for up in ups:
-                if up not in chains:
-                    chains[up] = (*chains[rid], up)
-                    nxt.append(up)
-        frontier = nxt
-    return [AffectedService(sid, known[sid].name if sid in known else sid, chain) for sid, chain in sorted(found.items())]
-
-
+__all__ = ["NEEDS", "FieldChange", "compute_change"]

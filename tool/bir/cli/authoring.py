@@ -55,7 +55,11 @@ def _report(plan: object, dry_run: bool = False) -> int:
 @click.argument("directory", required=False, default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--name", default=None, help="The register's name in bir.yaml (default: the folder's name).")
 @click.option("--force", is_flag=True, help="Write into a folder that is not empty (existing files are never overwritten).")
-def init_cmd(directory: Path, name: str | None, force: bool) -> int:
+@click.option("--bir-source", "bir_source", default=None, metavar="SOURCE",
+              help="The exact bir the register's workflows and pre-commit hook install: a git commit "
+                   "(git+https://github.com/<owner>/bir@<commit id>) or an archive with its hash (https://...whl#sha256=...). "
+                   "Default: where this bir came from, when that is exact.")
+def init_cmd(directory: Path, name: str | None, force: bool, bir_source: str | None) -> int:
     """Create a new register repository in DIRECTORY (default: the current folder).
 
     Writes bir.yaml, the schemas, a few example records, the GitHub workflow, pull-request template,
@@ -63,11 +67,16 @@ def init_cmd(directory: Path, name: str | None, force: bool) -> int:
     """
     from bir.write.scaffold import init
 
-    written, skipped = init(directory, name=name, force=force)
+    written, skipped = init(directory, name=name, force=force, bir_source=bir_source)
     for rel in written:
         click.echo(f"created {rel}")
     for rel in skipped:
         click.echo(f"kept existing {rel}")
+    from bir.write.scaffold import REQUIREMENTS, UNPINNED
+
+    if UNPINNED in (directory / REQUIREMENTS).read_text(encoding="utf-8"):
+        click.echo(f"note: the workflows will not run until {REQUIREMENTS} names an exact bir (see its comments, "
+                   "or run bir init again with --bir-source)", err=True)
     click.echo(f"a new register in {directory}: run `bir validate {directory}`")
     return EXIT_OK
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import sys
@@ -11,6 +10,7 @@ from typing import TextIO
 
 import click
 
+from bir.base.escape import terminal
 from bir.cli import EXIT_OK, EXIT_PROBLEMS, cli, resolve_root, root_option
 
 
@@ -18,78 +18,35 @@ def _stdout() -> TextIO:
     return sys.stdout
 
 
-def _annotations(problems: list[object], out: TextIO) -> None:
-    from bir.base.problems import Problem
-    from bir.check.reporters import write_annotations
-
-    write_annotations([p for p in problems if isinstance(p, Problem)], out)
-
-
-def _record_markdown(record: object) -> str:
-    from bir.base.escape import markdown as md_cell
-    from bir.history.changerecord import ChangeRecord
-
-    assert isinstance(record, ChangeRecord)
-    if not record.problems:
-        return "#### Change record\n\n✅ The pull request states every required field of the change record.\n"
-    lines = ["#### Change record", "", "❌ The pull request's change record is incomplete:", ""]
-    lines += [f"- {md_cell(p.message)}" for p in record.problems]
-    return "\n".join(lines) + "\n"
-
-
 @cli.command("change")
 @root_option
-@click.option("--base", "base", default=None, metavar="REF", help="The commit the change starts from (e.g. origin/main).")
+@click.option("--base", "base", default=None, metavar="REF",
+              help="The branch the change is made against (e.g. origin/main): the head is compared with their merge base.")
 @click.option("--head", "head", default=None, metavar="REF", help="The changed commit (default: the working tree).")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "github", "json"]), default="text",
-              help="Output format; `github` prints annotations and appends the markdown to the job summary.")
+              help="Output format; `github` prints annotations and a verdict line, and appends the markdown to the job summary.")
 @click.option("--event", "event", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="A GitHub pull_request event payload: check the pull request's change record too.")
 @click.option("--markdown-out", "markdown_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the markdown report to this file (for a pull-request comment).")
 def change_cmd(root: Path | None, base: str | None, head: str | None, fmt: str, event: Path | None,
                markdown_out: Path | None) -> int:
-    """Compare the register at --base with the head: records changed, policy violations, impact.
+    """Compare the head with its merge base with --base: records changed, rules changed, policy violations
+    judged by the base's rules, and the impact on everything the change can affect.
 
-    Exit codes: 0 no violations, 1 policy violations, head validation errors or an incomplete change
-    record, 2 usage error, 3 internal error.
+    Exit codes: 0 no violations, 1 policy violations, head validation errors, a new risk at the blocking
+    severity or an incomplete change record, 2 usage error, 3 internal error.
     """
-    from bir.base.problems import UsageError
-    from bir.history.changerecord import check_event
-    from bir.point.point import at_worktree
+    from bir.api import change
+    from bir.change.render import record_markdown, render_markdown, render_text, verdict
+    from bir.check.reporters import write_annotations
 
-    register_root = resolve_root(root)
-    if base is None and event is None:
-        raise UsageError("give --base REF (the commit the change starts from), --event FILE, or both")
-    record = check_event(event, at_worktree(register_root, dt.date.today()).config.change_required_fields) if event is not None else None
+    result = change(resolve_root(root), base=base, head=head, event=event)
+    report, record = result.report, result.record
     out = _stdout()
-    failed = bool(record and record.problems)
-    if base is None:
-        assert record is not None
-        md = _record_markdown(record)
-        if fmt == "json":
-            json.dump({"change_record": record.to_dict()}, out, indent=2, ensure_ascii=False)
-            out.write("\n")
-        elif fmt == "github":
-            _annotations(list(record.problems), out)
-            _append_summary(md)
-        elif fmt == "markdown":
-            out.write(md)
-        else:
-            for p in record.problems:
-                out.write(f"{p.path}: {p.severity.value}: {p.message} [{p.rule}]\n")
-            out.write("change record complete\n" if not record.problems else "")
-        if markdown_out is not None:
-            markdown_out.write_text(md, encoding="utf-8")
-        return EXIT_PROBLEMS if failed else EXIT_OK
-
-    from bir.change.compute import compute_change
-    from bir.change.render import render_markdown, render_text
-
-    report = compute_change(register_root, base, head)
-    md = render_markdown(report) + (_record_markdown(record) if record is not None else "")
+    md = (render_markdown(report) if report is not None else "") + (record_markdown(record) if record is not None else "")
     if fmt == "json":
-        data = report.to_dict()
+        data = report.to_dict() if report is not None else {}
         if record is not None:
             data["change_record"] = record.to_dict()
         json.dump(data, out, indent=2, ensure_ascii=False, default=str)
@@ -97,17 +54,22 @@ def change_cmd(root: Path | None, base: str | None, head: str | None, fmt: str, 
     elif fmt == "markdown":
         out.write(md)
     elif fmt == "github":
-        _annotations([*report.violations, *report.head_problems, *(record.problems if record else [])], out)
-        out.write(render_text(report))
+        write_annotations(result.problems(), out)
+        out.write((verdict(report) if report is not None else "change record checked") + "\n")
         _append_summary(md)
     else:
-        out.write(render_text(report))
+        if report is not None:
+            out.write(render_text(report))
         if record is not None:
             for p in record.problems:
-                out.write(f"{p.path}: {p.severity.value}: {p.message} [{p.rule}]\n")
+                out.write(f"{terminal(p.path)}: {p.severity.value}: {terminal(p.message)} [{p.rule}]\n")
+            if not record.problems:
+                out.write("change record complete\n")
     if markdown_out is not None:
-        markdown_out.write_text(md, encoding="utf-8")
-    return EXIT_PROBLEMS if report.failed or failed else EXIT_OK
+        from bir.base.atomic import write_text
+
+        write_text(markdown_out, md)
+    return EXIT_PROBLEMS if result.failed else EXIT_OK
 
 
 def _append_summary(md: str) -> None:
@@ -138,9 +100,9 @@ def history_cmd(root: Path | None, record_id: str, fmt: str) -> int:
         pr = f" (#{e.pr})" if e.pr else ""
         ct = f" [{e.change_type}]" if e.change_type else ""
         where = f" from {e.old_path}" if e.change == "renamed" else ""
-        out.write(f"{e.short} {e.date[:10]} {e.author}{pr}{ct}: {e.change} {e.path}{where} — {e.subject}\n")
+        out.write(terminal(f"{e.short} {e.date[:10]} {e.author}{pr}{ct}: {e.change} {e.path}{where} — {e.subject}") + "\n")
         for f in e.fields or []:
-            out.write(f"    {f.path}: {_show(f.old)} -> {_show(f.new)}\n")
+            out.write(terminal(f"    {f.path}: {_show(f.old)} -> {_show(f.new)}") + "\n")
     return EXIT_OK
 
 
@@ -154,17 +116,26 @@ def _show(value: object) -> str:
 @root_option
 @click.option("--since", "since", default=None, metavar="DATE", help="Only changes merged on or after DATE (YYYY-MM-DD).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", help="Output format.")
-def log_cmd(root: Path | None, since: str | None, fmt: str) -> int:
-    """The register's change log: merged changes, newest first, with their records and change record."""
+@click.option("--missing-record", is_flag=True,
+              help="Only the merged changes whose change record lacks a field bir.yaml requires (exit 1 if any).")
+def log_cmd(root: Path | None, since: str | None, fmt: str, missing_record: bool) -> int:
+    """The register's change log: merged changes, newest first, with their records and change record (read
+    from the commit's `Change-*` trailers, or from the pull-request template a squash merge put in it)."""
     from bir.base.escape import markdown as md_cell
+    from bir.history.changerecord import missing_fields
     from bir.history.trail import change_log
+    from bir.point.point import open_point
 
-    entries = change_log(resolve_root(root), since)
+    register_root = resolve_root(root)
+    entries = change_log(register_root, since)
+    required = open_point(register_root).config.change_required_fields if missing_record else ()
+    if missing_record:
+        entries = [e for e in entries if missing_fields(e.record, required)]
     out = _stdout()
     if fmt == "json":
         json.dump([e.to_dict() for e in entries], out, indent=2, ensure_ascii=False)
         out.write("\n")
-        return EXIT_OK
+        return EXIT_PROBLEMS if missing_record and entries else EXIT_OK
     if fmt == "markdown":
         out.write("| date | commit | PR | type | change | records |\n|---|---|---|---|---|---|\n")
     for e in entries:
@@ -177,6 +148,8 @@ def log_cmd(root: Path | None, since: str | None, fmt: str) -> int:
                       f"| {md_cell(counts)}: {md_cell(ids)} |\n")
         else:
             pr = f" #{e.pr}" if e.pr else ""
-            out.write(f"{e.short} {e.date[:10]}{pr} {e.author}{f' [{ctype}]' if ctype else ''}: {e.subject}\n"
-                      f"    {counts}: {ids}\n")
-    return EXIT_OK
+            out.write(terminal(f"{e.short} {e.date[:10]}{pr} {e.author}{f' [{ctype}]' if ctype else ''}: {e.subject}") + "\n"
+                      + terminal(f"    {counts}: {ids}") + "\n")
+            if missing_record:
+                out.write(f"    change record lacks: {', '.join(missing_fields(e.record, required))}\n")
+    return EXIT_PROBLEMS if missing_record and entries else EXIT_OK

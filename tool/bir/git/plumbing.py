@@ -156,6 +156,18 @@ class Git:
                 files[rel] = oid
         return files
 
+    def links(self, rev: str, paths: Sequence[str]) -> list[str]:
+        """The symbolic links at `rev` under `paths` (relative to the root): never read, always reported."""
+        out = self.run(["ls-tree", "-r", "-z", "--full-name", rev, "--", *paths])
+        found = []
+        for entry in out.split(b"\0"):
+            meta, _, name = entry.partition(b"\t")
+            if meta.startswith(b"120000 "):
+                rel = self._rel(name.decode("utf-8", "surrogateescape"))
+                if rel is not None:
+                    found.append(rel)
+        return sorted(found)
+
     def cat_blobs(self, names: Iterable[str]) -> dict[str, bytes | None]:
         """Read many objects in one `git cat-file --batch` process: name -> content (None when missing).
 

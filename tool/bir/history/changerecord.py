@@ -186,3 +186,22 @@ def trailers_of(message: str) -> dict[str, str]:
         if sep and key.strip().lower() in by_trailer:
             out[by_trailer[key.strip().lower()]] = value.strip()
     return out
+
+
+def record_of_message(message: str) -> dict[str, str]:
+    """The change record a merged commit carries: its trailers (`Change-Type: normal`), else the pull request's
+    filled template, which GitHub's squash merge puts in the message ("pull request title and description")."""
+    fields = trailers_of(message)
+    if fields:
+        return fields
+    _subject, _, body = message.partition("\n")
+    return {k: v for k, v in parse_body(body).items() if v} if body.strip() else {}
+
+
+def missing_fields(record: dict[str, str], required: tuple[str, ...]) -> list[str]:
+    """The required fields (snake_case) a change record lacks, and a wrong change type counts as lacking."""
+    missing = [name for name in required if not record.get(name)]
+    change_type = record.get("change_type")
+    if change_type and change_type not in CHANGE_TYPES and "change_type" not in missing:
+        missing.append("change_type")
+    return missing

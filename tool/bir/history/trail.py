@@ -19,7 +19,7 @@ from bir.base.gcpause import gc_paused
 from bir.base.layout import KIND_FOLDERS, RECORD_DIR, record_of
 from bir.base.problems import UsageError
 from bir.git.plumbing import Commit, Git
-from bir.history.changerecord import trailers_of
+from bir.history.changerecord import record_of_message
 
 if TYPE_CHECKING:
     from bir.base.diff import FieldChange
@@ -81,7 +81,7 @@ class LogEntry:
     author: str
     subject: str
     pr: int | None
-    record: dict[str, str]  # the change record from the commit's trailers (snake_case -> value)
+    record: dict[str, str]  # the change record from the commit's trailers or template (snake_case -> value)
     records: list[LogRecord] = field(default_factory=list)
 
     @property
@@ -139,7 +139,7 @@ class _Walk:
         lineage, by_id = self.lineage, self.by_id
         kind_name, entry_of, folders = _KIND, HistoryEntry, KIND_FOLDERS
         self.walked.add(c.sha)
-        change_type = trailers_of(c.message).get("change_type") if "Change-" in c.message else None
+        change_type = record_of_message(c.message).get("change_type") if "hange" in c.message else None
         pr = pr_number(c.subject)
         sha, date, author, subject = c.sha, c.committer_date, c.author, c.subject
         for status, path, old_path, old_blob, new_blob in c.changes:
@@ -231,7 +231,7 @@ def change_log(root: Path, since: str | None = None, *, commits: list[Commit] | 
                     continue
             except ValueError:
                 pass
-        entry = LogEntry(c.sha, c.committer_date, c.author, c.subject, pr_number(c.subject), trailers_of(c.message))
+        entry = LogEntry(c.sha, c.committer_date, c.author, c.subject, pr_number(c.subject), record_of_message(c.message))
         for f in c.changes:
             where = record_of(f.path) or (record_of(f.old_path) if f.old_path else None)
             if where is None:

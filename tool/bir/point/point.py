@@ -32,7 +32,7 @@ from bir.check.checker import LoadResult, RuleSet, load
 from bir.git.plumbing import Git, GitReader
 from bir.read.config import load_config, read_config_file
 from bir.read.feeds import Feed, feeds_from, load_feeds
-from bir.read.files import Candidate, candidates_at, discover, read_regular
+from bir.read.files import FILE_SYMLINK, Candidate, candidates_at, discover, read_regular
 from bir.read.schemas import SchemaSet, compiled_cache_dir
 
 if TYPE_CHECKING:
@@ -90,7 +90,10 @@ class CommitSource:
 
     def candidates(self) -> tuple[list[Candidate], list[Problem]]:
         found, problems = candidates_at(self._listing().files)
-        return found, problems
+        for path in self.git.links(self.sha, (RECORD_DIR,)):
+            problems.append(FILE_SYMLINK.problem(path, 0, 0, "symbolic link in the register; links are never followed",
+                                                 "replace the link with the file itself, or remove it"))
+        return found, sorted(problems, key=Problem.sort_key)
 
     def reader(self) -> GitReader | None:
         reader = self._listing()
@@ -169,13 +172,14 @@ class Point:
             checked.summary.warnings += len(self.warnings)
         return checked
 
-    def load(self, *, want_data: bool = True, jobs: int | None = None) -> LoadResult:
-        """The register at this point: every valid record (with `want_data`), and the problems found."""
+    def load(self, *, want_data: bool = True, jobs: int | None = None, rules: RuleSet | None = None) -> LoadResult:
+        """The register at this point: every valid record (with `want_data`), and the problems found, judged by
+        this point's rules (or by `rules`: a change's head is also judged by its base's)."""
         if self.empty:
             return LoadResult(Register(str(self.root), self.config), [], 0, {})
         candidates, problems = self.source.candidates()
-        return load(self.root, self.rules, candidates, problems, want_data=want_data, reader=self.source.reader(),
-                    jobs=jobs)
+        return load(self.root, rules or self.rules, candidates, problems, want_data=want_data,
+                    reader=self.source.reader(), jobs=jobs)
 
     def read_many(self, paths: Iterable[str]) -> dict[str, bytes | None]:
         """The bytes of some files of this point (None where a file is missing or unreadable)."""

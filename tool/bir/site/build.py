@@ -91,6 +91,7 @@ def build_site(
     from bir.reports import evaluate
 
     point = open_point(root, as_of=as_of)
+    _check_site_config(root, point.config.raw)
     for warning in point.warnings:
         say(f"warning: {warning.message}")
     evaluation = evaluate(point)
@@ -205,6 +206,22 @@ def _side(register: Register, site_dir: Path) -> list[tuple[str, str, int]]:
         site_dir / "search-index",
     )
     return downloads
+
+
+def _check_site_config(root: Path, config: dict[str, Any]) -> None:
+    """Refuse `site/mkdocs.yml` options that run code or load templates, unless bir.yaml allows them."""
+    from bir.read.siteconfig import dangerous_options
+
+    path = root / "site" / "mkdocs.yml"
+    if path.is_symlink():
+        raise SiteBuildError(f"{path} is a symbolic link; the site configuration must be a regular file")
+    if not path.is_file():
+        return
+    allowed = set((config.get("site") or {}).get("allow") or ())
+    refused = [what for key, what in dangerous_options(path.read_bytes()) if key not in allowed]
+    if refused:
+        raise SiteBuildError(f"site/mkdocs.yml uses {', '.join(refused)}, which run code or load templates when the site "
+                             "is built; remove them, or allow them under site.allow in bir.yaml")
 
 
 def _chrome_links(chrome: render.Chrome, checker: linkcheck.LinkChecker) -> list[tuple[str, str]]:

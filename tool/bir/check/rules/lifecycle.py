@@ -12,7 +12,7 @@ from bir.check.rules import Finding, rule
 if TYPE_CHECKING:
     import datetime as dt
 
-    from bir.base.config import Config
+    from bir.base.config import Config, Requirement
     from bir.base.model import Record
 
 
@@ -46,13 +46,19 @@ def state_requirements(record: Record, config: Config, day: dt.date) -> Iterator
     """
     model = config.model_for(record.kind)
     for req in model.requires.get(record.status, ()):
-        if any(_effective(record, config, k) != v for k, v in req.when):
+        if not requirement_applies(record, config, req):
             continue
         if get_path(record.data, req.field) in (None, "", [], {}):
             why = f" (required when {', '.join(f'{k} is {v}' for k, v in req.when).replace('True', 'true')})" if req.when else ""
             yield Finding("/status",
                           f"status '{record.status}' requires {req.field}{why}",
                           f"add `{req.field}` to the record, or keep the previous status until it is known")
+
+
+def requirement_applies(record: Record, config: Config, req: Requirement) -> bool:
+    """Whether a requirement applies to the record: every `when` condition holds (data-bearing from the record,
+    else from its class)."""
+    return all(_effective(record, config, k) == v for k, v in req.when)
 
 
 def _effective(record: Record, config: Config, field: str) -> object:
