@@ -90,20 +90,23 @@ def test_csv_per_kind_flattened_and_safe(reg: Path, capsys: pytest.CaptureFixtur
     assert code == 0
     assert sorted(p.name for p in out.iterdir()) == ["facility.csv", "hardware.csv", "licence.csv", "party.csv", "service.csv",
                                                      "software.csv"]
-    rows = list(csv.DictReader(io.StringIO((out / "software.csv").read_text())))
+    raw = (out / "software.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfid,") and raw.endswith(b"\r\n")  # a BOM for spreadsheets, RFC 4180 line ends
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
     by_id = {r["id"]: r for r in rows}
     assert by_id["sw-requests"]["name"] == "'=cmd|' /C calc'!A0"  # a formula is text in a spreadsheet
     assert by_id["sw-office"]["status_dates.active"] == "2024-01-01"
     assert json.loads(by_id["sw-office"]["installations"]) == [{"on": "hw-1", "date": "2024-02-05"}]
-    hw = next(csv.DictReader(io.StringIO((out / "hardware.csv").read_text())))
+    hw = next(csv.DictReader(io.StringIO((out / "hardware.csv").read_text(encoding="utf-8-sig"))))
     assert (hw["financial.purchase_cost"], hw["tags"], hw["financial.supplier"]) == ("1200.0", "workplace", "example-supplier")
-    header = (out / "licence.csv").read_text().splitlines()[0].split(",")
+    header = (out / "licence.csv").read_text(encoding="utf-8-sig").splitlines()[0].split(",")
     assert header[0] == "id" and header[1:] == sorted(header[1:])
 
 
 @pytest.mark.parametrize(("value", "cell"), [
     ("=1+1", "'=1+1"), ("+44 20 1234", "'+44 20 1234"), ("-x", "'-x"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"),
-    ("\rx", "'\rx"), ("plain", "plain"), (-5, "-5"), (1.5, "1.5"), (True, "true"), (None, ""),
+    ("\rx", "'\rx"), ("\n=1+1", "'\n=1+1"), ("  =1+1", "'  =1+1"), ("\uff1dSUM(A1)", "'\uff1dSUM(A1)"),
+    ("a\r=1+1", "a\r=1+1"), ("plain", "plain"), (-5, "-5"), (1.5, "1.5"), (True, "true"), (None, ""),
 ])
 def test_safe_cell(value: object, cell: str) -> None:
     from bir.write.exporters import safe_cell
@@ -210,3 +213,47 @@ def test_demo_register_exports(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert con.execute("SELECT count(*) FROM relations").fetchone() == (sum(len(r.relations) for r in register),)
     texts = to_csv(register)
     assert sum(len(list(csv.DictReader(io.StringIO(t)))) for t in texts.values()) == len(register)
+
+
+HOSTILE = """\
+id: sw-hostile
+kind: software
+name: "Line one\\r=HYPERLINK(\\"http://x\\")"
+description: "a\\nb\\r\\nc\\rd"
+owner: team-it
+status: active
+status_dates:
+  active: "2024-01-01"
+version: "@1"
+"""
+
+
+def test_csv_opens_cleanly_in_spreadsheets(reg: Path, tmp_path: Path) -> None:
+    """Every line break inside a value is quoted, so a lone CR never starts a row; no cell of any row
+    starts a formula; the files are byte-identical to the site's downloads."""
+    from bir.api import load as load_register
+    from bir.site.downloads import write_csv as site_csv
+    from bir.write.exporters import FORMULA_START, to_csv
+
+    (reg / "registry/software/sw-hostile.yaml").write_text(HOSTILE)
+    assert validate_clean(reg) == []
+    register = load_register(reg).register
+    texts = to_csv(register)
+    software = texts["software"]
+    # a reader that splits rows only on CR LF outside quotes (RFC 4180) sees one row per record
+    rows = list(csv.reader(io.StringIO(software.removeprefix("\ufeff"), newline="")))
+    assert len(rows) == 1 + len(register.of_kind("software"))
+    by_id = {r[0]: r for r in rows[1:]}
+    header = rows[0]
+    hostile = dict(zip(header, by_id["sw-hostile"], strict=True))
+    assert hostile["name"] == 'Line one\r=HYPERLINK("http://x")'
+    assert hostile["description"] == "a\nb\r\nc\rd"
+    assert hostile["version"] == "'@1"
+    assert '"Line one\r=HYPERLINK(""http://x"")"' in software  # the lone CR is inside quotes
+    for row in rows:
+        for value in row:
+            assert not value.lstrip(" ").startswith(FORMULA_START), value
+    folder = tmp_path / "site"
+    folder.mkdir()
+    site_csv(register, folder)
+    assert {p.stem: p.read_bytes() for p in folder.glob("*.csv")} == {k: v.encode("utf-8") for k, v in texts.items()}

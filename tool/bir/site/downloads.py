@@ -8,7 +8,6 @@ neutralised by `exporters.safe_cell`.
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -40,7 +39,8 @@ def write_json(register: Register, path: Path) -> None:
 
 
 def write_csv(register: Register, folder: Path) -> list[Path]:
-    """`exporters.to_csv`, one kind at a time: id first, then the sorted flattened columns."""
+    """`exporters.to_csv`, one kind at a time: a byte-order mark, then id first and the sorted flattened
+    columns, CR LF line ends."""
     by_kind: dict[str, list[Record]] = {}
     for rec in _sorted(register):
         by_kind.setdefault(rec.kind, []).append(rec)
@@ -53,8 +53,9 @@ def write_csv(register: Register, folder: Path) -> list[Path]:
         columns.insert(0, "id")
         path = folder / f"{kind}.csv"
         with open(path, "w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(columns)
+            handle.write(exporters.CSV_BOM)
+            writer = exporters.csv_writer(handle)
+            writer.writerow([exporters.safe_cell(c) for c in columns])
             for row in rows:
                 writer.writerow([exporters.safe_cell(row.get(c)) for c in columns])
         written.append(path)

@@ -21,7 +21,14 @@ from typing import Any
 from bir import __version__
 from bir.base.model import KINDS, Record, Register, get_path
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A cell starting with one of these is read as a formula by some spreadsheet (the full-width forms by
+# East Asian locales of Excel; a leading line break or tab by LibreOffice's and Excel's importers).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# CSV files start with a UTF-8 byte-order mark: without one, Excel's default import reads UTF-8 as the
+# locale's code page (mojibake in every accented name). Lines end with CR LF (RFC 4180), which also makes
+# the writer quote any cell holding a CR or an LF, so a lone CR inside a value never starts a row.
+CSV_BOM = "\ufeff"
+CSV_LINE_END = "\r\n"
 
 
 def _records(register: Register) -> list[Record]:
@@ -69,17 +76,25 @@ def _scalar_text(value: Any) -> str:
 
 
 def safe_cell(value: Any) -> str:
-    """A cell a spreadsheet will not evaluate: text starting with = + - @ tab or CR gets a leading '."""
+    """A cell a spreadsheet will not evaluate: text starting with = + - @, a tab, a line break or a
+    full-width = + - @ (after any leading spaces) gets a leading '. Numbers stay numbers."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     text = _scalar_text(value)
-    if text.startswith(FORMULA_START):
+    if text.lstrip(" ").startswith(FORMULA_START):
         return "'" + text
     return text
 
 
+def csv_writer(handle: Any) -> Any:
+    """The writer every CSV export uses: minimal quoting (any cell with a comma, quote, CR or LF is
+    quoted), CR LF line ends."""
+    return csv.writer(handle, lineterminator=CSV_LINE_END)
+
+
 def to_csv(register: Register) -> dict[str, str]:
-    """One CSV text per kind that has records: kind -> text. Columns: id first, then sorted."""
+    """One CSV text per kind that has records: kind -> text (a byte-order mark first, CR LF line ends).
+    Columns: id first, then sorted."""
     out: dict[str, str] = {}
     for kind in KINDS:
         rows = [flatten(r.data) for r in _records(register) if r.kind == kind]
@@ -88,8 +103,9 @@ def to_csv(register: Register) -> dict[str, str]:
         columns = sorted({c for row in rows for c in row} - {"id"})
         columns.insert(0, "id")
         buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(columns)
+        buf.write(CSV_BOM)
+        writer = csv_writer(buf)
+        writer.writerow([safe_cell(c) for c in columns])
         for row in rows:
             writer.writerow([safe_cell(row.get(c)) for c in columns])
         out[kind] = buf.getvalue()
