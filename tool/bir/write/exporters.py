@@ -1,4 +1,5 @@
-"""Exports of the register for other tools: JSON, CSV per kind, SQLite, and a CycloneDX 1.6 BOM.
+"""Exports of the register for other tools: JSON, CSV per kind, SQLite, and a CycloneDX 1.6 BOM
+(`bir.write.cyclonedx`).
 
 Every export is a pure function of the loaded register (records sorted by id), so the same register
 gives byte-identical output; the CycloneDX serial number is derived from the content.
@@ -7,19 +8,16 @@ gives byte-identical output; the CycloneDX serial number is derived from the con
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import os
 import sqlite3
 import tempfile
-import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bir import __version__
-from bir.base.model import KINDS, Record, Register, get_path
+from bir.base.model import KINDS, Record, Register
 
 # A cell starting with one of these is read as a formula by some spreadsheet (the full-width forms by
 # East Asian locales of Excel; a leading line break or tab by LibreOffice's and Excel's importers).
@@ -193,144 +191,7 @@ def _fill(con: sqlite3.Connection, register: Register) -> None:
 
 # --- CycloneDX 1.6 ---------------------------------------------------------------------------------
 
-LICENSE_TYPES = {
-    "per_user": "named-user", "per_device": "device", "per_core": "core-points",
-    "subscription": "subscription", "site": "other",
-}
-_LIBRARY_PURL_TYPES = {"pypi", "npm", "maven", "nuget", "gem", "cargo", "golang", "composer", "hex", "pub", "cocoapods",
-                       "swift", "conan", "hackage", "cran"}
-_OS_WORDS = ("windows", "linux", "ubuntu", "debian", "rhel", "red hat enterprise", "centos", "rocky", "alma", "macos",
-             "ios", "android", "freebsd", "esxi", "junos", "fortios", "pan-os", "ios-xe", "nx-os", "sles", "suse")
-DEPENDENCY_RELATIONS = ("depends_on", "runs_on", "installed_on")
+from bir.write.cyclonedx import cyclonedx_json, software_type, to_cyclonedx  # noqa: E402 - the BOM has its own module
 
-
-def software_type(record: Record) -> str:
-    purl = str(record.data.get("purl") or "")
-    if purl.startswith("pkg:") and purl[4:].split("/", 1)[0] in _LIBRARY_PURL_TYPES:
-        return "library"
-    tags = {t.lower() for t in record.tags}
-    product = str(record.data.get("product") or record.name).lower()
-    if tags & {"os", "operating-system", "operating_system"} or any(product.startswith(w) for w in _OS_WORDS):
-        return "operating-system"
-    return "application"
-
-
-def _party_name(register: Register, party_id: Any) -> str | None:
-    if not isinstance(party_id, str):
-        return None
-    rec = register.get(party_id)
-    return rec.name if rec is not None else party_id
-
-
-def _properties(record: Record, fields: Iterable[str]) -> list[dict[str, str]]:
-    props = [{"name": "bir:kind", "value": record.kind}, {"name": "bir:status", "value": record.status}]
-    for f in fields:
-        value = get_path(record.data, f)
-        if isinstance(value, list):
-            for v in value:
-                props.append({"name": f"bir:{f}", "value": _scalar_text(v)})
-        elif value is not None:
-            props.append({"name": f"bir:{f}", "value": _scalar_text(value)})
-    return props
-
-
-def _licensing(register: Register, lic: Record) -> dict[str, Any]:
-    licensing: dict[str, Any] = {}
-    metric = lic.data.get("metric")
-    if metric in LICENSE_TYPES:
-        licensing["licenseTypes"] = [LICENSE_TYPES[metric]]
-    fin = lic.data.get("financial") or {}
-    supplier = _party_name(register, fin.get("supplier"))
-    if supplier:
-        licensing["licensor"] = {"organization": {"name": supplier}}
-    licensing["purchaser"] = {"organization": {"name": register.config.name or "register"}}
-    if fin.get("order_number"):
-        licensing["purchaseOrder"] = str(fin["order_number"])
-    term = lic.data.get("term") or {}
-    if term.get("start"):
-        licensing["lastRenewal"] = f"{term['start']}T00:00:00Z"
-    if term.get("end"):
-        licensing["expiration"] = f"{term['end']}T00:00:00Z"
-    licensing["altIds"] = [lic.id]
-    return {"license": {"name": lic.name, "licensing": licensing}}
-
-
-def to_cyclonedx(register: Register) -> dict[str, Any]:
-    """A CycloneDX 1.6 BOM: hardware as devices, software with purl and cpe and its licences, services."""
-    records = _records(register)
-    licences_of: dict[str, list[Record]] = {}
-    for r in records:
-        if r.kind == "licence" and isinstance(r.data.get("software"), str):
-            licences_of.setdefault(r.data["software"], []).append(r)
-    for r in records:
-        for rel in r.relations:
-            lic = register.get(rel.target)
-            if (rel.type == "licensed_by" and lic is not None and lic.kind == "licence"
-                    and r.kind in ("software", "cloud_service")):
-                if lic not in licences_of.setdefault(r.id, []):
-                    licences_of[r.id].append(lic)
-    components: list[dict[str, Any]] = []
-    services: list[dict[str, Any]] = []
-    for r in records:
-        base: dict[str, Any] = {"bom-ref": r.id, "name": r.name}
-        if r.data.get("description"):
-            base["description"] = r.data["description"]
-        if r.kind == "hardware":
-            comp = {"type": "device", **base}
-            manufacturer = _party_name(register, r.data.get("manufacturer"))
-            if manufacturer:
-                comp["manufacturer"] = {"name": manufacturer}
-            if r.data.get("model"):
-                comp["version"] = str(r.data["model"])
-            comp["properties"] = _properties(r, ("class", "model", "serial_number", "asset_tag", "hostname", "mac_addresses",
-                                                 "warranty_end", "end_of_support", "end_of_life"))
-            components.append(comp)
-        elif r.kind == "software":
-            comp = {"type": software_type(r), **base}
-            vendor = _party_name(register, r.data.get("vendor"))
-            if vendor:
-                comp["supplier"] = {"name": vendor}
-            if r.data.get("version") is not None:
-                comp["version"] = str(r.data["version"])
-            for key in ("purl", "cpe"):
-                if r.data.get(key):
-                    comp[key] = r.data[key]
-            if r.id in licences_of:
-                comp["licenses"] = [_licensing(register, lic) for lic in licences_of[r.id]]
-            comp["properties"] = _properties(r, ("product", "edition", "end_of_support", "end_of_life"))
-            components.append(comp)
-        elif r.kind in ("service", "cloud_service"):
-            svc = dict(base)
-            provider = _party_name(register, r.data.get("provider") or r.data.get("service_owner") or r.owner)
-            if provider:
-                svc["provider"] = {"name": provider}
-            if r.id in licences_of:
-                svc["licenses"] = [_licensing(register, lic) for lic in licences_of[r.id]]
-            svc["properties"] = _properties(r, ("criticality", "service_type", "region", "sla"))
-            services.append(svc)
-    refs = {c["bom-ref"] for c in components} | {s["bom-ref"] for s in services}
-    dependencies = []
-    for r in records:
-        if r.id not in refs:
-            continue
-        targets = sorted({rel.target for rel in r.relations if rel.type in DEPENDENCY_RELATIONS and rel.target in refs})
-        if targets:
-            dependencies.append({"ref": r.id, "dependsOn": targets})
-    body = {"components": components, "services": services, "dependencies": dependencies}
-    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-    bom: dict[str, Any] = {
-        "bomFormat": "CycloneDX",
-        "specVersion": "1.6",
-        "serialNumber": f"urn:uuid:{uuid.UUID(digest[:32])}",
-        "version": 1,
-        "metadata": {
-            "tools": {"components": [{"type": "application", "name": "bir", "version": __version__}]},
-            "component": {"type": "application", "bom-ref": "register", "name": register.config.name or "register"},
-        },
-        **body,
-    }
-    return bom
-
-
-def cyclonedx_json(register: Register) -> str:
-    return json.dumps(to_cyclonedx(register), indent=2, ensure_ascii=False) + "\n"
+__all__ = ["cyclonedx_json", "flatten", "safe_cell", "software_type", "to_csv", "to_cyclonedx", "to_json", "write_csv",
+           "write_sqlite"]
