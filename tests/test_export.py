@@ -150,19 +150,33 @@ def test_safe_cell(value: object, cell: str) -> None:
 
 def test_sqlite_tables_and_relations(reg: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     db = tmp_path / "register.sqlite"
-    assert run(capsys, "export", "sqlite", "--out", str(db), "--root", str(reg))[0] == 0
+    code, _, err = run(capsys, "export", "sqlite", "--out", str(db), "--root", str(reg))
+    assert code == 0 and f"datasette {db} --metadata {tmp_path / 'register.metadata.json'}" in err
     con = sqlite3.connect(db)
-    tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
-    assert tables == ["facility", "hardware", "licence", "party", "records", "relations", "service", "software"]
-    indexes = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-    assert {"relations_source", "relations_target", "records_kind"} <= indexes
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"facility", "hardware", "licence", "party", "records", "relations", "service", "software", "software_installations",
+            "exchange_rates", "book_values", "run_costs", "tco", "life_dates", "risk_findings", "export_info"} <= tables
+    assert con.execute("PRAGMA foreign_key_check").fetchall() == []
     assert con.execute("SELECT source, type, target FROM relations ORDER BY source, type, target").fetchall() == [
         ("hw-1", "located_in", "fac-main-office"), ("hw-1", "supports", "svc-workplace"),
         ("sw-office", "installed_on", "hw-1"), ("sw-office", "supports", "svc-workplace")]
-    row = con.execute("SELECT name, class, serial_number, rest FROM hardware WHERE id = 'hw-1'").fetchone()
-    assert row[:3] == ("Example laptop", "laptop", "EXAMPLE-0001")
-    assert json.loads(row[3])["financial"]["purchase_cost"] == 1200.0
-    assert con.execute("SELECT json_extract(rest, '$.term.end') FROM licence").fetchone() == ("2026-12-31",)
+    row = con.execute("SELECT name, class, serial_number, financial_purchase_cost, financial_purchase_cost_currency, "
+                      "financial_purchase_cost_base, financial_purchase_date, status_dates_in_use, tags FROM hardware "
+                      "WHERE id = 'hw-1'").fetchone()
+    assert row == ("Example laptop", "laptop", "EXAMPLE-0001", 1200.0, "EUR", 1200.0, "2024-01-25", "2024-02-05", '["workplace"]')
+    types = {r[1]: r[2] for r in con.execute("PRAGMA table_info(hardware)")}
+    assert (types["financial_purchase_cost"], types["cpu_cores"], types["data_bearing"], types["warranty_end"]) == (
+        "REAL", "INTEGER", "INTEGER", "TEXT")
+    assert con.execute("SELECT term_end, quantity FROM licence").fetchone() == ("2026-12-31", 50)
+    assert con.execute("SELECT record, position, \"on\", date FROM software_installations ORDER BY record").fetchall() == [
+        ("sw-office", 0, "hw-1", "2024-02-05"), ("sw-os", 0, "hw-1", None)]
+    fks = {(r[3], r[2]) for r in con.execute("PRAGMA foreign_key_list(hardware)")}
+    assert {("id", "records"), ("owner", "records"), ("manufacturer", "records"), ("financial_supplier", "records")} <= fks
+    meta = json.loads((tmp_path / "register.metadata.json").read_text())
+    hw = meta["databases"]["register"]["tables"]["hardware"]
+    assert hw["title"] == "Hardware record" and hw["facets"][:2] == ["status", "class"]
+    assert hw["columns"]["serial_number"] == "Manufacturer's serial number or service tag, as printed on the device."
+    assert "straight line" in meta["databases"]["register"]["tables"]["book_values"]["description"]
 
 
 CYCLONEDX = Path(__file__).resolve().parent / "fixtures" / "cyclonedx"  # the official 1.6 schema, as shipped by
@@ -266,7 +280,7 @@ def test_csv_or_sqlite_without_out_is_a_usage_error(reg: Path, capsys: pytest.Ca
 
 def test_demo_register_exports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from bir.api import load as load_register
-    from bir.write.exporters import to_csv, to_cyclonedx, write_sqlite
+    from bir.write.exporters import to_csv, to_cyclonedx
 
     reg = demo_register(tmp_path / "demo")
     register = load_register(reg).register
@@ -280,11 +294,6 @@ def test_demo_register_exports(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert any("licenses" in c for c in bom["components"])
     supports = sum(1 for r in register for rel in r.relations if rel.type == "supports")
     assert supports and sum(len(d.get("dependsOn", [])) for d in bom["dependencies"] if d["ref"].startswith("svc")) >= 1
-    db = tmp_path / "demo.sqlite"
-    write_sqlite(register, db)
-    con = sqlite3.connect(db)
-    assert con.execute("SELECT count(*) FROM records").fetchone() == (len(register),)
-    assert con.execute("SELECT count(*) FROM relations").fetchone() == (sum(len(r.relations) for r in register),)
     texts = to_csv(register)
     assert sum(len(list(csv.DictReader(io.StringIO(t)))) for t in texts.values()) == len(register)
 

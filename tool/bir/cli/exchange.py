@@ -61,7 +61,9 @@ def import_csv_cmd(file: Path, kind: str, mapping: Path | None, owner: str | Non
               help="Export the register as it stood at the end of DATE (YYYY-MM-DD), from git history.")
 @root_option
 def export_cmd(fmt: str, out: Path | None, as_of: str | None, root: Path | None) -> int:
-    """Export the register's valid records as json, csv (one file per kind), sqlite or cyclonedx (1.6 JSON).
+    """Export the register's valid records as json, csv (one file per kind, with a UTF-8 byte-order mark),
+    sqlite (typed tables, relations, exchange rates and the report figures as of the export date, with a
+    datasette metadata file beside it) or cyclonedx (1.6 JSON).
 
     Records with errors are left out and reported; run `bir validate` to see why.
     """
@@ -70,8 +72,14 @@ def export_cmd(fmt: str, out: Path | None, as_of: str | None, root: Path | None)
     from bir.write import exporters
 
     point = open_point(resolve_root(root), as_of=as_of)
-    result = point.load()
-    register = result.register
+    if fmt == "sqlite":
+        from bir.reports import evaluate
+
+        evaluation = evaluate(point)
+        result, register = evaluation.loaded, evaluation.register
+    else:
+        result = point.load()
+        register = result.register
     warn_point(point, list(result.problems))
     if fmt in ("json", "cyclonedx"):
         text = exporters.to_json(register) if fmt == "json" else exporters.cyclonedx_json(register)
@@ -90,8 +98,9 @@ def export_cmd(fmt: str, out: Path | None, as_of: str | None, root: Path | None)
     else:
         if out is None:
             raise UsageError("export sqlite needs a file: --out register.sqlite")
-        exporters.write_sqlite(register, out)
-        click.echo(f"wrote {out} ({len(register)} records); browse it with `datasette {out}`", err=True)
+        meta = exporters.write_sqlite(evaluation, out)
+        click.echo(f"wrote {out} ({len(register)} records, figures as of {point.day.isoformat()}) and {meta}; "
+                   f"browse them with `datasette {out} --metadata {meta}`", err=True)
     return EXIT_OK
 
 

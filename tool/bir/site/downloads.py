@@ -1,4 +1,5 @@
-"""The register for download: JSON, CSV per kind and SQLite, byte-identical to `bir export` (`bir.exporters`).
+"""The register for download: JSON, CSV per kind and SQLite (with its datasette metadata), byte-identical to
+`bir export` (`bir.write.exporters`).
 
 The JSON and the CSV files are streamed to disk with the exporters' own encoder settings and cell rules
 rather than built as one string each, so 100,000 records do not need the whole export in memory; the
@@ -12,6 +13,7 @@ import json
 from pathlib import Path
 
 from bir.base.model import KINDS, Record, Register
+from bir.reports import Evaluation
 from bir.write import exporters
 
 
@@ -63,8 +65,9 @@ def write_csv(register: Register, folder: Path) -> list[Path]:
     return written
 
 
-def write_downloads(register: Register, out: Path) -> list[tuple[str, str, int]]:
+def write_downloads(evaluation: Evaluation, out: Path) -> list[tuple[str, str, int]]:
     """Write every download into `out`; returns (file name, description, size in bytes)."""
+    register = evaluation.register
     out.mkdir(parents=True, exist_ok=True)
     files: list[tuple[str, str]] = []
     write_json(register, out / "register.json")
@@ -72,8 +75,9 @@ def write_downloads(register: Register, out: Path) -> list[tuple[str, str, int]]
     counts = {kind: len(register.of_kind(kind)) for kind in KINDS}
     for path in write_csv(register, out):
         files.append((path.name, f"{counts.get(path.stem, 0)} {path.stem} records, one row each"))
-    exporters.write_sqlite(register, out / "register.sqlite")
-    files.append(
-        ("register.sqlite", "SQLite database: one table per kind, `records`, and `relations` (source, type, target, note)")
-    )
+    exporters.write_sqlite(evaluation, out / "register.sqlite")
+    files.append(("register.sqlite", "SQLite database: a typed table per kind, `records`, `relations`, `exchange_rates` "
+                  "and the report figures (book values, run costs, TCO, end-of-life dates, risk findings)"))
+    files.append(("register.metadata.json", "datasette metadata for it: `datasette register.sqlite --metadata "
+                  "register.metadata.json`"))
     return [(name, desc, (out / name).stat().st_size) for name, desc in files]

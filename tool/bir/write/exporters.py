@@ -10,9 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import sqlite3
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -121,77 +118,11 @@ def write_csv(register: Register, folder: Path) -> list[Path]:
     return written
 
 
-# --- SQLite --------------------------------------------------------------------------------------
-
-
-def _is_scalar(value: Any) -> bool:
-    return value is None or isinstance(value, (str, int, float, bool))
-
-
-def _sql_name(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def write_sqlite(register: Register, path: Path) -> None:
-    """One table per kind (top-level scalar fields as columns, the rest as JSON in `rest`), a `records`
-    table of every record and a `relations` table (source, type, target, note), indexed both ways.
-
-    Written to a temporary file and renamed over `path`: a reader never sees half a database.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        con = sqlite3.connect(tmp)
-        try:
-            _fill(con, register)
-            con.commit()
-        finally:
-            con.close()
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _fill(con: sqlite3.Connection, register: Register) -> None:
-    records = _records(register)
-    con.execute("CREATE TABLE records (id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT, status TEXT, owner TEXT, path TEXT)")
-    con.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?)",
-                    [(r.id, r.kind, r.name, r.status, r.owner, r.path) for r in records])
-    con.execute("CREATE INDEX records_kind ON records (kind)")
-    for kind in KINDS:
-        of_kind = [r for r in records if r.kind == kind]
-        if not of_kind:
-            continue
-        scalar_cols: list[str] = []
-        for r in of_kind:
-            for key, value in r.data.items():
-                if key != "id" and key not in scalar_cols and _is_scalar(value):
-                    scalar_cols.append(key)
-        # a field that is a mapping or list in any record goes to `rest` for every record
-        mixed = {k for r in of_kind for k, v in r.data.items() if not _is_scalar(v)}
-        scalar_cols = [c for c in scalar_cols if c not in mixed and c != "rest"]
-        cols = ", ".join(f"{_sql_name(c)}" for c in scalar_cols)
-        con.execute(f"CREATE TABLE {_sql_name(kind)} (id TEXT PRIMARY KEY{', ' + cols if cols else ''}, rest TEXT)")
-        placeholders = ", ".join("?" for _ in range(len(scalar_cols) + 2))
-        rows = []
-        for r in of_kind:
-            rest = {k: v for k, v in r.data.items() if k != "id" and k not in scalar_cols}
-            rows.append((r.id, *(r.data.get(c) for c in scalar_cols), json.dumps(rest, ensure_ascii=False, sort_keys=True)))
-        con.executemany(f"INSERT INTO {_sql_name(kind)} VALUES ({placeholders})", rows)  # noqa: S608
-    con.execute("CREATE TABLE relations (source TEXT NOT NULL, type TEXT NOT NULL, target TEXT NOT NULL, note TEXT)")
-    con.executemany("INSERT INTO relations VALUES (?, ?, ?, ?)",
-                    [(r.id, rel.type, rel.target, rel.note or None) for r in records for rel in r.relations])
-    con.execute("CREATE INDEX relations_source ON relations (source, type)")
-    con.execute("CREATE INDEX relations_target ON relations (target, type)")
-
+# --- SQLite: bir.write.sqlitedb (typed tables per kind and the report figures) ---------------------------
 
 # --- CycloneDX 1.6 ---------------------------------------------------------------------------------
-
 from bir.write.cyclonedx import cyclonedx_json, software_type, to_cyclonedx  # noqa: E402 - the BOM has its own module
+from bir.write.sqlitedb import write_sqlite  # noqa: E402 - the database has its own module
 
 __all__ = ["cyclonedx_json", "flatten", "safe_cell", "software_type", "to_csv", "to_cyclonedx", "to_json", "write_csv",
            "write_sqlite"]
