@@ -26,10 +26,14 @@ def import_group() -> None:
 @click.option("--owner", default=None, metavar="PARTY", help="The owner of new records (a party id).")
 @click.option("--update", is_flag=True, help="Also change existing records (matched by id, asset tag or serial number).")
 @click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
+@click.option("--delimiter", type=click.Choice([",", ";", "tab", "|"]), default=None,
+              help="The column delimiter (default: detected from the header).")
+@click.option("--decimal", type=click.Choice([".", ","]), default=None,
+              help="The decimal mark of amounts, e.g. ',' for 1.299,00 (default: detected from the amounts).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="Output format.")
 @root_option
-def import_csv_cmd(file: Path, kind: str, mapping: Path | None, owner: str | None, update: bool, dry_run: bool, fmt: str,
-                   root: Path | None) -> int:
+def import_csv_cmd(file: Path, kind: str, mapping: Path | None, owner: str | None, update: bool, dry_run: bool,
+                   delimiter: str | None, decimal: str | None, fmt: str, root: Path | None) -> int:
     """Import rows of a CSV file as records of KIND, each checked before it is written.
 
     Every rejected row is reported with its row number (the header is row 1), column and reason; the
@@ -38,7 +42,8 @@ def import_csv_cmd(file: Path, kind: str, mapping: Path | None, owner: str | Non
     """
     from bir.write.importers import import_csv
 
-    result = import_csv(resolve_root(root), file, kind, mapping_path=mapping, owner=owner, update=update, dry_run=dry_run)
+    result = import_csv(resolve_root(root), file, kind, mapping_path=mapping, owner=owner, update=update, dry_run=dry_run,
+                        delimiter="\t" if delimiter == "tab" else delimiter, decimal=decimal)
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2))
     else:
