@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Set up and run bir from a fresh clone: `python3 dev.py demo` and `python3 dev.py test`.
 
-Standard library only: it creates `.venv`, installs the project (with its test tools for `test`),
+Standard library only: it creates `.venv`, installs the project (with the site's packages for `demo`,
+and with those and the test tools for `test`),
 installs Debian's chromium for the browser tests when it is missing and we may, then runs the job.
 """
 
@@ -52,7 +53,7 @@ def ensure_chromium() -> None:
 
 
 def demo() -> int:
-    ensure_venv("")
+    ensure_venv("[site]")
     code = run(BIN / "bir", "validate", HERE, check=False)
     if code not in (0,):
         return code
@@ -66,7 +67,7 @@ def demo() -> int:
 
 
 def test() -> int:
-    ensure_venv("[dev]")
+    ensure_venv("[dev,site]")
     ensure_chromium()
     for cmd in ((BIN / "ruff", "check", "tool", "tests", "bench", "dev.py"), (BIN / "mypy",)):
         if run(*cmd, check=False) != 0:

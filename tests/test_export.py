@@ -44,6 +44,39 @@ product: requests
 version: "2.32.3"
 purl: pkg:pypi/requests@2.32.3
 """
+INFORMATION = """\
+id: inf-customers
+kind: information
+name: Customer records
+description: Who our customers are
+owner: team-it
+status: active
+classification: confidential
+relations:
+  - {type: supports, target: svc-workplace}
+"""
+VENDOR = """\
+id: acme-soft
+kind: party
+name: Acme Software
+owner: team-it
+status: active
+party_type: manufacturer
+email: licensing@acme.example
+"""
+OS = """\
+id: sw-os
+kind: software
+name: Ubuntu 24.04
+owner: team-it
+status: active
+status_dates:
+  active: "2024-01-01"
+product: Ubuntu
+version: "24.04"
+installations:
+  - {on: hw-1}
+"""
 LICENCE = """\
 id: lic-office
 kind: licence
@@ -72,6 +105,7 @@ def reg(tmp_path: Path) -> Path:
     (root / "registry/software/sw-office.yaml").write_text(SOFTWARE)
     (root / "registry/software/sw-requests.yaml").write_text(LIBRARY)
     (root / "registry/licence/lic-office.yaml").write_text(LICENCE)
+    (root / "registry/software/sw-os.yaml").write_text(OS)
     assert validate_clean(root) == []
     return root
 
@@ -81,7 +115,7 @@ def test_json_has_every_record(reg: Path, capsys: pytest.CaptureFixture[str]) ->
     doc = json.loads(out)
     assert code == 0 and doc["register"] == "Test register" and doc["base_currency"] == "EUR"
     assert [r["id"] for r in doc["records"]] == ["example-supplier", "fac-main-office", "hw-1", "lic-office", "svc-workplace",
-                                                 "sw-office", "sw-requests", "team-it"]
+                                                 "sw-office", "sw-os", "sw-requests", "team-it"]
 
 
 def test_csv_per_kind_flattened_and_safe(reg: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -90,20 +124,23 @@ def test_csv_per_kind_flattened_and_safe(reg: Path, capsys: pytest.CaptureFixtur
     assert code == 0
     assert sorted(p.name for p in out.iterdir()) == ["facility.csv", "hardware.csv", "licence.csv", "party.csv", "service.csv",
                                                      "software.csv"]
-    rows = list(csv.DictReader(io.StringIO((out / "software.csv").read_text())))
+    raw = (out / "software.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfid,") and raw.endswith(b"\r\n")  # a BOM for spreadsheets, RFC 4180 line ends
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
     by_id = {r["id"]: r for r in rows}
     assert by_id["sw-requests"]["name"] == "'=cmd|' /C calc'!A0"  # a formula is text in a spreadsheet
     assert by_id["sw-office"]["status_dates.active"] == "2024-01-01"
     assert json.loads(by_id["sw-office"]["installations"]) == [{"on": "hw-1", "date": "2024-02-05"}]
-    hw = next(csv.DictReader(io.StringIO((out / "hardware.csv").read_text())))
+    hw = next(csv.DictReader(io.StringIO((out / "hardware.csv").read_text(encoding="utf-8-sig"))))
     assert (hw["financial.purchase_cost"], hw["tags"], hw["financial.supplier"]) == ("1200.0", "workplace", "example-supplier")
-    header = (out / "licence.csv").read_text().splitlines()[0].split(",")
+    header = (out / "licence.csv").read_text(encoding="utf-8-sig").splitlines()[0].split(",")
     assert header[0] == "id" and header[1:] == sorted(header[1:])
 
 
 @pytest.mark.parametrize(("value", "cell"), [
     ("=1+1", "'=1+1"), ("+44 20 1234", "'+44 20 1234"), ("-x", "'-x"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"),
-    ("\rx", "'\rx"), ("plain", "plain"), (-5, "-5"), (1.5, "1.5"), (True, "true"), (None, ""),
+    ("\rx", "'\rx"), ("\n=1+1", "'\n=1+1"), ("  =1+1", "'  =1+1"), ("\uff1dSUM(A1)", "'\uff1dSUM(A1)"),
+    ("a\r=1+1", "a\r=1+1"), ("plain", "plain"), (-5, "-5"), (1.5, "1.5"), (True, "true"), (None, ""),
 ])
 def test_safe_cell(value: object, cell: str) -> None:
     from bir.write.exporters import safe_cell
@@ -113,74 +150,123 @@ def test_safe_cell(value: object, cell: str) -> None:
 
 def test_sqlite_tables_and_relations(reg: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     db = tmp_path / "register.sqlite"
-    assert run(capsys, "export", "sqlite", "--out", str(db), "--root", str(reg))[0] == 0
+    code, _, err = run(capsys, "export", "sqlite", "--out", str(db), "--root", str(reg))
+    assert code == 0 and f"datasette {db} --metadata {tmp_path / 'register.metadata.json'}" in err
     con = sqlite3.connect(db)
-    tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
-    assert tables == ["facility", "hardware", "licence", "party", "records", "relations", "service", "software"]
-    indexes = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-    assert {"relations_source", "relations_target", "records_kind"} <= indexes
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"facility", "hardware", "licence", "party", "records", "relations", "service", "software", "software_installations",
+            "exchange_rates", "book_values", "run_costs", "tco", "life_dates", "risk_findings", "export_info"} <= tables
+    assert con.execute("PRAGMA foreign_key_check").fetchall() == []
     assert con.execute("SELECT source, type, target FROM relations ORDER BY source, type, target").fetchall() == [
         ("hw-1", "located_in", "fac-main-office"), ("hw-1", "supports", "svc-workplace"),
         ("sw-office", "installed_on", "hw-1"), ("sw-office", "supports", "svc-workplace")]
-    row = con.execute("SELECT name, class, serial_number, rest FROM hardware WHERE id = 'hw-1'").fetchone()
-    assert row[:3] == ("Example laptop", "laptop", "EXAMPLE-0001")
-    assert json.loads(row[3])["financial"]["purchase_cost"] == 1200.0
-    assert con.execute("SELECT json_extract(rest, '$.term.end') FROM licence").fetchone() == ("2026-12-31",)
+    row = con.execute("SELECT name, class, serial_number, financial_purchase_cost, financial_purchase_cost_currency, "
+                      "financial_purchase_cost_base, financial_purchase_date, status_dates_in_use, tags FROM hardware "
+                      "WHERE id = 'hw-1'").fetchone()
+    assert row == ("Example laptop", "laptop", "EXAMPLE-0001", 1200.0, "EUR", 1200.0, "2024-01-25", "2024-02-05", '["workplace"]')
+    types = {r[1]: r[2] for r in con.execute("PRAGMA table_info(hardware)")}
+    assert (types["financial_purchase_cost"], types["cpu_cores"], types["data_bearing"], types["warranty_end"]) == (
+        "REAL", "INTEGER", "INTEGER", "TEXT")
+    assert con.execute("SELECT term_end, quantity FROM licence").fetchone() == ("2026-12-31", 50)
+    assert con.execute("SELECT record, position, \"on\", date FROM software_installations ORDER BY record").fetchall() == [
+        ("sw-office", 0, "hw-1", "2024-02-05"), ("sw-os", 0, "hw-1", None)]
+    fks = {(r[3], r[2]) for r in con.execute("PRAGMA foreign_key_list(hardware)")}
+    assert {("id", "records"), ("owner", "records"), ("manufacturer", "records"), ("financial_supplier", "records")} <= fks
+    meta = json.loads((tmp_path / "register.metadata.json").read_text())
+    hw = meta["databases"]["register"]["tables"]["hardware"]
+    assert hw["title"] == "Hardware record" and hw["facets"][:2] == ["status", "class"]
+    assert hw["columns"]["serial_number"] == "Manufacturer's serial number or service tag, as printed on the device."
+    assert "straight line" in meta["databases"]["register"]["tables"]["book_values"]["description"]
 
 
-def check_cyclonedx(bom: dict[str, Any]) -> list[str]:
-    """A minimal structural check of a CycloneDX 1.6 JSON BOM."""
-    errors = []
-    if bom.get("bomFormat") != "CycloneDX" or bom.get("specVersion") != "1.6":
-        errors.append("bomFormat/specVersion")
-    if not str(bom.get("serialNumber", "")).startswith("urn:uuid:") or bom.get("version") != 1:
-        errors.append("serialNumber/version")
-    refs: list[str] = []
-    for c in bom.get("components", []):
-        if c.get("type") not in {"application", "framework", "library", "container", "platform", "operating-system", "device",
-                                 "device-driver", "firmware", "file", "machine-learning-model", "data", "cryptographic-asset"}:
-            errors.append(f"component type {c.get('type')}")
-        if not c.get("name") or not c.get("bom-ref"):
-            errors.append("component without name or bom-ref")
-        refs.append(c.get("bom-ref"))
-        for lic in c.get("licenses", []):
-            licensing = lic["license"].get("licensing", {})
-            for t in licensing.get("licenseTypes", []):
-                if t not in {"academic", "appliance", "client-access", "concurrent-user", "core-points", "custom-metric",
-                             "device",
-                             "evaluation", "named-user", "node-locked", "oem", "perpetual", "processor-points", "subscription",
-                             "user", "other"}:
-                    errors.append(f"licenseType {t}")
-    for s in bom.get("services", []):
-        if not s.get("name") or not s.get("bom-ref"):
-            errors.append("service without name or bom-ref")
-        refs.append(s.get("bom-ref"))
-    if len(refs) != len(set(refs)):
-        errors.append("duplicate bom-ref")
-    for d in bom.get("dependencies", []):
-        if d["ref"] not in refs or any(t not in refs for t in d.get("dependsOn", [])):
-            errors.append(f"dependency {d['ref']} names an unknown ref")
-    return errors
+CYCLONEDX = Path(__file__).resolve().parent / "fixtures" / "cyclonedx"  # the official 1.6 schema, as shipped by
+# cyclonedx-python-lib (its $refs name the .SNAPSHOT files beside it)
+
+
+def schema_errors(bom: dict[str, Any]) -> list[str]:
+    """Errors of the BOM against the official CycloneDX 1.6 JSON schema (no network: the files are fixtures)."""
+    from jsonschema import Draft7Validator, FormatChecker
+    from referencing import Registry, Resource
+
+    def load(name: str) -> dict[str, Any]:
+        return json.loads((CYCLONEDX / name).read_text(encoding="utf-8"))
+
+    registry: Registry[Any] = Registry()
+    for name in ("spdx.SNAPSHOT.schema.json", "jsf-0.82.SNAPSHOT.schema.json"):
+        registry = registry.with_resource(f"http://cyclonedx.org/schema/{name}", Resource.from_contents(load(name)))
+    validator = Draft7Validator(load("bom-1.6.SNAPSHOT.schema.json"), registry=registry, format_checker=FormatChecker())
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(bom)]
+
+
+def read_back(bom: dict[str, Any]) -> Any:
+    """The BOM read by cyclonedx-python-lib and checked by its model validation, any warning an error."""
+    import warnings
+
+    from cyclonedx.model.bom import Bom
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        parsed = Bom.from_json(json.loads(json.dumps(bom)))  # type: ignore[attr-defined]
+        parsed.validate()
+    return parsed
 
 
 def test_cyclonedx(reg: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    import re
+
+    (reg / "registry/information").mkdir()
+    (reg / "registry/information/inf-customers.yaml").write_text(INFORMATION)
+    with (reg / "registry/software/sw-os.yaml").open("a") as handle:
+        handle.write("relations:\n  - {type: stores, target: inf-customers}\n")
+    (reg / "registry/party/acme-soft.yaml").write_text(VENDOR)
+    office = reg / "registry/software/sw-office.yaml"
+    office.write_text(office.read_text().replace("vendor: example-supplier", "vendor: acme-soft"))
+    assert validate_clean(reg) == []
     out = tmp_path / "bom.json"
     assert run(capsys, "export", "cyclonedx", "--out", str(out), "--root", str(reg))[0] == 0
     bom = json.loads(out.read_text())
-    assert check_cyclonedx(bom) == []
+    assert schema_errors(bom) == []
+    parsed = read_back(bom)
+    assert len(parsed.components) == 5 and len(parsed.services) == 1
+    assert re.fullmatch(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", bom["serialNumber"])
     comps = {c["bom-ref"]: c for c in bom["components"]}
-    assert {k: c["type"] for k, c in comps.items()} == {"hw-1": "device", "sw-office": "application", "sw-requests": "library"}
-    office = comps["sw-office"]
-    assert (office["purl"], office["cpe"], office["version"]) == ("pkg:generic/office-suite@2024",
-                                                                  "cpe:2.3:a:example:office_suite:2024:*:*:*:*:*:*:*", "2024")
-    assert office["licenses"] == [{"license": {"name": "Office suite, 50 users", "licensing": {
-        "licenseTypes": ["named-user"], "licensor": {"organization": {"name": "Example Supplier Ltd"}},
-        "purchaser": {"organization": {"name": "Test register"}}, "purchaseOrder": "PO-2024-7",
-        "lastRenewal": "2024-01-01T00:00:00Z", "expiration": "2026-12-31T00:00:00Z", "altIds": ["lic-office"]}}}]
+    assert {k: c["type"] for k, c in comps.items()} == {"hw-1": "device", "inf-customers": "data", "sw-office": "application",
+                                                        "sw-requests": "library", "sw-os": "operating-system"}
+    hw = comps["hw-1"]
+    assert "version" not in hw  # a device's model is no version
+    assert hw["supplier"] == {"name": "Example Supplier Ltd", "url": ["https://supplier.example"]}
+    assert {p["name"]: p["value"] for p in hw["properties"]}["bir:model"] == "Example Book 14"
+    office_c = comps["sw-office"]
+    assert (office_c["purl"], office_c["cpe"], office_c["version"]) == ("pkg:generic/office-suite@2024",
+                                                                      "cpe:2.3:a:example:office_suite:2024:*:*:*:*:*:*:*", "2024")
+    assert office_c["manufacturer"] == {"name": "Acme Software", "contact": [{"email": "licensing@acme.example"}]}
+    assert office_c["licenses"] == [{"license": {"name": "Office suite, 50 users", "licensing": {
+        "altIds": ["lic-office"], "licensor": {"organization": {"name": "Acme Software", "contact": [{"email": "licensing@acme.example"}]}},
+        "licensee": {"organization": {"name": "Test register"}}, "purchaser": {"organization": {"name": "Test register"}},
+        "purchaseOrder": "PO-2024-7", "licenseTypes": ["named-user"],
+        "lastRenewal": "2024-01-01T00:00:00Z", "expiration": "2026-12-31T00:00:00Z"},
+        "properties": [{"name": "bir:licence", "value": "lic-office"}, {"name": "bir:status", "value": "active"},
+                       {"name": "bir:financial.supplier", "value": "Example Supplier Ltd"},  # the reseller, not the licensor
+                       {"name": "bir:quantity", "value": "50"}]}}]
+    assert comps["inf-customers"]["data"] == [{"type": "dataset", "name": "Customer records", "classification": "confidential",
+                                               "description": "Who our customers are"}]
     assert [s["bom-ref"] for s in bom["services"]] == ["svc-workplace"]
-    assert bom["dependencies"] == [{"ref": "sw-office", "dependsOn": ["hw-1"]}]
+    deps = {d["ref"]: d.get("dependsOn", []) for d in bom["dependencies"]}
+    assert deps == {
+        "register": ["svc-workplace", "sw-requests"],  # what nothing else depends on
+        "svc-workplace": ["hw-1", "inf-customers", "sw-office"],  # supports: the service depends on what supports it
+        "sw-office": ["hw-1"],  # installed_on and its installation
+        "sw-os": ["hw-1"],  # an installation without a relation
+        "inf-customers": ["sw-os"],  # stores: the data depends on what stores it
+        "hw-1": [], "sw-requests": [],
+    }
     # the same register gives the same bytes
     assert run(capsys, "export", "cyclonedx", "--root", str(reg))[1] == out.read_text()
+    # the checks can fail: without the register's own dependencies the library warns the graph is incomplete
+    broken = dict(bom, dependencies=[d for d in bom["dependencies"] if d["ref"] != "register"])
+    with pytest.raises(UserWarning, match="Dependency Graph is incomplete"):
+        read_back(broken)
+    assert schema_errors(dict(bom, serialNumber="urn:uuid:not-a-uuid")) != []
 
 
 def test_csv_or_sqlite_without_out_is_a_usage_error(reg: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -194,19 +280,63 @@ def test_csv_or_sqlite_without_out_is_a_usage_error(reg: Path, capsys: pytest.Ca
 
 def test_demo_register_exports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from bir.api import load as load_register
-    from bir.write.exporters import to_csv, to_cyclonedx, write_sqlite
+    from bir.write.exporters import to_csv, to_cyclonedx
 
     reg = demo_register(tmp_path / "demo")
     register = load_register(reg).register
     bom = to_cyclonedx(register)
-    assert check_cyclonedx(bom) == []
+    assert schema_errors(bom) == []
+    parsed = read_back(bom)
+    assert len(parsed.dependencies) == 1 + len(bom["components"]) + len(bom["services"])
     assert sum(c["type"] == "device" for c in bom["components"]) == len(register.of_kind("hardware"))
-    assert len(bom["services"]) == len(register.of_kind("service")) + len(register.of_kind("cloud_service"))
+    assert sum(c["type"] == "data" for c in bom["components"]) == len(register.of_kind("information"))
+    assert len(bom["services"]) == sum(len(register.of_kind(k)) for k in ("service", "cloud_service", "network"))
     assert any("licenses" in c for c in bom["components"])
-    db = tmp_path / "demo.sqlite"
-    write_sqlite(register, db)
-    con = sqlite3.connect(db)
-    assert con.execute("SELECT count(*) FROM records").fetchone() == (len(register),)
-    assert con.execute("SELECT count(*) FROM relations").fetchone() == (sum(len(r.relations) for r in register),)
+    supports = sum(1 for r in register for rel in r.relations if rel.type == "supports")
+    assert supports and sum(len(d.get("dependsOn", [])) for d in bom["dependencies"] if d["ref"].startswith("svc")) >= 1
     texts = to_csv(register)
     assert sum(len(list(csv.DictReader(io.StringIO(t)))) for t in texts.values()) == len(register)
+
+
+HOSTILE = """\
+id: sw-hostile
+kind: software
+name: "Line one\\r=HYPERLINK(\\"http://x\\")"
+description: "a\\nb\\r\\nc\\rd"
+owner: team-it
+status: active
+status_dates:
+  active: "2024-01-01"
+version: "@1"
+"""
+
+
+def test_csv_opens_cleanly_in_spreadsheets(reg: Path, tmp_path: Path) -> None:
+    """Every line break inside a value is quoted, so a lone CR never starts a row; no cell of any row
+    starts a formula; the files are byte-identical to the site's downloads."""
+    from bir.api import load as load_register
+    from bir.site.downloads import write_csv as site_csv
+    from bir.write.exporters import FORMULA_START, to_csv
+
+    (reg / "registry/software/sw-hostile.yaml").write_text(HOSTILE)
+    assert validate_clean(reg) == []
+    register = load_register(reg).register
+    texts = to_csv(register)
+    software = texts["software"]
+    # a reader that splits rows only on CR LF outside quotes (RFC 4180) sees one row per record
+    rows = list(csv.reader(io.StringIO(software.removeprefix("\ufeff"), newline="")))
+    assert len(rows) == 1 + len(register.of_kind("software"))
+    by_id = {r[0]: r for r in rows[1:]}
+    header = rows[0]
+    hostile = dict(zip(header, by_id["sw-hostile"], strict=True))
+    assert hostile["name"] == 'Line one\r=HYPERLINK("http://x")'
+    assert hostile["description"] == "a\nb\r\nc\rd"
+    assert hostile["version"] == "'@1"
+    assert '"Line one\r=HYPERLINK(""http://x"")"' in software  # the lone CR is inside quotes
+    for row in rows:
+        for value in row:
+            assert not value.lstrip(" ").startswith(FORMULA_START), value
+    folder = tmp_path / "site"
+    folder.mkdir()
+    site_csv(register, folder)
+    assert {p.stem: p.read_bytes() for p in folder.glob("*.csv")} == {k: v.encode("utf-8") for k, v in texts.items()}

@@ -12,9 +12,10 @@ from click.testing import CliRunner
 
 from bir.base.model import Record
 from bir.cli import cli
-from bir.read.feeds import FEED_DIR, FeedError, cycle_of, import_files, load_feeds, normalise, reference
+from bir.read.feeds import FEED_DIR, FeedError, cycle_of, load_feeds, normalise, reference
 from bir.reports import build_report
 from bir.reports.models import RiskReport
+from bir.write.feeds import import_files
 from conftest import make_register
 from reports_support import register
 
@@ -142,3 +143,131 @@ def test_past_report_uses_the_feed_of_that_day(tmp_path: Path) -> None:
     assert past.exit_code == 0, past.output
     assert [(f["rule"], f["record"]) for f in json.loads(past.output)["findings"]] == [("software.end_of_life", "sw-os")]
     assert load_feeds(root)["acmeos"].cycles["3.1"].eol == dt.date(2030, 1, 31)
+
+
+# --- bir feed update, against an endoflife.date look-alike on 127.0.0.1 ------------------------------------
+
+import http.server  # noqa: E402
+import threading  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+
+
+class FakeEndoflife(http.server.ThreadingHTTPServer):
+    """Serves /api/v1/products/<name>: `docs` by name, `fail_first` names answered 503 once, `slow` names late."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.docs: dict[str, bytes] = {}
+        self.fail_first: set[str] = set()
+        self.slow: set[str] = set()
+        self.requests: list[str] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/api/v1"
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    server: FakeEndoflife
+
+    def do_GET(self) -> None:
+        self.server.requests.append(self.path)
+        name = self.path.removeprefix("/api/v1/products/")
+        if name in self.server.slow:
+            threading.Event().wait(1.0)
+        if name in self.server.fail_first:
+            self.server.fail_first.discard(name)
+            self.send_error(503, "busy")
+            return
+        body = self.server.docs.get(name)
+        if body is None:
+            self.send_error(404, "no such product")
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (the time-out test)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeEndoflife]:
+    server = FakeEndoflife()
+    doc = json.loads((FIXTURES / "acmeos.json").read_text())
+    doc["result"]["identifiers"] = [{"type": "purl", "id": "pkg:generic/acmeos"}, {"type": "repology", "id": "acmeos"},
+                                    {"type": "cpe", "id": "cpe:2.3:o:acme:acmeos"}]
+    server.docs["acmeos"] = json.dumps(doc).encode()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_update_fetches_pins_and_keeps_identifiers(tmp_path: Path, fake: FakeEndoflife) -> None:
+    from bir.write.feeds import update
+
+    root = make_register(tmp_path / "reg")
+    fake.fail_first.add("acmeos")  # one 503 first: retried
+    got = update(root, ["acmeos"], base_url=fake.url, today=dt.date(2026, 12, 1), pause=0.01)
+    assert [(u.product, u.changed, u.fetched_on, u.releases) for u in got] == [("acmeos", True, "2026-12-01", 3)]
+    assert fake.requests == ["/api/v1/products/acmeos"] * 2
+    doc = json.loads((root / FEED_DIR / "acmeos.json").read_text())
+    assert doc["fetched_on"] == "2026-12-01" and doc["source"] == f"{fake.url}/products/acmeos"
+    assert doc["identifiers"] == [{"type": "purl", "id": "pkg:generic/acmeos"}, {"type": "cpe", "id": "cpe:2.3:o:acme:acmeos"}]
+    feed = load_feeds(root)["acmeos"]
+    assert (feed.ids("purl"), feed.ids("cpe"), feed.fetched_on) == (["pkg:generic/acmeos"], ["cpe:2.3:o:acme:acmeos"],
+                                                                     "2026-12-01")
+    assert feed.cycles["3.1"].eol == dt.date(2026, 1, 31)
+    # a later run with the same document leaves the file alone (and names no product: every pinned one)
+    before = (root / FEED_DIR / "acmeos.json").read_bytes()
+    again = update(root, base_url=fake.url, today=dt.date(2026, 12, 8))
+    assert [(u.changed, u.fetched_on) for u in again] == [(False, "2026-12-01")]
+    assert (root / FEED_DIR / "acmeos.json").read_bytes() == before
+
+
+def test_update_failures_change_nothing(tmp_path: Path, fake: FakeEndoflife) -> None:
+    import socket
+
+    from bir.write.feeds import FetchError, update
+
+    root = make_register(tmp_path / "reg")
+    with pytest.raises(FetchError, match=r"products/nosuch: not found \(404\)"):
+        update(root, ["acmeos", "nosuch"], base_url=fake.url)
+    assert not (root / FEED_DIR).exists()  # acmeos was fetched, but nothing is written unless all are
+    fake.slow.add("acmeos")
+    with pytest.raises(FetchError, match=r"no answer within 0.2 seconds \(tried 2 times\)"):
+        update(root, ["acmeos"], base_url=fake.url, timeout=0.2, attempts=2, pause=0.01)
+    with socket.socket() as s:  # a port nobody listens on: offline
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(FetchError, match=r"cannot fetch .*refused.*check the network connection"):
+        update(root, ["acmeos"], base_url=f"http://127.0.0.1:{port}/api/v1", attempts=2, pause=0.01)
+    with pytest.raises(FeedError, match="not an https:// URL"):
+        update(root, ["acmeos"], base_url="http://endoflife.date/api/v1")
+    with pytest.raises(FeedError, match="is not a product name"):
+        update(root, ["../etc"], base_url=fake.url)
+    with pytest.raises(FeedError, match="pins no feed yet"):
+        update(root, [], base_url=fake.url)
+    fake.docs["other"] = fake.docs["acmeos"]
+    with pytest.raises(FeedError, match="is about 'acmeos', not 'other'"):
+        update(root, ["other"], base_url=fake.url)
+    assert not (root / FEED_DIR).exists()
+
+
+def test_cli_update(tmp_path: Path, fake: FakeEndoflife, capsys: pytest.CaptureFixture[str],
+                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from day_helpers import run
+
+    root = make_register(tmp_path / "reg")
+    monkeypatch.setenv("BIR_FEED_URL", fake.url)
+    code, out, _ = run(capsys, "feed", "update", "acmeos", "--root", str(root))
+    assert code == 0 and out == f"updated feeds/endoflife/acmeos.json (3 releases, fetched {dt.date.today().isoformat()})\n"
+    code, out, err = run(capsys, "feed", "update", "nosuch", "--root", str(root), "--base-url", fake.url)
+    assert code == 2 and "not found (404)" in err and "Traceback" not in err

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bir.write.reconcile import reconcile
 from day_helpers import demo_register, run, small_register, snapshot, validate_clean
@@ -142,3 +143,37 @@ def test_demo_register(tmp_path: Path) -> None:
     rules = [(f.rule, f.record or f.device) for f in result.findings]
     assert ("reconcile.unregistered", "brand-new-host") in rules
     assert {r.id for r in missing} <= {rec for rule, rec in rules if rule == "reconcile.stale"}
+
+
+def test_write_keeps_registered_values(reg: Path, tmp_path: Path) -> None:
+    """Two registered MAC addresses and a host name survive a scan that sees one address and another name;
+    the address the scan adds is merged in."""
+    path = reg / "registry/hardware/hw-1.yaml"
+    path.write_text(path.read_text().replace(
+        "asset_tag: IT-0001\n",
+        "asset_tag: IT-0001\nhostname: srv-a\nmac_addresses: [\"aa:bb:cc:00:00:01\", \"aa:bb:cc:00:00:02\"]\n"))
+    scan = tmp_path / "scan.csv"
+    scan.write_text("serial,hostname,mac,last_seen\nEXAMPLE-0001,srv-b,AA:BB:CC:00:00:02 aa-bb-cc-00-00-03,2026-11-27\n")
+    reconcile(reg, scan, write=True, owner="team-it", today=TODAY)
+    text = path.read_text()
+    assert "hostname: srv-a\n" in text  # a differing host name is a finding, never overwritten
+    assert yaml.safe_load(text)["mac_addresses"] == ["aa:bb:cc:00:00:01", "aa:bb:cc:00:00:02", "aa:bb:cc:00:00:03"]
+    assert "last_verified" not in text  # the host name disagrees: not verified
+    assert validate_clean(reg) == []
+    assert findings(reg, scan) == [("reconcile.differs", "hw-1", "hostname: register 'srv-a', scan 'srv-b'")]
+
+
+def test_write_never_verifies_a_mismatched_serial(reg: Path, tmp_path: Path) -> None:
+    path = reg / "registry/hardware/hw-1.yaml"
+    path.write_text(path.read_text().replace("asset_tag: IT-0001\n", "asset_tag: IT-0001\nhostname: lt-alice\n"))
+    scan = tmp_path / "scan.csv"
+    scan.write_text("hostname,serial,last_seen\nlt-alice,OTHER-9,2026-11-27\n")
+    before = path.read_text()
+    result = reconcile(reg, scan, write=True, owner="team-it", today=TODAY)
+    assert [(f.rule, f.message) for f in result.findings] == [
+        ("reconcile.differs", "serial number: register 'EXAMPLE-0001', scan 'OTHER-9'")]
+    assert path.read_text() == before and result.written == []
+    # the same scan with the right serial verifies it
+    scan.write_text("hostname,serial,last_seen\nlt-alice,EXAMPLE-0001,2026-11-27\n")
+    reconcile(reg, scan, write=True, owner="team-it", today=TODAY)
+    assert 'last_verified: "2026-11-27"\n' in path.read_text()

@@ -212,6 +212,6 @@ def test_downloads_equal_the_exports(built: tuple[Path, Path]) -> None:
     csvs = exporters.to_csv(register)
     assert sorted(p.stem for p in (out / "downloads").glob("*.csv")) == sorted(csvs)
     for kind, text in csvs.items():
-        assert (out / "downloads" / f"{kind}.csv").read_text(encoding="utf-8") == text, kind
+        assert (out / "downloads" / f"{kind}.csv").read_bytes() == text.encode("utf-8"), kind
 
 

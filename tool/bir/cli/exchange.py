@@ -26,10 +26,14 @@ def import_group() -> None:
 @click.option("--owner", default=None, metavar="PARTY", help="The owner of new records (a party id).")
 @click.option("--update", is_flag=True, help="Also change existing records (matched by id, asset tag or serial number).")
 @click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
+@click.option("--delimiter", type=click.Choice([",", ";", "tab", "|"]), default=None,
+              help="The column delimiter (default: detected from the header).")
+@click.option("--decimal", type=click.Choice([".", ","]), default=None,
+              help="The decimal mark of amounts, e.g. ',' for 1.299,00 (default: detected from the amounts).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="Output format.")
 @root_option
-def import_csv_cmd(file: Path, kind: str, mapping: Path | None, owner: str | None, update: bool, dry_run: bool, fmt: str,
-                   root: Path | None) -> int:
+def import_csv_cmd(file: Path, kind: str, mapping: Path | None, owner: str | None, update: bool, dry_run: bool,
+                   delimiter: str | None, decimal: str | None, fmt: str, root: Path | None) -> int:
     """Import rows of a CSV file as records of KIND, each checked before it is written.
 
     Every rejected row is reported with its row number (the header is row 1), column and reason; the
@@ -38,7 +42,8 @@ def import_csv_cmd(file: Path, kind: str, mapping: Path | None, owner: str | Non
     """
     from bir.write.importers import import_csv
 
-    result = import_csv(resolve_root(root), file, kind, mapping_path=mapping, owner=owner, update=update, dry_run=dry_run)
+    result = import_csv(resolve_root(root), file, kind, mapping_path=mapping, owner=owner, update=update, dry_run=dry_run,
+                        delimiter="\t" if delimiter == "tab" else delimiter, decimal=decimal)
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2))
     else:
@@ -61,7 +66,9 @@ def import_csv_cmd(file: Path, kind: str, mapping: Path | None, owner: str | Non
               help="Export the register as it stood at the end of DATE (YYYY-MM-DD), from git history.")
 @root_option
 def export_cmd(fmt: str, out: Path | None, as_of: str | None, root: Path | None) -> int:
-    """Export the register's valid records as json, csv (one file per kind), sqlite or cyclonedx (1.6 JSON).
+    """Export the register's valid records as json, csv (one file per kind, with a UTF-8 byte-order mark),
+    sqlite (typed tables, relations, exchange rates and the report figures as of the export date, with a
+    datasette metadata file beside it) or cyclonedx (1.6 JSON).
 
     Records with errors are left out and reported; run `bir validate` to see why.
     """
@@ -70,8 +77,14 @@ def export_cmd(fmt: str, out: Path | None, as_of: str | None, root: Path | None)
     from bir.write import exporters
 
     point = open_point(resolve_root(root), as_of=as_of)
-    result = point.load()
-    register = result.register
+    if fmt == "sqlite":
+        from bir.reports import evaluate
+
+        evaluation = evaluate(point)
+        result, register = evaluation.loaded, evaluation.register
+    else:
+        result = point.load()
+        register = result.register
     warn_point(point, list(result.problems))
     if fmt in ("json", "cyclonedx"):
         text = exporters.to_json(register) if fmt == "json" else exporters.cyclonedx_json(register)
@@ -90,8 +103,9 @@ def export_cmd(fmt: str, out: Path | None, as_of: str | None, root: Path | None)
     else:
         if out is None:
             raise UsageError("export sqlite needs a file: --out register.sqlite")
-        exporters.write_sqlite(register, out)
-        click.echo(f"wrote {out} ({len(register)} records); browse it with `datasette {out}`", err=True)
+        meta = exporters.write_sqlite(evaluation, out)
+        click.echo(f"wrote {out} ({len(register)} records, figures as of {point.day.isoformat()}) and {meta}; "
+                   f"browse them with `datasette {out} --metadata {meta}`", err=True)
     return EXIT_OK
 
 

@@ -1,4 +1,4 @@
-"""`bir report {lifecycle,cost,risk,licences,decisions}` and `bir feed import`."""
+"""`bir report {lifecycle,cost,risk,licences,decisions}`, `bir feed import` and `bir feed update`."""
 
 from __future__ import annotations
 
@@ -61,9 +61,33 @@ def feed_import(files: tuple[Path, ...], root: Path | None) -> int:
     """Copy endoflife.date API v1 product documents (the JSON of /api/v1/products/<name>) into
     feeds/endoflife/<product>.json, validated and normalised. All files are checked before any is written.
     """
-    from bir.read.feeds import import_files
+    from bir.write.feeds import import_files
 
     base = resolve_root(root)
     for path in import_files(base, list(files)):
         click.echo(f"imported {path.relative_to(base).as_posix()}")
+    return EXIT_OK
+
+
+@feed_group.command("update")
+@click.argument("products", nargs=-1, metavar="[PRODUCT]...")
+@click.option("--base-url", default="https://endoflife.date/api/v1", show_default=True, envvar="BIR_FEED_URL",
+              help="The endoflife.date API v1 base URL (https only; environment: BIR_FEED_URL).")
+@click.option("--timeout", type=click.FloatRange(0.1, 300), default=15.0, show_default=True,
+              help="Seconds to wait for each answer (each product is tried three times).")
+@root_option
+def feed_update(products: tuple[str, ...], base_url: str, timeout: float, root: Path | None) -> int:
+    """Fetch the endoflife.date documents of PRODUCTs (default: every product pinned in feeds/endoflife/)
+    and pin them with the day they were fetched. All are fetched and checked before any is written;
+    offline or on any failure nothing changes (exit 2). An unchanged document is left as it is.
+    """
+    from bir.write.feeds import update
+
+    base = resolve_root(root)
+    for item in update(base, products, base_url=base_url, timeout=timeout):
+        where = item.path.relative_to(base).as_posix()
+        if item.changed:
+            click.echo(f"updated {where} ({item.releases} releases, fetched {item.fetched_on})")
+        else:
+            click.echo(f"unchanged {where} (as fetched {item.fetched_on or 'before'})")
     return EXIT_OK

@@ -8,10 +8,27 @@ import click
 
 from bir.cli import cli, resolve_root, root_option
 
+SITE_PACKAGES = ("mkdocs", "material", "jinja2", "markupsafe")  # import names of the `site` extra's packages
+
 
 @cli.group("site")
 def site_group() -> None:
-    """Build or serve the published register (a static MkDocs + Material site)."""
+    """Build or serve the published register (a static MkDocs + Material site).
+
+    Needs the `site` extra: pip install 'bir[site]'.
+    """
+
+
+def require_site_packages() -> None:
+    """A usage error naming the install command when the `site` extra is not installed."""
+    import importlib.util
+
+    missing = [name for name in SITE_PACKAGES if importlib.util.find_spec(name) is None]
+    if missing:
+        from bir.base.problems import UsageError
+
+        raise UsageError(f"the site needs packages that are not installed ({', '.join(missing)}): install bir with its "
+                         "site extra, e.g. `pip install 'bir[site]'` (from a clone: `pip install '.[site]'`)")
 
 
 @site_group.command("build")
@@ -33,6 +50,7 @@ def site_group() -> None:
 @click.option("--quiet", is_flag=True, help="Print only the result line.")
 def build_cmd(root: Path | None, out: Path | None, as_of: str | None, quiet: bool) -> int:
     """Build the site: dashboard, reports, one page per record, kind and service, search and downloads."""
+    require_site_packages()
     from bir.site.build import build_site
 
     register_root = resolve_root(root)
@@ -56,6 +74,7 @@ def build_cmd(root: Path | None, out: Path | None, as_of: str | None, quiet: boo
 )
 def serve_cmd(root: Path | None, port: int, out: Path | None) -> int:
     """Build the site, serve it on 127.0.0.1, and rebuild when a record, schema or bir.yaml changes."""
+    require_site_packages()
     from bir.site.serve import serve
 
     register_root = resolve_root(root)

@@ -1,8 +1,10 @@
-"""Lifecycle feeds: endoflife.date API v1 product documents pinned in the register.
+"""Lifecycle feeds: endoflife.date API v1 product documents pinned in the register, read.
 
-`bir feed import FILE...` validates each document (the JSON served at `/api/v1/products/<name>`), keeps
-the fields the reports use, and writes it to `feeds/endoflife/<product>.json` in the register (atomically),
-so a report computed today can be reproduced later from the same commit.
+A pinned feed is `feeds/endoflife/<product>.json`: the API document (the JSON served at
+`/api/v1/products/<name>`) validated and normalised by `normalise` to the fields the reports use, plus the
+product's purl and CPE identifiers and, for a fetched one, the day it was fetched. Writing feeds
+(`bir feed import`, `bir feed update`) is `bir.write.feeds`; this module only reads them, so a report
+computed today can be reproduced later from the same commit.
 
 A record refers to a release cycle with `lifecycle_feed: {product, cycle}`, or with a purl
 `pkg:generic/<product>@<version>`: the cycle is the release whose name is the longest prefix of the
@@ -19,12 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bir.base.atomic import write_text
 from bir.base.model import Record, parse_date
 from bir.base.problems import UsageError
 
 FEED_DIR = "feeds/endoflife"
-_NAME = re.compile(r"^[a-z0-9][a-z0-9._+-]{0,99}$")
+PRODUCT_NAME = re.compile(r"^[a-z0-9][a-z0-9._+-]{0,99}$")
 _DATE_FIELDS = ("releaseDate", "eolFrom", "eoasFrom", "eoesFrom", "ltsFrom", "discontinuedFrom")
 
 
@@ -41,10 +42,20 @@ class Cycle:
     release: dt.date | None
 
 
+IDENTIFIER_TYPES = ("purl", "cpe")  # the product identifiers kept: package URL and CPE name
+_IDENTIFIER_PREFIX = {"purl": "pkg:", "cpe": "cpe:"}
+
+
 @dataclass(frozen=True, slots=True)
 class Feed:
     product: str
     cycles: dict[str, Cycle]
+    identifiers: tuple[tuple[str, str], ...] = ()  # (type, id): ("purl", "pkg:deb/ubuntu/..."), ("cpe", "cpe:/o:...")
+    fetched_on: str = ""  # the day `bir feed update` fetched it ("" for an imported file)
+
+    def ids(self, kind: str) -> list[str]:
+        """The product's identifiers of one type (`purl` or `cpe`)."""
+        return [value for typ, value in self.identifiers if typ == kind]
 
     def cycle_for(self, version: str) -> Cycle | None:
         """The cycle named `version`, else the one whose name is the longest dot-bounded prefix of it."""
@@ -67,7 +78,7 @@ def normalise(doc: Any, source: str) -> dict[str, Any]:
         raise bad("no `result` object")
     result = doc["result"]
     name = result.get("name")
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not PRODUCT_NAME.match(name):
         raise bad(f"`result.name` {name!r} is not a product name")
     releases = result.get("releases")
     if not isinstance(releases, list):
@@ -102,35 +113,40 @@ def normalise(doc: Any, source: str) -> dict[str, Any]:
         "generated_at": str(doc.get("generated_at", "")),
         "product": name,
         "label": str(result.get("label", name)),
+        "identifiers": _identifiers(result.get("identifiers"), bad),
         "releases": out,
     }
 
 
-def import_files(root: Path, files: list[Path]) -> list[Path]:
-    """Validate every file first, then write them all: a bad file leaves the register untouched."""
-    docs: list[dict[str, Any]] = []
-    for file in files:
-        try:
-            raw = json.loads(file.read_bytes())
-        except OSError as exc:
-            raise FeedError(f"{file}: cannot read it ({exc.strerror})") from exc
-        except ValueError as exc:
-            raise FeedError(f"{file}: not JSON ({exc})") from exc
-        docs.append(normalise(raw, str(file)))
-    written: list[Path] = []
-    for doc in docs:
-        target = root / FEED_DIR / f"{doc['product']}.json"
-        write_text(target, json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
-        written.append(target)
-    return written
+def _identifiers(value: Any, bad: Any) -> list[dict[str, str]]:
+    """The product's purl and CPE identifiers (`result.identifiers`), in the document's order; others
+    (repology names and the like) are not kept."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise bad("`result.identifiers` is not a list")
+    out: list[dict[str, str]] = []
+    for i, item in enumerate(value):
+        if not isinstance(item, dict) or not isinstance(item.get("type"), str) or not isinstance(item.get("id"), str):
+            raise bad(f"identifier {i} is not a {{type, id}} object")
+        typ, ident = item["type"], item["id"]
+        if typ not in IDENTIFIER_TYPES:
+            continue
+        if not ident.startswith(_IDENTIFIER_PREFIX[typ]) or len(ident) > 1000 or any(c.isspace() for c in ident):
+            raise bad(f"identifier {i}: {ident!r} is not a {typ}")
+        out.append({"type": typ, "id": ident})
+    return out
 
 
 def parse_feed(doc: dict[str, Any]) -> Feed:
+    """A pinned (normalised) feed document as a `Feed`."""
     cycles = {}
     for rel in doc.get("releases") or []:
         cycles[rel["name"]] = Cycle(rel["name"], parse_date(rel.get("eolFrom")), parse_date(rel.get("eoasFrom")),
                                     parse_date(rel.get("eoesFrom")), parse_date(rel.get("releaseDate")))
-    return Feed(str(doc.get("product", "")), cycles)
+    identifiers = tuple((str(i["type"]), str(i["id"])) for i in doc.get("identifiers") or []
+                        if isinstance(i, dict) and i.get("type") in IDENTIFIER_TYPES and isinstance(i.get("id"), str))
+    return Feed(str(doc.get("product", "")), cycles, identifiers, str(doc.get("fetched_on") or ""))
 
 
 def feeds_from(files: dict[str, bytes]) -> dict[str, Feed]:
@@ -158,7 +174,8 @@ def load_feeds(root: Path | str) -> dict[str, Feed]:
         try:
             doc = json.loads(file.read_bytes())
         except (OSError, ValueError) as exc:
-            raise FeedError(f"{file}: unreadable feed ({exc}); re-import it with `bir feed import`") from exc
+            raise FeedError(f"{file}: unreadable feed ({exc}); fetch it again with `bir feed update {file.stem}` "
+                            "or re-import it with `bir feed import`") from exc
         if isinstance(doc, dict) and "result" in doc:
             doc = normalise(doc, str(file))
         feed = parse_feed(doc)

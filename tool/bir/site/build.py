@@ -27,7 +27,7 @@ from typing import Any, Generic, TypeVar
 
 import yaml
 
-from bir.base.model import RELATION_TYPES, Register
+from bir.base.model import RELATION_TYPES
 from bir.base.problems import UsageError
 from bir.site import docs, linkcheck, pages, render
 from bir.site.render import KIND_COLUMNS, KIND_PAGE_ROWS
@@ -157,7 +157,7 @@ def build_site(
             frozen = True
         for _ in range(n - 1):
             jobs.append(_Job.start(functools.partial(render.render_queue, renderer, queue, False), parallel))
-        downloads = _side(register, site_dir)
+        downloads = _side(evaluation, site_dir)
         t = lap("downloads+search", t)
         results = [render.render_queue(renderer, queue, True)] + [job.result() for job in jobs]
         fills, kind_count, kind_broken = render.kind_pages(register, chrome, views.env, site_dir, checker)
@@ -194,12 +194,13 @@ def build_site(
     return BuildResult(out, len(register), count, round(time.perf_counter() - started, 2), timings)
 
 
-def _side(register: Register, site_dir: Path) -> list[tuple[str, str, int]]:
+def _side(evaluation: Any, site_dir: Path) -> list[tuple[str, str, int]]:
     """The downloads and the search index (while the forked workers render record pages)."""
     from bir.site.downloads import write_downloads
     from bir.site.search import build_index
 
-    downloads = write_downloads(register, site_dir / "downloads")
+    register = evaluation.register
+    downloads = write_downloads(evaluation, site_dir / "downloads")
     build_index(
         sorted(register.records.values(), key=lambda r: r.id),
         {r.id: _site_path(r.id, r.kind == "service") for r in register.records.values()},

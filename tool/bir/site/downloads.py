@@ -1,4 +1,5 @@
-"""The register for download: JSON, CSV per kind and SQLite, byte-identical to `bir export` (`bir.exporters`).
+"""The register for download: JSON, CSV per kind and SQLite (with its datasette metadata), byte-identical to
+`bir export` (`bir.write.exporters`).
 
 The JSON and the CSV files are streamed to disk with the exporters' own encoder settings and cell rules
 rather than built as one string each, so 100,000 records do not need the whole export in memory; the
@@ -8,11 +9,11 @@ neutralised by `exporters.safe_cell`.
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 from bir.base.model import KINDS, Record, Register
+from bir.reports import Evaluation
 from bir.write import exporters
 
 
@@ -40,7 +41,8 @@ def write_json(register: Register, path: Path) -> None:
 
 
 def write_csv(register: Register, folder: Path) -> list[Path]:
-    """`exporters.to_csv`, one kind at a time: id first, then the sorted flattened columns."""
+    """`exporters.to_csv`, one kind at a time: a byte-order mark, then id first and the sorted flattened
+    columns, CR LF line ends."""
     by_kind: dict[str, list[Record]] = {}
     for rec in _sorted(register):
         by_kind.setdefault(rec.kind, []).append(rec)
@@ -53,8 +55,9 @@ def write_csv(register: Register, folder: Path) -> list[Path]:
         columns.insert(0, "id")
         path = folder / f"{kind}.csv"
         with open(path, "w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(columns)
+            handle.write(exporters.CSV_BOM)
+            writer = exporters.csv_writer(handle)
+            writer.writerow([exporters.safe_cell(c) for c in columns])
             for row in rows:
                 writer.writerow([exporters.safe_cell(row.get(c)) for c in columns])
         written.append(path)
@@ -62,8 +65,9 @@ def write_csv(register: Register, folder: Path) -> list[Path]:
     return written
 
 
-def write_downloads(register: Register, out: Path) -> list[tuple[str, str, int]]:
+def write_downloads(evaluation: Evaluation, out: Path) -> list[tuple[str, str, int]]:
     """Write every download into `out`; returns (file name, description, size in bytes)."""
+    register = evaluation.register
     out.mkdir(parents=True, exist_ok=True)
     files: list[tuple[str, str]] = []
     write_json(register, out / "register.json")
@@ -71,8 +75,9 @@ def write_downloads(register: Register, out: Path) -> list[tuple[str, str, int]]
     counts = {kind: len(register.of_kind(kind)) for kind in KINDS}
     for path in write_csv(register, out):
         files.append((path.name, f"{counts.get(path.stem, 0)} {path.stem} records, one row each"))
-    exporters.write_sqlite(register, out / "register.sqlite")
-    files.append(
-        ("register.sqlite", "SQLite database: one table per kind, `records`, and `relations` (source, type, target, note)")
-    )
+    exporters.write_sqlite(evaluation, out / "register.sqlite")
+    files.append(("register.sqlite", "SQLite database: a typed table per kind, `records`, `relations`, `exchange_rates` "
+                  "and the report figures (book values, run costs, TCO, end-of-life dates, risk findings)"))
+    files.append(("register.metadata.json", "datasette metadata for it: `datasette register.sqlite --metadata "
+                  "register.metadata.json`"))
     return [(name, desc, (out / name).stat().st_size) for name, desc in files]

@@ -1,4 +1,5 @@
-"""Exports of the register for other tools: JSON, CSV per kind, SQLite, and a CycloneDX 1.6 BOM.
+"""Exports of the register for other tools: JSON, CSV per kind, SQLite, and a CycloneDX 1.6 BOM
+(`bir.write.cyclonedx`).
 
 Every export is a pure function of the loaded register (records sorted by id), so the same register
 gives byte-identical output; the CycloneDX serial number is derived from the content.
@@ -7,21 +8,22 @@ gives byte-identical output; the CycloneDX serial number is derived from the con
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
-import os
-import sqlite3
-import tempfile
-import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bir import __version__
-from bir.base.model import KINDS, Record, Register, get_path
+from bir.base.model import KINDS, Record, Register
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A cell starting with one of these is read as a formula by some spreadsheet (the full-width forms by
+# East Asian locales of Excel; a leading line break or tab by LibreOffice's and Excel's importers).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# CSV files start with a UTF-8 byte-order mark: without one, Excel's default import reads UTF-8 as the
+# locale's code page (mojibake in every accented name). Lines end with CR LF (RFC 4180), which also makes
+# the writer quote any cell holding a CR or an LF, so a lone CR inside a value never starts a row.
+CSV_BOM = "\ufeff"
+CSV_LINE_END = "\r\n"
 
 
 def _records(register: Register) -> list[Record]:
@@ -69,17 +71,25 @@ def _scalar_text(value: Any) -> str:
 
 
 def safe_cell(value: Any) -> str:
-    """A cell a spreadsheet will not evaluate: text starting with = + - @ tab or CR gets a leading '."""
+    """A cell a spreadsheet will not evaluate: text starting with = + - @, a tab, a line break or a
+    full-width = + - @ (after any leading spaces) gets a leading '. Numbers stay numbers."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     text = _scalar_text(value)
-    if text.startswith(FORMULA_START):
+    if text.lstrip(" ").startswith(FORMULA_START):
         return "'" + text
     return text
 
 
+def csv_writer(handle: Any) -> Any:
+    """The writer every CSV export uses: minimal quoting (any cell with a comma, quote, CR or LF is
+    quoted), CR LF line ends."""
+    return csv.writer(handle, lineterminator=CSV_LINE_END)
+
+
 def to_csv(register: Register) -> dict[str, str]:
-    """One CSV text per kind that has records: kind -> text. Columns: id first, then sorted."""
+    """One CSV text per kind that has records: kind -> text (a byte-order mark first, CR LF line ends).
+    Columns: id first, then sorted."""
     out: dict[str, str] = {}
     for kind in KINDS:
         rows = [flatten(r.data) for r in _records(register) if r.kind == kind]
@@ -88,8 +98,9 @@ def to_csv(register: Register) -> dict[str, str]:
         columns = sorted({c for row in rows for c in row} - {"id"})
         columns.insert(0, "id")
         buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(columns)
+        buf.write(CSV_BOM)
+        writer = csv_writer(buf)
+        writer.writerow([safe_cell(c) for c in columns])
         for row in rows:
             writer.writerow([safe_cell(row.get(c)) for c in columns])
         out[kind] = buf.getvalue()
@@ -107,214 +118,11 @@ def write_csv(register: Register, folder: Path) -> list[Path]:
     return written
 
 
-# --- SQLite --------------------------------------------------------------------------------------
-
-
-def _is_scalar(value: Any) -> bool:
-    return value is None or isinstance(value, (str, int, float, bool))
-
-
-def _sql_name(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def write_sqlite(register: Register, path: Path) -> None:
-    """One table per kind (top-level scalar fields as columns, the rest as JSON in `rest`), a `records`
-    table of every record and a `relations` table (source, type, target, note), indexed both ways.
-
-    Written to a temporary file and renamed over `path`: a reader never sees half a database.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        con = sqlite3.connect(tmp)
-        try:
-            _fill(con, register)
-            con.commit()
-        finally:
-            con.close()
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _fill(con: sqlite3.Connection, register: Register) -> None:
-    records = _records(register)
-    con.execute("CREATE TABLE records (id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT, status TEXT, owner TEXT, path TEXT)")
-    con.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?)",
-                    [(r.id, r.kind, r.name, r.status, r.owner, r.path) for r in records])
-    con.execute("CREATE INDEX records_kind ON records (kind)")
-    for kind in KINDS:
-        of_kind = [r for r in records if r.kind == kind]
-        if not of_kind:
-            continue
-        scalar_cols: list[str] = []
-        for r in of_kind:
-            for key, value in r.data.items():
-                if key != "id" and key not in scalar_cols and _is_scalar(value):
-                    scalar_cols.append(key)
-        # a field that is a mapping or list in any record goes to `rest` for every record
-        mixed = {k for r in of_kind for k, v in r.data.items() if not _is_scalar(v)}
-        scalar_cols = [c for c in scalar_cols if c not in mixed and c != "rest"]
-        cols = ", ".join(f"{_sql_name(c)}" for c in scalar_cols)
-        con.execute(f"CREATE TABLE {_sql_name(kind)} (id TEXT PRIMARY KEY{', ' + cols if cols else ''}, rest TEXT)")
-        placeholders = ", ".join("?" for _ in range(len(scalar_cols) + 2))
-        rows = []
-        for r in of_kind:
-            rest = {k: v for k, v in r.data.items() if k != "id" and k not in scalar_cols}
-            rows.append((r.id, *(r.data.get(c) for c in scalar_cols), json.dumps(rest, ensure_ascii=False, sort_keys=True)))
-        con.executemany(f"INSERT INTO {_sql_name(kind)} VALUES ({placeholders})", rows)  # noqa: S608
-    con.execute("CREATE TABLE relations (source TEXT NOT NULL, type TEXT NOT NULL, target TEXT NOT NULL, note TEXT)")
-    con.executemany("INSERT INTO relations VALUES (?, ?, ?, ?)",
-                    [(r.id, rel.type, rel.target, rel.note or None) for r in records for rel in r.relations])
-    con.execute("CREATE INDEX relations_source ON relations (source, type)")
-    con.execute("CREATE INDEX relations_target ON relations (target, type)")
-
+# --- SQLite: bir.write.sqlitedb (typed tables per kind and the report figures) ---------------------------
 
 # --- CycloneDX 1.6 ---------------------------------------------------------------------------------
+from bir.write.cyclonedx import cyclonedx_json, software_type, to_cyclonedx  # noqa: E402 - the BOM has its own module
+from bir.write.sqlitedb import write_sqlite  # noqa: E402 - the database has its own module
 
-LICENSE_TYPES = {
-    "per_user": "named-user", "per_device": "device", "per_core": "core-points",
-    "subscription": "subscription", "site": "other",
-}
-_LIBRARY_PURL_TYPES = {"pypi", "npm", "maven", "nuget", "gem", "cargo", "golang", "composer", "hex", "pub", "cocoapods",
-                       "swift", "conan", "hackage", "cran"}
-_OS_WORDS = ("windows", "linux", "ubuntu", "debian", "rhel", "red hat enterprise", "centos", "rocky", "alma", "macos",
-             "ios", "android", "freebsd", "esxi", "junos", "fortios", "pan-os", "ios-xe", "nx-os", "sles", "suse")
-DEPENDENCY_RELATIONS = ("depends_on", "runs_on", "installed_on")
-
-
-def software_type(record: Record) -> str:
-    purl = str(record.data.get("purl") or "")
-    if purl.startswith("pkg:") and purl[4:].split("/", 1)[0] in _LIBRARY_PURL_TYPES:
-        return "library"
-    tags = {t.lower() for t in record.tags}
-    product = str(record.data.get("product") or record.name).lower()
-    if tags & {"os", "operating-system", "operating_system"} or any(product.startswith(w) for w in _OS_WORDS):
-        return "operating-system"
-    return "application"
-
-
-def _party_name(register: Register, party_id: Any) -> str | None:
-    if not isinstance(party_id, str):
-        return None
-    rec = register.get(party_id)
-    return rec.name if rec is not None else party_id
-
-
-def _properties(record: Record, fields: Iterable[str]) -> list[dict[str, str]]:
-    props = [{"name": "bir:kind", "value": record.kind}, {"name": "bir:status", "value": record.status}]
-    for f in fields:
-        value = get_path(record.data, f)
-        if isinstance(value, list):
-            for v in value:
-                props.append({"name": f"bir:{f}", "value": _scalar_text(v)})
-        elif value is not None:
-            props.append({"name": f"bir:{f}", "value": _scalar_text(value)})
-    return props
-
-
-def _licensing(register: Register, lic: Record) -> dict[str, Any]:
-    licensing: dict[str, Any] = {}
-    metric = lic.data.get("metric")
-    if metric in LICENSE_TYPES:
-        licensing["licenseTypes"] = [LICENSE_TYPES[metric]]
-    fin = lic.data.get("financial") or {}
-    supplier = _party_name(register, fin.get("supplier"))
-    if supplier:
-        licensing["licensor"] = {"organization": {"name": supplier}}
-    licensing["purchaser"] = {"organization": {"name": register.config.name or "register"}}
-    if fin.get("order_number"):
-        licensing["purchaseOrder"] = str(fin["order_number"])
-    term = lic.data.get("term") or {}
-    if term.get("start"):
-        licensing["lastRenewal"] = f"{term['start']}T00:00:00Z"
-    if term.get("end"):
-        licensing["expiration"] = f"{term['end']}T00:00:00Z"
-    licensing["altIds"] = [lic.id]
-    return {"license": {"name": lic.name, "licensing": licensing}}
-
-
-def to_cyclonedx(register: Register) -> dict[str, Any]:
-    """A CycloneDX 1.6 BOM: hardware as devices, software with purl and cpe and its licences, services."""
-    records = _records(register)
-    licences_of: dict[str, list[Record]] = {}
-    for r in records:
-        if r.kind == "licence" and isinstance(r.data.get("software"), str):
-            licences_of.setdefault(r.data["software"], []).append(r)
-    for r in records:
-        for rel in r.relations:
-            lic = register.get(rel.target)
-            if (rel.type == "licensed_by" and lic is not None and lic.kind == "licence"
-                    and r.kind in ("software", "cloud_service")):
-                if lic not in licences_of.setdefault(r.id, []):
-                    licences_of[r.id].append(lic)
-    components: list[dict[str, Any]] = []
-    services: list[dict[str, Any]] = []
-    for r in records:
-        base: dict[str, Any] = {"bom-ref": r.id, "name": r.name}
-        if r.data.get("description"):
-            base["description"] = r.data["description"]
-        if r.kind == "hardware":
-            comp = {"type": "device", **base}
-            manufacturer = _party_name(register, r.data.get("manufacturer"))
-            if manufacturer:
-                comp["manufacturer"] = {"name": manufacturer}
-            if r.data.get("model"):
-                comp["version"] = str(r.data["model"])
-            comp["properties"] = _properties(r, ("class", "model", "serial_number", "asset_tag", "hostname", "mac_addresses",
-                                                 "warranty_end", "end_of_support", "end_of_life"))
-            components.append(comp)
-        elif r.kind == "software":
-            comp = {"type": software_type(r), **base}
-            vendor = _party_name(register, r.data.get("vendor"))
-            if vendor:
-                comp["supplier"] = {"name": vendor}
-            if r.data.get("version") is not None:
-                comp["version"] = str(r.data["version"])
-            for key in ("purl", "cpe"):
-                if r.data.get(key):
-                    comp[key] = r.data[key]
-            if r.id in licences_of:
-                comp["licenses"] = [_licensing(register, lic) for lic in licences_of[r.id]]
-            comp["properties"] = _properties(r, ("product", "edition", "end_of_support", "end_of_life"))
-            components.append(comp)
-        elif r.kind in ("service", "cloud_service"):
-            svc = dict(base)
-            provider = _party_name(register, r.data.get("provider") or r.data.get("service_owner") or r.owner)
-            if provider:
-                svc["provider"] = {"name": provider}
-            if r.id in licences_of:
-                svc["licenses"] = [_licensing(register, lic) for lic in licences_of[r.id]]
-            svc["properties"] = _properties(r, ("criticality", "service_type", "region", "sla"))
-            services.append(svc)
-    refs = {c["bom-ref"] for c in components} | {s["bom-ref"] for s in services}
-    dependencies = []
-    for r in records:
-        if r.id not in refs:
-            continue
-        targets = sorted({rel.target for rel in r.relations if rel.type in DEPENDENCY_RELATIONS and rel.target in refs})
-        if targets:
-            dependencies.append({"ref": r.id, "dependsOn": targets})
-    body = {"components": components, "services": services, "dependencies": dependencies}
-    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-    bom: dict[str, Any] = {
-        "bomFormat": "CycloneDX",
-        "specVersion": "1.6",
-        "serialNumber": f"urn:uuid:{uuid.UUID(digest[:32])}",
-        "version": 1,
-        "metadata": {
-            "tools": {"components": [{"type": "application", "name": "bir", "version": __version__}]},
-            "component": {"type": "application", "bom-ref": "register", "name": register.config.name or "register"},
-        },
-        **body,
-    }
-    return bom
-
-
-def cyclonedx_json(register: Register) -> str:
-    return json.dumps(to_cyclonedx(register), indent=2, ensure_ascii=False) + "\n"
+__all__ = ["cyclonedx_json", "flatten", "safe_cell", "software_type", "to_csv", "to_cyclonedx", "to_json", "write_csv",
+           "write_sqlite"]

@@ -14,7 +14,15 @@ through a mapping file:
     defaults:                    # optional: values for every new record
       owner: team-it
 
+Snipe-IT's exports need no mapping: the Custom Asset Report (with its "label (type)" statuses and its
+repeated Address columns), the asset list's export and the import sample; what bir has no field for is
+kept under `custom.snipeit`. The delimiter is detected from the header and the decimal mark from the
+amounts (or given: --delimiter, --decimal); amounts are parsed strictly ("12abc", "(100.00)" rejected).
+
 Design choices:
+- No state date, retirement reason or loss report is made up: a state date comes only from a column
+  that carries it (Checkout Date for an asset in use), and a row whose state needs a fact it lacks is
+  rejected by the lifecycle rule, naming the field. A row without its asset tag is rejected.
 - A column that is neither understood nor mapped refuses the whole import (nothing is written): data
   is never dropped silently. Map it to `null` to ignore it.
 - Parties (supplier, manufacturer, checked-out-to) and facilities (location) are looked up by id,
@@ -36,7 +44,7 @@ import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -45,39 +53,50 @@ from bir.base.problems import Problem, UsageError
 from bir.read.yamlstrict import parse, plain_value
 from bir.write.authoring import Assignment, Edit, Plan, Workspace, apply, dump_rt, load_rt, plain, plan_new
 
-# Snipe-IT asset export column -> field path, or a special reader (`@name`), or None (ignored).
+# Snipe-IT's asset exports (the Custom Asset Report, the asset list's export, the import sample), English
+# headers -> a field path, a special reader (`@name`), or `custom.snipeit.<key>` for what bir has no field for
+# (kept, never dropped). Sources: Snipe-IT's ReportsController::postCustom and AssetPresenter column titles
+# (resources/lang/en-US: admin/hardware/table.php, admin/hardware/form.php, general.php).
+_SNIPE_CUSTOM = ("ID", "Company", "Model No.", "Model Number", "Current Value", "Diff", "Fully Depreciated", "EOL Rate",
+                 "Default Location", "Address", "City", "State", "Country", "Zip", "Type", "Checked Out Asset Tag", "Username",
+                 "User Company", "Email", "Employee No.", "Employee Number", "Manager", "Department", "Title", "Phone",
+                 "User Address", "User City", "User State", "User Country", "User Zip", "Last Checkin Date",
+                 "Expected Checkin Date", "Expected Checkin", "Created At", "Updated At", "Updated at", "Deleted", "Last Audit",
+                 "Next Audit Date", "URL", "Image", "Device Image", "Age", "Checkins", "Checkouts", "Requests",
+                 "Requestable", "Purchase Order", "Checked Out")
 SNIPE_IT: dict[str, str | None] = {
     "Asset Tag": "asset_tag",
     "Name": "name",
     "Asset Name": "name",
     "Serial": "serial_number",
     "Model": "model",
-    "Model No.": None,
     "Category": "@class",
     "Status": "@status",
     "Purchase Date": "@financial.purchase_date",
+    "Purchased": "@financial.purchase_date",
     "Purchase Cost": "@financial.purchase_cost",
+    "Cost": "@financial.purchase_cost",
     "Supplier": "@supplier",
     "Location": "@location",
-    "Default Location": None,
     "Warranty Months": "@warranty_months",
+    "Warranty": "@warranty_months",
     "Warranty Expires": "@warranty_end",
     "Order Number": "financial.order_number",
     "Notes": "description",
     "Manufacturer": "@manufacturer",
-    "Company": "custom.snipeit.company",
     "Checked Out To": "@assigned_to",
     "MAC Address": "@mac_addresses",
     "EOL": "@end_of_life",
-    "ID": "custom.snipeit.id",
-    "Checked Out": None, "Last Checkout": None, "Expected Checkin Date": None, "Checkout Date": None,
-    "Last Audit": None, "Next Audit Date": None, "Image": None, "Requestable": None, "Created At": None,
-    "Updated At": None, "Current Value": None, "Diff": None, "Age": None, "Username": None, "Employee No.": None,
-    "Department": None, "Title": None, "Email": None,
+    "EOL Date": "@end_of_life",
+    "Checkout Date": "@status_dates.in_use",
+    "Last Checkout": "@status_dates.in_use",
+    **{name: "custom.snipeit." + re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") for name in _SNIPE_CUSTOM},
 }
-
-SNIPE_STATUS = {
-    "ready to deploy": "in_stock", "deployable": "in_stock", "deployed": "in_use", "pending": "ordered",
+# A Snipe-IT status label type (the "(type)" after the label in the Custom Asset Report) -> state.
+SNIPE_STATUS_TYPE = {"deployed": "in_use", "deployable": "in_stock", "pending": "in_stock", "undeployable": "in_maintenance",
+                     "archived": "retired"}
+SNIPE_STATUS = {  # Snipe-IT's default status labels
+    "ready to deploy": "in_stock", "broken - not fixable": "retired", "deployable": "in_stock", "deployed": "in_use", "pending": "ordered",
     "archived": "retired", "broken": "in_maintenance", "out for repair": "in_maintenance",
     "out for diagnostics": "in_maintenance",
     "lost/stolen": "lost", "lost": "lost", "stolen": "stolen", "undeployable": "in_stock", "in use": "in_use",
@@ -229,23 +248,46 @@ def _date(text: str, column: str) -> str:
     raise _Reject(column, f"'{text}' is not a date (YYYY-MM-DD)")
 
 
-def _money(text: str, column: str) -> int | float:
-    t = re.sub(r"[^\d.,\-]", "", text)
-    if "," in t and "." in t:
-        t = t.replace(",", "")
-    elif "," in t and re.fullmatch(r"-?\d+,\d{1,2}", t):
-        t = t.replace(",", ".")
-    elif "," in t:
-        t = t.replace(",", "")
-    try:
-        value = Decimal(t)
-    except InvalidOperation:
-        raise _Reject(column, f"'{text}' is not an amount of money") from None
-    if value < 0:
-        raise _Reject(column, f"'{text}' is negative")
+_CURRENCY_AFFIX = re.compile(r"^(?:([A-Z]{3})\s*)?(.*?)(?:\s*([A-Z]{3}))?$")
+
+
+def _money(text: str, column: str, decimal: str = ".") -> int | float:
+    """A purchase cost: digits with at most two decimals after `decimal` (`.` or `,`), thousands grouped by
+    the other mark, a space or an apostrophe; a currency code before or after is allowed. Anything else is
+    rejected: `12abc`, `(100.00)`, `-5`, `1.2.3`."""
+    t = text.strip().replace("\u00a0", " ").replace("\u202f", " ")
+    m = _CURRENCY_AFFIX.match(t)
+    number = (m.group(2) if m else t).strip()
+    if (number.startswith("(") and number.endswith(")")) or number.startswith("-"):
+        raise _Reject(column, f"'{text}' is negative; a purchase cost is an amount of zero or more")
+    group = "." if decimal == "," else ","
+    pattern = (rf"\d{{1,3}}(?:[{re.escape(group)} ']\d{{3}})+(?:{re.escape(decimal)}\d+)?|\d+(?:{re.escape(decimal)}\d+)?")
+    if not re.fullmatch(pattern, number):
+        other = "," if decimal == "." else "."
+        hint = (f"; with {other!r} as the decimal mark, pass --decimal '{other}'" if re.fullmatch(
+            rf"[\d{re.escape(decimal)} ']*{re.escape(other)}\d{{1,2}}", number) else "")
+        raise _Reject(column, f"'{text}' is not an amount of money (digits, {decimal!r} before the decimals){hint}")
+    plain = re.sub(rf"[{re.escape(group)} ']", "", number).replace(decimal, ".")
+    value = Decimal(plain)
     if value != value.quantize(Decimal("0.01")):
         raise _Reject(column, f"'{text}' has more than two decimals")
     return int(value) if value == value.to_integral_value() else float(value)
+
+
+def detect_decimal(cells: list[str]) -> str | None:
+    """The decimal mark the money cells use: `,` or `.`, None when they do not tell (then `.`), and a
+    UsageError when they disagree."""
+    comma = dot = 0
+    for c in cells:
+        t = re.sub(r"[A-Z]{3}|\s", "", c.strip())
+        if re.fullmatch(r"\d{1,3}(\.\d{3})+,\d{1,2}|\d+,\d{1,2}|\d{1,3}(\.\d{3}){2,}", t):
+            comma += 1
+        elif re.fullmatch(r"\d{1,3}(,\d{3})+\.\d{1,2}|\d+\.\d{1,2}|\d{1,3}(,\d{3}){2,}", t):
+            dot += 1
+    if comma and dot:
+        raise UsageError(f"the amounts use both ',' ({comma} cells) and '.' ({dot} cells) as the decimal mark: "
+                         "pass --decimal ',' or --decimal '.'")
+    return "," if comma else ("." if dot else None)
 
 
 def _add_months(date: str, months: int) -> str:
@@ -303,7 +345,7 @@ def _typed(text: str, json_type: str | None, column: str) -> Any:
 
 
 def read_row(cells: Mapping[str, str], mapping: Mapping_, idx: Index, kind: str,
-             types: Mapping[str, str] | None = None) -> tuple[dict[str, Any], dict[str, str], list[str]]:
+             types: Mapping[str, str] | None = None, decimal: str = ".") -> tuple[dict[str, Any], dict[str, str], list[str]]:
     """A CSV row as (dotted field -> value, dotted field -> column, located_in targets)."""
     fields: dict[str, Any] = {}
     column_of: dict[str, str] = {}
@@ -325,7 +367,14 @@ def read_row(cells: Mapping[str, str], mapping: Mapping_, idx: Index, kind: str,
         special = target[1:]
         if special == "status":
             table = {**SNIPE_STATUS, **mapping.values.get("status", {})}
-            value = table.get(text.lower(), text)
+            # the Custom Asset Report writes "<label> (<type>)": the label first, else its type
+            label, meta = text, ""
+            found_meta = re.fullmatch(r"(.*?)\s*\((deployed|deployable|pending|undeployable|archived)\)", text, re.I)
+            if found_meta:
+                label, meta = found_meta.group(1), found_meta.group(2).lower()
+            value = table.get(text.lower()) or table.get(label.lower()) or SNIPE_STATUS_TYPE.get(meta) or text
+            if meta == "deployed":
+                value = "in_use"  # checked out, whatever the label
             put("status", value, column)
         elif special == "class":
             table = {**CATEGORY_CLASS, **mapping.values.get("class", {})}
@@ -350,12 +399,16 @@ def read_row(cells: Mapping[str, str], mapping: Mapping_, idx: Index, kind: str,
         elif special == "mac_addresses":
             put("mac_addresses", [m.lower() for m in re.split(r"[,;\s]+", text) if m], column)
         elif special in ("financial.purchase_date", "financial.order_date", "warranty_end", "end_of_life", "end_of_support",
-                         "last_verified") or special.endswith("_date"):
+                         "last_verified") or special.endswith("_date") or special.startswith("status_dates."):
             put(special, _date(text, column), column)
         elif special in ("financial.purchase_cost",) or special.endswith("_cost"):
-            put(special, _money(text, column), column)
+            put(special, _money(text, column, decimal), column)
         else:
             raise _Reject(column, f"the mapping names an unknown reader '@{special}'")
+    if "status_dates.in_use" in fields and fields.get("status") != "in_use":
+        # a checkout date says when it went into use; for an asset not in use now it is no state date
+        fields.pop("status_dates.in_use")
+        column_of.pop("status_dates.in_use", None)
     if warranty is not None and "warranty_end" not in fields:
         if "financial.purchase_date" not in fields:
             raise _Reject(warranty[0], "warranty months need a purchase date to count from")
@@ -393,13 +446,50 @@ def read_input_text(path: Path) -> str:
         raise UsageError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start}); export it as UTF-8") from exc
 
 
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def detect_delimiter(first_line: str, known: Mapping[str, Any]) -> str:
+    """The delimiter that splits the header into the most understood columns (then the most columns)."""
+    def score(d: str) -> tuple[int, int]:
+        cells = next(csv.reader([first_line], delimiter=d), [])
+        return sum(1 for c in cells if c.strip() in known), len(cells)
+
+    return max(DELIMITERS, key=score)
+
+
+def _columns(header: list[str], mapping: Mapping_, csv_path: Path) -> list[str]:
+    """The header's column names, a repeated Snipe-IT column kept under custom.snipeit as `<key>_<n>` (the
+    Custom Asset Report repeats Address, City, ... for the default location)."""
+    out: list[str] = []
+    for h in header:
+        if h in out:
+            target = mapping.columns.get(h)
+            if not (isinstance(target, str) and target.startswith("custom.snipeit.")):
+                raise UsageError(f"{csv_path}: column(s) {h} appear twice")
+            n = sum(1 for o in out if o == h or o.startswith(h + " #")) + 1
+            name = f"{h} #{n}"
+            mapping.columns[name] = f"{target}_{n}"
+            out.append(name)
+        else:
+            out.append(h)
+    return out
+
+
 def import_csv(root: Path, csv_path: Path, kind: str, *, mapping_path: Path | None = None, owner: str | None = None,
-               update: bool = False, dry_run: bool = False, today: dt.date | None = None) -> ImportResult:
+               update: bool = False, dry_run: bool = False, today: dt.date | None = None, delimiter: str | None = None,
+               decimal: str | None = None) -> ImportResult:
+    """Import the rows of `csv_path` as records of `kind`. `delimiter` and `decimal` (the decimal mark of
+    amounts, `.` or `,`) are detected when not given: the delimiter from the header, the decimal mark from
+    the money cells."""
     if kind not in KINDS:
         raise UsageError(f"unknown kind '{kind}'; one of: {', '.join(KINDS)}")
+    if decimal not in (None, ".", ","):
+        raise UsageError(f"--decimal must be '.' or ',', not {decimal!r}")
     mapping = load_mapping(mapping_path)
     text = read_input_text(csv_path)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    delimiter = delimiter or detect_delimiter(text.split("\n", 1)[0].rstrip("\r"), mapping.columns)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
@@ -410,10 +500,14 @@ def import_csv(root: Path, csv_path: Path, kind: str, *, mapping_path: Path | No
     unknown = [h for h in header if h not in mapping.columns]
     if unknown:
         raise UsageError(f"{csv_path}: column(s) {', '.join(repr(u) for u in unknown)} are not understood; map them to a field "
-                         "(or to null to ignore them) in a mapping file passed with --mapping; nothing was imported")
-    dupes = sorted({h for h in header if header.count(h) > 1})
-    if dupes:
-        raise UsageError(f"{csv_path}: column(s) {', '.join(dupes)} appear twice")
+                         "(a custom one as custom.<namespace>.<key>, or null to ignore them) in a mapping file passed "
+                         "with --mapping; nothing was imported")
+    header = _columns(header, mapping, csv_path)
+    if decimal is None:
+        money_cols = [i for i, h in enumerate(header) if str(mapping.columns.get(h) or "").endswith("_cost")]
+        sample = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))[1:]
+        decimal = detect_decimal([row[i] for row in sample for i in money_cols if i < len(row) and row[i].strip()]) or "."
+    key_column = next((h for h in header if mapping.columns.get(h) == "asset_tag"), None)
     ws = Workspace.open(root, today)
     owner = owner or (str(mapping.defaults["owner"]) if mapping.defaults.get("owner") else None)
     if "owner" not in mapping.columns.values() and "@owner" not in mapping.columns.values() and owner is None:
@@ -444,8 +538,12 @@ def import_csv(root: Path, csv_path: Path, kind: str, *, mapping_path: Path | No
             result.rejected.append(Rejection(line, "", f"has {len(cells_list)} cells, the header has {len(header)}"))
             continue
         cells = dict(zip(header, cells_list, strict=True))
+        if key_column is not None and not cells[key_column].strip():
+            result.rejected.append(Rejection(line, key_column, "the row has no asset tag, the key that matches it to a record; "
+                                             "fill it in (or leave the column out to import by serial number)"))
+            continue
         try:
-            fields, column_of, located = read_row(cells, mapping, idx, kind, types)
+            fields, column_of, located = read_row(cells, mapping, idx, kind, types, decimal)
         except _Reject as rej:
             result.rejected.append(Rejection(line, rej.column, rej.reason))
             continue
@@ -516,22 +614,23 @@ def _create(ws: Workspace, kind: str, fields: dict[str, Any], located: list[str]
     assignments = _assignments(fields, ws.config.base_currency)
     if owner is not None and "owner" not in fields:
         assignments.insert(0, Assignment("owner", "=", owner))
-    model = ws.config.model_for(kind)
-    status = str(fields.get("status", model.initial))
-    if status != model.initial and status in model.states:
-        when = str(fields.get("financial.purchase_date") or ws.today.isoformat())
-        assignments.append(Assignment(f"status_dates.{status}", "=", when))
-        if status == "retired" and "retirement.reason" not in fields:
-            assignments.append(Assignment("retirement.reason", "=", "imported as retired; the reason was not recorded"))
-        if status in ("lost", "stolen") and "loss.date" not in fields:
-            assignments.append(Assignment("loss.date", "=", when))
-        if status == "stolen" and "loss.report" not in fields:
-            assignments.append(Assignment("loss.report", "=", "not recorded in the import"))
-        if status == "ordered" and "financial.order_date" not in fields and "financial.purchase_date" in fields:
-            assignments.append(Assignment("financial.order_date", "=", fields["financial.purchase_date"]))
+    # No state date, reason or loss report is made up: they come from the columns that carry them (a
+    # Checkout Date for an asset in use), and a state that needs one the row lacks is rejected by the
+    # lifecycle rule, naming the field (bir transition sets it later, with the real date).
     for target in located:
         assignments.append(Assignment("relations", "+=", {"type": "located_in", "target": target}))
-    return plan_new(ws, kind, assignments, record_id, taken)
+    edit = plan_new(ws, kind, assignments, record_id, taken)
+    status = fields.get("status")
+    if isinstance(status, str) and f"status_dates.{status}" not in fields:
+        # a new record is dated today in its state; the import day is not when the asset entered it
+        tree = load_rt(edit.after.split(b"\n", 1)[1])
+        dates = tree.get("status_dates")
+        if isinstance(dates, dict) and status in dates:
+            del dates[status]
+            if not dates:
+                del tree["status_dates"]
+            edit = Edit(edit.path, edit.record_id, edit.kind, None, edit.after.split(b"\n", 1)[0] + b"\n" + dump_rt(tree))
+    return edit
 
 
 def _update(ws: Workspace, rid: str, fields: dict[str, Any], located: list[str]) -> Edit:

@@ -9,15 +9,19 @@ Findings (rule ids):
 - `reconcile.unregistered`: a device in the scan that no hardware record matches (by serial number,
   then MAC address, then hostname; hostnames compare case-insensitively, short name or FQDN);
 - `reconcile.stale`: an in-service hardware record not seen for `stale_days` days (or not in the scan);
-- `reconcile.differs`: a matched device whose hostname, serial number or MAC addresses differ from the
-  record, or whose software version differs from the software record installed on it;
+- `reconcile.differs`: a matched device whose hostname or serial number differs from the record, that
+  shows a MAC address the record does not hold, or whose software version differs from the software
+  record installed on it;
 - `reconcile.unknown-software`: a product seen on a registered device with no software record of that
   product (informational).
 
 `--write` creates a hardware record (`in_use`, class `other`, the owner given) for each unregistered
-device, and on matched devices sets `last_verified` to the date last seen and the hostname and MAC
-addresses the scan saw. A differing serial number is never overwritten (it more likely means a swapped
-device than a typo): it stays a finding to resolve by hand.
+device. On a matched device it never removes what the register holds: MAC addresses the scan saw are
+added to the registered ones (a scan sees only the interfaces that are up), a host name is set only where
+none is registered, and a differing serial number or host name is never overwritten (it more likely means
+a swapped device than a typo): it stays a finding to resolve by hand. `last_verified` is set to the date
+last seen only on a record whose own identity agrees with the scan (no differing serial number or host
+name): a mismatched record is not verified.
 """
 
 from __future__ import annotations
@@ -219,6 +223,7 @@ def reconcile(root: Path, scan: Path, *, stale_days: int = 30, write: bool = Fal
             by_host.setdefault(data["hostname"].strip().lower(), hw_id)
     result = Reconciliation(devices=len(devices))
     seen_ids: dict[str, Device] = {}
+    mismatched: set[str] = set()  # records whose serial number or host name differs from the scan
     unregistered: list[Device] = []
     for dev in devices:
         rid: str | None = (by_serial.get(dev.serial.lower()) if dev.serial else None) \
@@ -235,14 +240,17 @@ def reconcile(root: Path, scan: Path, *, stale_days: int = 30, write: bool = Fal
         data = hardware[rid]
         rec_host = str(data.get("hostname") or "")
         if dev.hostname and rec_host and _short(rec_host) != _short(dev.hostname):
+            mismatched.add(rid)
             result.findings.append(Finding(DIFFERS.id, rid, name,
                                            f"hostname: register '{rec_host}', scan '{dev.hostname}'"))
         rec_serial = str(data.get("serial_number") or "")
         if dev.serial and rec_serial and rec_serial.lower() != dev.serial.lower():
+            mismatched.add(rid)
             result.findings.append(Finding(DIFFERS.id, rid, name,
                                            f"serial number: register '{rec_serial}', scan '{dev.serial}'"))
         rec_macs = {_norm_mac(m) for m in data.get("mac_addresses") or [] if isinstance(m, str)}
-        if dev.macs and rec_macs and rec_macs != dev.macs:
+        if dev.macs and rec_macs and not dev.macs <= rec_macs:
+            # A scan sees the interfaces that are up: registered addresses it did not see are no mismatch.
             result.findings.append(Finding(DIFFERS.id, rid, name,
                                            f"MAC addresses: register {', '.join(sorted(rec_macs))}, "
                                            f"scan {', '.join(sorted(dev.macs))}"))
@@ -270,7 +278,7 @@ def reconcile(root: Path, scan: Path, *, stale_days: int = 30, write: bool = Fal
     order = {UNREGISTERED.id: 0, STALE.id: 1, DIFFERS.id: 2, UNKNOWN_SOFTWARE.id: 3}
     result.findings.sort(key=lambda f: (order.get(f.rule, 9), f.record, f.device, f.message))
     if write:
-        result.plan = _write_plan(ws, seen_ids, unregistered, hardware, owner, hw_class)
+        result.plan = _write_plan(ws, seen_ids, unregistered, hardware, owner, hw_class, mismatched)
         check_plan(ws, result.plan)
         result.written = write_plan(ws, result.plan)
     return result
@@ -291,22 +299,25 @@ def _installed(software: Mapping[str, Mapping[str, Any]], hw_id: str, product: s
 
 
 def _write_plan(ws: Workspace, seen: Mapping[str, Device], unregistered: list[Device], hardware: Mapping[str, Any],
-                owner: str | None, hw_class: str) -> Plan:
+                owner: str | None, hw_class: str, mismatched: set[str]) -> Plan:
+    """The edits of `--write`: nothing registered is removed or replaced, and a record whose identity
+    differs from the scan is not marked verified."""
     plan = Plan()
     for rid, dev in sorted(seen.items()):
         rel = ws.paths[rid]
         before = ws.read(rel)
         tree = load_rt(before)
         order = ws.order("hardware")
-        if dev.last_seen is not None:
+        if dev.last_seen is not None and rid not in mismatched:
             current = parse_date(get_path(hardware[rid], "last_verified"))
             if current is None or dev.last_seen > current:
                 apply(tree, Assignment("last_verified", "=", dev.last_seen.isoformat()), order)
-        if dev.hostname and (not hardware[rid].get("hostname") or _short(str(hardware[rid]["hostname"])) != _short(dev.hostname)):
+        if dev.hostname and not hardware[rid].get("hostname"):
             apply(tree, Assignment("hostname", "=", dev.hostname), order)
-        rec_macs = {_norm_mac(m) for m in hardware[rid].get("mac_addresses") or [] if isinstance(m, str)}
-        if dev.macs and rec_macs != dev.macs:
-            apply(tree, Assignment("mac_addresses", "=", sorted(dev.macs)), order)
+        registered = [m for m in hardware[rid].get("mac_addresses") or [] if isinstance(m, str)]
+        known = {_norm_mac(m) for m in registered}
+        for mac in sorted(dev.macs - known):
+            apply(tree, Assignment("mac_addresses", "+=", mac), order)
         plan.edits.append(Edit(rel, rid, "hardware", before, dump_rt(tree)))
     if unregistered:
         if owner is None:
