@@ -21,9 +21,12 @@ from bir.base.problems import Problem, Severity
 from bir.check.rules import RecordFacts, check_record, check_register
 from bir.read.files import FILE_UNREADABLE, Candidate, read_regular
 from bir.read.schemas import SCHEMA_TYPE, SchemaSet
+from bir.read.text import TEXT_BIDI, TEXT_CONTROL, TEXT_INVISIBLE, TEXT_WORKFLOW
 from bir.read.yamlstrict import YAML_EMPTY, compose, node_at, parse
 
 Reader = Callable[[str], bytes]
+# Problems of the text itself: the data is what its author wrote, so the schema and the rules still judge it.
+TEXT_RULES = frozenset(r.id for r in (TEXT_BIDI, TEXT_CONTROL, TEXT_INVISIBLE, TEXT_WORKFLOW))
 PARALLEL_THRESHOLD = 400
 
 
@@ -133,7 +136,7 @@ def check_file(path: str, folder_kind: str, data: bytes, rules: RuleSet, want_da
                                             "start the file with `id: <id>` and `kind: <kind>` lines"))
         return FileResult(path, folder_kind, problems)
     kind = value.get("kind") if value.get("kind") in KINDS else folder_kind
-    if problems:  # duplicate keys and the like: the data is not what the author wrote
+    if any(p.rule not in TEXT_RULES for p in problems):  # duplicate keys and the like: the data is not what the author wrote
         return FileResult(path, str(kind), problems, None, facts_of(path, str(kind), value, valid=False))
     if not rules.schemas.is_valid(str(kind), value):
         problems.extend(rules.schemas.explain(str(kind), value, data, path))

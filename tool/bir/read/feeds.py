@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bir.base.atomic import write_text
 from bir.base.model import Record, parse_date
 from bir.base.problems import UsageError
 
@@ -117,12 +116,11 @@ def import_files(root: Path, files: list[Path]) -> list[Path]:
         except ValueError as exc:
             raise FeedError(f"{file}: not JSON ({exc})") from exc
         docs.append(normalise(raw, str(file)))
-    written: list[Path] = []
-    for doc in docs:
-        target = root / FEED_DIR / f"{doc['product']}.json"
-        write_text(target, json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
-        written.append(target)
-    return written
+    from bir.base.journal import commit
+
+    contents = {f"{FEED_DIR}/{doc['product']}.json": (json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+             .encode("utf-8") for doc in docs}
+    return [root / rel for rel in commit(root, contents)]  # all of them or none, under the register lock
 
 
 def parse_feed(doc: dict[str, Any]) -> Feed:

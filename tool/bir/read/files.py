@@ -16,7 +16,7 @@ from bir.base.layout import RECORD_DIR
 from bir.base.model import KINDS
 from bir.base.problems import Problem
 from bir.base.rules import define
-from bir.read.yamlstrict import MAX_FILE_BYTES
+from bir.read.yamlstrict import MAX_FILE_BYTES, Oversized
 
 
 class Candidate(NamedTuple):
@@ -144,7 +144,7 @@ def read_regular(root: Path, rel: str) -> bytes:
         if not stat.S_ISREG(st.st_mode):
             raise OSError(f"{rel} is not a regular file")
         if st.st_size > MAX_FILE_BYTES:
-            return b"\0" * (MAX_FILE_BYTES + 1)  # parse() reports the size without reading the content
+            return Oversized(st.st_size)  # parse() reports the real size without reading the content
         chunks = []
         while True:
             chunk = os.read(fd, 1 << 20)

@@ -395,6 +395,17 @@ def read_input_text(path: Path) -> str:
 
 def import_csv(root: Path, csv_path: Path, kind: str, *, mapping_path: Path | None = None, owner: str | None = None,
                update: bool = False, dry_run: bool = False, today: dt.date | None = None) -> ImportResult:
+    """Import the rows of `csv_path` under the register lock: the register is read after any other writer
+    finished, and every accepted row is written, or none (see `bir.base.journal`)."""
+    from bir.write.authoring import writing
+
+    with writing(root, dry_run):
+        return _import_csv(root, csv_path, kind, mapping_path=mapping_path, owner=owner, update=update,
+                           dry_run=dry_run, today=today)
+
+
+def _import_csv(root: Path, csv_path: Path, kind: str, *, mapping_path: Path | None, owner: str | None,
+                update: bool, dry_run: bool, today: dt.date | None) -> ImportResult:
     if kind not in KINDS:
         raise UsageError(f"unknown kind '{kind}'; one of: {', '.join(KINDS)}")
     mapping = load_mapping(mapping_path)
@@ -498,11 +509,10 @@ def import_csv(root: Path, csv_path: Path, kind: str, *, mapping_path: Path | No
         (result.created if e.before is None else result.updated).append(e.record_id)
     result.rejected.sort(key=lambda r: (r.row, r.column, r.reason))
     if not dry_run:
-        from bir.base.atomic import write_bytes
+        from bir.base.journal import commit
 
-        for e in good:
-            write_bytes(ws.root / e.path, e.after)
-            result.written.append(e.path)
+        # every accepted row or none of them, even when the import is killed midway
+        result.written.extend(commit(ws.root, {e.path: e.after for e in good}))
     return result
 
 
