@@ -26,6 +26,7 @@ from pathlib import Path
 
 from bir.base.atomic import is_temporary, stage, sync_folder, write_bytes
 from bir.base.layout import CACHE_DIR, FEED_DIR, RECORD_DIR, SCHEMA_DIR
+from bir.base.lock import held, register_lock
 from bir.base.problems import UsageError
 
 JOURNAL_FILE = "journal"
@@ -36,15 +37,23 @@ def journal_path(root: Path) -> Path:
     return root / CACHE_DIR / JOURNAL_FILE
 
 
+def locked(root: Path, *, timeout: float | None = None) -> contextlib.AbstractContextManager[None]:
+    """The register lock (`bir.base.lock`), as writers take it: a write a killed command left half done is
+    completed, and leftover temporary files are removed, before the block runs."""
+    def tidy() -> None:
+        recover(root)
+        sweep(root)
+
+    return register_lock(root, timeout=timeout, on_acquire=tidy)
+
+
 def commit(root: Path, files: Mapping[str, bytes]) -> list[str]:
     """Replace every file of `files` (path relative to `root` -> new content) at once; the paths written.
 
     Takes the register lock (or joins it when this process holds it already)."""
-    from bir.base.lock import register_lock
-
     if not files:
         return []
-    with register_lock(root):
+    with locked(root):
         staged: list[tuple[str, str]] = []
         try:
             for rel, data in files.items():
@@ -141,13 +150,11 @@ def settle(root: Path, timeout: float = 10.0) -> bool:
     cannot be completed here (a writer holds the lock past `timeout`, or the register is read-only)."""
     if not pending(root):
         return True
-    from bir.base.lock import held, register_lock
-
     try:
         if held(root):
             recover(root)
         else:
-            with register_lock(root, timeout=timeout):
+            with locked(root, timeout=timeout):
                 pass  # taking the lock completes the journal
     except (OSError, UsageError):
         return False

@@ -7,8 +7,8 @@ When the wait runs out it refuses, naming the command that holds the lock (its p
 since when). The kernel releases the lock when its holder dies, even by `kill -9`; a crash therefore never
 leaves a register locked.
 
-Taking the lock first completes (or rolls back) a write a crashed command left half done (the journal, see
-`bir.base.journal`) and removes the temporary files killed writers left behind. The lock is re-entrant
+Writers take it through `bir.base.journal.locked`, which first completes (or rolls back) a write a crashed
+command left half done and removes the temporary files killed writers left behind. The lock is re-entrant
 within a process: a command that takes it and calls a function that takes it again holds it once.
 """
 
@@ -19,7 +19,7 @@ import datetime as dt
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from bir.base.layout import CACHE_DIR
@@ -74,8 +74,9 @@ def _describe() -> str:
 
 
 @contextlib.contextmanager
-def register_lock(root: Path, *, timeout: float | None = None) -> Iterator[None]:
-    """Hold the register's write lock for the block (waiting up to `timeout` seconds for another writer)."""
+def register_lock(root: Path, *, timeout: float | None = None, on_acquire: Callable[[], object] | None = None) -> Iterator[None]:
+    """Hold the register's write lock for the block (waiting up to `timeout` seconds for another writer);
+    `on_acquire` runs once the lock is taken (not when this process held it already)."""
     import fcntl
 
     key = str(Path(root).resolve())
@@ -107,10 +108,8 @@ def register_lock(root: Path, *, timeout: float | None = None) -> Iterator[None]
         os.pwrite(fd, (_describe() + "\n").encode("utf-8"), 0)
         _held[key] = 1
         try:
-            from bir.base import journal
-
-            journal.recover(Path(root))
-            journal.sweep(Path(root))
+            if on_acquire is not None:
+                on_acquire()
             yield
         finally:
             _held.pop(key, None)

@@ -37,6 +37,7 @@ SCOPES: dict[str, str] = {
 JUDGING = frozenset({"file", "yaml", "schema", "config", "record", "register", "change", "change-record", "risk",
                      "reconcile", "text"})
 SEVERITIES = ("error", "warning", "high", "medium", "low", "info")
+MESSAGE_LIMIT = 1000  # characters of a problem's message or hint (values in it are quoted shorter still)
 
 
 class RuleError(ValueError):
@@ -54,7 +55,14 @@ class Rule:
     doc: str
 
     def problem(self, path: str, line: int, column: int, message: str, hint: str = "", json_path: str = "") -> Problem:
-        """A positioned problem of this rule (line and column 1-based, 0 for the file as a whole)."""
+        """A positioned problem of this rule (line and column 1-based, 0 for the file as a whole). Messages
+        and hints are cut to MESSAGE_LIMIT characters: a value quoted in full never makes a 1 MB annotation."""
+        if len(message) > MESSAGE_LIMIT:
+            message = message[: MESSAGE_LIMIT - 1] + "…"
+        if len(hint) > MESSAGE_LIMIT:
+            hint = hint[: MESSAGE_LIMIT - 1] + "…"
+        if len(json_path) > MESSAGE_LIMIT:
+            json_path = json_path[: MESSAGE_LIMIT - 1] + "…"
         return Problem(path, line, column, Severity(self.severity), self.id, message, hint, json_path)
 
     def examples(self) -> tuple[str, str]:

@@ -75,6 +75,10 @@ def main(argv: list[str] | None = None) -> None:
                 click.echo(f"    hint: {p.hint}", err=True)
         _fail(f"configuration error: {exc}", EXIT_USAGE)
     except UsageError as exc:
+        for p in getattr(exc, "problems", None) or ():  # a malformed schema, say: each problem where it is
+            click.echo(f"{p.path}:{p.line}:{p.column}: {p.severity.value}: {p.message} [{p.rule}]", err=True)
+            if p.hint:
+                click.echo(f"    hint: {p.hint}", err=True)
         _fail(f"error: {exc}", EXIT_USAGE)
     except KeyboardInterrupt:
         _fail("interrupted", 130)

@@ -32,6 +32,7 @@ from bir.base.model import KINDS, get_path, iter_references, parse_date
 from bir.base.problems import Problem, UsageError
 from bir.change.rules import TRANSITION
 from bir.check.checker import RuleSet, check_file
+from bir.check.rules.dates import why_not_a_day
 from bir.check.rules.lifecycle import LIFECYCLE_STATE
 from bir.check.rules.references import REF_KIND, REF_UNKNOWN
 from bir.read.files import discover, read_regular
@@ -232,6 +233,7 @@ class Workspace:
 
         point = at_worktree(root, today or dt.date.today())
         config, schemas = point.config, point.schemas
+        schemas.verify()  # a malformed schema is reported before an edit reads it for its property order
         candidates, _ = discover(root)
         paths: dict[str, str] = {}
         for c in candidates:
@@ -374,9 +376,9 @@ def write_plan(ws: Workspace, plan: Plan) -> list[str]:
 def writing(root: Path, dry_run: bool = False) -> contextlib.AbstractContextManager[None]:
     """The register lock for an edit, held from before its records are read until they are written (none
     for a dry run, which writes nothing): two edits of the same record never lose one of them."""
-    from bir.base.lock import register_lock
+    from bir.base.journal import locked
 
-    return contextlib.nullcontext() if dry_run else register_lock(root)
+    return contextlib.nullcontext() if dry_run else locked(root)
 
 
 # --- new ---------------------------------------------------------------------------------------------
@@ -557,8 +559,9 @@ def _transition(root: Path, ids: Sequence[str], state: str, where: str | None, *
                 sets: Sequence[str], dry_run: bool, today: dt.date | None) -> Plan:
     ws = Workspace.open(root, today)
     when = date or ws.today.isoformat()
-    if parse_date(when) is None:
-        raise UsageError(f"--date '{when}' is not a date (YYYY-MM-DD)")
+    why = why_not_a_day(when)
+    if parse_date(when) is None or why is not None:
+        raise UsageError(f"--date '{when[:40]}' is not a date{': ' + why if why else ''} (YYYY-MM-DD)")
     assignments = parse_assignments(sets)
     plan = Plan()
     for rid in select(ws, ids, parse_where(where)):
