@@ -297,3 +297,34 @@ def test_site_swap_always_leaves_a_site(tmp_path: Path, capsys: pytest.CaptureFi
     assert run(capsys, "site", "build", "--root", str(reg), "--out", str(out))[0] == 0
     assert not (out / "old-marker").exists() and (out / "index.html").is_file()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
+
+
+def test_a_journal_that_cannot_be_completed_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    reg = small_register(tmp_path / "reg")
+    path = reg / "registry/hardware/hw-1.yaml"
+    staged = reg / "registry/hardware/.hw-1.yaml.abcdefgh.tmp"
+    staged.write_text(path.read_text().replace("name: Example laptop", "name: Renamed"))
+    (reg / ".bir-cache").mkdir(exist_ok=True)
+    (reg / ".bir-cache/journal").write_text('{"format": 1, "files": [["registry/hardware/.hw-1.yaml.abcdefgh.tmp", '
+                                            '"registry/hardware/hw-1.yaml"]]}')
+    monkeypatch.setenv("BIR_LOCK_TIMEOUT", "0.2")
+    ready, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with register_lock(reg):
+            ready.set()
+            done.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    ready.wait(10)
+    try:
+        code, out, _err = run(capsys, "validate", str(reg), "--no-cache", "--format", "text")
+    finally:
+        done.set()
+        holder.join()
+    assert code == 1 and ".bir-cache/journal: error: a killed bir command left a write half done, and it cannot be completed " \
+                         "here [file.interrupted-write]" in out
+    code, out, _err = run(capsys, "validate", str(reg), "--no-cache", "--format", "text")
+    assert code == 0 and "name: Renamed\n" in path.read_text() and not staged.exists() and not journal.pending(reg)

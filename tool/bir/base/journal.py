@@ -145,9 +145,10 @@ def recover(root: Path) -> bool:
     return True
 
 
-def settle(root: Path, timeout: float = 10.0) -> bool:
+def settle(root: Path, timeout: float | None = None) -> bool:
     """For readers: complete a pending journal before the register is read. False when one is pending and
-    cannot be completed here (a writer holds the lock past `timeout`, or the register is read-only)."""
+    cannot be completed here (a writer holds the lock past `timeout`, default BIR_LOCK_TIMEOUT, or the
+    register is read-only)."""
     if not pending(root):
         return True
     try:

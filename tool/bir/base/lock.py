@@ -9,7 +9,7 @@ leaves a register locked.
 
 Writers take it through `bir.base.journal.locked`, which first completes (or rolls back) a write a crashed
 command left half done and removes the temporary files killed writers left behind. The lock is re-entrant
-within a process: a command that takes it and calls a function that takes it again holds it once.
+within a thread: a command that takes it and calls a function that takes it again holds it once.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import contextlib
 import datetime as dt
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,7 +28,14 @@ from bir.base.problems import UsageError
 
 LOCK_FILE = "write.lock"
 DEFAULT_TIMEOUT = 30.0
-_held: dict[str, int] = {}  # resolved root -> depth, in this process
+_local = threading.local()  # .held: resolved root -> depth, in this thread (another thread waits like another process)
+
+
+def _depths() -> dict[str, int]:
+    held: dict[str, int] | None = getattr(_local, "held", None)
+    if held is None:
+        held = _local.held = {}
+    return held
 
 
 class LockBusy(UsageError):
@@ -80,6 +88,7 @@ def register_lock(root: Path, *, timeout: float | None = None, on_acquire: Calla
     import fcntl
 
     key = str(Path(root).resolve())
+    _held = _depths()
     if _held.get(key):
         _held[key] += 1
         try:
@@ -121,5 +130,5 @@ def register_lock(root: Path, *, timeout: float | None = None, on_acquire: Calla
 
 
 def held(root: Path) -> bool:
-    """Whether this process holds the register's lock."""
-    return bool(_held.get(str(Path(root).resolve())))
+    """Whether this thread holds the register's lock."""
+    return bool(_depths().get(str(Path(root).resolve())))

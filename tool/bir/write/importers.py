@@ -212,6 +212,7 @@ class Index:
 
 class _Reject(Exception):
     def __init__(self, column: str, reason: str) -> None:
+        reason = reason if len(reason) <= 1000 else reason[:999] + "…"  # a cell is quoted, never a whole megabyte
         super().__init__(reason)
         self.column = column
         self.reason = reason
@@ -243,7 +244,11 @@ def _money(text: str, column: str) -> int | float:
         raise _Reject(column, f"'{text}' is not an amount of money") from None
     if value < 0:
         raise _Reject(column, f"'{text}' is negative")
-    if value != value.quantize(Decimal("0.01")):
+    try:
+        cents = value.quantize(Decimal("0.01"))
+    except InvalidOperation:  # more digits than an amount of money has
+        raise _Reject(column, f"'{text}' is too large to be an amount of money") from None
+    if value != cents:
         raise _Reject(column, f"'{text}' has more than two decimals")
     return int(value) if value == value.to_integral_value() else float(value)
 
