@@ -114,6 +114,7 @@ def _re2_options() -> Any:
         return None
     options = re2.Options()
     options.log_errors = False  # the error comes back as an exception; RE2 would also print it on stderr
+    options.never_capture = True  # a schema only asks whether the text matches
     return options
 
 
@@ -131,7 +132,7 @@ def compile_pattern(pattern: str) -> Any:
         import re2
 
         try:
-            found = re2.compile(pattern, _RE2_OPTIONS)
+            found = _Linear(re2.compile(pattern, _RE2_OPTIONS))
         except re2.error as exc:
             reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
             raise ValueError(f"the linear-time engine cannot run it ({reason})") from None
@@ -145,6 +146,31 @@ def compile_pattern(pattern: str) -> Any:
             raise ValueError(str(exc)) from None
     _PATTERNS[pattern] = found
     return found
+
+
+class _Linear:
+    """An RE2 pattern as the validators use it: `.search(text)` is whether it matches. It calls RE2's binding
+    directly (the module's Python layer costs several times the match) and remembers the answers for the
+    values a register repeats (ids, dates, currencies), up to a bound."""
+
+    __slots__ = ("_anchor", "_match", "_seen")
+
+    def __init__(self, compiled: Any) -> None:
+        import re2
+
+        self._match = compiled._regexp.Match
+        self._anchor = re2._Anchor.UNANCHORED
+        self._seen: dict[str, bool] = {}
+
+    def search(self, text: str) -> bool:
+        found = self._seen.get(text)
+        if found is None:
+            data = text.encode("utf-8", "surrogatepass")
+            found = self._match(self._anchor, data, 0, len(data))[0][0] != -1
+            if len(self._seen) >= 50_000:
+                self._seen.clear()
+            self._seen[text] = found
+        return found
 
 
 def _refuse_catastrophic(pattern: str) -> None:  # pragma: no cover -- only without google-re2

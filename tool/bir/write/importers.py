@@ -109,6 +109,10 @@ class Rejection:
     column: str
     reason: str
 
+    def __post_init__(self) -> None:  # a reason quotes cells: never a whole megabyte of one
+        if len(self.reason) > 1000:
+            object.__setattr__(self, "reason", self.reason[:999] + "…")
+
     def to_dict(self) -> dict[str, object]:
         return {"row": self.row, "column": self.column, "reason": self.reason}
 
@@ -212,7 +216,6 @@ class Index:
 
 class _Reject(Exception):
     def __init__(self, column: str, reason: str) -> None:
-        reason = reason if len(reason) <= 1000 else reason[:999] + "…"  # a cell is quoted, never a whole megabyte
         super().__init__(reason)
         self.column = column
         self.reason = reason
