@@ -155,6 +155,8 @@ def csv_texts(draw: st.DrawFn) -> str:
 @given(csv_texts())
 @example("Purchase Cost,Asset Tag,Name\n" + "9" * 5000 + ",IT-0100,IT-0100")  # found by a campaign: Decimal overflow
 @example("Asset Tag,Status\nIT-0100," + "9" * 5000)  # found by a campaign: a 5,000-character reason
+@example("Asset Tag,Warranty Months,Purchase Date\nIT-0100," + "9" * 5000 + ",2025-01-01")  # found by a campaign
+@example("Asset Tag,Warranty Months,Purchase Date\nIT-0100,36,9999-06-01")
 def test_csv_import_rejects_rows_or_refuses_never_raises(reg: Path, tmp_path_factory: pytest.TempPathFactory, text: str) -> None:
     from bir.write.importers import import_csv
 

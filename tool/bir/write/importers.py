@@ -352,8 +352,8 @@ def read_row(cells: Mapping[str, str], mapping: Mapping_, idx: Index, kind: str,
             located.append(found)
             column_of["relations"] = column
         elif special == "warranty_months":
-            if not re.fullmatch(r"\d+", text):
-                raise _Reject(column, f"'{text}' is not a whole number of months")
+            if not re.fullmatch(r"\d{1,4}", text):
+                raise _Reject(column, f"'{text}' is not a whole number of months (at most 9999)")
             warranty = (column, int(text))
         elif special == "mac_addresses":
             put("mac_addresses", [m.lower() for m in re.split(r"[,;\s]+", text) if m], column)
@@ -367,7 +367,10 @@ def read_row(cells: Mapping[str, str], mapping: Mapping_, idx: Index, kind: str,
     if warranty is not None and "warranty_end" not in fields:
         if "financial.purchase_date" not in fields:
             raise _Reject(warranty[0], "warranty months need a purchase date to count from")
-        put("warranty_end", _add_months(fields["financial.purchase_date"], warranty[1]), warranty[0])
+        try:
+            put("warranty_end", _add_months(fields["financial.purchase_date"], warranty[1]), warranty[0])
+        except (ValueError, OverflowError):  # past year 9999
+            raise _Reject(warranty[0], "the warranty would end after the last day of the calendar") from None
     if "financial.purchase_cost" in fields:
         fields.setdefault("financial.currency", None)
     return fields, column_of, located
