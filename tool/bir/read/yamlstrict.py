@@ -294,7 +294,6 @@ def _scan_events(data: bytes, path: str) -> list[Problem]:
 
 
 _BRACKETS = re.compile(rb"[\[\]{}]")
-_RAW_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x84\x86-\x9f]")
 
 
 class Oversized(bytes):
@@ -352,7 +351,8 @@ def parse(data: bytes, path: str) -> Parsed:
                                    "save the file as UTF-8")])
     if data.startswith((b"\xfe\xff", b"\xff\xfe")):
         return Parsed(None, [YAML_ENCODING.problem(path, 1, 1, "file is UTF-16, not UTF-8", "save the file as UTF-8")])
-    raw_control = _RAW_CONTROL.search(data)
+    check_text = deceit.suspect(data)
+    raw_control = deceit.raw_control(data) if check_text else None
     if raw_control is not None:  # libyaml refuses the file: say which character, and where
         line, col = _line_col_of_offset(data, raw_control.start())
         ch = raw_control.group().decode("utf-8")
@@ -385,7 +385,7 @@ def parse(data: bytes, path: str) -> Parsed:
         return Parsed(None, [YAML_SYNTAX.problem(path, line, col, str(exc).splitlines()[0], "remove control characters from the file")])
     if node is None:
         return Parsed(None, [YAML_EMPTY.problem(path, 1, 1, "file holds no YAML document", "write the record's fields, or delete the file")])
-    builder = _Builder(path, deceit.suspect(data))
+    builder = _Builder(path, check_text)
     try:
         value = builder.build(node, 0, "")
     except _Fail:
