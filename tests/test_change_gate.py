@@ -277,8 +277,8 @@ def test_the_change_record_is_read_from_a_squashed_template(repo: Path) -> None:
 
 
 # -- record text never reaches the runner, the comment or the terminal as commands ------------------------
-HOSTILE = ("x\n::error file=README.md::pwned\n::add-mask::secret\n::stop-commands::abc\n@org/team [link](https://evil.example) "
-           "![img](https://evil.example/i.png) `code` <b>html</b> #12 \x1b]8;;https://evil\x07 \x1b[31mred")
+HOSTILE = ("\x1b[31mred \x1b]8;;https://evil\x07 x\n::error file=README.md::pwned\n::add-mask::secret\n::stop-commands::abc\n"
+           "@org/team [link](https://evil.example) ![img](https://evil.example/i.png) `code` <b>html</b> #12")
 
 
 def test_hostile_record_text_stays_data_in_every_channel(repo: Path, tmp_path: Path) -> None:

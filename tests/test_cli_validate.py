@@ -127,10 +127,12 @@ def test_broken_schema_is_exit_2(base_register: Path) -> None:
     assert "cannot read schema" in res.stderr and "Traceback" not in res.stderr
 
 
-def test_internal_error_is_one_sentence_and_exit_3(base_register: Path) -> None:
-    # A schema that is valid JSON but not a usable schema makes the validator itself fail.
+def test_unusable_schema_is_a_positioned_problem_and_exit_2(base_register: Path) -> None:
+    # A schema that is valid JSON but not a usable schema is checked against the meta-schema first.
     (base_register / "schemas" / "hardware.schema.json").write_text('{"type": 12}', encoding="utf-8")
     res = bir("validate", base_register, "--no-cache")
-    assert res.returncode in (2, 3)
-    assert "Traceback" not in res.stderr and res.stderr.startswith("bir: ")
-    assert len(res.stderr.strip().splitlines()) == 1
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert lines[0] == "schemas/hardware.schema.json:1:2: error: type: 12 is not valid under any of the given schemas [schema.malformed]"
+    assert lines[-1] == "bir: error: the schemas in schemas/ are not valid JSON Schemas; fix them and run again"
+    assert "Traceback" not in res.stderr and len(lines) == 3

@@ -315,12 +315,18 @@ def test_csv_opens_cleanly_in_spreadsheets(reg: Path, tmp_path: Path) -> None:
     """Every line break inside a value is quoted, so a lone CR never starts a row; no cell of any row
     starts a formula; the files are byte-identical to the site's downloads."""
     from bir.api import load as load_register
+    from bir.base.model import Record
+    from bir.read.yamlstrict import parse
     from bir.site.downloads import write_csv as site_csv
     from bir.write.exporters import FORMULA_START, to_csv
 
     (reg / "registry/software/sw-hostile.yaml").write_text(HOSTILE)
-    assert validate_clean(reg) == []
+    # the register refuses carriage returns in text (text.control); the export neutralises them anyway
+    assert [e.rsplit("[", 1)[1] for e in validate_clean(reg)] == ["text.control]", "text.control]"]
     register = load_register(reg).register
+    value = parse(HOSTILE.encode("utf-8"), "sw-hostile.yaml").value
+    assert isinstance(value, dict)
+    register.records["sw-hostile"] = Record("sw-hostile", "software", "registry/software/sw-hostile.yaml", value)
     texts = to_csv(register)
     software = texts["software"]
     # a reader that splits rows only on CR LF outside quotes (RFC 4180) sees one row per record

@@ -1,20 +1,53 @@
 """Atomic file writes: write a temporary file beside the target, then rename it over the target.
 
-A reader (or a crash) sees either the old file or the new one, never half of either.
+A reader (or a crash) sees either the old file or the new one, never half of either. The temporary file
+is `.<name>.<8 random characters>.tmp` in the target's folder (`is_temporary` knows the shape): one a
+killed writer left behind is not a record, is ignored by validation and removed by the next writing command
+(`bir.base.journal.sweep`). Several files changed together go through `bir.base.journal.commit`.
+
+A write the environment refuses (read-only file system, disk full, permission denied) raises an
+`OSError` naming the target (not the temporary file), so the command can say which path in one sentence.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import tempfile
 from pathlib import Path
 
+# mkstemp's names: `.<name>.` + 8 characters of [a-z0-9_] + `.tmp`
+_TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$", re.DOTALL)
+# What the environment refuses, as opposed to a bug: said in one sentence with the path, exit code 2.
+ENVIRONMENT_ERRNOS = frozenset({errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EISDIR,
+                                errno.ENOTDIR, errno.ENOENT, errno.EEXIST, errno.ENAMETOOLONG, errno.ELOOP,
+                                errno.EMLINK, errno.EFBIG, errno.EIO, errno.ETXTBSY, errno.EBUSY, errno.EXDEV,
+                                errno.ENOTEMPTY, errno.EMFILE, errno.ENFILE})
 
-def write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
-    """Replace `path` with `data` atomically; `durable` also waits until the data is on disk (files users
-    keep). A cache goes without: after a crash it may be empty, which its seal reports as missing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+
+def is_temporary(name: str) -> bool:
+    """Whether a file name is one of this module's temporary files (`.<name>.<random>.tmp`)."""
+    return name.startswith(".") and name.endswith(".tmp") and _TEMPORARY.match(name) is not None
+
+
+def _naming(exc: OSError, path: Path) -> OSError:
+    """`exc` with the target as its file name: the temporary file means nothing to a user."""
+    if exc.errno is None:
+        return exc
+    out = OSError(exc.errno, exc.strerror or os.strerror(exc.errno), str(path))
+    out.__cause__ = exc
+    return out
+
+
+def stage(path: Path, data: bytes, *, durable: bool = True) -> Path:
+    """Write `data` into a new temporary file beside `path` (its mode that of `path`, else 0644) and return
+    the temporary file's path: renaming it over `path` is the write. Nothing is left behind on failure."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise _naming(exc, path) from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -25,13 +58,47 @@ def write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
             os.chmod(tmp, path.stat().st_mode & 0o777)
         else:
             os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
-        except FileNotFoundError:
+        except OSError:
             pass
+        if isinstance(exc, OSError):
+            raise _naming(exc, path) from exc
         raise
+    return Path(tmp)
+
+
+def write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Replace `path` with `data` atomically; `durable` also waits until the data is on disk (files users
+    keep). A cache goes without: after a crash it may be empty, which its seal reports as missing."""
+    tmp = stage(path, data, durable=durable)
+    try:
+        os.replace(tmp, path)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise _naming(exc, path) from exc
+        raise
+    if durable:
+        sync_folder(path.parent)
+
+
+def sync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable (where the system allows opening a folder)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def write_text(path: Path, text: str) -> None:

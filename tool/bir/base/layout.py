@@ -3,6 +3,8 @@ caches. Paths are relative to the register root, with POSIX separators."""
 
 from __future__ import annotations
 
+import re
+
 from bir.base.model import KINDS
 
 CONFIG_FILE = "bir.yaml"
@@ -19,9 +21,13 @@ REGISTER_PATHS = (RECORD_DIR, CONFIG_FILE, SCHEMA_DIR)
 
 def record_of(path: str) -> tuple[str, str] | None:
     """(kind, id) of a record's path `registry/<kind>/<id>.yaml`, None for any other path (hidden files
-    included: they are never records)."""
+    and names with a control character or a character Windows refuses included: they are never records)."""
     folder, _, name = path.rpartition("/")
     kind = KIND_FOLDERS.get(folder)
-    if kind is None or not name.endswith(".yaml") or name.startswith("."):
+    if kind is None or not name.endswith(".yaml") or name.startswith(".") or not name.isprintable() \
+            or _NOT_IN_NAMES.search(name):
         return None
     return kind, name[:-5]
+
+
+_NOT_IN_NAMES = re.compile(r'[<>:"\\|?*]')

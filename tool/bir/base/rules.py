@@ -37,6 +37,7 @@ SCOPES: dict[str, str] = {
 JUDGING = frozenset({"file", "yaml", "schema", "config", "record", "register", "change", "change-record", "risk",
                      "reconcile", "text"})
 SEVERITIES = ("error", "warning", "high", "medium", "low", "info")
+MESSAGE_LIMIT = 1000  # characters of a problem's message or hint (values in it are quoted shorter still)
 
 
 class RuleError(ValueError):
@@ -54,7 +55,18 @@ class Rule:
     doc: str
 
     def problem(self, path: str, line: int, column: int, message: str, hint: str = "", json_path: str = "") -> Problem:
-        """A positioned problem of this rule (line and column 1-based, 0 for the file as a whole)."""
+        """A positioned problem of this rule (line and column 1-based, 0 for the file as a whole). Messages
+        and hints are cut to MESSAGE_LIMIT characters: a value quoted in full never makes a 1 MB annotation."""
+        if not message.isprintable():
+            message = visible(message)
+        if not hint.isprintable():
+            hint = visible(hint)
+        if len(message) > MESSAGE_LIMIT:
+            message = message[: MESSAGE_LIMIT - 1] + "…"
+        if len(hint) > MESSAGE_LIMIT:
+            hint = hint[: MESSAGE_LIMIT - 1] + "…"
+        if len(json_path) > MESSAGE_LIMIT:
+            json_path = json_path[: MESSAGE_LIMIT - 1] + "…"
         return Problem(path, line, column, Severity(self.severity), self.id, message, hint, json_path)
 
     def examples(self) -> tuple[str, str]:
@@ -68,6 +80,13 @@ class Rule:
         """The documentation without its examples."""
         found = _EXAMPLES.search(self.doc)
         return self.doc[: found.start()].strip() if found is not None else self.doc
+
+
+def visible(text: str) -> str:
+    """`text` with every character a terminal or a reader would not show as itself (controls, bidirectional
+    and zero-width characters; line breaks excepted) written as an escape: messages quote record data."""
+    return "".join(ch if ch.isprintable() or ch == "\n" else f"\\x{ord(ch):02x}" if ord(ch) < 0x100
+                   else f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}" for ch in text)
 
 
 _EXAMPLES = re.compile(r"Passes:(?P<passes>.+?)Fails:(?P<fails>.+)$", re.DOTALL)

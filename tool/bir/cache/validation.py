@@ -59,10 +59,11 @@ def _key(rules: RuleSet) -> str:
 
 @dataclass(slots=True)
 class ValidateEntry:
-    """validate.pickle: a full run's result with the fingerprint (size, mtime, inode) of every file it read."""
+    """validate.pickle: a full run's result with the fingerprint (size, mtime, inode, ctime) of every file it
+    read: ctime too, as a same-size overwrite that sets the modification time back still moves it."""
 
     key: str
-    prints: dict[str, tuple[int, int, int]]
+    prints: dict[str, tuple[int, int, int, int]]
     summary: Summary
     problems: list[Problem]
     token: str  # the relation index written with it

@@ -20,12 +20,14 @@ from bir.read.yamlstrict import parse
 
 
 def parse_record(path: str, data: bytes | None) -> Record | None:
-    """The record a file holds, or None (not a record file, unparsable, or not a mapping)."""
+    """The record a file holds, or None (not a record file, unparsable, or not a mapping). A mapping with
+    problems (a duplicate key, a control character) is still the record as written: the change shows it, and
+    the head's validation reports what is wrong with it."""
     where = record_of(path)
     if data is None or where is None:
         return None
     parsed = parse(data, path)
-    if parsed.problems or not isinstance(parsed.value, dict):
+    if not isinstance(parsed.value, dict):
         return None
     value: dict[str, Any] = parsed.value
     rid = value.get("id") if isinstance(value.get("id"), str) else where[1]

@@ -19,11 +19,15 @@ from bir.base.gcpause import gc_paused
 from bir.base.model import KINDS, Record, Register, iter_references
 from bir.base.problems import Problem, Severity
 from bir.check.rules import RecordFacts, check_record, check_register
+from bir.check.rules.dates import DATE_INVALID
 from bir.read.files import FILE_UNREADABLE, Candidate, read_regular
 from bir.read.schemas import SCHEMA_TYPE, SchemaSet
+from bir.read.text import TEXT_BIDI, TEXT_CONTROL, TEXT_INVISIBLE, TEXT_WORKFLOW
 from bir.read.yamlstrict import YAML_EMPTY, compose, node_at, parse
 
 Reader = Callable[[str], bytes]
+# Problems of the text itself: the data is what its author wrote, so the schema and the rules still judge it.
+TEXT_RULES = frozenset(r.id for r in (TEXT_BIDI, TEXT_CONTROL, TEXT_INVISIBLE, TEXT_WORKFLOW))
 PARALLEL_THRESHOLD = 400
 
 
@@ -133,15 +137,19 @@ def check_file(path: str, folder_kind: str, data: bytes, rules: RuleSet, want_da
                                             "start the file with `id: <id>` and `kind: <kind>` lines"))
         return FileResult(path, folder_kind, problems)
     kind = value.get("kind") if value.get("kind") in KINDS else folder_kind
-    if problems:  # duplicate keys and the like: the data is not what the author wrote
+    if any(p.rule not in TEXT_RULES for p in problems):  # duplicate keys and the like: the data is not what the author wrote
         return FileResult(path, str(kind), problems, None, facts_of(path, str(kind), value, valid=False))
     if not rules.schemas.is_valid(str(kind), value):
         problems.extend(rules.schemas.explain(str(kind), value, data, path))
         return FileResult(path, str(kind), problems, None, facts_of(path, str(kind), value, valid=False))
     facts = facts_of(path, str(kind), value)
     record = Record(str(value["id"]), str(kind), path, value)
-    problems.extend(place(list(check_record(record, rules.config, rules.day)), data))
-    return FileResult(path, str(kind), problems, value if want_data else None, facts)
+    found = list(check_record(record, rules.config, rules.day))
+    problems.extend(place(found, data))
+    # A record whose dates cannot be counted from stays out of the reports (its error says why): every
+    # report computes with dates, and one past the calendar's end is no figure.
+    usable = want_data and not any(p.rule == DATE_INVALID.id for p in found)
+    return FileResult(path, str(kind), problems, value if usable else None, facts)
 
 
 # Worker processes inherit these from the parent at fork: compiled validators are not picklable.

@@ -6,6 +6,7 @@ Commands parse options, call one library function, pick a reporter and return an
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
 import pkgutil
@@ -74,14 +75,52 @@ def main(argv: list[str] | None = None) -> None:
                 click.echo(f"    hint: {p.hint}", err=True)
         _fail(f"configuration error: {exc}", EXIT_USAGE)
     except UsageError as exc:
+        for p in getattr(exc, "problems", None) or ():  # a malformed schema, say: each problem where it is
+            click.echo(f"{p.path}:{p.line}:{p.column}: {p.severity.value}: {p.message} [{p.rule}]", err=True)
+            if p.hint:
+                click.echo(f"    hint: {p.hint}", err=True)
         _fail(f"error: {exc}", EXIT_USAGE)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
     except BrokenPipeError:
         sys.exit(EXIT_OK)
-    except Exception as exc:  # the promise: never a traceback, unless asked for
+    except OSError as exc:
+        from bir.base.atomic import ENVIRONMENT_ERRNOS
+
+        if exc.errno not in ENVIRONMENT_ERRNOS or os.environ.get("BIR_DEBUG"):
+            _internal(exc)
+        _fail(f"error: {environment_message(exc)}", EXIT_USAGE)
+    except RecursionError:  # input nested past what any reader takes: never a bug report's traceback
         if os.environ.get("BIR_DEBUG"):
             raise
-        _fail(f"internal error ({type(exc).__name__}: {exc}); this is a bug in bir: please report it "
-              "with the command you ran (set BIR_DEBUG=1 to see the traceback)", EXIT_INTERNAL)
+        _fail("error: the input is nested too deeply to be read; flatten it", EXIT_USAGE)
+    except Exception as exc:  # the promise: never a traceback, unless asked for
+        _internal(exc)
     sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _internal(exc: BaseException) -> NoReturn:
+    if os.environ.get("BIR_DEBUG"):
+        raise exc
+    text = str(exc)
+    if len(text) > 300:
+        text = text[:299] + "…"
+    _fail(f"internal error ({type(exc).__name__}: {text}); this is a bug in bir: please report it "
+          "with the command you ran (set BIR_DEBUG=1 to see the traceback)", EXIT_INTERNAL)
+
+
+_ENVIRONMENT_HINTS = {
+    errno.EROFS: "the file system is mounted read-only; run the command where the register can be written",
+    errno.ENOSPC: "the disk is full; free some space and run the command again",
+    errno.EDQUOT: "the disk quota is used up; free some space and run the command again",
+    errno.EACCES: "permission denied; check the owner and mode of that path",
+    errno.EPERM: "the operation is not permitted there; check the owner and mode of that path",
+}
+
+
+def environment_message(exc: OSError) -> str:
+    """An error of the environment (not of bir) in one sentence that names the path."""
+    where = exc.filename if exc.filename is not None else ""
+    path = os.fsdecode(where) if isinstance(where, (str, bytes)) else str(where)
+    reason = _ENVIRONMENT_HINTS.get(exc.errno or 0) or (exc.strerror or str(exc)).lower()
+    return f"{path}: {reason}" if path else reason

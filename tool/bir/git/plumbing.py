@@ -178,8 +178,11 @@ class Git:
             return {}
         request = []
         for name in wanted:
-            if "\n" in name:
-                raise UsageError("a path with a line break cannot be read from git")
+            if "\n" in name or "\r" in name:  # cat-file reads one name a line: ask for such a path by its blob id
+                rev, _, path = name.partition(":")
+                listing = self.ls_tree(rev, [path]) if rev and path else {}
+                request.append(listing.get(path, "0" * 40))
+                continue
             if ":" in name and not _HEX40.match(name):
                 rev, _, path = name.partition(":")
                 request.append(f"{rev}:{self.prefix}{path}")
@@ -223,7 +226,7 @@ class Git:
         if not ignored_too:
             args.append("--exclude-standard")
         out = _text(self.run([*args, "--", *paths]))
-        return [rel for name in out.split("\0") if name and (rel := self._rel(name)) is not None]
+        return [visible(rel) for name in out.split("\0") if name and (rel := self._rel(name)) is not None]
 
     def tree_id(self, rev: str, path: str) -> str:
         """The id of the tree (or blob) at `path` in commit `rev` ("" when there is none)."""
@@ -486,9 +489,21 @@ def _within(changes: list[FileChange], paths: Sequence[str]) -> list[FileChange]
 _RAW_ENTRY = re.compile(r":(\d+) (\d+) ([0-9a-f]+) ([0-9a-f]+) (?:([RC])\d*\0([^\0]*)\0([^\0]*)|([A-Z])\d*\0([^\0]*))\0")
 
 
+def visible(path: str) -> str:
+    """A path as it may be shown anywhere: control characters (a line break that would start a CI workflow
+    command, say) and bytes that are not UTF-8 as escapes. Such a path is never a record's
+    (`bir.base.layout.record_of`), so it is only ever shown, never read."""
+    if path.isprintable():
+        return path
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
+                   for ch in path)
+
+
 def _parse_raw(text: str, rel: Callable[[str], str | None] | None = None) -> Iterator[FileChange]:
-    """The entries of `git diff --raw -z` (or `git log --raw -z`) output, decoded."""
+    """The entries of `git diff --raw -z` (or `git log --raw -z`) output, decoded (paths made `visible`)."""
     for old_mode, new_mode, old_blob, new_blob, moved, src, dst, letter, path in _RAW_ENTRY.findall(text):
+        if not (src + dst + path).isprintable():
+            src, dst, path = visible(src), visible(dst), visible(path)
         if moved:
             src_rel, dst_rel = (rel(src), rel(dst)) if rel is not None else (src, dst)
             if dst_rel is None:

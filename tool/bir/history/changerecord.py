@@ -155,8 +155,10 @@ def check_event(path: Path, required: tuple[str, ...]) -> ChangeRecord:
     """Read a GitHub event payload (the file `GITHUB_EVENT_PATH` names) and check its pull request's body."""
     try:
         payload = json.loads(Path(path).read_text(encoding="utf-8"))
+    except RecursionError:
+        raise UsageError(f"cannot read the event payload {path}: it is nested too deeply to be a GitHub event") from None
     except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read the event payload {path}: {exc}") from None
+        raise UsageError(f"cannot read the event payload {path}: {str(exc)[:200]}") from None
     pr = payload.get("pull_request") if isinstance(payload, dict) else None
     if not isinstance(pr, dict):
         if isinstance(payload, dict) and "merge_group" in payload:

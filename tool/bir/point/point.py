@@ -193,9 +193,16 @@ def parse_day(text: str) -> dt.date:
     try:
         day = dt.date.fromisoformat(text)
     except (TypeError, ValueError):
-        raise UsageError(f"'{text}' is not a date; give it as YYYY-MM-DD") from None
+        from bir.check.rules.dates import why_not_a_day
+
+        why = why_not_a_day(str(text))
+        raise UsageError(f"'{str(text)[:40]}' is not a date{': ' + why if why else ''}; give it as YYYY-MM-DD") from None
     if len(text) != 10:
         raise UsageError(f"'{text}' is not a date; give it as YYYY-MM-DD")
+    from bir.check.rules.dates import LAST_DAY
+
+    if day > LAST_DAY:  # the reports count years ahead of the day: they would leave the calendar
+        raise UsageError(f"'{text}' is after {LAST_DAY.isoformat()}, the last day bir reports on; give an earlier day")
     return day
 
 

@@ -2,21 +2,31 @@
 
 A record is a regular file `registry/<kind>/<id>.yaml`. Everything else under `registry/` is reported, never
 skipped silently; symbolic links are reported and never followed, in the working tree and in commits alike.
+Hidden files are never records, in any command. The temporary files of bir's own atomic writes
+(`.<name>.<random>.tmp`) are the one exception to "reported": a killed writer may leave one, the next
+writing command removes it (`bir.base.journal.sweep`), and until then it is ignored.
+
+Names are checked for what breaks elsewhere: a register is cloned on Windows and macOS too, and its paths
+travel through git, CI logs and shell scripts. A name with a control character (a line break, say) is never
+a record; reserved Windows names, trailing dots or spaces, characters Windows refuses and names that differ
+only in case are errors.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import stat
 from operator import attrgetter
 from pathlib import Path
 from typing import NamedTuple
 
+from bir.base.atomic import is_temporary
 from bir.base.layout import RECORD_DIR
 from bir.base.model import KINDS
 from bir.base.problems import Problem
 from bir.base.rules import define
-from bir.read.yamlstrict import MAX_FILE_BYTES
+from bir.read.yamlstrict import MAX_FILE_BYTES, Oversized
 
 
 class Candidate(NamedTuple):
@@ -24,7 +34,9 @@ class Candidate(NamedTuple):
 
     path: str  # relative to the register root
     kind: str
-    fingerprint: tuple[int, int, int] = (0, 0, 0)  # size, mtime_ns, inode: for the unchanged-run cache
+    # size, mtime_ns, inode, ctime_ns: for the unchanged-run cache. The status-change time moves on every
+    # write, also one that keeps the size and sets the modification time back.
+    fingerprint: tuple[int, int, int, int] = (0, 0, 0, 0)
 
 
 # -- rules ------------------------------------------------------------------------------------------------
@@ -35,9 +47,11 @@ FILE_SYMLINK = define("file.symlink", "error", "file", "symbolic links in the re
     Passes: `registry/hardware/srv-01.yaml` is a regular file.
     Fails:  `registry/hardware/srv-01.yaml` is a link to `/etc/passwd`.
     """)
-FILE_HIDDEN = define("file.hidden", "warning", "file", "hidden files in the register are not records", """
+FILE_HIDDEN = define("file.hidden", "error", "file", "hidden files in the register are not records", """
     A hidden file or folder (its name starts with a dot) under `registry/`: never read, never counted as
-    a record by any command, and reported so that it is not committed by accident.
+    a record by any command, and an error so that it is not committed by accident (a record renamed to
+    `.srv-01.yaml` would otherwise leave the register unnoticed). bir's own temporary files, which a
+    killed command may leave, are not reported: the next writing command removes them.
 
     Passes: only `<id>.yaml` files in `registry/hardware/`.
     Fails:  `registry/hardware/.srv-01.yaml.swp` left by an editor.
@@ -66,6 +80,30 @@ FILE_NOT_REGULAR = define("file.not-regular", "error", "file", "records are regu
     Passes: `registry/hardware/srv-01.yaml` is a regular file.
     Fails:  `registry/hardware/srv-01.yaml` is a named pipe.
     """)
+FILE_NAME = define("file.name", "error", "file", "file names work on every system", """
+    A name under `registry/` that breaks elsewhere: a control character (a line break, a tab), a character
+    Windows refuses (`<>:"\\|?*`), a trailing dot or space, a reserved Windows name (`con`, `prn`, `aux`,
+    `nul`, `com1`-`com9`, `lpt1`-`lpt9`, with any extension), or bytes that are not UTF-8. A name with a
+    control character is never read as a record.
+
+    Passes: `registry/hardware/srv-01.yaml`.
+    Fails:  `registry/hardware/aux.yaml`, or a file name holding a line break.
+    """)
+FILE_CASE = define("file.case-collision", "error", "file", "no two names differ only in case", """
+    Two entries of the same folder whose names differ only in upper and lower case: on Windows and macOS
+    (case-insensitive file systems) one overwrites the other at checkout.
+
+    Passes: `srv-01.yaml` alone.
+    Fails:  `srv-01.yaml` and `SRV-01.yaml` in `registry/hardware/`.
+    """)
+FILE_INTERRUPTED = define("file.interrupted-write", "error", "file", "no write is left half done", """
+    A bir command that writes several files was killed after it had decided to write them, and the rest
+    could not be completed here (the register is read-only, or another command holds the write lock).
+    The next command that can write to the register completes it.
+
+    Passes: no `.bir-cache/journal` file.
+    Fails:  a journal left by a killed `bir set --where ...`, in a read-only checkout.
+    """)
 FILE_UNREADABLE = define("file.unreadable", "error", "file", "record files can be read", """
     A file that cannot be read (permissions, or a blob missing from the repository).
 
@@ -79,16 +117,31 @@ def discover(root: Path) -> tuple[list[Candidate], list[Problem]]:
 
     Symbolic links are reported and never followed; nothing is skipped silently.
     """
+    from bir.base.journal import settle
+
     base = root / RECORD_DIR
     problems: list[Problem] = []
     found: list[Candidate] = []
+    if not settle(root):
+        problems.append(FILE_INTERRUPTED.problem(".bir-cache/journal", 0, 0, "a killed bir command left a write half done, "
+                                                 "and it cannot be completed here",
+                                                 "run a command that writes (`bir set`, `bir new`...) where the register "
+                                                 "can be written: it completes the write before anything else"))
     if base.is_symlink() or not base.is_dir():
         return [], [FILE_LOCATION.problem(RECORD_DIR, 0, 0, f"{RECORD_DIR}/ is missing or not a folder",
                           f"create {RECORD_DIR}/<kind>/ folders holding one YAML file per record")]
     with os.scandir(base) as top:
         entries = sorted(top, key=lambda e: e.name)
+    problems.extend(_collisions(RECORD_DIR, [e.name for e in entries]))
     for entry in entries:
         rel = f"{RECORD_DIR}/{entry.name}"
+        if is_temporary(entry.name):
+            continue
+        bad = name_problem(rel, entry.name)
+        if bad is not None:
+            problems.append(bad)
+            if _NEVER_A_RECORD.search(entry.name):
+                continue
         if entry.is_symlink():
             problems.append(FILE_SYMLINK.problem(rel, 0, 0, "symbolic link in the register; links are never followed",
                                   "replace the link with the file itself, or remove it"))
@@ -112,13 +165,27 @@ def _discover_kind(folder: str, kind: str, found: list[Candidate], problems: lis
         entries = sorted(it, key=attrgetter("name"))
     prefix = f"{RECORD_DIR}/{kind}/"
     append = found.append
+    plain = _PLAIN_NAME.fullmatch
+    odd: list[str] = []
     for entry in entries:
         name = entry.name
-        if name.endswith(".yaml") and name[0] != "." and entry.is_file(follow_symlinks=False):
+        if plain(name) is not None and name[:-5] not in _RESERVED and entry.is_file(follow_symlinks=False):
             st = entry.stat(follow_symlinks=False)  # the common case first: one stat, nothing else
-            append(Candidate(prefix + name, kind, (st.st_size, st.st_mtime_ns, st.st_ino)))
+            append(Candidate(prefix + name, kind, (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)))
             continue
         rel = prefix + name
+        if is_temporary(name):
+            continue
+        odd.append(name)
+        bad = name_problem(rel, name)
+        if bad is not None:
+            problems.append(bad)
+            if _NEVER_A_RECORD.search(name):
+                continue  # never a record: a line break in a path breaks every listing it passes through
+            if name.endswith(".yaml") and name[0] != "." and entry.is_file(follow_symlinks=False):
+                st = entry.stat(follow_symlinks=False)
+                append(Candidate(rel, kind, (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)))
+                continue
         if entry.is_symlink():
             problems.append(FILE_SYMLINK.problem(rel, 0, 0, "symbolic link in the register; links are never followed",
                                   "replace the link with the file itself, or remove it"))
@@ -134,6 +201,57 @@ def _discover_kind(folder: str, kind: str, found: list[Candidate], problems: lis
             hint = (f"rename it to {name.rsplit('.', 1)[0]}.yaml" if name.endswith(".yml")
                     else "records are `.yaml` files; move other files out of the register")
             problems.append(FILE_EXTENSION.problem(rel, 0, 0, f"'{name}' is not a .yaml record file", hint))
+        elif name.endswith(".yaml") and name[0] != "." and entry.is_file(follow_symlinks=False):
+            st = entry.stat(follow_symlinks=False)  # a record whose name is not the usual lowercase id
+            append(Candidate(rel, kind, (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)))
+    if odd:  # only names that are not lowercase ids can collide with another in case
+        problems.extend(_collisions(prefix.rstrip("/"), [e.name for e in entries]))
+
+
+# A record's usual name: a lowercase id and `.yaml`. Anything else is looked at more closely.
+_PLAIN_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]*[a-z0-9_-]\.yaml")
+_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))})
+_UNREADABLE_NAME = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # controls, and bytes that are not UTF-8
+_WINDOWS_REFUSES = re.compile(r'[<>:"\\|?*]')
+_NEVER_A_RECORD = re.compile(r'[\x00-\x1f\x7f-\x9f\ud800-\udfff<>:"\\|?*]')  # as `bir.base.layout.record_of` says
+
+
+def name_problem(rel: str, name: str) -> Problem | None:
+    """What breaks in one name on another system (None for a portable name)."""
+    shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    bad = _UNREADABLE_NAME.search(name)
+    if bad is not None:
+        ch = bad.group()
+        what = (f"a control character (U+{ord(ch):04X})" if not "\ud800" <= ch <= "\udfff" else "bytes that are not UTF-8")
+        return FILE_NAME.problem(repr(rel)[1:-1], 0, 0, f"the name {shown!r} holds {what}; it is not read as a record",
+                                 "rename it to <id>.yaml: names are lowercase letters, digits and hyphens")
+    stem = name.split(".", 1)[0].lower()
+    if stem in _RESERVED:
+        return FILE_NAME.problem(rel, 0, 0, f"'{name}' is a reserved device name on Windows; the register cannot be "
+                                 "checked out there", "choose another id")
+    if name.rstrip(". ") != name:
+        return FILE_NAME.problem(rel, 0, 0, f"'{name}' ends in a dot or a space, which Windows drops",
+                                 "rename it without the trailing dot or space")
+    found = _WINDOWS_REFUSES.search(name)
+    if found is not None:
+        return FILE_NAME.problem(rel, 0, 0, f"'{name}' holds '{found.group()}', which Windows does not allow in a file name; "
+                                 "it is not read as a record", "rename it to <id>.yaml: names are lowercase letters, digits and hyphens")
+    return None
+
+
+def _collisions(folder: str, names: list[str]) -> list[Problem]:
+    """Names of one folder that are the same when case is ignored (both named, at the second)."""
+    seen: dict[str, str] = {}
+    out = []
+    for name in sorted(names):
+        key = name.casefold()
+        if key in seen:
+            out.append(FILE_CASE.problem(f"{folder}/{name}", 0, 0, f"'{name}' and '{seen[key]}' differ only in case: on a "
+                                         "case-insensitive file system (Windows, macOS) one replaces the other",
+                                         "rename or remove one of them"))
+        else:
+            seen[key] = name
+    return out
 
 
 def read_regular(root: Path, rel: str) -> bytes:
@@ -144,7 +262,7 @@ def read_regular(root: Path, rel: str) -> bytes:
         if not stat.S_ISREG(st.st_mode):
             raise OSError(f"{rel} is not a regular file")
         if st.st_size > MAX_FILE_BYTES:
-            return b"\0" * (MAX_FILE_BYTES + 1)  # parse() reports the size without reading the content
+            return Oversized(st.st_size)  # parse() reports the real size without reading the content
         chunks = []
         while True:
             chunk = os.read(fd, 1 << 20)
@@ -160,10 +278,20 @@ def candidates_at(files: dict[str, str]) -> tuple[list[Candidate], list[Problem]
     """The record files of a tree listing, and a problem for each file under registry/ that cannot be one."""
     found: list[Candidate] = []
     problems: list[Problem] = []
+    folders: dict[str, list[str]] = {}
     for path in sorted(files):
         parts = path.split("/")
         if parts[0] != RECORD_DIR:
             continue
+        folder, _, name = path.rpartition("/")
+        folders.setdefault(folder, []).append(name)
+        if is_temporary(name):
+            continue
+        bad = name_problem(path, name) if _PLAIN_NAME.fullmatch(name) is None or name[:-5] in _RESERVED else None
+        if bad is not None:
+            problems.append(bad)
+            if _NEVER_A_RECORD.search(name):
+                continue
         if len(parts) != 3:
             problems.append(FILE_LOCATION.problem(path, 0, 0, "a record lives at registry/<kind>/<id>.yaml",
                                   "move it into registry/<kind>/"))
@@ -171,12 +299,16 @@ def candidates_at(files: dict[str, str]) -> tuple[list[Candidate], list[Problem]
             problems.append(FILE_UNKNOWN_KIND.problem(path, 0, 0, f"folder '{parts[1]}' is not a kind",
                                   f"records live in one of: {', '.join(KINDS)}"))
         elif parts[2].startswith("."):
-            continue
+            problems.append(FILE_HIDDEN.problem(path, 0, 0, "hidden file in the register is not read",
+                                                "remove it, or rename it to <id>.yaml if it is a record"))
         elif not parts[2].endswith(".yaml"):
             problems.append(FILE_EXTENSION.problem(path, 0, 0, f"'{parts[2]}' is not a .yaml record file",
                                   "records are `.yaml` files"))
         else:
             found.append(Candidate(path, parts[1]))
+    for folder, names in folders.items():
+        if any(_PLAIN_NAME.fullmatch(n) is None for n in names):
+            problems.extend(_collisions(folder, names))
     return found, problems
 
 

@@ -21,12 +21,17 @@ from typing import Any
 import yaml
 from yaml._yaml import CParser  # type: ignore[import-not-found]
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.reader import ReaderError
 
-from bir.base.problems import Problem
+from bir.base.problems import Problem, UsageError
 from bir.base.rules import Rule, define
+from bir.read import text as deceit
 
 MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 24
+MAX_DIGITS = 4300  # Python's limit for reading an integer from text (sys.get_int_max_str_digits)
+QUOTE_LIMIT = 200  # the longest value a message quotes
+_INF = float("inf")
 
 _PLAIN = "bir:plain"
 _QUOTED = "bir:quoted"
@@ -58,18 +63,35 @@ class _Composer(CParser):  # type: ignore[misc]
         pass
 
 
+class NumberTooLarge(UsageError):
+    """A plain number that no field can hold: more digits than Python reads, or a float past infinity."""
+
+
 def plain_value(text: str) -> object:
-    """The value of a plain (unquoted) scalar: typed only where YAML 1.1 and 1.2 agree."""
+    """The value of a plain (unquoted) scalar: typed only where YAML 1.1 and 1.2 agree.
+
+    Raises NumberTooLarge for an integer of more than MAX_DIGITS digits or a float that would be infinite."""
     v = _KEYWORDS.get(text, _MISSING)
     if v is not _MISSING:
         return v
     if text[0] in "0123456789-+":
         if _INT.fullmatch(text):
+            if len(text) > MAX_DIGITS:
+                raise NumberTooLarge(f"a number of {len(text.lstrip('+-')):,} digits is larger than any field holds "
+                                     f"(at most {MAX_DIGITS:,} digits are read)")
             return int(text)
         if "." in text or "e" in text or "E" in text:
             if _FLOAT.fullmatch(text):
-                return float(text)
+                number = float(text)
+                if number in (_INF, -_INF):
+                    raise NumberTooLarge(f"the number {shorten(text, 40)} is too large to be read (it would be infinite)")
+                return number
     return text
+
+
+def shorten(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """`text` cut to `limit` characters with an ellipsis: messages quote values, never whole documents."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # -- rules ------------------------------------------------------------------------------------------------
@@ -140,6 +162,13 @@ YAML_KEY_TYPE = define("yaml.key-type", "error", "yaml", "keys are text", """
     Passes: `name: srv-01`.
     Fails:  `? [a, b]\n: value`.
     """)
+YAML_NUMBER = define("yaml.number-too-large", "error", "yaml", "numbers can be read exactly", """
+    A plain number too large to read: an integer of more than 4,300 digits, or a float beyond the largest
+    one (`1e999`, which would be read as infinity). Quote it if it is text.
+
+    Passes: `quantity: 250`.
+    Fails:  `quantity: 1e999`.
+    """)
 YAML_TOO_DEEP = define("yaml.too-deep", "error", "yaml", "at most 24 levels of nesting", """
     Nesting deeper than 24 levels, refused before the document is built.
 
@@ -167,20 +196,37 @@ def _mark(node_or_event: Any) -> tuple[int, int]:
 
 
 class _Builder:
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, check_text: bool = False) -> None:
         self.path = path
         self.problems: list[Problem] = []
+        self.check_text = check_text  # the file could hold deceptive text: check every string
 
-    def fail(self, node: Any, rule: Rule, message: str, hint: str) -> None:
+    def fail(self, node: Any, rule: Rule, message: str, hint: str, jpath: str = "") -> None:
         line, col = _mark(node)
-        self.problems.append(rule.problem(self.path, line, col, message, hint))
+        self.problems.append(rule.problem(self.path, line, col, message, hint, jpath))
+
+    def text(self, node: ScalarNode, jpath: str, what: str) -> None:
+        """Report deceptive characters in one scalar (a key or a value), at the character when it can be placed."""
+        for found in deceit.findings(node.value):
+            line, col = _mark(node)
+            before = node.value[: found.offset]
+            if node.style is None and "\n" not in before:
+                col += found.offset  # a plain scalar on one line: the character's own column
+            self.problems.append(found.rule.problem(self.path, line, col, f"{what}: {found.message}", found.hint, jpath))
 
     def build(self, node: Node, depth: int, jpath: str) -> object:
         cls = node.__class__
         if cls is ScalarNode:
             tag = node.tag
+            if self.check_text:
+                self.text(node, jpath, jpath[1:].replace("/", ".") or "the document")  # type: ignore[arg-type]
             if tag is _PLAIN:
-                return plain_value(node.value)
+                try:
+                    return plain_value(node.value)
+                except NumberTooLarge as exc:
+                    self.fail(node, YAML_NUMBER, f"{jpath[1:].replace('/', '.') or 'the document'}: {exc}",
+                              "quote it if it is text; no field of a record holds a number this large", jpath)
+                    return node.value
             if tag is _QUOTED:
                 return node.value
             self._bad_tag(node, jpath)
@@ -199,6 +245,8 @@ class _Builder:
                               "keys must be plain text such as `name:`")
                     continue
                 key = knode.value
+                if self.check_text:
+                    self.text(knode, f"{jpath}/{key}", f"the key {shorten(repr(key), 60)} in {jpath[1:].replace('/', '.') or 'the document'}")
                 if knode.tag is _PLAIN and key == "<<":
                     self.fail(knode, YAML_MERGE_KEY, "merge keys (`<<`) are not allowed in records",
                               "write the fields out in full: each record stands on its own")
@@ -248,6 +296,17 @@ def _scan_events(data: bytes, path: str) -> list[Problem]:
 _BRACKETS = re.compile(rb"[\[\]{}]")
 
 
+class Oversized(bytes):
+    """What `bir.read.files.read_regular` returns for a file too large to read: no content, its real size."""
+
+    size: int
+
+    def __new__(cls, size: int) -> Oversized:
+        out = super().__new__(cls, b"")
+        out.size = size
+        return out
+
+
 def _first_deep_bracket(data: bytes) -> int | None:
     """The offset of the first `[` or `{` nested deeper than MAX_DEPTH (brackets counted as they come; a
     document that starts as a block mapping or list is the first level, as in the event count)."""
@@ -280,8 +339,9 @@ def compose(data: bytes) -> Node | None:
 
 def parse(data: bytes, path: str) -> Parsed:
     """Parse one record file strictly. Never raises for bad input: problems come back as data."""
-    if len(data) > MAX_FILE_BYTES:
-        return Parsed(None, [YAML_TOO_LARGE.problem(path, 0, 0, f"file is {len(data):,} bytes; records are at most {MAX_FILE_BYTES:,}",
+    size = data.size if isinstance(data, Oversized) else len(data)
+    if size > MAX_FILE_BYTES:
+        return Parsed(None, [YAML_TOO_LARGE.problem(path, 0, 0, f"file is {size:,} bytes; records are at most {MAX_FILE_BYTES:,}",
                                    "keep large documents outside the register and link to them")])
     try:
         data.decode("utf-8")
@@ -291,9 +351,20 @@ def parse(data: bytes, path: str) -> Parsed:
                                    "save the file as UTF-8")])
     if data.startswith((b"\xfe\xff", b"\xff\xfe")):
         return Parsed(None, [YAML_ENCODING.problem(path, 1, 1, "file is UTF-16, not UTF-8", "save the file as UTF-8")])
+    check_text = deceit.suspect(data)
+    raw_control = deceit.raw_control(data) if check_text else None
+    if raw_control is not None:  # libyaml refuses the file: say which character, and where
+        line, col = _line_col_of_offset(data, raw_control.start())
+        ch = raw_control.group().decode("utf-8")
+        return Parsed(None, [deceit.TEXT_CONTROL.problem(path, line, col, f"the file holds the control character {deceit.describe(ch)}",
+                                                         "remove it: a record holds visible text, tabs and line breaks only")])
     if b"&" in data or b"*" in data or data.count(b"[") + data.count(b"{") > MAX_DEPTH:
         try:
             early = _scan_events(data, path)
+        except ReaderError as exc:
+            line, col = _line_col_of_offset(data, exc.position or 0)
+            return Parsed(None, [YAML_SYNTAX.problem(path, line, col, shorten(str(exc).splitlines()[0]),
+                                                     "remove the character the message names")])
         except yaml.MarkedYAMLError as exc:
             # Some libyaml builds stop deep flow nesting themselves, as a syntax error: say what it is.
             deep = _first_deep_bracket(data)
@@ -314,7 +385,7 @@ def parse(data: bytes, path: str) -> Parsed:
         return Parsed(None, [YAML_SYNTAX.problem(path, line, col, str(exc).splitlines()[0], "remove control characters from the file")])
     if node is None:
         return Parsed(None, [YAML_EMPTY.problem(path, 1, 1, "file holds no YAML document", "write the record's fields, or delete the file")])
-    builder = _Builder(path)
+    builder = _Builder(path, check_text)
     try:
         value = builder.build(node, 0, "")
     except _Fail:

@@ -10,6 +10,8 @@ link check, succeeded.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
 import gc
 import logging
@@ -100,7 +102,8 @@ def build_site(
     n = workers if workers is not None else (2 if len(register) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 else 1)
     parallel = n > 1
     out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.build-", dir=out.parent))
+    _clean_leftovers(out)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.build-{os.getpid()}-", dir=out.parent))
     jobs: list[_Job[Any]] = []
     frozen = False
     try:
@@ -406,8 +409,15 @@ def _check_output_folder(out: Path, root: Path | None = None) -> None:
 
 
 def _replace(new: Path, out: Path) -> None:
-    """Rename the new site over `out`; the old one is removed only after the new one is in place."""
+    """Put the new site at `out` so that there is a site there at every moment, even if the build is killed.
+
+    Where the system can (Linux's renameat2), the two folders trade places in one atomic step; elsewhere the
+    old site is renamed aside first, and a build killed between the two renames leaves it aside, where the
+    next build (`_clean_leftovers`) puts it back before anything else."""
     _check_output_folder(out)
+    if out.exists() and _exchange(new, out):
+        shutil.rmtree(new, ignore_errors=True)  # `new` now holds the old site
+        return
     old = None
     if out.exists():
         old = out.parent / f".{out.name}.old-{os.getpid()}"
@@ -415,6 +425,65 @@ def _replace(new: Path, out: Path) -> None:
     os.replace(new, out)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders atomically (Linux renameat2 with RENAME_EXCHANGE); False where that is not available."""
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False  # this file system cannot exchange: rename in two steps
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, owned by someone else
+    return True
+
+
+def _clean_leftovers(out: Path) -> None:
+    """Before a build: put back a previous site a killed build left aside (when `out` is missing), and
+    remove the work folders and old sites of builds whose process is gone."""
+    pattern = re.compile(rf"^\.{re.escape(out.name)}\.(build|old)-(?:(\d+)-.+|(\d+)|[a-z0-9_]{{8}})$", re.DOTALL)
+    try:
+        entries = sorted(out.parent.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        m = pattern.match(entry.name)
+        if m is None or entry.is_symlink() or not entry.is_dir():
+            continue
+        pid = m.group(2) or m.group(3)
+        if pid is None:  # a work folder of a version that did not name its process: stale after a day
+            with contextlib.suppress(OSError):
+                if time.time() - entry.stat().st_mtime > 86400:
+                    shutil.rmtree(entry, ignore_errors=True)
+            continue
+        if int(pid) != os.getpid() and _alive(int(pid)):
+            continue  # another build is running
+        if m.group(1) == "old" and not out.exists() and not out.is_symlink() and (entry / MARKER).is_file():
+            os.replace(entry, out)  # the site a killed build had moved aside goes back
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
 
 
 __all__ = ["KIND_COLUMNS", "KIND_PAGE_ROWS", "RELATION_TYPES", "BuildResult", "SiteBuildError", "build_site"]

@@ -13,6 +13,7 @@ else (dates included) stays the text that was written. `[a, b]` and `{k: v}` are
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import re
@@ -31,6 +32,7 @@ from bir.base.model import KINDS, get_path, iter_references, parse_date
 from bir.base.problems import Problem, UsageError
 from bir.change.rules import TRANSITION
 from bir.check.checker import RuleSet, check_file
+from bir.check.rules.dates import why_not_a_day
 from bir.check.rules.lifecycle import LIFECYCLE_STATE
 from bir.check.rules.references import REF_KIND, REF_UNKNOWN
 from bir.read.files import discover, read_regular
@@ -231,6 +233,7 @@ class Workspace:
 
         point = at_worktree(root, today or dt.date.today())
         config, schemas = point.config, point.schemas
+        schemas.verify()  # a malformed schema is reported before an edit reads it for its property order
         candidates, _ = discover(root)
         paths: dict[str, str] = {}
         for c in candidates:
@@ -361,16 +364,21 @@ def check_plan(ws: Workspace, plan: Plan) -> Plan:
 
 
 def write_plan(ws: Workspace, plan: Plan) -> list[str]:
-    """Write every changed file (atomically), only if the plan has no problems; the paths written."""
-    from bir.base.atomic import write_bytes
+    """Write every changed file, only if the plan has no problems: all of them or none, even when the
+    command is killed midway (`bir.base.journal`); the paths written."""
+    from bir.base.journal import commit
 
     if plan.problems:
         raise AuthoringError(f"{len(plan.problems)} problem(s); nothing was written", plan.problems)
-    written = []
-    for e in plan.changed:
-        write_bytes(ws.root / e.path, e.after)
-        written.append(e.path)
-    return written
+    return commit(ws.root, {e.path: e.after for e in plan.changed})
+
+
+def writing(root: Path, dry_run: bool = False) -> contextlib.AbstractContextManager[None]:
+    """The register lock for an edit, held from before its records are read until they are written (none
+    for a dry run, which writes nothing): two edits of the same record never lose one of them."""
+    from bir.base.journal import locked
+
+    return contextlib.nullcontext() if dry_run else locked(root)
 
 
 # --- new ---------------------------------------------------------------------------------------------
@@ -439,11 +447,12 @@ def plan_new(ws: Workspace, kind: str, assignments: Sequence[Assignment], record
 
 def new_record(root: Path, kind: str, sets: Sequence[str], record_id: str | None = None, *,
                dry_run: bool = False, today: dt.date | None = None) -> Plan:
-    ws = Workspace.open(root, today)
-    plan = Plan([plan_new(ws, kind, parse_assignments(sets), record_id)])
-    check_plan(ws, plan)
-    if not dry_run:
-        write_plan(ws, plan)
+    with writing(root, dry_run):
+        ws = Workspace.open(root, today)
+        plan = Plan([plan_new(ws, kind, parse_assignments(sets), record_id)])
+        check_plan(ws, plan)
+        if not dry_run:
+            write_plan(ws, plan)
     return plan
 
 
@@ -513,6 +522,12 @@ def _edit(ws: Workspace, rid: str, change: Any) -> Edit:
 
 def set_fields(root: Path, ids: Sequence[str], sets: Sequence[str], where: str | None = None, *,
                dry_run: bool = False, today: dt.date | None = None) -> Plan:
+    with writing(root, dry_run):
+        return _set_fields(root, ids, sets, where, dry_run=dry_run, today=today)
+
+
+def _set_fields(root: Path, ids: Sequence[str], sets: Sequence[str], where: str | None, *,
+                dry_run: bool, today: dt.date | None) -> Plan:
     ws = Workspace.open(root, today)
     assignments = parse_assignments(sets)
     if not assignments:
@@ -536,10 +551,17 @@ def transition(root: Path, ids: Sequence[str], state: str, where: str | None = N
                sets: Sequence[str] = (), dry_run: bool = False, today: dt.date | None = None) -> Plan:
     """Move records to `state`: refused when the lifecycle model forbids it or the state's required fields
     are missing (after applying `sets`); `status_dates.<state>` is set to `date` (default today)."""
+    with writing(root, dry_run):
+        return _transition(root, ids, state, where, date=date, sets=sets, dry_run=dry_run, today=today)
+
+
+def _transition(root: Path, ids: Sequence[str], state: str, where: str | None, *, date: str | None,
+                sets: Sequence[str], dry_run: bool, today: dt.date | None) -> Plan:
     ws = Workspace.open(root, today)
     when = date or ws.today.isoformat()
-    if parse_date(when) is None:
-        raise UsageError(f"--date '{when}' is not a date (YYYY-MM-DD)")
+    why = why_not_a_day(when)
+    if parse_date(when) is None or why is not None:
+        raise UsageError(f"--date '{when[:40]}' is not a date{': ' + why if why else ''} (YYYY-MM-DD)")
     assignments = parse_assignments(sets)
     plan = Plan()
     for rid in select(ws, ids, parse_where(where)):

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bir import __version__
-from bir.base.atomic import write_text
+from bir.base.journal import commit
 from bir.read.feeds import FEED_DIR, PRODUCT_NAME, FeedError, normalise
 
 DEFAULT_BASE_URL = "https://endoflife.date/api/v1"
@@ -60,12 +60,8 @@ def import_files(root: Path, files: list[Path]) -> list[Path]:
         except ValueError as exc:
             raise FeedError(f"{file}: not JSON ({exc})") from exc
         docs.append(normalise(raw, str(file)))
-    written: list[Path] = []
-    for doc in docs:
-        target = _target(root, doc["product"])
-        write_text(target, _dump(doc))
-        written.append(target)
-    return written
+    contents = {_target(root, doc["product"]).relative_to(root).as_posix(): _dump(doc).encode("utf-8") for doc in docs}
+    return [root / rel for rel in commit(root, contents)]  # all of them or none, under the register lock
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +156,7 @@ def update(root: Path, products: Sequence[str] = (), *, base_url: str = DEFAULT_
         doc["source"] = url
         fetched.append((product, doc))
     out: list[Updated] = []
+    contents: dict[str, bytes] = {}
     for product, doc in fetched:
         target = _target(root, product)
         old = _pinned(target)
@@ -168,8 +165,9 @@ def update(root: Path, products: Sequence[str] = (), *, base_url: str = DEFAULT_
             out.append(Updated(product, target, False, str(old.get("fetched_on") or ""), len(doc["releases"])))
             continue
         doc["fetched_on"] = day
-        write_text(target, _dump(doc))
+        contents[target.relative_to(root).as_posix()] = _dump(doc).encode("utf-8")
         out.append(Updated(product, target, True, day, len(doc["releases"])))
+    commit(root, contents)  # every changed feed or none, under the register lock
     return out
 
 

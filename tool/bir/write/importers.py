@@ -44,7 +44,7 @@ import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +127,10 @@ class Rejection:
     row: int
     column: str
     reason: str
+
+    def __post_init__(self) -> None:  # a reason quotes cells: never a whole megabyte of one
+        if len(self.reason) > 1000:
+            object.__setattr__(self, "reason", self.reason[:999] + "…")
 
     def to_dict(self) -> dict[str, object]:
         return {"row": self.row, "column": self.column, "reason": self.reason}
@@ -269,7 +273,11 @@ def _money(text: str, column: str, decimal: str = ".") -> int | float:
         raise _Reject(column, f"'{text}' is not an amount of money (digits, {decimal!r} before the decimals){hint}")
     plain = re.sub(rf"[{re.escape(group)} ']", "", number).replace(decimal, ".")
     value = Decimal(plain)
-    if value != value.quantize(Decimal("0.01")):
+    try:
+        cents = value.quantize(Decimal("0.01"))
+    except InvalidOperation:  # more digits than an amount of money has
+        raise _Reject(column, f"'{text}' is too large to be an amount of money") from None
+    if value != cents:
         raise _Reject(column, f"'{text}' has more than two decimals")
     return int(value) if value == value.to_integral_value() else float(value)
 
@@ -393,8 +401,8 @@ def read_row(cells: Mapping[str, str], mapping: Mapping_, idx: Index, kind: str,
             located.append(found)
             column_of["relations"] = column
         elif special == "warranty_months":
-            if not re.fullmatch(r"\d+", text):
-                raise _Reject(column, f"'{text}' is not a whole number of months")
+            if not re.fullmatch(r"\d{1,4}", text):
+                raise _Reject(column, f"'{text}' is not a whole number of months (at most 9999)")
             warranty = (column, int(text))
         elif special == "mac_addresses":
             put("mac_addresses", [m.lower() for m in re.split(r"[,;\s]+", text) if m], column)
@@ -412,7 +420,10 @@ def read_row(cells: Mapping[str, str], mapping: Mapping_, idx: Index, kind: str,
     if warranty is not None and "warranty_end" not in fields:
         if "financial.purchase_date" not in fields:
             raise _Reject(warranty[0], "warranty months need a purchase date to count from")
-        put("warranty_end", _add_months(fields["financial.purchase_date"], warranty[1]), warranty[0])
+        try:
+            put("warranty_end", _add_months(fields["financial.purchase_date"], warranty[1]), warranty[0])
+        except (ValueError, OverflowError):  # past year 9999
+            raise _Reject(warranty[0], "the warranty would end after the last day of the calendar") from None
     if "financial.purchase_cost" in fields:
         fields.setdefault("financial.currency", None)
     return fields, column_of, located
@@ -479,9 +490,20 @@ def _columns(header: list[str], mapping: Mapping_, csv_path: Path) -> list[str]:
 def import_csv(root: Path, csv_path: Path, kind: str, *, mapping_path: Path | None = None, owner: str | None = None,
                update: bool = False, dry_run: bool = False, today: dt.date | None = None, delimiter: str | None = None,
                decimal: str | None = None) -> ImportResult:
-    """Import the rows of `csv_path` as records of `kind`. `delimiter` and `decimal` (the decimal mark of
-    amounts, `.` or `,`) are detected when not given: the delimiter from the header, the decimal mark from
-    the money cells."""
+    """Import the rows of `csv_path` as records of `kind`, under the register lock: the register is read
+    after any other writer finished, and every accepted row is written, or none (see `bir.base.journal`).
+    `delimiter` and `decimal` (the decimal mark of amounts, `.` or `,`) are detected when not given: the
+    delimiter from the header, the decimal mark from the money cells."""
+    from bir.write.authoring import writing
+
+    with writing(root, dry_run):
+        return _import_csv(root, csv_path, kind, mapping_path=mapping_path, owner=owner, update=update,
+                           dry_run=dry_run, today=today, delimiter=delimiter, decimal=decimal)
+
+
+def _import_csv(root: Path, csv_path: Path, kind: str, *, mapping_path: Path | None, owner: str | None,
+                update: bool, dry_run: bool, today: dt.date | None, delimiter: str | None,
+                decimal: str | None) -> ImportResult:
     if kind not in KINDS:
         raise UsageError(f"unknown kind '{kind}'; one of: {', '.join(KINDS)}")
     if decimal not in (None, ".", ","):
@@ -596,11 +618,10 @@ def import_csv(root: Path, csv_path: Path, kind: str, *, mapping_path: Path | No
         (result.created if e.before is None else result.updated).append(e.record_id)
     result.rejected.sort(key=lambda r: (r.row, r.column, r.reason))
     if not dry_run:
-        from bir.base.atomic import write_bytes
+        from bir.base.journal import commit
 
-        for e in good:
-            write_bytes(ws.root / e.path, e.after)
-            result.written.append(e.path)
+        # every accepted row or none of them, even when the import is killed midway
+        result.written.extend(commit(ws.root, {e.path: e.after for e in good}))
     return result
 
 

@@ -205,6 +205,14 @@ def _records(ws: Workspace, kinds: Iterable[str]) -> dict[str, dict[str, Any]]:
 
 def reconcile(root: Path, scan: Path, *, stale_days: int = 30, write: bool = False, owner: str | None = None,
               hw_class: str = "other", today: dt.date | None = None) -> Reconciliation:
+    from bir.write.authoring import writing
+
+    with writing(root, not write):  # with --write, under the register lock from the first read
+        return _reconcile(root, scan, stale_days=stale_days, write=write, owner=owner, hw_class=hw_class, today=today)
+
+
+def _reconcile(root: Path, scan: Path, *, stale_days: int, write: bool, owner: str | None, hw_class: str,
+               today: dt.date | None) -> Reconciliation:
     ws = Workspace.open(root, today)
     devices = read_scan(scan)
     hardware = _records(ws, ["hardware"])

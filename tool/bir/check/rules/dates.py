@@ -43,25 +43,64 @@ def _is_real_date(text: str) -> bool:
     """Memoised: a register repeats the same few thousand dates across all its records."""
     if text in _SEEN_DATES:
         return True
-    if parse_date(text) is None:
+    found = parse_date(text)
+    if found is None or found > LAST_DAY:
         return False
     if len(_SEEN_DATES) < 100_000:
         _SEEN_DATES.add(text)
     return True
 
 
+# The reports count forward from dates (depreciation, renewals, notice periods): past this day, or over these
+# spans, a date they compute would leave the calendar (year 9999).
+LAST_DAY = dt.date(9000, 12, 31)
+_SPANS = (("financial.depreciation.useful_life_months", 1200, "months"), ("notice_period_days", 36_500, "days"))
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+def why_not_a_day(text: str) -> str | None:
+    """Why `text` is not a usable day, in the words of whoever wrote it (None when it is one): "no such day:
+    February 2023 has 28 days", "not written as YYYY-MM-DD"..."""
+    import calendar
+    import re
+
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text)
+    if m is None:
+        return "not written as YYYY-MM-DD"
+    year, month, mday = (int(g) for g in m.groups())
+    if not 1 <= month <= 12:
+        return f"no such day: there is no month {month}"
+    if year < 1:
+        return "no such day: years start at 0001"
+    last = calendar.monthrange(year, month)[1]
+    if not 1 <= mday <= last:
+        return f"no such day: {_MONTHS[month - 1]} {year} has {last} days"
+    if dt.date(year, month, mday) > LAST_DAY:
+        return f"after {LAST_DAY.isoformat()}, the last day the register counts from"
+    return None
+
+
 def real_dates(record: Record, config: Config, day: dt.date) -> Iterator[Finding]:
-    """Every date is a real calendar date (the schema checks the YYYY-MM-DD form; this checks the day exists).
+    """Every date is a real calendar date (the schema checks the YYYY-MM-DD form; this checks the day exists,
+    and that it is no later than 9000-12-31, as the reports count forward from dates); a useful life is at
+    most 1,200 months and a notice period at most 36,500 days.
 
     Passes: `purchase_date: "2024-02-29"` (a leap year).
-    Fails:  `purchase_date: "2023-02-29"`.
+    Fails:  `purchase_date: "2023-02-29"` (no such day: February 2023 has 28 days).
     """
     for jpath, text in _walk_dates(record.data, ""):
         if _is_real_date(text):
             continue
-        if parse_date(text) is None:
-            yield Finding(jpath, f"{jpath[1:].replace('/', '.')} '{text}' is not a real date",
-                          "write an existing calendar date as YYYY-MM-DD")
+        why = why_not_a_day(text)
+        if why is not None:
+            yield Finding(jpath, f"{jpath[1:].replace('/', '.')} '{text[:40]}' is {why}",
+                          "write an existing calendar date as YYYY-MM-DD (leave the field out when there is none)")
+    for path, most, unit in _SPANS:
+        value = get_path(record.data, path)
+        if isinstance(value, int) and not isinstance(value, bool) and value > most:
+            yield Finding("/" + path.replace(".", "/"), f"{path} is {value:,} {unit}, more than the {most:,} the register "
+                          "counts", f"give at most {most:,} {unit}")
 
 
 # (earlier field, later field, strict): the earlier must not come after the later.
