@@ -17,6 +17,7 @@ from bir.change.compute import compute_change
 from bir.change.model import ChangeReport
 from bir.check.checker import LoadResult
 from bir.history.changerecord import ChangeRecord, check_event
+from bir.history.trail import LogEntry, change_log, without_record
 from bir.point.point import Point, open_point
 from bir.reports import Evaluation, evaluate
 from bir.reports.models import Report
@@ -79,4 +80,13 @@ def change(root: Path, *, base: str | None = None, head: str | None = None, even
     return ChangeCheck(report, record)
 
 
-__all__ = ["ChangeCheck", "Evaluation", "Point", "change", "evaluation", "load", "open_point", "report", "validate"]
+def log(root: Path, *, since: str | None = None, missing_record: bool = False) -> list[tuple[LogEntry, list[str]]]:
+    """`bir log`: the merged changes, newest first, each with the change record fields it lacks (only those that
+    lack one, with `missing_record`; the required fields are the working tree's `change.required_fields`)."""
+    entries = change_log(root, since)
+    if not missing_record:
+        return [(e, []) for e in entries]
+    return without_record(entries, open_point(root).config.change_required_fields)
+
+
+__all__ = ["ChangeCheck", "Evaluation", "Point", "change", "evaluation", "load", "log", "open_point", "report", "validate"]

@@ -72,9 +72,9 @@ def init_cmd(directory: Path, name: str | None, force: bool, bir_source: str | N
         click.echo(f"created {rel}")
     for rel in skipped:
         click.echo(f"kept existing {rel}")
-    from bir.write.scaffold import REQUIREMENTS, UNPINNED
+    from bir.write.scaffold import REQUIREMENTS, pinned
 
-    if UNPINNED in (directory / REQUIREMENTS).read_text(encoding="utf-8"):
+    if not pinned(directory):
         click.echo(f"note: the workflows will not run until {REQUIREMENTS} names an exact bir (see its comments, "
                    "or run bir init again with --bir-source)", err=True)
     click.echo(f"a new register in {directory}: run `bir validate {directory}`")

@@ -121,16 +121,11 @@ def _show(value: object) -> str:
 def log_cmd(root: Path | None, since: str | None, fmt: str, missing_record: bool) -> int:
     """The register's change log: merged changes, newest first, with their records and change record (read
     from the commit's `Change-*` trailers, or from the pull-request template a squash merge put in it)."""
+    from bir.api import log
     from bir.base.escape import markdown as md_cell
-    from bir.history.changerecord import missing_fields
-    from bir.history.trail import change_log
-    from bir.point.point import open_point
 
-    register_root = resolve_root(root)
-    entries = change_log(register_root, since)
-    required = open_point(register_root).config.change_required_fields if missing_record else ()
-    if missing_record:
-        entries = [e for e in entries if missing_fields(e.record, required)]
+    found = log(resolve_root(root), since=since, missing_record=missing_record)
+    entries = [e for e, _missing in found]
     out = _stdout()
     if fmt == "json":
         json.dump([e.to_dict() for e in entries], out, indent=2, ensure_ascii=False)
@@ -138,7 +133,7 @@ def log_cmd(root: Path | None, since: str | None, fmt: str, missing_record: bool
         return EXIT_PROBLEMS if missing_record and entries else EXIT_OK
     if fmt == "markdown":
         out.write("| date | commit | PR | type | change | records |\n|---|---|---|---|---|---|\n")
-    for e in entries:
+    for e, missing in found:
         s = e.summary()
         counts = ", ".join(f"{n} {k}" for k, n in s.items() if n)
         ids = ", ".join(r.id for r in e.records[:10]) + (f" and {len(e.records) - 10} more" if len(e.records) > 10 else "")
@@ -150,6 +145,6 @@ def log_cmd(root: Path | None, since: str | None, fmt: str, missing_record: bool
             pr = f" #{e.pr}" if e.pr else ""
             out.write(terminal(f"{e.short} {e.date[:10]}{pr} {e.author}{f' [{ctype}]' if ctype else ''}: {e.subject}") + "\n"
                       + terminal(f"    {counts}: {ids}") + "\n")
-            if missing_record:
-                out.write(f"    change record lacks: {', '.join(missing_fields(e.record, required))}\n")
+            if missing:
+                out.write(f"    change record lacks: {', '.join(missing)}\n")
     return EXIT_PROBLEMS if missing_record and entries else EXIT_OK

@@ -244,3 +244,10 @@ def change_log(root: Path, since: str | None = None, *, commits: list[Commit] | 
         if entry.records:
             out.append(entry)
     return out
+
+
+def without_record(entries: list[LogEntry], required: tuple[str, ...]) -> list[tuple[LogEntry, list[str]]]:
+    """The merged changes whose change record lacks a required field, with the fields it lacks."""
+    from bir.history.changerecord import missing_fields
+
+    return [(e, missing) for e in entries if (missing := missing_fields(e.record, required))]

@@ -135,6 +135,12 @@ def requirement(source: str | None, extras: str = "[site]") -> str:
     return f"bir{extras} @ {source}" if source else UNPINNED
 
 
+def pinned(directory: Path) -> bool:
+    """Whether the register's workflows can install bir: its requirements file names an exact source."""
+    path = directory / REQUIREMENTS
+    return path.is_file() and UNPINNED not in path.read_text(encoding="utf-8")
+
+
 def init(directory: Path, *, name: str | None = None, force: bool = False,
          bir_source: str | None = None) -> tuple[list[str], list[str]]:
     """Write a new register into `directory`; returns (files written, existing files kept).
