@@ -17,7 +17,7 @@ SOURCE = "git+https://github.com/northwind/bir@" + "0123456789abcdef" * 2 + "012
 
 EXPECTED = [
     ".github/CODEOWNERS", ".github/PULL_REQUEST_TEMPLATE.md", ".github/bir-requirements.txt",
-    ".github/workflows/pr-comment.yml", ".github/workflows/pr.yml",
+    ".github/workflows/deadlines.yml", ".github/workflows/pr-comment.yml", ".github/workflows/pr.yml",
     ".github/workflows/publish.yml",
     ".gitignore", ".pre-commit-config.yaml", ".vscode/settings.json", "bir.yaml",
     "registry/facility/fac-main-office.yaml", "registry/hardware/hw-1.yaml", "registry/party/example-supplier.yaml",
@@ -73,7 +73,7 @@ def test_workflows_are_the_projects(tmp_path: Path) -> None:
     from bir.write.scaffold import init
 
     init(tmp_path / "r", bir_source=SOURCE)
-    for name in ("pr.yml", "pr-comment.yml", "publish.yml"):
+    for name in ("pr.yml", "pr-comment.yml", "publish.yml", "deadlines.yml"):
         project = PROJECT / ".github/workflows" / name
         if not project.is_file():
             pytest.skip("the project's workflows are not there")
