@@ -6,9 +6,11 @@
   `keep`. The replacement price is the dated catalogue's, else the historical purchase price (said so).
 - Keep cost per year: the candidate's recurring costs in force, plus its share (split equally over the
   records each covers) of the active contracts that cover it.
-- Software retirement candidates (in service): past end of life or support, `keep` while bought extended
-  support runs, else `extend_support` where the vendor still sells it (the feed's end of extended support
-  is ahead), else `upgrade` to a supported release; only past its useful life or fully depreciated, `keep`.
+- Software retirement candidates (in service): out of active support but not past end of life, `keep` (its
+  security fixes run to its end of life: the deadline to upgrade); past end of life, `keep` while bought
+  extended support runs, else `extend_support` where the vendor still sells it (the feed's end of extended
+  support is ahead), else `upgrade` to a supported release; only past its useful life or fully
+  depreciated, `keep`.
 - Licences (active): `true_up` when over-deployed (the true-up cost), `cancel` when nothing consumes them,
   `reduce` when less than 80 % is used (to what is used, saving the unused part's value); each by the
   notice deadline (`term.end` less `notice_period_days`).
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from bir.base.model import Record
-from bir.reports.context import Context
+from bir.reports.context import Context, LifeDates
 from bir.reports.licences import licence_positions
 from bir.reports.models import DecisionLine, DecisionReport
 from bir.reports.money import ZERO
@@ -91,6 +93,8 @@ def _software(ctx: Context, rec: Record) -> DecisionLine | None:
         price = None  # a software's own purchase price is no price of its successor
     if not unsupported:
         rec_, why = "keep", "still supported: " + ", ".join(reasons) + " is no reason to replace it"
+    elif "past end of life" not in reasons and life.eol is not None:
+        rec_, why = "keep", f"out of active support, security fixes until {life.eol}: plan the upgrade before then"
     elif life.extended(ctx.as_of):
         rec_, why = "keep", f"extended support bought until {life.extended_until} ({life.extended_source})"
     elif life.eoes is not None and life.eoes > ctx.as_of:
@@ -99,8 +103,18 @@ def _software(ctx: Context, rec: Record) -> DecisionLine | None:
         rec_, why = "upgrade", "no support to buy: upgrade to a supported release"
     hosts = tuple(ctx.hosts(rec))
     return DecisionLine(rec.id, "", reasons, (), price.amount if price else None, keep_cost_per_year(ctx, rec), rec_, why,
-                        "software", life.extended_until if rec_ == "keep" else life.eoes if rec_ == "extend_support" else None,
+                        "software", _software_deadline(rec_, life, reasons),
                         price.source if price else "", (rec.id, *hosts))
+
+
+def _software_deadline(recommendation: str, life: LifeDates, reasons: tuple[str, ...]) -> dt.date | None:
+    if recommendation == "extend_support":
+        return life.eoes
+    if recommendation == "keep" and life.extended_until is not None:
+        return life.extended_until
+    if recommendation == "keep" and "out of support" in reasons:
+        return life.eol
+    return None
 
 
 def _licences(ctx: Context) -> list[DecisionLine]:
@@ -114,7 +128,8 @@ def _licences(ctx: Context) -> list[DecisionLine]:
         elif pos.position == "under" and pos.consumption == 0:
             rec_, why, amount = "cancel", f"nothing consumes its {pos.quantity} units: cancel{by}", pos.waste
         elif pos.position == "under" and Decimal(pos.consumption) < UNUSED_THRESHOLD * pos.quantity:
-            rec_, why, amount = "reduce", f"{pos.consumption} used of {pos.quantity}: reduce to {pos.consumption}{by}, saving {pos.waste}", pos.waste
+            saving = f", saving {pos.waste}" if pos.waste is not None else ""
+            rec_, why, amount = "reduce", f"{pos.consumption} used of {pos.quantity}: reduce to {pos.consumption}{by}{saving}", pos.waste
         else:
             continue
         out.append(DecisionLine(pos.licence, "", (pos.position,), (), amount, keep_cost_per_year(ctx, lic), rec_, why, "licence",

@@ -103,12 +103,16 @@ def _past_life(ctx: Context, kind: str, which: str) -> Check:
                 yield rec.id, None
                 continue
             path, hosts = _path(ctx, rec)
-            offered = life.eoes is None or life.eoes > as_of
+            if life.eol is not None:
+                hint = (f"it gets security fixes until its end of life ({life.eol}): plan its upgrade or replacement before then, "
+                        "or record a waiver with an expiry date")
+            elif life.eoes is None or life.eoes > as_of:
+                hint = ("buy extended support (`extended_support` on the record, or an extended_support contract), plan its "
+                        "replacement, or record a waiver with an expiry date")
+            else:
+                hint = "plan its replacement (the vendor's extended support has ended too), or record a waiver with an expiry date"
             yield rec.id, Hit(f"{kind} {rec.id} is in service past its end of support ({life.eos_text()}, {life.source}){path}",
-                              ("buy extended support (`extended_support` on the record, or an extended_support contract), plan its "
-                               "replacement, or record a waiver with an expiry date") if offered else
-                              "plan its replacement (the vendor's extended support has ended too), or record a waiver with an expiry date",
-                              hosts)
+                              hint, hosts)
 
 
 def software_end_of_life(ctx: Context) -> Check:
