@@ -22,8 +22,10 @@ The lifecycle report (refresh plan and retirement candidates) and the forecast r
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from types import MappingProxyType
 
 from bir.base.model import Record
 from bir.reports.context import Context, LifeDates
@@ -149,11 +151,11 @@ def _cloud(ctx: Context, rec: Record) -> DecisionLine | None:
                         f"saving {keep}/year", "cloud_service", deadline, "", (rec.id,))
 
 
-def decisions(ctx: Context) -> dict[str, DecisionLine]:
-    """Every decision, by record (computed once per context)."""
+def decisions(ctx: Context) -> Mapping[str, DecisionLine]:
+    """Every decision, by record (computed once per context; read it, never change it)."""
     got = ctx.cache.get("decisions")
     if got is not None:
-        return dict(got)
+        return got  # type: ignore[no-any-return]
     spares = allocation(ctx)
     lines: list[DecisionLine] = []
     for rec in sorted(ctx.register, key=lambda r: r.id):
@@ -164,9 +166,9 @@ def decisions(ctx: Context) -> dict[str, DecisionLine]:
         if line is not None:
             lines.append(line)
     lines.extend(_licences(ctx))
-    out = {line.record: line for line in sorted(lines, key=lambda d: d.record)}
+    out = MappingProxyType({line.record: line for line in sorted(lines, key=lambda d: d.record)})
     ctx.cache["decisions"] = out
-    return dict(out)
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,8 +42,9 @@ condition"), and `bir` (the default conventions).
 
 from __future__ import annotations
 
-import calendar
+import calendar as _calendar
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -51,7 +52,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from bir.base.model import Record, to_decimal
-from bir.reports.money import ZERO, normalised, round_to
+from bir.reports.money import ZERO, normalised, quantum, round_to
 
 if TYPE_CHECKING:
     from bir.base.config import Config
@@ -76,7 +77,7 @@ _DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 def days_in_month(year: int, month: int) -> int:
-    return 29 if month == 2 and calendar.isleap(year) else _DAYS[month]
+    return 29 if month == 2 and _calendar.isleap(year) else _DAYS[month]
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -148,28 +149,49 @@ class FiscalYear:
 
 
 class FiscalCalendar:
-    """Fiscal years ending on a month and day; fiscal months start the day after that day each month."""
+    """Fiscal years ending on a month and day; fiscal months start the day after that day each month. The
+    same few dates recur across a register's records, so lookups are remembered (`calendar` shares one
+    calendar per year end)."""
 
     def __init__(self, end: str) -> None:
         month, day = (int(x) for x in end.split("-"))
         self.month, self.day = month, day
+        self._years: dict[dt.date, FiscalYear] = {}
+        self._starts: dict[int, dt.date] = {}
 
     def year_end(self, year: int) -> dt.date:
         return dt.date(year, self.month, min(self.day, days_in_month(year, self.month)))
 
     def year_of(self, day: dt.date) -> FiscalYear:
-        end = self.year_end(day.year)
-        if end < day:
-            end = self.year_end(day.year + 1)
-        start = self.year_end(end.year - 1) + dt.timedelta(days=1)
-        return FiscalYear(end.year, start, end)
+        got = self._years.get(day)
+        if got is None:
+            end = self.year_end(day.year)
+            if end < day:
+                end = self.year_end(day.year + 1)
+            start = self.year_end(end.year - 1) + dt.timedelta(days=1)
+            got = self._years[day] = FiscalYear(end.year, start, end)
+        return got
 
     def month_start(self, fy: FiscalYear, m: int) -> dt.date:
         """The first day of fiscal month `m` of fiscal year `fy` (any integer; 0 is its first month): the day
         after the fiscal month-end day (the fiscal year's end day, or the month's last day when shorter)."""
         index = fy.end.year * 12 + self.month - 1 - 12 + m
-        year, month = divmod(index, 12)
-        return dt.date(year, month + 1, min(self.day, days_in_month(year, month + 1))) + dt.timedelta(days=1)
+        got = self._starts.get(index)
+        if got is None:
+            year, month = divmod(index, 12)
+            got = self._starts[index] = dt.date(year, month + 1, min(self.day, days_in_month(year, month + 1))) + dt.timedelta(days=1)
+        return got
+
+
+_CALENDARS: dict[str, FiscalCalendar] = {}
+
+
+def calendar(end: str) -> FiscalCalendar:
+    """The fiscal calendar of year end `end` (MM-DD), one per year end."""
+    got = _CALENDARS.get(end)
+    if got is None:
+        got = _CALENDARS[end] = FiscalCalendar(end)
+    return got
 
 
 @dataclass(frozen=True)
@@ -240,7 +262,7 @@ class Schedule:
 
     def fiscal_years(self) -> list[tuple[FiscalYear, Decimal, Decimal, Decimal]]:
         """The schedule by fiscal year: (year, book value at its start, charge, book value at its end)."""
-        cal = FiscalCalendar(self.fiscal_year_end)
+        cal = calendar(self.fiscal_year_end)
         out: dict[int, tuple[FiscalYear, Decimal, Decimal, Decimal]] = {}
         book = self.cost
         for p in self.periods:
@@ -306,7 +328,7 @@ def build_periods(s: Schedule) -> list[Period]:
         return [Period(s.start, s.start, s.start, s.depreciable, s.depreciable, s.cost - s.depreciable)]
     if s.first_period == "anniversary" and s.proration != "daily":
         return _anniversary(s)
-    cal = FiscalCalendar(s.fiscal_year_end)
+    cal = calendar(s.fiscal_year_end)
     fy0 = cal.year_of(s.start)
     size = PERIODS.get(s.period, 1)
     # position of the start, in fiscal months from the start of its fiscal year
@@ -315,21 +337,30 @@ def build_periods(s: Schedule) -> list[Period]:
         j += 1
     first_end = (j // size + 1) * size  # position (fiscal months) at the end of the period holding the start
     virtual = _virtual_start(s, cal, fy0, j, first_end, size)
-    ends: list[int] = []
-    pos = first_end
-    while True:
-        ends.append(pos)
-        if virtual + s.life_months <= pos:
-            break
-        pos += size
-    bounds = [(max(s.start, cal.month_start(fy0, e - size)), cal.month_start(fy0, e) - dt.timedelta(days=1)) for e in ends]
+    over = virtual + s.life_months - first_end  # the last period is the first that ends at or after the life
+    count = 1 + max(0, -((-over.numerator) // (over.denominator * size)))
+    ends = [first_end + k * size for k in range(count)]
+    day = dt.timedelta(days=1)
+    starts = [cal.month_start(fy0, e) for e in [first_end - size, *ends]]
+    bounds = [(max(s.start, a), b - day) for a, b in itertools.pairwise(starts)]
     if s.method == "declining_balance":
-        return _declining(s, bounds, [Fraction(e) for e in ends], virtual, first_end - size)
+        return _declining(s, bounds, ends, virtual, first_end - size)
+    # The exact fraction (E - V) / L in integers: V = num / den, so (E * den - num) / (L * den), and the
+    # accumulated amount in minor units rounded half up, all in integer arithmetic (the common case is fast).
+    q = quantum(s.currency)
+    units = s.depreciable / q
+    num, den = virtual.numerator, virtual.denominator
+    whole = s.life_months * den
     out: list[Period] = []
     before = round_to(ZERO, s.currency)
+    exact = units == units.to_integral_value()
+    total = int(units) if exact else 0
     for (a, b), e in zip(bounds, ends, strict=True):
-        frac = min(max((e - virtual) / s.life_months, Fraction(0)), Fraction(1))
-        acc = round_to(Decimal(frac.numerator) * s.depreciable / Decimal(frac.denominator), s.currency)
+        n = min(max(e * den - num, 0), whole)
+        if exact:
+            acc = Decimal((2 * total * n + whole) // (2 * whole)) * q
+        else:
+            acc = round_to(s.depreciable * n / whole, s.currency)
         out.append(Period(a, b, b, acc - before, acc, s.cost - acc))
         before = acc
     return out
@@ -367,24 +398,27 @@ def _anniversary(s: Schedule) -> list[Period]:
     return out
 
 
-def _declining(s: Schedule, bounds: list[tuple[dt.date, dt.date]], ends: list[Fraction], virtual: Fraction,
+def _declining(s: Schedule, bounds: list[tuple[dt.date, dt.date]], ends: list[int], virtual: Fraction,
                first_start: int) -> list[Period]:
+    # positions in units of 1 / den of a month (V = num / den), so every share of a period is an integer
     out: list[Period] = []
-    book, residual, life_end = s.cost, s.residual, virtual + s.life_months
-    per_month = s.rate / s.life_months
-    prev = Fraction(first_start)
-    for i, ((a, b), e) in enumerate(zip(bounds, ends, strict=True)):
-        lo, hi = max(prev, virtual), min(e, life_end)
-        share = max(hi - lo, Fraction(0))
+    den = virtual.denominator
+    v = virtual.numerator
+    book, residual, life_end = s.cost, s.residual, v + s.life_months * den
+    per_unit = s.rate / (s.life_months * den)
+    prev = first_start * den
+    last = len(ends) - 1
+    for i, ((a, b), end) in enumerate(zip(bounds, ends, strict=True)):
+        e = end * den
+        lo = max(prev, v)
+        share = max(min(e, life_end) - lo, 0)
         left = book - residual
-        if i == len(ends) - 1 or left <= 0:
+        if i == last or left <= 0:
             value = max(left, ZERO)
         else:
-            months = Decimal(share.numerator) / Decimal(share.denominator)
             remaining = life_end - lo
-            db = round_to(book * per_month * months, s.currency)
-            sl = round_to(left * Decimal(share.numerator * remaining.denominator)
-                          / Decimal(share.denominator * remaining.numerator), s.currency) if remaining > 0 else left
+            db = round_to(book * per_unit * share, s.currency)
+            sl = round_to(left * share / remaining, s.currency) if remaining > 0 else left
             value = min(max(db, sl), left)
         book -= value
         out.append(Period(a, b, b, value, s.cost - book, book))

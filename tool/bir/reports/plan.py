@@ -111,10 +111,11 @@ def _urgency(reasons: tuple[str, ...]) -> int:
 
 
 def allocation(ctx: Context) -> dict[str, str]:
-    """Retirement candidate (in-service hardware) -> the one spare allocated to it (computed once)."""
+    """Retirement candidate (in-service hardware) -> the one spare allocated to it (computed once; read it,
+    never change it)."""
     got = ctx.cache.get("spares")
     if got is not None:
-        return dict(got)
+        return got  # type: ignore[no-any-return]
     spares: dict[str, list[Record]] = defaultdict(list)
     candidates: list[tuple[int, dt.date, str, str]] = []
     for rec in ctx.register.of_kind("hardware"):
@@ -137,4 +138,4 @@ def allocation(ctx: Context) -> dict[str, str]:
         if queue:
             out[rid] = queue.pop(0)
     ctx.cache["spares"] = out
-    return dict(out)
+    return out
