@@ -206,8 +206,8 @@ CLOUD_NAMES = (("AWS account", "iaas", "eu-central-1"), ("Azure subscription", "
                ("Google BigQuery project", "paas", "europe-west4"), ("S3 archive bucket", "storage", "eu-west-1"),
                ("Cloudflare zone", "network", "global"), ("AWS Lambda functions", "faas", "eu-central-1"),
                ("Atlassian Cloud site", "saas", "EU"), ("Okta tenant", "saas", "EU"))
-RULES = ("hardware.end_of_support", "record.verification_overdue", "contract.notice_due", "licence.over_deployed",
-         "service.single_point_of_failure", "hardware.warranty_expired", "software.end_of_life")
+RULES = ("hardware.end_of_support", "record.verification_overdue", "contract.notice_missed", "licence.over_deployed",
+         "service.single_point_of_failure", "hardware.end_of_life", "software.end_of_life")
 RETIRE_REASONS = ("End of the replacement cycle; replaced by a newer model.", "Service decommissioned.",
                   "Consolidated onto shared infrastructure.", "Beyond economical repair.", "Vendor end of support.")
 

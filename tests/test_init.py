@@ -47,12 +47,14 @@ def test_packaged_schemas_are_the_canonical_ones() -> None:
 
 def test_configuration_is_the_projects() -> None:
     """The new register starts from the project's bir.yaml, with its own name, no repository URL and none of
-    the demo's redundancy groups."""
+    the demo's redundancy groups, cost-centre books or replacement prices."""
     import re
 
     project = (PROJECT / "bir.yaml").read_text()
     project = re.sub(r"^# Records that share a redundancy_group.*\n# .*\nredundancy:\n(?:  .*\n)+", "", project, count=1,
                      flags=re.M)
+    project = re.sub(r"^  # Books of a cost centre.*\n  by_cost_centre:\n(?:    .*\n)+", "", project, count=1, flags=re.M)
+    project = re.sub(r"^# Replacement prices, dated.*\n# .*\ncatalogue:\n(?:  .*\n)+", "", project, count=1, flags=re.M)
     expected = re.sub(r"^repository_url: .*\n", "", re.sub(r"^name: .*$", "name: {name}", project, count=1, flags=re.M),
                       count=1, flags=re.M)
     assert (Path(str(template_root())) / "bir.yaml").read_text() == expected
