@@ -180,3 +180,20 @@ def test_amounts_are_exact_and_normalised_in_reports(tmp_path: Path) -> None:
     assert lines["srv-03"]["purchase"] == "11358024589135802.46"
     reg = load(root).register
     assert to_base(Decimal("12345678901234567.89"), "USD", reg.config) == Decimal("11358024589135802.46")
+
+
+def test_the_json_export_writes_amounts_as_written(tmp_path: Path) -> None:
+    """The JSON export (and the site's download) keeps 12345678901234567.89 and 949.10, never the float."""
+    root = reg_with(tmp_path, {"hardware/srv-03.yaml": "id: srv-03\nkind: hardware\nname: s\nowner: team-it\nstatus: in_stock\n"
+                                                       "status_dates:\n  in_stock: \"2024-01-01\"\nfinancial:\n"
+                                                       "  purchase_cost: 12345678901234567.89\n  currency: USD\n"
+                                                       "  purchase_date: \"2024-01-01\"\n  order_number: PO-1\n"
+                                                       "warranty_end: \"2027-01-01\"\nasset_tag: IT-1\n"
+                                                       "cpu_cores: 8\n"})
+    result = CliRunner().invoke(cli, ["export", "json", "--root", str(root)])
+    assert result.exit_code == 0, result.output
+    assert '"purchase_cost": 12345678901234567.89,' in result.output
+    assert '"cpu_cores": 8' in result.output
+    doc = json.loads(result.output, parse_float=Decimal)
+    srv = next(r for r in doc["records"] if r["id"] == "srv-03")
+    assert srv["financial"]["purchase_cost"] == Decimal("12345678901234567.89")

@@ -225,6 +225,14 @@ class Git:
                              "or give another branch, tag or commit")
         return sha
 
+    def remote_url(self, name: str) -> str | None:
+        """The URL of remote `name` (None when there is none)."""
+        if not name.isidentifier():
+            return None
+        out = self._run(["remote", "get-url", "--", name], check=False)
+        url = out.stdout.decode("utf-8", "replace").strip() if out.returncode == 0 else ""
+        return url or None
+
     def head(self) -> str | None:
         out = self._run(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], check=False)
         sha = out.stdout.decode().strip()
