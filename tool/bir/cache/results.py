@@ -48,7 +48,7 @@ from bir.base.problems import Problem, Severity
 from bir.check.checker import FileResult, RuleSet
 from bir.check.rules import RecordFacts
 
-STORE_FORMAT = 1
+STORE_FORMAT = 2
 RESULTS_DIR = "results"
 _SEVERITIES = {s.value: s for s in Severity}
 _code: list[str] = []
@@ -129,6 +129,7 @@ class ResultStore:
         self.used: dict[bytes, Entry] = {}
         self.used_data: dict[bytes, Any] = {}
         self.hits = self.misses = 0
+        self._shared_values: dict[Any, Any] = {}
 
     @classmethod
     def open(cls, rules: RuleSet) -> ResultStore | None:
@@ -192,7 +193,8 @@ class ResultStore:
         self.used[key] = entry
         if data is not None:
             self.used_data[key] = data
-        return FileResult(path, kind, found, data, RecordFacts(*facts) if facts is not None else None, key, usable)
+        index = None if facts is None else RecordFacts(facts[0], facts[1], path, *facts[2:])
+        return FileResult(path, kind, found, data, index, key, usable)
 
     # -- writing ----------------------------------------------------------------------------------------
     def remember(self, result: FileResult, want_data: bool) -> None:
@@ -200,12 +202,28 @@ class ResultStore:
             return
         future = result.future
         problems = [p for p in result.problems if future is None or future[1] is None or p is not future[1]]
-        facts = tuple(result.facts) if result.facts is not None else None
+        facts = self._canonical(result.facts) if result.facts is not None else None
         stored_future = None if future is None else (future[0], None if future[1] is None else _problem_out(future[1]))
         entry = (result.kind, tuple(_problem_out(p) for p in problems), facts, stored_future, result.usable)
         self.used[result.key] = entry
         if want_data and result.usable and result.data is not None:
             self.used_data[result.key] = _interned(result.data)
+
+    def _canonical(self, f: RecordFacts) -> tuple[Any, ...]:
+        """An index entry as marshal stores it best: the path left out (the key holds it), and the strings and
+        sets that records repeat (kinds, states, labels, allowed kinds) shared, so a pack writes each once."""
+        shared = self._shared_values
+        intern = sys.intern
+
+        def one(value: Any) -> Any:
+            found = shared.get(value)
+            if found is None:
+                found = shared[value] = value
+            return found
+
+        refs = tuple((intern(jpath), target, one(allowed), intern(label)) for jpath, target, allowed, label in f.references)
+        return (f.id, intern(f.kind), intern(f.status), refs, f.part_of, f.member_of,
+                None if f.redundancy_group is None else intern(f.redundancy_group))
 
     def save(self) -> None:
         """Write the packs this run used, when they differ from what was read: only what the shared layer

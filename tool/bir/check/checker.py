@@ -357,14 +357,16 @@ def _read_small(path: str, size: int) -> bytes | None:
         st = os.fstat(fd)
         if not stat_mod.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
             return None
-        chunks = []
         want = max(size, st.st_size) + 1
+        first = os.read(fd, want)
+        if len(first) < want:  # a regular file gave less than asked: that was all of it
+            return first
+        chunks = [first]
         while True:
-            chunk = os.read(fd, want)
+            chunk = os.read(fd, 1 << 16)
             if not chunk:
                 break
             chunks.append(chunk)
-            want = 1 << 16
         return b"".join(chunks)
     finally:
         os.close(fd)
