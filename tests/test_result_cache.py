@@ -261,3 +261,44 @@ def test_keygen_pairs_sign_and_verify() -> None:
         assert not trust.verify(trust.trusted_key(), b"pacK", signature)
     finally:
         del os.environ["BIR_CACHE_SIGNING_KEY"], os.environ["BIR_CACHE_TRUSTED_KEY"]
+
+
+def test_git_vouches_for_the_files_it_tracks_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a clean clone, the files git reports unchanged from HEAD are keyed by their blob ids, unread; a
+    changed, an untracked, and a file whose bytes on disk differ from the blob (eol=crlf) are read."""
+    from bir.cache import gitkeys
+    from bir_gitrepo import commit, git, write
+    from bir_gitrepo import make_register as make_repo
+
+    monkeypatch.setattr(gitkeys, "GIT_KEYS_MIN_FILES", 0)
+    repo = make_repo(tmp_path / "repo")
+    (repo / ".gitattributes").write_text("registry/party/*.yaml eol=crlf\n")
+    commit(repo, "First")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(repo), str(clone))
+    fresh, _ = judged(clone, cached=False)
+    judged(clone)  # fills the cache (every file read)
+    read: list[str] = []
+    real = checker._read_small
+    monkeypatch.setattr(checker, "_read_small", lambda path, size: read.append(path) or real(path, size))
+
+    def run() -> tuple[list[str], int]:
+        read.clear()
+        point = at_worktree(clone, DAY)
+        store = ResultStore.open(point.rules)
+        candidates, problems = point.source.candidates()
+        keys = gitkeys.GitKeys.start(clone)
+        assert keys is not None
+        checker.load(clone, point.rules, candidates, problems, want_data=False, jobs=1, cache=store,
+                     known=lambda: keys.keys(candidates))
+        assert store is not None
+        return sorted(Path(p).relative_to(clone).as_posix() for p in read), store.misses
+
+    parties = sorted(p.relative_to(clone).as_posix() for p in (clone / "registry" / "party").glob("*.yaml"))
+    assert parties and b"\r\n" in (clone / parties[0]).read_bytes()  # on disk unlike the blob: read
+    assert run() == (parties, 0)
+    assert judged(clone)[0] == fresh
+    hardware = next((clone / "registry" / "hardware").glob("*.yaml"))
+    hardware.write_text(hardware.read_text().replace("\nname: ", "\nname: X", 1))
+    write(clone, "hardware/srv-new.yaml", hardware.read_text().replace(hardware.stem, "srv-new"))
+    assert run() == (sorted([*parties, hardware.relative_to(clone).as_posix(), "registry/hardware/srv-new.yaml"]), 2)

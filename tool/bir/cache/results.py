@@ -48,7 +48,7 @@ from bir.base.problems import Problem, Severity
 from bir.check.checker import FileResult, RuleSet
 from bir.check.rules import RecordFacts
 
-STORE_FORMAT = 2
+STORE_FORMAT = 3
 RESULTS_DIR = "results"
 _SEVERITIES = {s.value: s for s in Severity}
 _code: list[str] = []

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from bir import __version__
 from bir.base.atomic import read_cache, register_cache_dir, write_cache
 from bir.base.problems import Problem, Severity
+from bir.cache.gitkeys import GitKeys
 from bir.cache.relations import RELATIONS_CACHE, RelationIndex, Relations, StoredRelations
 from bir.cache.results import ResultStore
 from bir.check.checker import LoadResult, RuleSet, Summary, load
@@ -98,6 +99,7 @@ def validate(root: Path, rules: RuleSet, *, use_cache: bool = True, jobs: int | 
             return through_git
     clock_ns = worktree.clock(folder) if folder is not None else None
     stamps = worktree.folder_stamps(root)  # before the files are listed: a later change shows in them
+    from_git = GitKeys.start(root) if use_cache else None  # git works while the register is listed
     candidates, found = discover(root)
     prints = {c.path: c.fingerprint for c in candidates}
     if use_cache and folder is not None:
@@ -112,7 +114,8 @@ def validate(root: Path, rules: RuleSet, *, use_cache: bool = True, jobs: int | 
                     _keep_snapshot(root, folder, clock_ns, stamps, key, cached.token, cached.summary, cached.problems)
                 return Validation(cached.summary, cached.problems, cached=True, relations=relations)
     store = ResultStore.open(rules) if use_cache else None
-    result = load(root, rules, candidates, found, want_data=False, jobs=jobs, cache=store)
+    result = load(root, rules, candidates, found, want_data=False, jobs=jobs, cache=store,
+                  known=(lambda: from_git.keys(candidates)) if from_git is not None else None)
     if store is not None:
         store.save()
     summary = result.summary()

@@ -48,13 +48,23 @@ class FileResult:
 
 
 def content_key(path: str, data: bytes) -> bytes:
-    """What a file's day-free verdict depends on besides the rules: its path and its bytes (a digest: a
-    hostile file cannot be made to collide with another)."""
+    """What a file's day-free verdict depends on besides the rules: its path and its bytes, as the file's
+    git blob id (so that git, which knows the id of every file it tracks, can vouch for a file unread:
+    `bir.cache.gitkeys`)."""
+    import hashlib
+
+    blob = hashlib.sha1(b"blob %d\0" % len(data), usedforsecurity=False)
+    blob.update(data)
+    return blob_key(path, blob.digest())
+
+
+def blob_key(path: str, blob_id: bytes) -> bytes:
+    """The content key of the file at `path` whose git blob id is `blob_id` (20 bytes)."""
     import hashlib
 
     digest = hashlib.blake2b(path.encode("utf-8", "surrogateescape"), digest_size=20)
     digest.update(b"\0")
-    digest.update(data)
+    digest.update(blob_id)
     return digest.digest()
 
 
@@ -260,11 +270,12 @@ def check_files(root: Path, items: Sequence[tuple[str, str]], rules: RuleSet, *,
 
 def load(root: Path, rules: RuleSet, candidates: list[Candidate], discovery_problems: list[Problem], *,
          want_data: bool = True, reader: Reader | None = None, jobs: int | None = None,
-         cache: ResultCache | None = None) -> LoadResult:
+         cache: ResultCache | None = None, known: Callable[[], dict[str, bytes]] | None = None) -> LoadResult:
     """Check every candidate file and the rules across records. With `want_data`, the register holds every
     valid record. `reader` reads a file (from a commit, say); without it files are read from under `root`.
     With `cache`, a file whose content was judged before by the same rules is not parsed again: its
-    verdict comes from the cache, and the rules across records run over the index as always."""
+    verdict comes from the cache, and the rules across records run over the index as always. `known`
+    gives the content keys already known (from git) of files that need not be read to be keyed."""
     problems: list[Problem] = list(discovery_problems)
     register = Register(str(root), rules.config)
     index: dict[str, list[RecordFacts]] = {}
@@ -276,7 +287,8 @@ def load(root: Path, rules: RuleSet, candidates: list[Candidate], discovery_prob
         if cache is None:
             _collect(root, items, rules, want_data, reader, jobs, problems, register, index, by_kind)
         else:
-            _collect_cached(root, candidates, rules, want_data, reader, jobs, cache, problems, register, index, by_kind)
+            _collect_cached(root, candidates, rules, want_data, reader, jobs, cache, problems, register, index, by_kind,
+                            known() if known is not None else {})
         problems.extend(place_register_problems(list(check_register(index, rules.config)), root, reader))
         problems.sort(key=Problem.sort_key)
         if len(items) >= PARALLEL_THRESHOLD:
@@ -307,12 +319,12 @@ def _add(res: FileResult, problems: list[Problem], register: Register, index: di
 
 def _collect_cached(root: Path, candidates: list[Candidate], rules: RuleSet, want_data: bool, reader: Reader | None,
                     jobs: int | None, cache: ResultCache, problems: list[Problem], register: Register,
-                    index: dict[str, list[RecordFacts]], by_kind: dict[str, int]) -> None:
+                    index: dict[str, list[RecordFacts]], by_kind: dict[str, int], known: dict[str, bytes]) -> None:
     """Each file's verdict from the cache when its content was judged before, else checked (in parallel
     when many are left) and handed to the cache. Results are added in the order of `candidates`."""
     found: list[FileResult | None] = []
     missing: list[tuple[str, str]] = []
-    for c, key in zip(candidates, _keys(root, candidates, reader), strict=True):
+    for c, key in zip(candidates, _keys(root, candidates, reader, known), strict=True):
         hit = cache.lookup(c.path, key, rules.day, want_data) if key is not None else None
         found.append(hit)
         if hit is None:
@@ -332,11 +344,15 @@ def _collect_cached(root: Path, candidates: list[Candidate], rules: RuleSet, wan
         _add(res, problems, register, index, by_kind)
 
 
-def _keys(root: Path, candidates: list[Candidate], reader: Reader | None) -> list[bytes | None]:
+def _keys(root: Path, candidates: list[Candidate], reader: Reader | None, known: dict[str, bytes]) -> list[bytes | None]:
     """The content key of every candidate (None where it cannot be read: the checker then says why)."""
     out: list[bytes | None] = []
     base = os.fspath(root) + os.sep
     for c in candidates:
+        key = known.get(c.path)
+        if key is not None:
+            out.append(key)
+            continue
         try:
             data = reader(c.path) if reader is not None else _read_small(base + c.path, c.fingerprint[0])
         except OSError:

@@ -179,13 +179,16 @@ class Point:
         this point's rules (or by `rules`: a change's head is also judged by its base's)."""
         if self.empty:
             return LoadResult(Register(str(self.root), self.config), [], 0, {})
+        from bir.cache.gitkeys import GitKeys
         from bir.cache.results import ResultStore
 
-        candidates, problems = self.source.candidates()
         judged_by = rules or self.rules
         store = ResultStore.open(judged_by)
+        from_git = GitKeys.start(self.root) if store is not None and self.is_worktree else None
+        candidates, problems = self.source.candidates()
         result = load(self.root, judged_by, candidates, problems, want_data=want_data,
-                      reader=self.source.reader(), jobs=jobs, cache=store)
+                      reader=self.source.reader(), jobs=jobs, cache=store,
+                      known=(lambda: from_git.keys(candidates)) if from_git is not None else None)
         if store is not None:
             store.save()
         return result
