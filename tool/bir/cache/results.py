@@ -171,6 +171,10 @@ class ResultStore:
             self._data, self._own_data, self._shared_data = self._read("data")
         return self._data
 
+    def empty(self) -> bool:
+        """Whether no verdict of this context is kept at all (a first run: nothing to look up)."""
+        return not self._facts_table()
+
     def lookup(self, path: str, key: bytes, day: dt.date, want_data: bool) -> FileResult | None:
         entry = self._facts_table().get(key)
         if entry is None:

@@ -76,6 +76,8 @@ class ResultCache(Protocol):
 
     def remember(self, result: FileResult, want_data: bool) -> None: ...
 
+    def empty(self) -> bool: ...
+
 
 @dataclass(slots=True)
 class Summary:
@@ -324,11 +326,15 @@ def _collect_cached(root: Path, candidates: list[Candidate], rules: RuleSet, wan
     when many are left) and handed to the cache. Results are added in the order of `candidates`."""
     found: list[FileResult | None] = []
     missing: list[tuple[str, str]] = []
-    for c, key in zip(candidates, _keys(root, candidates, reader, known), strict=True):
-        hit = cache.lookup(c.path, key, rules.day, want_data) if key is not None else None
-        found.append(hit)
-        if hit is None:
-            missing.append((c.path, c.kind))
+    if cache.empty():  # nothing judged before in this context: every file is checked, none keyed twice
+        found = [None] * len(candidates)
+        missing = [(c.path, c.kind) for c in candidates]
+    else:
+        for c, key in zip(candidates, _keys(root, candidates, reader, known), strict=True):
+            hit = cache.lookup(c.path, key, rules.day, want_data) if key is not None else None
+            found.append(hit)
+            if hit is None:
+                missing.append((c.path, c.kind))
     checked: Iterator[FileResult] = iter(())
     if missing:
         _KEYED[0] = True
