@@ -30,7 +30,7 @@ def steps(wf: dict[str, Any]) -> list[dict[str, Any]]:
 TEMPLATES = sorted((Path(__file__).resolve().parent.parent / "tool/bir/templates/init/dot-github/workflows").glob("*.yml"))
 TEMPLATE = {p.name: p for p in TEMPLATES}
 LOCK = yaml.safe_load((GITHUB / "actions-lock.yml").read_text())["actions"]
-USES = re.compile(r"^\s*(?:- )?uses: ([\w.-]+/[\w.-]+)@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)$")
+USES = re.compile(r"^\s*(?:- )?uses: ([\w.-]+/[\w.-]+)(?:/[\w.-]+)*@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)$")
 
 
 def test_workflows_exist() -> None:
@@ -168,3 +168,47 @@ def test_deadlines_workflow(path: Path) -> None:
     assert notify["run"] == "bir notify github"
     assert notify["env"] == {"GITHUB_TOKEN": "${{ github.token }}"}
     assert "secrets." not in path.read_text()
+
+
+BASE_SHA = "${{ github.event.pull_request.base.sha || github.event.merge_group.base_sha }}"
+SHARED_PATH = "${{ runner.temp }}/bir-shared/results"
+
+
+@pytest.mark.parametrize("path", [GITHUB / "workflows" / "pr.yml", TEMPLATE["pr.yml"]], ids=["project", "template"])
+def test_the_pull_request_only_restores_main_s_signed_verdicts(path: Path) -> None:
+    """The check restores the cache main saved, saves nothing, keeps its own cache apart, and trusts only the
+    base branch's public key (not the pull request's)."""
+    check = load(path)["jobs"]["check"]["steps"]
+    caches = [s for s in check if s.get("uses", "").startswith("actions/cache")]
+    assert [s["uses"].split("@")[0] for s in caches] == ["actions/cache/restore"]
+    assert caches[0]["with"] == {"path": SHARED_PATH, "key": f"bir-results-{BASE_SHA}", "restore-keys": "bir-results-"}
+    names = [s.get("name") for s in check]
+    assert names.index(caches[0]["name"]) < names.index("Validate the register")
+    runs = [s for s in check if "bir validate" in s.get("run", "") or "bir change" in s.get("run", "")]
+    assert len(runs) == 2
+    for step in runs:
+        env = step["env"]
+        assert env["BIR_CACHE_DIR"] == "${{ runner.temp }}/bir-own"
+        assert env["BIR_CACHE_SHARED"] == "${{ runner.temp }}/bir-shared"
+        assert env["BIR_CACHE_TRUSTED_KEY"] == "${{ github.workspace }}/trusted/.github/bir-cache.pub"
+        assert "BIR_CACHE_SIGNING_KEY" not in env
+    assert "secrets." not in path.read_text()  # nothing a pull request's run could sign with
+
+
+@pytest.mark.parametrize("path", [GITHUB / "workflows" / "publish.yml", TEMPLATE["publish.yml"]], ids=["project", "template"])
+def test_main_signs_and_saves_the_verdicts(path: Path) -> None:
+    build = load(path)["jobs"]["build"]
+    assert build["environment"] == "bir-cache"  # the signing secret lives in an environment limited to main
+    steps = build["steps"]
+    kinds = [s["uses"].split("@")[0] for s in steps if s.get("uses", "").startswith("actions/cache")]
+    assert kinds == ["actions/cache/restore", "actions/cache/save"]
+    restore, save = (s for s in steps if s.get("uses", "").startswith("actions/cache"))
+    assert restore["with"]["path"] == save["with"]["path"] == SHARED_PATH  # one path: actions/cache versions by it
+    assert save["with"]["key"] == "bir-results-${{ github.sha }}" and restore["with"]["restore-keys"] == "bir-results-"
+    runs = [s for s in steps if s.get("run", "").startswith("bir ")]
+    assert [s["run"].split()[1] for s in runs] == ["validate", "site"]
+    for step in runs:
+        assert step["env"]["BIR_CACHE_SIGNING_KEY"] == "${{ secrets.BIR_CACHE_SIGNING_KEY }}"
+        assert step["env"]["BIR_CACHE_DIR"] == step["env"]["BIR_CACHE_SHARED"] == "${{ runner.temp }}/bir-shared"
+    names = [s.get("name") for s in steps]
+    assert names.index(restore["name"]) < names.index("Validate the register") < names.index(save["name"])

@@ -127,6 +127,24 @@ def user_cache_dir() -> Path | None:
     return None if folder.is_symlink() else folder
 
 
+def register_cache_dir(root: Path) -> Path | None:
+    """Where the caches of the register at `root` live: `$BIR_CACHE_DIR/registers/<digest of its path>/` when
+    `BIR_CACHE_DIR` is set (so CI can keep every cache in one folder), else the register's `.bir-cache/`.
+    None when that folder is a symbolic link (a cache is never read through one). The register's lock and
+    journal stay in its own `.bir-cache/` either way: they are not caches."""
+    import hashlib
+
+    from bir.base.layout import CACHE_DIR
+
+    shared = os.environ.get("BIR_CACHE_DIR")
+    if shared:
+        where = hashlib.sha256(os.fsencode(os.path.realpath(root))).hexdigest()[:16]
+        folder = Path(shared) / "registers" / where
+    else:
+        folder = root / CACHE_DIR
+    return None if folder.is_symlink() else folder
+
+
 def _seal_key() -> bytes | None:
     """This user's cache key (32 random bytes, created on first use, readable by the user only)."""
     global _key
@@ -237,3 +255,27 @@ def _marshal_tag() -> bytes:
     import sys
 
     return f"marshal {sys.version_info[0]}.{sys.version_info[1]}\n".encode()
+
+
+def read_cache_verified(data: bytes, *, codec: str = "pickle") -> object | None:
+    """The value of a cache file that another machine's bir sealed, for a caller that has verified `data`
+    itself (a signature by a trusted key, `bir.cache.trust`): its MAC, made with a key this user does not
+    hold, is skipped. Never call it on bytes that were not verified."""
+    try:
+        if not data.startswith(_MAGIC):
+            return None
+        payload = data[len(_MAGIC) + _MAC_BYTES:]
+        if codec == "marshal":
+            import marshal
+
+            tag = _marshal_tag()
+            if not payload.startswith(tag):
+                return None
+            loaded: object = marshal.loads(payload[len(tag):])  # noqa: S302 -- verified by the caller
+            return loaded
+        import pickle
+
+        value: object = pickle.loads(payload)  # noqa: S301 -- verified by the caller
+    except Exception:
+        return None
+    return value

@@ -1,7 +1,7 @@
 """The working tree's validation, cached so that an unchanged re-run is nearly free.
 
-Cache files, all in the register's `.bir-cache/` and sealed with the user's key (`bir.base.atomic`), each a
-named entry:
+Cache files, all in the register's cache folder (`.bir-cache/`, or under `BIR_CACHE_DIR`: see
+`bir.base.atomic.register_cache_dir`) and sealed with the user's key (`bir.base.atomic`), each a named entry:
 - `validate.pickle` (`ValidateEntry`): the result with every file's fingerprint: an unchanged re-run of
   `bir validate` compares fingerprints and is done;
 - `worktree.pickle` (`WorktreeEntry`): the same result with a snapshot of the working tree in git's terms:
@@ -9,7 +9,8 @@ named entry:
 - `relations.bin`: who points at whom, in shards (`bir.cache.relations`), for the run whose token it carries.
 
 Every entry is keyed by the rules it was judged by (the point's configuration and schemas), the day and the
-version of bir.
+version of bir. A full run reads each file's verdict from the result cache (`bir.cache.results`) when its
+content was judged before, so a fresh clone with a restored cache parses only what changed.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bir import __version__
-from bir.base.atomic import read_cache, write_cache
-from bir.base.layout import CACHE_DIR
+from bir.base.atomic import read_cache, register_cache_dir, write_cache
 from bir.base.problems import Problem, Severity
+from bir.cache.gitkeys import GitKeys
 from bir.cache.relations import RELATIONS_CACHE, RelationIndex, Relations, StoredRelations
+from bir.cache.results import ResultStore
 from bir.check.checker import LoadResult, RuleSet, Summary, load
 from bir.git import worktree
 from bir.read.files import discover
@@ -44,10 +46,7 @@ class Validation:
 
 
 def _cache_dir(root: Path) -> Path | None:
-    folder = root / CACHE_DIR
-    if folder.is_symlink():
-        return None
-    return folder
+    return register_cache_dir(root)
 
 
 def _key(rules: RuleSet) -> str:
@@ -100,6 +99,7 @@ def validate(root: Path, rules: RuleSet, *, use_cache: bool = True, jobs: int | 
             return through_git
     clock_ns = worktree.clock(folder) if folder is not None else None
     stamps = worktree.folder_stamps(root)  # before the files are listed: a later change shows in them
+    from_git = GitKeys.start(root) if use_cache else None  # git works while the register is listed
     candidates, found = discover(root)
     prints = {c.path: c.fingerprint for c in candidates}
     if use_cache and folder is not None:
@@ -113,7 +113,11 @@ def validate(root: Path, rules: RuleSet, *, use_cache: bool = True, jobs: int | 
                     # describe it.
                     _keep_snapshot(root, folder, clock_ns, stamps, key, cached.token, cached.summary, cached.problems)
                 return Validation(cached.summary, cached.problems, cached=True, relations=relations)
-    result = load(root, rules, candidates, found, want_data=False, jobs=jobs)
+    store = ResultStore.open(rules) if use_cache else None
+    result = load(root, rules, candidates, found, want_data=False, jobs=jobs, cache=store,
+                  known=(lambda: from_git.keys(candidates)) if from_git is not None else None)
+    if store is not None:
+        store.save()
     summary = result.summary()
     relations_index = relation_index(result)
     if folder is not None:

@@ -12,14 +12,14 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from bir.base.config import Config
 from bir.base.gcpause import gc_paused
 from bir.base.model import KINDS, Record, Register, iter_references
 from bir.base.problems import Problem, Severity
 from bir.check.rules import RecordFacts, check_record, check_register
-from bir.check.rules.dates import DATE_INVALID
+from bir.check.rules.dates import DATE_FUTURE, DATE_INVALID
 from bir.read.files import FILE_UNREADABLE, Candidate, read_regular
 from bir.read.schemas import SCHEMA_TYPE, SchemaSet
 from bir.read.text import TEXT_BIDI, TEXT_CONTROL, TEXT_INVISIBLE, TEXT_WORKFLOW
@@ -38,6 +38,45 @@ class FileResult:
     problems: list[Problem]
     data: dict[str, Any] | None = None  # set when the record is schema-valid and data was asked for
     facts: RecordFacts | None = None
+    # For the result cache (`bir.cache.results`): what the day-free verdict was reached on, and the parts
+    # of the verdict that depend on the day.
+    key: bytes | None = None  # content_key of the bytes checked (None: the file could not be read)
+    usable: bool = False  # valid enough for the reports (data is kept for it in the cache)
+    # (status date, the date.future problem or None when it was not found on the day checked): the problem
+    # holds on the days before the status date
+    future: tuple[str, Problem | None] | None = None
+
+
+def content_key(path: str, data: bytes) -> bytes:
+    """What a file's day-free verdict depends on besides the rules: its path and its bytes, as the file's
+    git blob id (so that git, which knows the id of every file it tracks, can vouch for a file unread:
+    `bir.cache.gitkeys`)."""
+    import hashlib
+
+    blob = hashlib.sha1(b"blob %d\0" % len(data), usedforsecurity=False)
+    blob.update(data)
+    return blob_key(path, blob.digest())
+
+
+def blob_key(path: str, blob_id: bytes) -> bytes:
+    """The content key of the file at `path` whose git blob id is `blob_id` (20 bytes)."""
+    import hashlib
+
+    digest = hashlib.blake2b(path.encode("utf-8", "surrogateescape"), digest_size=20)
+    digest.update(b"\0")
+    digest.update(blob_id)
+    return digest.digest()
+
+
+class ResultCache(Protocol):
+    """Verdicts kept per file content (`bir.cache.results.ResultStore`): the checker asks before checking a
+    file and hands back what it found."""
+
+    def lookup(self, path: str, key: bytes, day: dt.date, want_data: bool) -> FileResult | None: ...
+
+    def remember(self, result: FileResult, want_data: bool) -> None: ...
+
+    def empty(self) -> bool: ...
 
 
 @dataclass(slots=True)
@@ -128,8 +167,8 @@ class RuleSet:
     fingerprint: str = ""  # of the configuration's bytes and the schemas: what a cached verdict depends on
 
 
-def check_file(path: str, folder_kind: str, data: bytes, rules: RuleSet, want_data: bool) -> FileResult:
-    """Everything that can be known about one file on its own."""
+def check_file(path: str, folder_kind: str, data: bytes, rules: RuleSet, want_data: bool, keyed: bool = False) -> FileResult:
+    """Everything that can be known about one file on its own (`keyed`: and what the result cache keeps)."""
     parsed = parse(data, path)
     problems = list(parsed.problems)
     value = parsed.value
@@ -151,12 +190,23 @@ def check_file(path: str, folder_kind: str, data: bytes, rules: RuleSet, want_da
         return FileResult(path, str(kind), problems, None, facts_of(path, str(kind), value, valid=False))
     facts = facts_of(path, str(kind), value)
     record = Record(str(value["id"]), str(kind), path, value)
-    found = list(check_record(record, rules.config, rules.day))
-    problems.extend(place(found, data))
+    found = place(list(check_record(record, rules.config, rules.day)), data)
+    problems.extend(found)
     # A record whose dates cannot be counted from stays out of the reports (its error says why): every
     # report computes with dates, and one past the calendar's end is no figure.
-    usable = want_data and not any(p.rule == DATE_INVALID.id for p in found)
-    return FileResult(path, str(kind), problems, value if usable else None, facts)
+    usable = not any(p.rule == DATE_INVALID.id for p in found)
+    return FileResult(path, str(kind), problems, value if usable and want_data else None, facts,
+                      usable=usable, future=_future(record, found) if keyed else None)
+
+
+def _future(record: Record, found: list[Problem]) -> tuple[str, Problem | None] | None:
+    """The one verdict that depends on the day (date.future: the current status entered after the day), so
+    that a cached verdict serves any day: the status date, and the problem when it was found."""
+    when = record.status_date(record.status) if record.status != "planned" else None
+    if when is None:
+        return None
+    mine = [p for p in found if p.rule == DATE_FUTURE.id]
+    return when.isoformat(), mine[0] if mine else None
 
 
 # Worker processes inherit these from the parent at fork: compiled validators are not picklable.
@@ -166,10 +216,14 @@ _WORKER: dict[str, Any] = {}
 def _work(batch: Sequence[tuple[str, str]]) -> list[tuple[Any, ...]]:
     root: Path = _WORKER["root"]
     reader: Reader | None = _WORKER["reader"]
-    out = []
+    out: list[tuple[Any, ...]] = []
+    keyed = _WORKER.get("keyed", False)
     for path, kind in batch:
         r = _check_path(root, reader, path, kind, _WORKER["rules"], _WORKER["want_data"])
-        out.append((r.path, r.kind, r.problems, r.data, r.facts))  # plain tuples unpickle fastest
+        if keyed:
+            out.append((r.path, r.kind, r.problems, r.data, r.facts, r.key, r.usable, r.future))
+        else:
+            out.append((r.path, r.kind, r.problems, r.data, r.facts))  # plain tuples unpickle fastest
     return out
 
 
@@ -179,7 +233,17 @@ def _check_path(root: Path, reader: Reader | None, path: str, kind: str, rules: 
     except OSError as exc:
         return FileResult(path, kind, [FILE_UNREADABLE.problem(path, 0, 0, f"cannot read the file: {exc.strerror or exc}",
                                              "check the file's permissions")])
-    return check_file(path, kind, data, rules, want_data)
+    keyed = bool(_WORKER.get("keyed") or _KEYED[0])
+    result = check_file(path, kind, data, rules, want_data, keyed)
+    if keyed:
+        from bir.read.yamlstrict import Oversized
+
+        if not isinstance(data, Oversized):
+            result.key = content_key(path, data)  # of the very bytes checked: a file changed meanwhile is not mixed up
+    return result
+
+
+_KEYED = [False]  # set while a load with a result cache runs in this process
 
 
 def check_files(root: Path, items: Sequence[tuple[str, str]], rules: RuleSet, *,
@@ -193,7 +257,7 @@ def check_files(root: Path, items: Sequence[tuple[str, str]], rules: RuleSet, *,
     import multiprocessing
 
     rules.schemas.warm()
-    _WORKER.update(root=root, reader=reader, rules=rules, want_data=want_data)
+    _WORKER.update(root=root, reader=reader, rules=rules, want_data=want_data, keyed=_KEYED[0])
     # The parent is one of the `jobs` processes: it checks the first part itself while `jobs - 1` workers
     # check the rest, so no core is shared and only the workers' part crosses a pipe. It also unpickles
     # the workers' results at the end, so the workers take a little more than their share.
@@ -214,9 +278,13 @@ def check_files(root: Path, items: Sequence[tuple[str, str]], rules: RuleSet, *,
 
 
 def load(root: Path, rules: RuleSet, candidates: list[Candidate], discovery_problems: list[Problem], *,
-         want_data: bool = True, reader: Reader | None = None, jobs: int | None = None) -> LoadResult:
+         want_data: bool = True, reader: Reader | None = None, jobs: int | None = None,
+         cache: ResultCache | None = None, known: Callable[[], dict[str, bytes]] | None = None) -> LoadResult:
     """Check every candidate file and the rules across records. With `want_data`, the register holds every
-    valid record. `reader` reads a file (from a commit, say); without it files are read from under `root`."""
+    valid record. `reader` reads a file (from a commit, say); without it files are read from under `root`.
+    With `cache`, a file whose content was judged before by the same rules is not parsed again: its
+    verdict comes from the cache, and the rules across records run over the index as always. `known`
+    gives the content keys already known (from git) of files that need not be read to be keyed."""
     problems: list[Problem] = list(discovery_problems)
     register = Register(str(root), rules.config)
     index: dict[str, list[RecordFacts]] = {}
@@ -225,9 +293,19 @@ def load(root: Path, rules: RuleSet, candidates: list[Candidate], discovery_prob
     # The records pile up here and hold no reference cycles: without the cyclic collector re-scanning
     # the growing heap every few thousand allocations, loading stays linear in the register's size.
     with gc_paused():
-        _collect(root, items, rules, want_data, reader, jobs, problems, register, index, by_kind)
-    problems.extend(place_register_problems(list(check_register(index, rules.config)), root, reader))
-    problems.sort(key=Problem.sort_key)
+        if cache is None:
+            _collect(root, items, rules, want_data, reader, jobs, problems, register, index, by_kind)
+        else:
+            _collect_cached(root, candidates, rules, want_data, reader, jobs, cache, problems, register, index, by_kind,
+                            known() if known is not None else {})
+        problems.extend(place_register_problems(list(check_register(index, rules.config)), root, reader))
+        problems.sort(key=Problem.sort_key)
+        if len(items) >= PARALLEL_THRESHOLD:
+            # What was built here lives as long as the command and holds no cycles: set it aside from the
+            # collector, or its first pass after the pause scans the whole register (0.6 s at 100,000).
+            import gc
+
+            gc.freeze()
     return LoadResult(register, problems, len(candidates), dict(sorted(by_kind.items())), index)
 
 
@@ -235,12 +313,92 @@ def _collect(root: Path, items: list[tuple[str, str]], rules: RuleSet, want_data
              reader: Reader | None, jobs: int | None, problems: list[Problem], register: Register,
              index: dict[str, list[RecordFacts]], by_kind: dict[str, int]) -> None:
     for res in check_files(root, items, rules, want_data=want_data, reader=reader, jobs=jobs):
-        problems.extend(res.problems)
-        by_kind[res.kind] = by_kind.get(res.kind, 0) + 1
-        if res.facts is not None:
-            index.setdefault(res.facts.id, []).append(res.facts)
-        if res.data is not None and res.facts is not None and res.facts.id not in register.records:
-            register.records[res.facts.id] = Record(res.facts.id, res.kind, res.path, res.data)
+        _add(res, problems, register, index, by_kind)
+
+
+def _add(res: FileResult, problems: list[Problem], register: Register, index: dict[str, list[RecordFacts]],
+         by_kind: dict[str, int]) -> None:
+    problems.extend(res.problems)
+    by_kind[res.kind] = by_kind.get(res.kind, 0) + 1
+    if res.facts is not None:
+        index.setdefault(res.facts.id, []).append(res.facts)
+    if res.data is not None and res.facts is not None and res.facts.id not in register.records:
+        register.records[res.facts.id] = Record(res.facts.id, res.kind, res.path, res.data)
+
+
+def _collect_cached(root: Path, candidates: list[Candidate], rules: RuleSet, want_data: bool, reader: Reader | None,
+                    jobs: int | None, cache: ResultCache, problems: list[Problem], register: Register,
+                    index: dict[str, list[RecordFacts]], by_kind: dict[str, int], known: dict[str, bytes]) -> None:
+    """Each file's verdict from the cache when its content was judged before, else checked (in parallel
+    when many are left) and handed to the cache. Results are added in the order of `candidates`."""
+    found: list[FileResult | None] = []
+    missing: list[tuple[str, str]] = []
+    if cache.empty():  # nothing judged before in this context: every file is checked, none keyed twice
+        found = [None] * len(candidates)
+        missing = [(c.path, c.kind) for c in candidates]
+    else:
+        for c, key in zip(candidates, _keys(root, candidates, reader, known), strict=True):
+            hit = cache.lookup(c.path, key, rules.day, want_data) if key is not None else None
+            found.append(hit)
+            if hit is None:
+                missing.append((c.path, c.kind))
+    checked: Iterator[FileResult] = iter(())
+    if missing:
+        _KEYED[0] = True
+        try:
+            checked = iter(list(check_files(root, missing, rules, want_data=want_data, reader=reader, jobs=jobs)))
+        finally:
+            _KEYED[0] = False
+    for res in found:
+        if res is None:
+            res = next(checked)
+            if res.key is not None:
+                cache.remember(res, want_data)
+        _add(res, problems, register, index, by_kind)
+
+
+def _keys(root: Path, candidates: list[Candidate], reader: Reader | None, known: dict[str, bytes]) -> list[bytes | None]:
+    """The content key of every candidate (None where it cannot be read: the checker then says why)."""
+    out: list[bytes | None] = []
+    base = os.fspath(root) + os.sep
+    for c in candidates:
+        key = known.get(c.path)
+        if key is not None:
+            out.append(key)
+            continue
+        try:
+            data = reader(c.path) if reader is not None else _read_small(base + c.path, c.fingerprint[0])
+        except OSError:
+            data = None
+        out.append(content_key(c.path, data) if data is not None else None)
+    return out
+
+
+def _read_small(path: str, size: int) -> bytes | None:
+    """A record file's bytes for its cache key, read as `read_regular` reads it (no link followed, regular
+    files of a sane size only); None when it cannot be: the checker then reads it and says why."""
+    import stat as stat_mod
+
+    from bir.read.yamlstrict import MAX_FILE_BYTES
+
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat_mod.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
+            return None
+        want = max(size, st.st_size) + 1
+        first = os.read(fd, want)
+        if len(first) < want:  # a regular file gave less than asked: that was all of it
+            return first
+        chunks = [first]
+        while True:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def place_register_problems(problems: list[Problem], root: Path, reader: Reader | None) -> Iterable[Problem]:

@@ -423,7 +423,7 @@ class Git:
             until: str | None = None, first: Callable[[Commit], None] | None = None) -> list[Commit]:
         """First-parent history touching `paths`, newest first.
 
-        The whole history is read once and kept in the register's `.bir-cache`; a later call reads only the
+        The whole history is read once and kept in the register's cache folder (`.bir-cache`, or under `BIR_CACHE_DIR`); a later call reads only the
         commits added on top of the cached tip (when that tip is still on the first-parent line).
 
         When the whole history is read from git, `first` is called with its first (oldest) commit as soon
@@ -456,8 +456,10 @@ class Git:
     def _log_cache(self, paths: Sequence[str]) -> Path | None:
         import hashlib
 
-        folder = self.root / ".bir-cache"
-        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        from bir.base.atomic import register_cache_dir
+
+        folder = register_cache_dir(self.root)
+        if folder is None or (folder.exists() and not folder.is_dir()):
             return None
         key = hashlib.sha256("\0".join([self.prefix, *paths]).encode()).hexdigest()[:16]
         return folder / f"log-{key}.pickle"

@@ -11,7 +11,9 @@ The day is the committer date of the current branch's first-parent commits, in t
 before today reads that commit; today or a later day reads the working tree (a later day projects it).
 
 Records are read only when asked for (`validation`, `load`, `read_many`), so a point costs little until then:
-`bir change` opens two points and reads just the files the change touches.
+`bir change` opens two points and reads just the files the change touches. `load` (what the reports and the
+site read) takes each file's verdict and data from the result cache (`bir.cache.results`) when its content
+was judged before by the same rules, so unchanged content is never parsed again.
 """
 
 from __future__ import annotations
@@ -177,9 +179,19 @@ class Point:
         this point's rules (or by `rules`: a change's head is also judged by its base's)."""
         if self.empty:
             return LoadResult(Register(str(self.root), self.config), [], 0, {})
+        from bir.cache.gitkeys import GitKeys
+        from bir.cache.results import ResultStore
+
+        judged_by = rules or self.rules
+        store = ResultStore.open(judged_by)
+        from_git = GitKeys.start(self.root) if store is not None and self.is_worktree else None
         candidates, problems = self.source.candidates()
-        return load(self.root, rules or self.rules, candidates, problems, want_data=want_data,
-                    reader=self.source.reader(), jobs=jobs)
+        result = load(self.root, judged_by, candidates, problems, want_data=want_data,
+                      reader=self.source.reader(), jobs=jobs, cache=store,
+                      known=(lambda: from_git.keys(candidates)) if from_git is not None else None)
+        if store is not None:
+            store.save()
+        return result
 
     def read_many(self, paths: Iterable[str]) -> dict[str, bytes | None]:
         """The bytes of some files of this point (None where a file is missing or unreadable)."""

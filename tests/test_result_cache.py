@@ -1,0 +1,327 @@
+"""The result cache: verdicts kept per content, the same as a fresh check, and never trusted unsealed or
+unsigned (bir.cache.results, bir.cache.trust)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+
+from bir.base.problems import UsageError
+from bir.cache import trust
+from bir.cache.results import ResultStore
+from bir.check import checker
+from bir.point.point import at_worktree
+from conftest import CASES, make_register
+
+DAY = dt.date(2026, 11, 28)
+CASE_DIRS = sorted(p for p in CASES.iterdir() if p.is_dir() and not p.name.startswith("_"))
+
+
+@pytest.fixture(autouse=True)
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("BIR_CACHE_DIR", str(folder))
+    for name in ("BIR_CACHE_SHARED", "BIR_CACHE_TRUSTED_KEY", "BIR_CACHE_SIGNING_KEY", "BIR_NO_RESULT_CACHE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("bir.base.atomic._key", None)  # each test: the key of its own cache folder
+    return folder
+
+
+def judged(root: Path, day: dt.date = DAY, *, want_data: bool = False, cached: bool = True) -> tuple[list[str], ResultStore | None]:
+    point = at_worktree(root, day)
+    store = ResultStore.open(point.rules) if cached else None
+    candidates, problems = point.source.candidates()
+    result = checker.load(root, point.rules, candidates, problems, want_data=want_data, jobs=1, cache=store)
+    if store is not None:
+        store.save()
+    lines = [f"{p.path}:{p.line}:{p.column}:{p.severity.value}:{p.rule}:{p.message}|{p.hint}|{p.json_path}" for p in result.problems]
+    lines.append(f"records={len(result.register)} files={result.files} kinds={result.by_kind}")
+    lines.extend(f"{rid}={sorted(r.data.items())!r}" for rid, r in sorted(result.register.records.items()))
+    return lines, store
+
+
+@pytest.mark.parametrize("case", CASE_DIRS, ids=lambda p: p.name)
+def test_every_case_is_judged_the_same_from_the_cache(tmp_path: Path, case: Path) -> None:
+    root = make_register(tmp_path / "reg", CASES / "_base", case)
+    fresh, _ = judged(root, cached=False, want_data=True)
+    first, store = judged(root, want_data=True)
+    assert store is not None and store.hits == 0 and first == fresh
+    again, store = judged(root, want_data=True)
+    assert store is not None and store.misses == 0 and store.hits > 0
+    assert again == fresh
+
+
+def test_a_cached_file_is_not_parsed_again(base_register: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    judged(base_register, want_data=True)
+    calls: list[str] = []
+    real = checker.check_file
+    monkeypatch.setattr(checker, "check_file", lambda path, *a, **k: calls.append(path) or real(path, *a, **k))
+    judged(base_register, want_data=True)
+    assert calls == []
+    target = next((base_register / "registry" / "hardware").glob("*.yaml"))
+    target.write_text(target.read_text().replace("\nname: ", "\nname: Changed ", 1))
+    judged(base_register, want_data=True)
+    assert calls == [target.relative_to(base_register).as_posix()]
+
+
+def _future_record(root: Path) -> str:
+    path = next((root / "registry" / "hardware").glob("*.yaml"))
+    text = path.read_text()
+    assert "status: in_use" in text and "in_use: " in text
+    lines = [("  in_use: \"2026-12-15\"" if line.startswith("  in_use: ") else line) for line in text.splitlines()]
+    path.write_text("\n".join(lines) + "\n")
+    return path.relative_to(root).as_posix()
+
+
+@pytest.mark.parametrize("days", [(dt.date(2026, 12, 1), dt.date(2027, 1, 1)), (dt.date(2027, 1, 1), dt.date(2026, 12, 1))],
+                         ids=["first-in-the-future", "first-in-the-past"])
+def test_the_day_is_applied_to_a_cached_verdict(base_register: Path, days: tuple[dt.date, dt.date]) -> None:
+    """date.future depends on the day: a verdict cached on one day is right on another."""
+    rel = _future_record(base_register)
+    for day in days:
+        fresh, _ = judged(base_register, day, cached=False)
+        got, _ = judged(base_register, day)
+        assert got == fresh
+        future = [line for line in got if ":date.future:" in line]
+        assert future == ([f"{rel}:9:11:warning:date.future:the record entered 'in_use' on 2026-12-15, "
+                           "which is in the future|merge the change when it happens, or keep the earlier status until then"
+                           "|/status_dates/in_use"] if day < dt.date(2026, 12, 15) else [])
+
+
+def test_point_load_reads_through_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reports and the site load the register with Point.load: a second load parses nothing (the demo
+    register, checked by two processes the first time)."""
+    from conftest import PROJECT
+
+    root = make_register(tmp_path / "demo", PROJECT)
+    first = at_worktree(root, DAY).load(jobs=2)
+    monkeypatch.setattr(checker, "check_file", lambda *a, **k: pytest.fail("parsed again"))
+    second = at_worktree(root, DAY).load(jobs=2)
+    assert second.problems == first.problems and second.summary() == first.summary()
+    assert {k: v.data for k, v in second.register.records.items()} == {k: v.data for k, v in first.register.records.items()}
+    assert len(second.register) == len(first.register) == 555
+
+
+def test_the_caches_live_under_bir_cache_dir(base_register: Path, cache_dir: Path) -> None:
+    from bir.api import validate
+
+    validate(base_register)
+    assert not (base_register / ".bir-cache").exists()
+    assert len(list((cache_dir / "results").glob("*.facts"))) == 1
+    assert {p.name for p in next((cache_dir / "registers").iterdir()).iterdir()} >= {"validate.pickle", "relations.bin"}
+
+
+def test_the_log_cache_lives_under_bir_cache_dir(tmp_path: Path, cache_dir: Path) -> None:
+    from bir.git.plumbing import Git
+    from bir_gitrepo import commit
+    from bir_gitrepo import make_register as make_repo
+
+    repo = make_repo(tmp_path / "repo")
+    commit(repo, "First")
+    assert len(Git(repo).log()) == 1
+    assert not (repo / ".bir-cache").exists()
+    assert [p.name.startswith("log-") for p in next((cache_dir / "registers").iterdir()).iterdir()] == [True]
+
+
+def _invalid(root: Path) -> str:
+    path = next((root / "registry" / "hardware").glob("*.yaml"))
+    path.write_text(path.read_text().replace("\nowner: ", "\nowner_typo: ", 1))
+    return path.relative_to(root).as_posix()
+
+
+def _forge(root: Path, rel: str, store: ResultStore) -> None:
+    """Plant a verdict saying the invalid file at `rel` is a clean record."""
+    data = (root / rel).read_bytes()
+    key = checker.content_key(rel, data)
+    assert store.used[key][1]  # it has problems
+    store.used[key] = ("hardware", (), None, None, False)
+
+
+def test_a_pack_sealed_by_another_key_is_never_read(base_register: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rel = _invalid(base_register)
+    _, store = judged(base_register)
+    assert store is not None
+    _forge(base_register, rel, store)
+    monkeypatch.setattr("bir.base.atomic._key", b"k" * 32)  # the attacker's own key
+    store._own_facts = set()
+    store.save()
+    monkeypatch.setattr("bir.base.atomic._key", None)
+    got, store = judged(base_register)
+    assert store is not None and store.hits == 0
+    assert any(line.startswith(f"{rel}:") and ":schema." in line for line in got)
+
+
+def test_a_pull_request_uses_main_s_signed_verdicts_and_writes_only_its_own(tmp_path: Path, base_register: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    private, public = trust.keygen()
+    main_dir, pr_dir = tmp_path / "main-cache", tmp_path / "pr-cache"
+    monkeypatch.setenv("BIR_CACHE_DIR", str(main_dir))
+    monkeypatch.setenv("BIR_CACHE_SIGNING_KEY", private)
+    fresh, _ = judged(base_register, cached=False)
+    judged(base_register)
+    assert len(list((main_dir / "results").glob("*.facts.sig"))) == 1
+    shared_before = {p.name: p.read_bytes() for p in (main_dir / "results").iterdir()}
+    # The pull request's job: another machine (its own key), main's cache restored read-only.
+    monkeypatch.delenv("BIR_CACHE_SIGNING_KEY")
+    monkeypatch.setattr("bir.base.atomic._key", None)
+    monkeypatch.setenv("BIR_CACHE_DIR", str(pr_dir))
+    monkeypatch.setenv("BIR_CACHE_SHARED", str(main_dir))
+    (tmp_path / "main.pub").write_text(f"# main's key\n{public}\n")
+    monkeypatch.setenv("BIR_CACHE_TRUSTED_KEY", str(tmp_path / "main.pub"))
+    got, store = judged(base_register)
+    assert got == fresh and store is not None and store.misses == 0
+    # one changed record: only it is checked, only it goes into the job's own pack
+    rel = _invalid(base_register)
+    got, store = judged(base_register)
+    assert store is not None and store.misses == 1 and any(line.startswith(f"{rel}:") for line in got)
+    own = ResultStore.open(at_worktree(base_register, DAY).rules)
+    assert own is not None and len(own._read("facts")[1]) == 1
+    assert {p.name: p.read_bytes() for p in (main_dir / "results").iterdir()} == shared_before
+    # without the trusted key the shared layer is not read at all
+    monkeypatch.delenv("BIR_CACHE_TRUSTED_KEY")
+    monkeypatch.setenv("BIR_CACHE_DIR", str(tmp_path / "third"))
+    monkeypatch.setattr("bir.base.atomic._key", None)
+    _, store = judged(base_register)
+    assert store is not None and store.hits == 0
+
+
+def test_a_planted_shared_pack_cannot_make_an_invalid_record_valid(tmp_path: Path, base_register: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pull request's run can write its own cache scope, and so the folder the check restores: a pack it
+    signs with a key of its own, or leaves unsigned, is ignored and the record is checked afresh."""
+    _, public = trust.keygen()
+    attacker_private, _ = trust.keygen()
+    rel = _invalid(base_register)
+    for signing in (attacker_private, ""):
+        planted = tmp_path / f"planted-{bool(signing)}"
+        monkeypatch.setenv("BIR_CACHE_DIR", str(planted))
+        monkeypatch.setenv("BIR_CACHE_SIGNING_KEY", signing)
+        monkeypatch.setattr("bir.base.atomic._key", None)
+        _, store = judged(base_register)
+        assert store is not None
+        _forge(base_register, rel, store)
+        store._own_facts = set()
+        store.save()
+        monkeypatch.delenv("BIR_CACHE_SIGNING_KEY")
+        monkeypatch.setenv("BIR_CACHE_DIR", str(tmp_path / f"pr-{bool(signing)}"))
+        monkeypatch.setenv("BIR_CACHE_SHARED", str(planted))
+        monkeypatch.setenv("BIR_CACHE_TRUSTED_KEY", public)
+        monkeypatch.setattr("bir.base.atomic._key", None)
+        got, store = judged(base_register)
+        assert store is not None and store.hits == 0
+        assert any(line.startswith(f"{rel}:") and ":error:schema." in line for line in got)
+        monkeypatch.delenv("BIR_CACHE_SHARED")
+
+
+def test_a_signed_pack_with_a_changed_byte_is_ignored(tmp_path: Path, base_register: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    private, public = trust.keygen()
+    main_dir = tmp_path / "main"
+    monkeypatch.setenv("BIR_CACHE_DIR", str(main_dir))
+    monkeypatch.setenv("BIR_CACHE_SIGNING_KEY", private)
+    judged(base_register)
+    pack = next((main_dir / "results").glob("*.facts"))
+    data = bytearray(pack.read_bytes())
+    data[len(data) // 2] ^= 1
+    pack.write_bytes(bytes(data))
+    monkeypatch.delenv("BIR_CACHE_SIGNING_KEY")
+    monkeypatch.setenv("BIR_CACHE_DIR", str(tmp_path / "pr"))
+    monkeypatch.setenv("BIR_CACHE_SHARED", str(main_dir))
+    monkeypatch.setenv("BIR_CACHE_TRUSTED_KEY", public)
+    monkeypatch.setattr("bir.base.atomic._key", None)
+    _, store = judged(base_register)
+    assert store is not None and store.hits == 0
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("BIR_CACHE_SIGNING_KEY", "abc", "BIR_CACHE_SIGNING_KEY is not a key: write it as ed25519:<64 hex digits>"),
+    ("BIR_CACHE_SIGNING_KEY", "ed25519:12zz", "BIR_CACHE_SIGNING_KEY is not a key: after `ed25519:` come 64 hex digits"),
+    ("BIR_CACHE_TRUSTED_KEY", "ed25519:" + "00" * 31, "BIR_CACHE_TRUSTED_KEY is not a key: after `ed25519:` come 64 hex digits"),
+])
+def test_a_malformed_key_is_a_usage_error(monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(UsageError) as err:
+        trust.signing_key() if name == "BIR_CACHE_SIGNING_KEY" else trust.trusted_key()
+    assert str(err.value).startswith(message)
+
+
+def test_a_missing_trusted_key_file_trusts_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BIR_CACHE_TRUSTED_KEY", str(tmp_path / "absent.pub"))
+    assert trust.trusted_key() is None
+
+
+def test_keygen_pairs_sign_and_verify() -> None:
+    private, public = trust.keygen()
+    os.environ["BIR_CACHE_SIGNING_KEY"], os.environ["BIR_CACHE_TRUSTED_KEY"] = private, public
+    try:
+        signature = trust.sign(trust.signing_key(), b"pack")
+        assert trust.verify(trust.trusted_key(), b"pack", signature)
+        assert not trust.verify(trust.trusted_key(), b"pacK", signature)
+    finally:
+        del os.environ["BIR_CACHE_SIGNING_KEY"], os.environ["BIR_CACHE_TRUSTED_KEY"]
+
+
+def test_git_vouches_for_the_files_it_tracks_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a clean clone, the files git reports unchanged from HEAD are keyed by their blob ids, unread; a
+    changed, an untracked, and a file whose bytes on disk differ from the blob (eol=crlf) are read."""
+    from bir.cache import gitkeys
+    from bir_gitrepo import commit, git, write
+    from bir_gitrepo import make_register as make_repo
+
+    monkeypatch.setattr(gitkeys, "GIT_KEYS_MIN_FILES", 0)
+    repo = make_repo(tmp_path / "repo")
+    (repo / ".gitattributes").write_text("registry/party/*.yaml eol=crlf\n")
+    commit(repo, "First")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(repo), str(clone))
+    fresh, _ = judged(clone, cached=False)
+    judged(clone)  # fills the cache (every file read)
+    read: list[str] = []
+    real = checker._read_small
+    monkeypatch.setattr(checker, "_read_small", lambda path, size: read.append(path) or real(path, size))
+
+    def run() -> tuple[list[str], int]:
+        read.clear()
+        point = at_worktree(clone, DAY)
+        store = ResultStore.open(point.rules)
+        candidates, problems = point.source.candidates()
+        keys = gitkeys.GitKeys.start(clone)
+        assert keys is not None
+        checker.load(clone, point.rules, candidates, problems, want_data=False, jobs=1, cache=store,
+                     known=lambda: keys.keys(candidates))
+        assert store is not None
+        return sorted(Path(p).relative_to(clone).as_posix() for p in read), store.misses
+
+    parties = sorted(p.relative_to(clone).as_posix() for p in (clone / "registry" / "party").glob("*.yaml"))
+    assert parties and b"\r\n" in (clone / parties[0]).read_bytes()  # on disk unlike the blob: read
+    assert run() == (parties, 0)
+    assert judged(clone)[0] == fresh
+    hardware = next((clone / "registry" / "hardware").glob("*.yaml"))
+    hardware.write_text(hardware.read_text().replace("\nname: ", "\nname: X", 1))
+    write(clone, "hardware/srv-new.yaml", hardware.read_text().replace(hardware.stem, "srv-new"))
+    assert run() == (sorted([*parties, hardware.relative_to(clone).as_posix(), "registry/hardware/srv-new.yaml"]), 2)
+
+
+def test_cached_index_entries_equal_fresh_ones_field_by_field(tmp_path: Path) -> None:
+    """Every field of a record's index entry (what the cross-record rules read) comes back from the cache as
+    the checker made it, and numbers keep their written text."""
+    from bir.base.model import to_decimal
+
+    root = make_register(tmp_path / "reg", CASES / "_base")
+    point = at_worktree(root, DAY)
+    candidates, problems = point.source.candidates()
+    fresh = checker.load(root, point.rules, candidates, problems, want_data=True, jobs=1)
+    store = ResultStore.open(point.rules)
+    checker.load(root, point.rules, candidates, problems, want_data=True, jobs=1, cache=store)
+    assert store is not None
+    store.save()
+    again_store = ResultStore.open(point.rules)
+    again = checker.load(root, point.rules, candidates, problems, want_data=True, jobs=1, cache=again_store)
+    assert again_store is not None and again_store.misses == 0
+    assert again.index == fresh.index
+    for rid, rec in fresh.register.records.items():
+        cost = rec.get("financial.purchase_cost")
+        if cost is not None:
+            assert to_decimal(again.register.records[rid].get("financial.purchase_cost")) == to_decimal(cost)
