@@ -23,7 +23,7 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from bir.base.model import Record
+from bir.base.model import ADMINISTRATIVE_KINDS, Record
 from bir.reports.context import GONE, Context
 from bir.reports.depreciation import add_months
 from bir.reports.lifecycle import replacement_date
@@ -76,7 +76,7 @@ def cost_report(ctx: Context) -> CostReport:
     forecast: list[ForecastLine] = []
     in12, in36 = add_months(as_of, 12), add_months(as_of, 36)
     for rec in ctx.register:
-        if rec.kind in ("party", "waiver"):
+        if rec.kind in ADMINISTRATIVE_KINDS:
             continue
         ended = ctx.is_ended(rec)
         sched = ctx.schedule(rec)

@@ -22,12 +22,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from bir.base.model import ADMINISTRATIVE_KINDS
 from bir.reports.context import Context, annual_run_cost, purchase_base
 from bir.reports.models import CostReport, Finding, LicencePosition, LicenceReport, LifecycleReport, Report, RiskReport
 from bir.reports.money import ZERO
 
 DUE_DAYS = 90  # the dashboard's window for deadlines and reminders
-NOT_IN_SERVICE_KINDS = frozenset({"party", "waiver"})  # records that are never in service
+NOT_IN_SERVICE_KINDS = ADMINISTRATIVE_KINDS  # records that are never in service
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bir.base.model import Record
+from bir.base.model import ADMINISTRATIVE_KINDS, Record
 from bir.base.rules import Rule, define
 from bir.reports.context import ENDED, Context
 from bir.reports.licences import licence_positions
@@ -230,14 +230,14 @@ def owner_valid(ctx: Context) -> Check:
 
 def verification_overdue(ctx: Context) -> Check:
     """A record that is not ended was verified (`last_verified`) within `reports.verification_period_days`.
-    Parties and waivers are out of scope (they are not audited physically).
+    Parties, waivers, audits and budgets are out of scope (they are not audited physically).
 
     Passes: `last_verified: "2026-03-14"` on 2026-11-28 with a 365-day period.
     Fails:  `last_verified: "2025-06-01"`, or no `last_verified` at all.
     """
     period = dt.timedelta(days=ctx.config.verification_period_days)
     for rec in ctx.register:
-        if rec.kind in ("party", "waiver") or ctx.is_ended(rec) or rec.status == "planned":
+        if rec.kind in ADMINISTRATIVE_KINDS or ctx.is_ended(rec) or rec.status == "planned":
             continue
         last = rec.date("last_verified")
         if last is None:

@@ -43,7 +43,7 @@ from bir.read.yamlstrict import parse, plain_value
 ID_PREFIX: dict[str, str] = {
     "hardware": "hw", "software": "sw", "licence": "lic", "cloud_service": "cs", "network": "net",
     "facility": "fac", "information": "info", "service": "svc", "contract": "ctr", "party": "pty",
-    "waiver": "wvr",
+    "waiver": "wvr", "audit": "aud", "budget": "bud",
 }
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
