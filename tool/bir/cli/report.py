@@ -1,4 +1,4 @@
-"""`bir report {lifecycle,cost,risk,licences,decisions}`, `bir feed import` and `bir feed update`."""
+"""`bir report NAME`, `bir feed import` and `bir feed update`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import click
 
 from bir.cli import EXIT_OK, cli, resolve_root, root_option
 
-REPORT_NAMES = ("lifecycle", "cost", "risk", "licences", "decisions")
+# The names of bir.reports.REPORTS (a test checks they agree; the reports are not imported to start the CLI).
+REPORT_NAMES = ("lifecycle", "cost", "risk", "licences", "decisions", "assignments", "audits", "maintenance",
+                "vulnerabilities", "budget")
 
 
 def warn_point(point: object, problems: list[object] | None = None) -> None:
@@ -35,7 +37,9 @@ def warn_point(point: object, problems: list[object] | None = None) -> None:
               help="Output format.")
 @root_option
 def report_cmd(name: str, as_of: str | None, fmt: str, root: Path | None) -> int:
-    """Lifecycle, cost, risk, licence and decision reports of the register.
+    """Lifecycle, cost, risk, licence and decision reports of the register, and its assignments (who holds
+    what, from git history), audits (stock-take coverage), maintenance, vulnerabilities (pinned OSV
+    advisories) and budgets.
 
     Every line names the records and the rule behind it. Exit codes: 0 done, 2 usage or configuration
     error (for example a currency without an exchange rate), 3 internal error.

@@ -9,7 +9,8 @@ the depreciation lines, which are in the record's own currency with the book val
   services is split equally between them (remainder cents to the first), so service totals add up to
   the register total without double counting; cost outside any service shows as "(no service)".
 - TCO per record: purchase + recurring charged from its start to the as-of date + planned recurring
-  charges up to its end (the cost's `end`, else the end of useful life, else 36 months ahead).
+  charges up to its end (the cost's `end`, else the end of useful life, else 36 months ahead) +
+  maintenance carried out to the as-of date (`maintenance.cost`).
   TCO per service: its components' TCO split the same way as run cost.
 - Forecast (next 12 and 36 months): recurring charges (subscriptions, support, leases); contracts that
   renew (`renewal.type: auto` or `renewal.decision: renew`) keep charging past their end ("renewal");
@@ -27,6 +28,7 @@ from bir.base.model import ADMINISTRATIVE_KINDS, Record
 from bir.reports.context import GONE, Context
 from bir.reports.depreciation import add_months
 from bir.reports.lifecycle import replacement_date
+from bir.reports.maintenance import maintenance_cost
 from bir.reports.models import CapitalLine, CostReport, DepreciationLine, ForecastLine, RateLine, RunCostLine, ServiceTcoLine, TcoLine
 from bir.reports.money import ZERO, cents, to_base
 
@@ -123,9 +125,10 @@ def cost_report(ctx: Context) -> CostReport:
             if due is not None and due[0] <= in36:
                 forecast.append(ForecastLine("replacement", rec.id, purchase if due[0] <= in12 else ZERO, purchase,
                                              f"{due[1]} {due[0]}", (rec.id,)))
-        total = (purchase or ZERO) + to_date + planned
+        maintained = maintenance_cost(ctx, rec, None, as_of)
+        total = (purchase or ZERO) + to_date + planned + maintained
         if total:
-            tco.append(TcoLine(rec.id, rec.kind, purchase or ZERO, cents(to_date), cents(planned), cents(total), (rec.id,)))
+            tco.append(TcoLine(rec.id, rec.kind, purchase or ZERO, cents(to_date), cents(planned), maintained, cents(total), (rec.id,)))
             if services:
                 for key, share in split(cents(total), services):
                     svc_tco[key].append((rec.id, share))

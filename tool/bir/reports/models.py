@@ -45,7 +45,8 @@ RUN = _figure("cost.run", "annual run cost", """
     to the register's total, with "(no service)" for cost outside any service.""")
 TCO = _figure("cost.tco", "total cost of ownership per record", """
     Purchase cost + recurring charges from the start to the as-of date + planned recurring charges up to the
-    cost's end (else the end of useful life, else 36 months ahead).""")
+    cost's end (else the end of useful life, else 36 months ahead) + the costs of the maintenance log entries
+    dated on or before the as-of date.""")
 TCO_SERVICE = _figure("cost.tco_service", "total cost of ownership per service", """
     The TCO of a service's components, each split equally over the services it serves (as run cost is).""")
 FORECAST = _figure("cost.forecast", "spend forecast", """
@@ -215,6 +216,7 @@ class TcoLine:
     purchase: Decimal
     recurring_to_date: Decimal
     planned: Decimal
+    maintenance: Decimal  # maintenance log costs to the as-of date
     total: Decimal
     records: tuple[str, ...]
     rule: str = TCO

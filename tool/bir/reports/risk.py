@@ -32,6 +32,7 @@ class Hit:
     message: str
     hint: str
     records: tuple[str, ...] = ()  # other records involved, besides the one the finding is about
+    severity: str = ""  # this finding's own severity (high, medium, low), e.g. an advisory's; default the rule's
 
 
 Check = Iterator[tuple[str, Hit | None]]
@@ -316,6 +317,23 @@ RULES: tuple[RiskRule, ...] = (
 )
 
 
+# Risk rules declared by the report modules of their own subject (maintenance, audits, assignments,
+# vulnerabilities, budgets): each calls `register` once when it is imported, after the rules above.
+EXTRA_RULES: list[RiskRule] = []
+
+
+def register(rule: RiskRule) -> RiskRule:
+    """Add a risk rule declared elsewhere to the risk report (once per id)."""
+    if all(r.id != rule.id for r in (*RULES, *EXTRA_RULES)):
+        EXTRA_RULES.append(rule)
+    return rule
+
+
+def all_rules() -> tuple[RiskRule, ...]:
+    """Every risk rule the risk report runs, in order."""
+    return (*RULES, *EXTRA_RULES)
+
+
 def active_waivers(ctx: Context) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], str]]:
     """(rule, record) -> waiver id, for waivers in force on the date, and for lapsed ones (with a note)."""
     active: dict[tuple[str, str], str] = {}
@@ -336,7 +354,7 @@ def risk_report(ctx: Context) -> RiskReport:
     findings: list[Finding] = []
     waived: list[Finding] = []
     compliance: list[ComplianceLine] = []
-    for r in RULES:
+    for r in all_rules():
         scope = failing = n_waived = 0
         for rid, hit in r.check(ctx):
             scope += 1
@@ -349,7 +367,7 @@ def risk_report(ctx: Context) -> RiskReport:
             for other in hit.records:
                 services.update(ctx.services_of.get(other, ()))
             waiver = active.get((r.id, rid), "")
-            f = Finding(r.id, r.severity, rid, hit.message, hit.hint, tuple(sorted({rid, *hit.records})),
+            f = Finding(r.id, hit.severity or r.severity, rid, hit.message, hit.hint, tuple(sorted({rid, *hit.records})),
                         tuple(sorted(services)), waiver, lapsed.get((r.id, rid), "") if not waiver else "")
             if waiver:
                 n_waived += 1
