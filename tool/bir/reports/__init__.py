@@ -86,6 +86,7 @@ def evaluate(point: Point, *, jobs: int | None = None) -> Evaluation:
     with gc_paused():
         context = build_context(loaded.register, point.day, point.feeds, [p.message for p in point.warnings])
     context.cache["point"] = PointInfo(point.commit, point.empty)
+    context.cache["osv"] = point.advisories
     return Evaluation(point, loaded, context)
 
 

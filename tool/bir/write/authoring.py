@@ -520,6 +520,11 @@ def _edit(ws: Workspace, rid: str, change: Any) -> Edit:
     return Edit(rel, rid, kind, before, after)
 
 
+def edit_record(ws: Workspace, rid: str, change: Any) -> Edit:
+    """The edit of one record by `change(tree, kind)` on its round-trip tree (for commands built on `set`)."""
+    return _edit(ws, rid, change)
+
+
 def set_fields(root: Path, ids: Sequence[str], sets: Sequence[str], where: str | None = None, *,
                dry_run: bool = False, today: dt.date | None = None) -> Plan:
     with writing(root, dry_run):
