@@ -6,7 +6,8 @@ Snipe-IT writes them too). Values are compared trimmed and case-insensitively wi
 `asset_tag` and `serial_number`.
 
 The scope is every hardware record the register places at the location (located in it or in places part of
-it: `location_holdings`), except those disposed of, lost or stolen, and only of `--classes` when given.
+it: `location_holdings`), except those disposed of, lost or stolen and those not delivered yet (planned,
+ordered), and only of `--classes` when given.
 Each value seen is:
 - present: a record in scope; its `last_verified` becomes the audit date and `verified_by` the auditor
   (never moved back to an earlier date);
@@ -57,6 +58,7 @@ WRONG_PLACE = define("audit.wrong_place", "warning", "reconcile", "devices seen 
     Passes: lt-0002 seen in the building it is located in.  Fails:  lt-0002 seen here, located in the London office.
     """)
 
+NOT_YET = frozenset({"planned", "ordered"})  # not delivered yet: not expected on the shelf
 _TAG_COLUMNS = ("asset_tag", "asset tag", "tag", "asset")
 _SERIAL_COLUMNS = ("serial_number", "serial number", "serial", "serialnumber")
 _ID = re.compile(r"[^a-z0-9]+")
@@ -137,7 +139,7 @@ def audit(root: Path, scan: Path, location: str, *, auditor: str, date: str | No
                 value = rec.data.get(key)
                 if isinstance(value, str) and value.strip():
                     by_value.setdefault(value.strip().casefold(), set()).add(rec.id)
-        scope = {r.id for r in hardware if r.id in held and r.status not in GONE
+        scope = {r.id for r in hardware if r.id in held and r.status not in GONE and r.status not in NOT_YET
                  and (not classes or str(r.data.get("class", "")) in classes)}
         rid_audit = audit_id or _new_id(ws, when, location)
         result = AuditResult(rid_audit, location, len(values))
