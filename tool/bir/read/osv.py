@@ -154,6 +154,12 @@ def normalise(doc: Any, source: str) -> dict[str, Any]:
     return out
 
 
+def contents_of(docs: list[dict[str, Any]]) -> dict[str, bytes]:
+    """The files that pin normalised advisories: `feeds/osv/<id>.json` (one per id; the last wins)."""
+    return {f"{OSV_DIR}/{doc['id']}.json": (json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+            for doc in docs}
+
+
 def parse_advisory(doc: Mapping[str, Any]) -> Advisory:
     """A pinned (normalised) advisory document as an `Advisory`."""
     affected = []

@@ -61,10 +61,10 @@ def needs_acceptance(ctx: Context, rec: Record, holder: str) -> bool:
 
 def holder_changes(ctx: Context) -> tuple[dict[str, list[Change]] | None, str]:
     """Record id -> its holder changes, oldest first, from git; (None, why) when there is no history."""
-    cached = ctx.cache.get("assignments.changes")
+    cached = ctx.cache.get("assignments:changes")
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    got = ctx.cache["assignments.changes"] = _changes(ctx)
+    got = ctx.cache["assignments:changes"] = _changes(ctx)
     return got
 
 
@@ -219,8 +219,8 @@ def unaccepted(ctx: Context) -> Check:
             (holder,)))
 
 
-HOLDER_INACTIVE = register(risk_rule("assignment.holder_inactive", "medium", "devices are held by active parties or locations",
+HOLDER_INACTIVE = register(risk_rule("handout.holder_inactive", "medium", "devices are held by active parties or locations",
                                      holder_inactive))
-UNACCEPTED = register(risk_rule("assignment.unaccepted", "low", "devices handed out to people were accepted by them",
+UNACCEPTED = register(risk_rule("handout.unaccepted", "low", "devices handed out to people were accepted by them",
                                 unaccepted))
 

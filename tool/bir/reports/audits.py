@@ -37,11 +37,11 @@ def interval_days(ctx: Context, facility: Record) -> int:
 
 def holdings(ctx: Context) -> dict[str, tuple[str, ...]]:
     """Facility -> the records located in it or in places part of it (the figures' definition)."""
-    cached = ctx.cache.get("audits.holdings")
+    cached = ctx.cache.get("audits:holdings")
     if cached is None:
         from bir.reports.figures import location_holdings
 
-        cached = ctx.cache["audits.holdings"] = {fid: held for fid, (held, _) in location_holdings(ctx).items()}
+        cached = ctx.cache["audits:holdings"] = {fid: held for fid, (held, _) in location_holdings(ctx).items()}
     return cached  # type: ignore[no-any-return]
 
 
@@ -56,7 +56,7 @@ def _parents(ctx: Context) -> dict[str, str]:
 
 def last_audits(ctx: Context) -> dict[str, Record]:
     """Facility -> its last completed audit on or before the as-of date, or the last of a place it is part of."""
-    cached = ctx.cache.get("audits.last")
+    cached = ctx.cache.get("audits:last")
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     own: dict[str, Record] = {}
@@ -82,7 +82,7 @@ def last_audits(ctx: Context) -> dict[str, Record]:
             node = parents.get(node)
         if best is not None:
             out[fac.id] = best
-    ctx.cache["audits.last"] = out
+    ctx.cache["audits:last"] = out
     return out
 
 

@@ -100,7 +100,7 @@ def _amount(ctx: Context, rec: Record, key: str) -> Decimal | None:
 
 def budget_lines(ctx: Context) -> list[BudgetLine]:
     """One line per budget record (computed once per context)."""
-    cached = ctx.cache.get("budget.lines")
+    cached = ctx.cache.get("budget:lines")
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     centres = _by_centre(ctx)
@@ -119,7 +119,7 @@ def budget_lines(ctx: Context) -> list[BudgetLine]:
                                 s.operating_actual, s.operating_forecast, total_budget, total, variance, position,
                                 (bud.id, *s.records)))
     lines.sort(key=lambda b: (-b.year, b.cost_centre, b.budget))
-    ctx.cache["budget.lines"] = lines
+    ctx.cache["budget:lines"] = lines
     return lines
 
 

@@ -187,7 +187,7 @@ def hosts_of(ctx: Context, rec: Record) -> tuple[str, ...]:
 
 def matches(ctx: Context) -> list[VulnerabilityLine]:
     """Every (advisory, software record) match, waived or not (computed once per context)."""
-    cached = ctx.cache.get("vulnerabilities.matches")
+    cached = ctx.cache.get("vulnerabilities:matches")
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     advs = advisories(ctx)
@@ -211,7 +211,7 @@ def matches(ctx: Context) -> list[VulnerabilityLine]:
                                          (rec.id, *hosts)))
     rank = {r: i for i, r in enumerate(reversed((*RATINGS, "unknown")))}
     out.sort(key=lambda v: (rank.get(v.severity, 9), -(v.score or 0), v.advisory, v.record))
-    ctx.cache["vulnerabilities.matches"] = out
+    ctx.cache["vulnerabilities:matches"] = out
     return out
 
 

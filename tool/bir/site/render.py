@@ -41,6 +41,8 @@ KIND_COLUMNS: dict[str, tuple[str, ...]] = {
     "contract": ("contract_type", "end"),
     "party": ("party_type", "email"),
     "waiver": ("rule", "record", "expires"),
+    "audit": ("location", "date", "auditor"),
+    "budget": ("cost_centre", "year", "capital", "operating"),
 }
 CHUNK = 250  # records per chunk of work (`ChunkQueue`)
 TITLE_MARK = "BIRTITLEMARK"

@@ -52,8 +52,7 @@ def _target(root: Path, product: str) -> Path:
 def import_files(root: Path, files: list[Path]) -> list[Path]:
     """Validate every file first, then write them all: a bad file leaves the register untouched. An OSV
     advisory (or an OSV API answer holding several) is pinned in feeds/osv/ (`bir.write.osv`)."""
-    from bir.read.osv import advisories_in, looks_like_osv
-    from bir.write.osv import contents_of
+    from bir.read.osv import advisories_in, contents_of, looks_like_osv
 
     docs: list[dict[str, Any]] = []
     advisories: list[dict[str, Any]] = []

@@ -25,24 +25,14 @@ from typing import Any
 
 from bir import __version__
 from bir.base.journal import commit
-from bir.read.osv import OSV_DIR, OsvError, normalise
-from bir.write.feeds import ATTEMPTS, MAX_BYTES, TIMEOUT, FetchError, check_base_url, fetch
+from bir.read.osv import OsvError, contents_of, normalise
+from bir.write.feeds import FetchError, check_base_url, fetch
 
 DEFAULT_OSV_URL = "https://api.osv.dev/v1"
+TIMEOUT = 15.0  # seconds per attempt, as for the lifecycle feeds
+ATTEMPTS = 3
+MAX_BYTES = 8 << 20
 BATCH = 1000  # queries per querybatch request (the API's limit)
-
-
-def dump(doc: dict[str, Any]) -> bytes:
-    return (json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
-
-
-def target(doc: dict[str, Any]) -> str:
-    return f"{OSV_DIR}/{doc['id']}.json"
-
-
-def contents_of(docs: list[dict[str, Any]]) -> dict[str, bytes]:
-    """The files to write for normalised advisories (one per id; the last wins)."""
-    return {target(doc): dump(doc) for doc in docs}
 
 
 @dataclass(frozen=True, slots=True)
