@@ -115,6 +115,8 @@ def _periods(rec: Record, changes: list[Change], as_of: dt.date) -> list[Holding
         nonlocal current
         if current is not None:
             holder, start, commit = current
+            if end is not None and start is not None and end < start:
+                end = start  # the next hand-out was dated before this one was committed: nothing is held in between
             days = None if start is None else ((end or as_of) - start).days
             out.append(HoldingPeriodLine(rec.id, holder, start, end, days, commit[:10], (rec.id, holder)))
         current = None
