@@ -174,6 +174,9 @@ def audit(root: Path, scan: Path, location: str, *, auditor: str, date: str | No
         plan = result.plan
         plan.edits.append(_audit_record(ws, rid_audit, location, when, auditor, classes, scan.name, note, result))
         for rid in result.present:
+            last = register.records[rid].data.get("last_verified")
+            if isinstance(last, str) and last > when:
+                continue  # verified later already: an older stock-take never moves the date back
             plan.edits.append(_verify(ws, rid, when, auditor))
         check_plan(ws, plan)
         if not dry_run:
@@ -217,9 +220,6 @@ def _audit_record(ws: Workspace, rid: str, location: str, when: str, auditor: st
 
 def _verify(ws: Workspace, rid: str, when: str, auditor: str) -> Edit:
     def change(tree: Any, kind: str) -> None:
-        last = tree.get("last_verified")
-        if isinstance(last, str) and last > when:
-            return  # verified later already: an older stock-take never moves the date back
         order = ws.order(kind)
         apply(tree, Assignment("last_verified", "=", when), order)
         apply(tree, Assignment("verified_by", "=", auditor), order)
