@@ -128,8 +128,8 @@ def normalise(doc: Any, source: str) -> dict[str, Any]:
             entry["package"]["purl"] = pkg["purl"]
         if versions:
             entry["versions"] = versions
-        cpes = [c for key in ("database_specific", "ecosystem_specific") if isinstance(item.get(key), dict)
-                for c in item[key].get("cpes") or [] if isinstance(c, str) and c.startswith("cpe:")]
+        places = [item[key] for key in ("database_specific", "ecosystem_specific") if isinstance(item.get(key), dict)]
+        cpes = [c for place in (*places, item) for c in place.get("cpes") or [] if isinstance(c, str) and c.startswith("cpe:")]
         if cpes:
             entry["cpes"] = cpes
         affected.append(entry)

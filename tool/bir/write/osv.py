@@ -124,7 +124,7 @@ def update(root: Path, *, base_url: str = DEFAULT_OSV_URL, timeout: float = TIME
             raise FetchError(f"{url}: the document is advisory {doc['id']}, not {vid}; nothing was changed")
         docs.append(doc)
     out, contents = [], {}
-    for rel, data in contents_of(docs).items():
+    for rel, data in sorted(contents_of(docs).items()):
         path = root / rel
         try:
             same = path.read_bytes() == data
