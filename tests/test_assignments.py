@@ -9,7 +9,7 @@ import pytest
 
 from bir.api import evaluation
 from bir.reports.opsmodels import AssignmentReport
-from bir_gitrepo import commit, git, make_register, write
+from bir_gitrepo import commit, make_register, write
 from day_helpers import run, snapshot
 
 LAPTOP = """\
@@ -115,8 +115,9 @@ def test_assign_refuses_what_the_policy_and_the_lifecycle_forbid(repo: Path, cap
     code, _out, err = run(capsys, "return", "lt-1", "--root", str(repo))
     assert code == 2 and "not assigned to anyone" in err
     assert snapshot(repo) == before  # nothing written by any refusal
+    stolen = 'status_dates: {in_use: "2025-01-10", stolen: "2025-03-01"}\nloss: {date: "2025-03-01", report: "P-1"}'
     write(repo, "hardware/lt-1.yaml", LAPTOP.replace("status: in_use", "status: stolen").replace(
-        'status_dates: {in_use: "2025-01-10"}', 'status_dates: {in_use: "2025-01-10", stolen: "2025-03-01"}\nloss: {date: "2025-03-01", report: "P-1"}'))
+        'status_dates: {in_use: "2025-01-10"}', stolen))
     code, _out, err = run(capsys, "assign", "lt-1", "bob", "--accepted-on", "2026-01-01", "--root", str(repo))
     assert code == 2 and "lt-1 is stolen" in err
 
