@@ -223,8 +223,8 @@ CLOUD_NAMES = (("AWS account", "iaas", "eu-central-1"), ("Azure subscription", "
                ("Google BigQuery project", "paas", "europe-west4"), ("S3 archive bucket", "storage", "eu-west-1"),
                ("Cloudflare zone", "network", "global"), ("AWS Lambda functions", "faas", "eu-central-1"),
                ("Atlassian Cloud site", "saas", "EU"), ("Okta tenant", "saas", "EU"))
-RULES = ("hardware.end_of_support", "record.verification_overdue", "contract.notice_due", "licence.over_deployed",
-         "service.single_point_of_failure", "hardware.warranty_expired", "software.end_of_life")
+RULES = ("hardware.end_of_support", "record.verification_overdue", "contract.notice_missed", "licence.over_deployed",
+         "service.single_point_of_failure", "hardware.end_of_life", "software.end_of_life")
 # Hardware classes with recurring maintenance: (type, interval in months).
 MAINTAINED: dict[str, tuple[str, int]] = {"printer": ("inspection", 6), "other": ("pat_test", 12), "server": ("firmware", 6),
                                           "storage": ("firmware", 6), "network_device": ("firmware", 12), "iot_device": ("battery", 24)}

@@ -167,3 +167,18 @@ def test_demo_register_edits(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     code, out, _ = run(capsys, "new", "hardware", "--set", "owner=team-workplace", "--set", "class=laptop", "--root", str(reg))
     assert code == 0 and out.startswith("created registry/hardware/lt-")
     assert validate_clean(reg) == []
+
+
+def test_reentering_a_state_keeps_its_earlier_date(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Reactivating an expired contract: the first activation moves to status_history, never overwritten."""
+    import yaml
+
+    reg = demo_register(tmp_path / "demo")
+    rel = "registry/contract/ctr-netapp-support-2020.yaml"
+    code, out, err = run(capsys, "transition", "ctr-netapp-support-2020", "active", "--date", "2026-11-02",
+                         "--set", "start=2026-11-02", "--set", "end=2027-11-01", "--root", str(reg))
+    assert (code, out) == (0, f"changed {rel}\n"), err
+    data = yaml.safe_load((reg / rel).read_text())
+    assert data["status_dates"] == {"active": "2026-11-02", "expired": "2025-09-16"}
+    assert data["status_history"] == [{"state": "active", "date": "2020-09-17"}]
+    assert validate_clean(reg) == []

@@ -157,3 +157,129 @@ def _small_repo(tmp_path):  # type: ignore[no-untyped-def]
            "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True, env=env)
     return repo, env
+
+
+# -- discovery (GitPython's Repo), the command wrapper and the persistent blob reader ---------------------
+
+
+def test_a_linked_worktree_and_a_symlinked_path_are_the_same_repository(repo: Path, tmp_path: Path) -> None:
+    git(repo, "worktree", "add", "-q", str(tmp_path / "linked"), "HEAD")
+    linked = Git(tmp_path / "linked" / "reg")
+    assert (linked.top, linked.prefix) == (tmp_path / "linked", "reg/")
+    assert linked.ls_tree(linked.resolve("HEAD")) == Git(repo / "reg").ls_tree(linked.resolve("HEAD"))
+    (tmp_path / "alias").symlink_to(repo)
+    seen = Git(tmp_path / "alias" / "reg")
+    assert (seen.top, seen.prefix) == (repo, "reg/")
+    assert seen.cat_blobs([f"{seen.resolve('HEAD')}:bir.yaml"]) == {f"{seen.resolve('HEAD')}:bir.yaml": b"name: x\n"}
+
+
+def test_a_folder_that_holds_no_work_tree_is_refused(repo: Path, tmp_path: Path) -> None:
+    with pytest.raises(GitError, match="inside the git folder"):
+        Git(repo / ".git" / "refs")
+    subprocess.run(["git", "init", "-q", "--bare", str(tmp_path / "bare.git")], check=True)
+    with pytest.raises(GitError, match="bare git repository"):
+        Git(tmp_path / "bare.git")
+    with pytest.raises(GitError, match="not a folder"):
+        Git(tmp_path / "missing")
+
+
+def test_a_folder_named_like_a_variable_is_that_folder(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GitPython expands `$VAR` in paths unless told not to: the register in `$HOME` is not the home folder."""
+    odd = repo / "$HOME"
+    (odd / "registry").mkdir(parents=True)
+    (odd / "registry" / "x.yaml").write_text("id: x\n")
+    commit(repo, "odd")
+    monkeypatch.setenv("HOME", str(repo / "reg"))
+    g = Git(odd)
+    assert g.prefix == "$HOME/" and list(g.ls_tree(g.resolve("HEAD"))) == ["registry/x.yaml"]
+
+
+def test_a_calling_gits_variables_never_point_at_another_repository(repo: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hook's GIT_DIR, GIT_WORK_TREE and GIT_INDEX_FILE name the repository that runs the hook; bir reads
+    the one holding the register, in a sub-folder too."""
+    other = tmp_path / "other"
+    other.mkdir()
+    git(other, "init", "-q", "-b", "main")
+    (other / "o.txt").write_text("o\n")
+    commit(other, "other's only commit")
+    monkeypatch.setenv("GIT_DIR", str(other / ".git"))
+    monkeypatch.setenv("GIT_WORK_TREE", str(other))
+    monkeypatch.setenv("GIT_INDEX_FILE", str(other / ".git" / "index"))
+    g = Git(repo / "reg")
+    assert (g.top, g.prefix) == (repo, "reg/")
+    assert [c.subject for c in g.log()] == ["two (#5)", "one"]
+    (repo / "reg" / "registry" / "hardware" / "c.yaml").write_text("id: c2\n")
+    assert [(c.status, c.path) for c in g.diff(g.resolve("HEAD"), None)] == [("M", "registry/hardware/c.yaml")]
+    assert g.cat_blobs([f"{g.resolve('HEAD')}:registry/hardware/c.yaml"]) == {
+        f"{g.resolve('HEAD')}:registry/hardware/c.yaml": b"id: c\n"}
+
+
+def test_without_git_on_the_path_the_error_says_so(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    g = Git(repo / "reg")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    for call in (g.head, lambda: g.log(), lambda: g.cat_blobs(["0" * 40])):
+        with pytest.raises(GitError, match="git is not installed or not on PATH"):
+            call()
+
+
+def test_blobs_come_from_one_persistent_process(repo: Path) -> None:
+    """Several batches, small and large (written from a second thread while read), one `git cat-file`."""
+    g = Git(repo / "reg")
+    head = g.resolve("HEAD")
+    blob = g.ls_tree(head)["registry/hardware/c.yaml"]
+    assert g.cat_blobs([blob]) == {blob: b"id: c\n"}
+    process = g._cmd.cat_file_all
+    assert process is not None
+    many = [f"{head}:registry/hardware/c.yaml", f"{head}:bir.yaml", *(f"{head}:registry/missing-{i}.yaml" for i in range(400))]
+    assert len("\n".join(many)) > 4096
+    got = g.cat_blobs(many)
+    assert (got[many[0]], got[many[1]], set(list(got.values())[2:])) == (b"id: c\n", b"name: x\n", {None})
+    assert g.cat_blobs([head, f"{head}:registry"]) == {head: None, f"{head}:registry": None}  # a commit, a tree
+    assert g._cmd.cat_file_all is process
+
+
+def test_a_missing_name_that_looks_like_a_header_is_missing(repo: Path) -> None:
+    """`<name> missing` for a path with spaces: `HEAD:x blob` gives the three words of a real header."""
+    g = Git(repo / "reg")
+    head = g.resolve("HEAD")
+    names = [f"{head}:x blob", f"{head}:x blob 12", f"{head}:registry/hardware/c.yaml"]
+    assert list(g.cat_blobs(names).values()) == [None, None, b"id: c\n"]
+
+
+def test_a_cat_file_process_that_ended_is_replaced(repo: Path) -> None:
+    g = Git(repo / "reg")
+    blob = g.ls_tree(g.resolve("HEAD"))["bir.yaml"]
+    assert g.cat_blobs([blob]) == {blob: b"name: x\n"}
+    process = g._cmd.cat_file_all
+    assert process is not None and process.proc is not None
+    process.proc.kill()
+    process.proc.wait()
+    assert g.cat_blobs([blob]) == {blob: b"name: x\n"}
+    assert g._cmd.cat_file_all is not process
+
+
+def test_blobs_from_several_threads_at_once(repo: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    g = Git(repo / "reg")
+    head = g.resolve("HEAD")
+    files = g.ls_tree(head)
+    expected = {oid: g.cat_blobs([oid])[oid] for oid in files.values()}
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda i: g.cat_blobs([*files.values(), f"{head}:missing-{i}"]), range(40)))
+    assert all({k: v for k, v in r.items() if v is not None} == expected for r in results)
+
+
+def test_user_text_never_becomes_an_option(repo: Path, tmp_path: Path) -> None:
+    """A ref or a path that starts with a dash is data to git: no file is written, nothing is run."""
+    g = Git(repo / "reg")
+    target = tmp_path / "pwned"
+    for ref in (f"--output={target}", "--exec=touch " + str(target)):
+        with pytest.raises(UsageError):
+            g.resolve(ref)
+    head = g.resolve("HEAD")
+    assert g.cat_blobs([f"--output={target}", f"{head}:--output={target}"]) == {
+        f"--output={target}": None, f"{head}:--output={target}": None}
+    assert g.grep_words(["--output", f"--open-files-in-pager=touch {target}"], head) == set()
+    assert not target.exists()

@@ -17,7 +17,7 @@ SOURCE = "git+https://github.com/northwind/bir@" + "0123456789abcdef" * 2 + "012
 
 EXPECTED = [
     ".github/CODEOWNERS", ".github/PULL_REQUEST_TEMPLATE.md", ".github/bir-requirements.txt",
-    ".github/workflows/pr-comment.yml", ".github/workflows/pr.yml",
+    ".github/workflows/deadlines.yml", ".github/workflows/pr-comment.yml", ".github/workflows/pr.yml",
     ".github/workflows/publish.yml",
     ".gitignore", ".pre-commit-config.yaml", ".vscode/settings.json", "bir.yaml",
     "registry/facility/fac-main-office.yaml", "registry/hardware/hw-1.yaml", "registry/party/example-supplier.yaml",
@@ -47,12 +47,14 @@ def test_packaged_schemas_are_the_canonical_ones() -> None:
 
 def test_configuration_is_the_projects() -> None:
     """The new register starts from the project's bir.yaml, with its own name, no repository URL and none of
-    the demo's redundancy groups."""
+    the demo's redundancy groups, cost-centre books or replacement prices."""
     import re
 
     project = (PROJECT / "bir.yaml").read_text()
     project = re.sub(r"^# Records that share a redundancy_group.*\n# .*\nredundancy:\n(?:  .*\n)+", "", project, count=1,
                      flags=re.M)
+    project = re.sub(r"^  # Books of a cost centre.*\n  by_cost_centre:\n(?:    .*\n)+", "", project, count=1, flags=re.M)
+    project = re.sub(r"^# Replacement prices, dated.*\n# .*\ncatalogue:\n(?:  .*\n)+", "", project, count=1, flags=re.M)
     expected = re.sub(r"^repository_url: .*\n", "", re.sub(r"^name: .*$", "name: {name}", project, count=1, flags=re.M),
                       count=1, flags=re.M)
     assert (Path(str(template_root())) / "bir.yaml").read_text() == expected
@@ -73,7 +75,7 @@ def test_workflows_are_the_projects(tmp_path: Path) -> None:
     from bir.write.scaffold import init
 
     init(tmp_path / "r", bir_source=SOURCE)
-    for name in ("pr.yml", "pr-comment.yml", "publish.yml"):
+    for name in ("pr.yml", "pr-comment.yml", "publish.yml", "deadlines.yml"):
         project = PROJECT / ".github/workflows" / name
         if not project.is_file():
             pytest.skip("the project's workflows are not there")

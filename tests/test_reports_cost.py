@@ -12,12 +12,13 @@ from bir.base.model import Record
 from bir.point.point import at_worktree
 from bir.reports import build_report
 from bir.reports.cost import split
-from bir.reports.depreciation import Schedule, add_months, declining_months, months_completed, schedule
+from bir.reports.depreciation import Schedule, add_months, build_periods, months_completed, schedule
 from bir.reports.money import MissingRateError, to_base
 from reports_support import day, hardware, register, service
 
 PROJECT = Path(__file__).resolve().parent.parent
 D = Decimal
+CC = {"id": "cc-it", "kind": "party", "name": "IT cost centre", "owner": "team-it", "status": "active", "party_type": "cost_centre"}
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,8 @@ def config():  # type: ignore[no-untyped-def]
 
 
 def straight(cost: str, life: int, start: str, residual: str = "0") -> Schedule:
-    return Schedule("x", "straight_line", D(cost), D(residual), life, day(start), "EUR")
+    s = Schedule("x", "straight_line", D(cost), D(residual), life, day(start), "EUR")
+    return Schedule(**{**{f: getattr(s, f) for f in s.__dataclass_fields__}, "periods": tuple(build_periods(s))})
 
 
 @pytest.mark.parametrize(("start", "months", "expected"), [
@@ -55,31 +57,15 @@ def test_months_completed(start: str, as_of: str, expected: int) -> None:
     assert months_completed(day(start), day(as_of)) == expected
 
 
-@pytest.mark.parametrize(("as_of", "accumulated", "book"), [
-    ("2024-01-14", "0", "1200.00"),       # before the start
-    ("2024-01-15", "0", "1200.00"),       # start day: no month completed yet
-    ("2024-02-15", "33.33", "1166.67"),   # one month
-    ("2026-12-15", "1166.55", "33.45"),   # 35 months
-    ("2027-01-14", "1166.55", "33.45"),
-    ("2027-01-15", "1200.00", "0.00"),    # 36 months: the remainder in the last month
-    ("2030-01-01", "1200.00", "0.00"),
-])
-def test_straight_line_1200_over_36_months(as_of: str, accumulated: str, book: str) -> None:
-    s = straight("1200.00", 36, "2024-01-15")
-    assert s.monthly() == D("33.33")
-    assert s.amount_for_month(36) == D("33.45")
-    assert sum(s.amount_for_month(k) for k in range(1, 37)) == D("1200.00")
-    assert s.accumulated(day(as_of)) == D(accumulated)
-    assert s.book_value(day(as_of)) == D(book)
-    assert s.fully_depreciated_on == day("2027-01-15")
-
-
 def test_straight_line_with_residual_and_31st() -> None:
+    """1,000.00 less a residual of 100.00 over 3 months from 31 January: 300.00 booked at the end of January,
+    February and March (the start month counts in full)."""
     s = straight("1000.00", 3, "2023-01-31", residual="100.00")
-    assert [s.amount_for_month(k) for k in (1, 2, 3)] == [D("300.00")] * 3
-    assert s.book_value(day("2023-02-28")) == D("700.00")
-    assert s.book_value(day("2023-04-30")) == D("100.00")
-    assert s.fully_depreciated_on == day("2023-04-30")
+    assert [p.charge for p in s.periods] == [D("300.00")] * 3
+    assert s.book_value(day("2023-01-30")) == D("1000.00")
+    assert s.book_value(day("2023-02-28")) == D("400.00")
+    assert s.book_value(day("2023-03-31")) == D("100.00")
+    assert s.fully_depreciated_on == day("2023-03-31")
 
 
 def test_zero_useful_life_writes_off_on_the_start_date() -> None:
@@ -87,23 +73,6 @@ def test_zero_useful_life_writes_off_on_the_start_date() -> None:
     assert s.book_value(day("2024-03-30")) == D("500.00")
     assert s.book_value(day("2024-03-31")) == D("50.00")
     assert s.fully_depreciated_on == day("2024-03-31")
-
-
-@pytest.mark.parametrize(("cost", "residual", "life", "rate", "months"), [
-    # double declining, monthly rate 0.4; month 4 switches to straight-line (108 > 86.40)
-    ("1000.00", "0", 5, "2", ["400.00", "240.00", "144.00", "108.00", "108.00"]),
-    # never below the residual: the last month takes the remainder down to 100
-    ("1000.00", "100.00", 5, "2", ["400.00", "240.00", "144.00", "86.40", "29.60"]),
-    # rate 1.0 is straight-line over the remaining months
-    ("90.00", "0", 3, "1", ["30.00", "30.00", "30.00"]),
-])
-def test_declining_balance(cost: str, residual: str, life: int, rate: str, months: list[str]) -> None:
-    got = declining_months(D(cost), D(residual), life, D(rate))
-    assert list(got) == [D(m) for m in months]
-    s = Schedule("x", "declining_balance", D(cost), D(residual), life, day("2024-01-31"), "EUR", D(rate), got)
-    assert s.book_value(day("2024-02-29")) == D(cost) - D(months[0])
-    assert s.book_value(day("2030-01-01")) == D(residual)
-    assert s.fully_depreciated_on == add_months(day("2024-01-31"), life)
 
 
 def _rec(data: dict[str, object]) -> Record:
@@ -121,6 +90,7 @@ def test_schedule_from_record_uses_defaults_and_in_service_date(config) -> None:
                                      "depreciation": {"method": "none"}}))
     s2 = schedule(stock, config)
     assert s2 is not None and s2.start == day("2024-02-20") and s2.book_value(day("2030-01-01")) == D("1200.00")
+    assert str(s.cost) == "1200.00"  # normalised to the currency's two decimals
     assert s2.fully_depreciated_on is None
 
 
@@ -147,8 +117,8 @@ def test_split_without_double_counting() -> None:
 
 def test_cost_report(tmp_path: Path) -> None:
     reg = register(tmp_path, [
-        service("svc-a"), service("svc-b"),
-        hardware("srv-1", financial={"purchase_date": "2024-01-20", "purchase_cost": 6000.00, "cost_centre": "team-it",
+        service("svc-a"), service("svc-b"), CC,
+        hardware("srv-1", financial={"purchase_date": "2024-01-20", "purchase_cost": 6000.00, "cost_centre": "cc-it",
                                      "recurring_costs": [{"amount": 100.00, "period": "monthly", "start": "2024-02-01"}]},
                  relations=[{"type": "supports", "target": "svc-a"}, {"type": "supports", "target": "svc-b"}]),
         hardware("srv-2", status_dates={"in_use": "2025-06-15"},
@@ -160,18 +130,21 @@ def test_cost_report(tmp_path: Path) -> None:
                                                                     (2025, D("920.00"), ("srv-2",))]
     run = {(r.by, r.key): r.annual for r in rep.run}
     assert run[("service", "svc-a")] == D("600.00") and run[("service", "svc-b")] == D("600.00")
-    assert run[("kind", "hardware")] == D("1200.00") and run[("cost_centre", "team-it")] == D("1200.00")
+    assert run[("kind", "hardware")] == D("1200.00") and run[("cost_centre", "cc-it")] == D("1200.00")
     dep = {d.record: d for d in rep.depreciation}
     # server: 60 months from 2024-02-01, 6000/60 = 100.00 a month, 24 months done on 2026-02-01
     assert (dep["srv-1"].accumulated, dep["srv-1"].book_value) == (D("2400.00"), D("3600.00"))
-    # USD 1000 over 60 months: 16.66 a month, 7 months done; book value in base at 0.92
-    assert dep["srv-2"].book_value == D("883.38") and dep["srv-2"].book_value_base == D("812.71")
+    # USD 1000 over 60 months from 15 June 2025, June in full: June to January, 8 months booked by 31 January 2026:
+    # 1000 x 8 / 60 = 133.33; book value 866.67, in base at 0.92: 797.3364 -> 797.34
+    assert dep["srv-2"].book_value == D("866.67") and dep["srv-2"].book_value_base == D("797.34")
     tco = {t.record: t for t in rep.tco}
-    # 25 monthly charges from 2024-02-01 to 2026-02-01; planned until end of useful life 2029-02-01: 36 more
+    # 25 monthly charges from 2024-02-01 to 2026-02-01; planned until the end of useful life, 31 January 2029 (the
+    # 60th month, February 2024 in full): 35 more, on the 1st of March 2026 to January 2029
     srv = tco["srv-1"]
-    assert (srv.recurring_to_date, srv.planned, srv.total) == (D("2500.00"), D("3600.00"), D("12100.00"))
+    assert (srv.recurring_to_date, srv.planned, srv.total) == (D("2500.00"), D("3500.00"), D("12000.00"))
+    assert (srv.since, srv.until, srv.ended) == (day("2024-01-20"), day("2029-01-31"), None)
     svc = {s.service: s for s in rep.tco_services}
-    assert svc["svc-b"].total == D("6050.00") and svc["svc-a"].total == D("6970.00") and svc["svc-a"].shared == 1
+    assert svc["svc-b"].total == D("6000.00") and svc["svc-a"].total == D("6920.00") and svc["svc-a"].shared == 1
     forecast = {(f.category, f.record): f for f in rep.forecast}
     assert forecast[("recurring", "srv-1")].next_12_months == D("1200.00")
     assert forecast[("recurring", "srv-1")].next_36_months == D("3600.00")
@@ -196,3 +169,19 @@ def test_ended_records_stop_costing_and_gone_ones_hold_no_book_value(tmp_path: P
     assert dep["srv-gone"] == (D("3000.00"), D("0"), D("0.00"))  # a monitor: 48 months, 125.00 a month
     run = {(r.by, r.key): (r.annual, r.records) for r in rep.run}
     assert run[("kind", "hardware")] == (D("1200.00"), ("srv-live",))
+
+
+def test_accrual_stops_at_the_end_state(tmp_path: Path) -> None:
+    """A server charged 100.00 on the 1st of every month from January 2021, with no end date, retired on 15 June
+    2024: 42 charges (January 2021 to June 2024), 4,200.00, whether asked in 2026 or in 2028; nothing planned.
+    Before the fix it kept charging: 7,100.00 by November 2026, 8,400.00 by December 2027."""
+    money = {"purchase_date": "2020-12-20", "purchase_cost": 6000.00,
+             "recurring_costs": [{"description": "support", "amount": 100.00, "period": "monthly", "start": "2021-01-01"}]}
+    reg = register(tmp_path, [hardware("srv-old", status="retired", financial=money, retirement={"reason": "replaced"},
+                                       status_dates={"in_use": "2021-01-01", "retired": "2024-06-15"})])
+    for when in (dt.date(2026, 11, 28), dt.date(2028, 1, 1)):
+        rep = build_report("cost", reg, when)
+        (line,) = rep.tco
+        assert (line.recurring_to_date, line.planned, line.total) == (D("4200.00"), D("0.00"), D("10200.00"))
+        assert (line.since, line.until, line.ended) == (day("2020-12-20"), day("2024-06-14"), day("2024-06-15"))
+        assert rep.forecast == [] and rep.run == []

@@ -120,7 +120,10 @@ def test_decisions(reports: dict[str, Report]) -> None:
     dec = reports["decisions"]
     assert isinstance(dec, DecisionReport)
     by = {d.record: d for d in dec.decisions}
-    assert by["lt-0001"].recommendation == "reuse" and by["lt-0001"].reuse_candidates == ("lt-0059", "lt-0060", "lt-0061")
+    # three spares (lt-0059 to lt-0061), each offered once: the most urgent candidates get them
+    reused = {d.record: d.reuse_candidates for d in dec.decisions if d.recommendation == "reuse"}
+    assert sorted(s for spares in reused.values() for s in spares) == ["lt-0059", "lt-0060", "lt-0061"]
+    assert all(len(spares) == 1 for spares in reused.values())
     assert by["srv-erp-app-01"].recommendation == "replace" and by["srv-erp-app-01"].keep_cost_per_year == Decimal("1450.00")
 
 
@@ -159,3 +162,88 @@ def test_one_definition_of_annual_run_cost(reports: dict[str, Report]) -> None:
     assert reported == {k: v for k, v in by_kind.items() if v}
     ended = [r for r in register if is_ended(r, register.config) and r.get("financial.recurring_costs")]
     assert ended and all(annual_run_cost(r, register.config, AS_OF) == 0 for r in ended)
+
+
+def test_the_microsoft_365_subscription_reads_its_declared_consumption(reports: dict[str, Report]) -> None:
+    """398 of 420 seats assigned (the admin centre's count of 2026-11-02): 22 unused, worth 22 x 36.00 = 792.00;
+    94.8 % used, so the risk rule (which reads the same position) finds nothing; before, the tenant record was
+    counted as one seat (1 used, 419 unused, 15,084.00 waste) and the risk rule left subscriptions out."""
+    lic = reports["licences"]
+    assert isinstance(lic, LicenceReport)
+    m365 = next(p for p in lic.positions if p.licence == "lic-m365-e3")
+    assert (m365.metric, m365.quantity, m365.consumption, m365.unused, m365.waste) == ("subscription", 420, 398, 22, Decimal("792.00"))
+    assert m365.consumption_source.startswith("declared 2026-11-02: Microsoft 365 admin centre")
+    risk = reports["risk"]
+    assert isinstance(risk, RiskReport)
+    assert not [f for f in risk.findings if f.record == "lic-m365-e3"]
+
+
+def test_nginx_end_of_life_reaches_its_services(risk: RiskReport) -> None:
+    f = _found(risk)[("software.end_of_life", "sw-nginx-1-24")]
+    assert f.message.endswith("path: sw-nginx-1-24 -> srv-track-01 -> svc-customer-portal, svc-track-trace; "  # type: ignore[attr-defined]
+                              "sw-nginx-1-24 -> srv-track-02 -> svc-customer-portal, svc-track-trace")
+    assert f.services == ("svc-customer-portal", "svc-track-trace")  # type: ignore[attr-defined]
+
+
+def test_named_feeds_missing_from_feeds_are_findings(risk: RiskReport) -> None:
+    missing = sorted(r for rule, r in _found(risk) if rule == "lifecycle.feed_missing")
+    # the three servers name dell-poweredge and hpe-proliant; NAV 2016 and SQL Server 2019 name feeds not pinned
+    assert missing == ["srv-tms-app-01", "srv-tms-app-02", "srv-track-01", "sw-dynamics-nav-2016", "sw-sql-server-2019"]
+
+
+def test_a_cost_centre_books_by_a_preset(reports: dict[str, Report]) -> None:
+    """cc-ops-us books by Snipe-IT's half-year convention; cc-ops-uk to a fiscal year ending 31 March."""
+    cost = reports["cost"]
+    assert isinstance(cost, CostReport)
+    register = load_register(PROJECT).register
+    conventions = {d.record: d.convention for d in cost.depreciation}
+    us = [r.id for r in register if r.get("financial.cost_centre") == "cc-ops-us" and r.id in conventions]
+    uk = [r.id for r in register if r.get("financial.cost_centre") == "cc-ops-uk" and r.id in conventions]
+    assert us and all(conventions[r].startswith("snipeit_half_year: half yearly") for r in us)
+    assert uk and all(conventions[r].endswith("fiscal year to 03-31") for r in uk)
+
+
+def test_the_workplace_pool_has_a_minimum() -> None:
+    from bir.point.point import open_point
+    from bir.reports import evaluate
+
+    graph = evaluate(open_point(PROJECT)).context.graph
+    assert graph.minimum("workplace-laptops") == 45
+    assert not any(c.startswith("lt-") for c in graph.single_points_of_failure("svc-workplace"))
+
+
+def test_lifecycle_decisions_and_forecast_agree_on_every_record(reports: dict[str, Report]) -> None:
+    """Over the whole demo register: every retirement candidate has a decision and says the same one; the refresh
+    plan says the same decision (replace when there is none yet); the forecast buys a replacement exactly where the
+    plan replaces (now for a decided replace, on the due date otherwise, within 36 months) at the same price;
+    nothing reused or kept is bought."""
+    life, dec, cost = reports["lifecycle"], reports["decisions"], reports["cost"]
+    assert isinstance(life, LifecycleReport) and isinstance(dec, DecisionReport) and isinstance(cost, CostReport)
+    decisions = {d.record: d for d in dec.decisions}
+    bought = {f.record: f for f in cost.forecast if f.category == "replacement"}
+    for r in life.retirement:
+        assert r.record in decisions and r.decision == decisions[r.record].recommendation, r.record
+    in36 = AS_OF.replace(year=AS_OF.year + 3)
+    for r in life.refresh:
+        d = decisions.get(r.record)
+        assert r.decision == (d.recommendation if d else "replace"), r.record
+        if r.decision == "replace" and (d is not None or r.date <= in36) and r.replacement_cost is not None:
+            assert bought[r.record].next_36_months == r.replacement_cost, r.record
+            if d is not None:
+                assert bought[r.record].next_12_months == d.replace_cost, r.record
+        else:
+            assert r.record not in bought, r.record
+    for rid in bought:
+        assert rid not in decisions or decisions[rid].recommendation == "replace", rid
+    spares = [s for d in dec.decisions for s in d.reuse_candidates]
+    assert len(spares) == len(set(spares))  # each spare offered once
+    assert {d.recommendation for d in dec.decisions if d.kind == "software"} >= {"upgrade", "extend_support"}
+    assert {d.kind for d in dec.decisions} == {"hardware", "software", "licence"}
+
+
+def test_replacements_are_priced_from_the_catalogue(reports: dict[str, Report]) -> None:
+    dec = reports["decisions"]
+    assert isinstance(dec, DecisionReport)
+    laptops = [d for d in dec.decisions if d.hw_class == "laptop" and d.replace_cost is not None]
+    assert laptops and all(d.price_source.startswith("catalogue 2026-09-01: ") for d in laptops)
+    assert {d.replace_cost for d in laptops} <= {Decimal("1189.00"), Decimal("2149.00")}

@@ -62,8 +62,9 @@ def test_events_within_horizons(report: LifecycleReport) -> None:
     assert got == [
         ("2026-12-10", 12, 30, "event.verification_due", "lt-soon"),
         ("2026-12-20", 22, 30, "event.warranty_end", "lt-soon"),
+        # 36 months from 10 January 2024, January in full: the last is December 2026
+        ("2026-12-31", 33, 90, "event.end_of_useful_life", "lt-soon"),
         ("2026-12-31", 33, 90, "event.notice_deadline", "ctr-1"),
-        ("2027-01-10", 43, 90, "event.end_of_useful_life", "lt-soon"),
         ("2027-02-01", 65, 90, "event.end_of_support", "srv-1"),
         ("2027-03-31", 123, 365, "event.contract_end", "ctr-1"),
         ("2027-10-01", 307, 365, "event.licence_expiry", "lic-1"),
@@ -74,13 +75,14 @@ def test_events_within_horizons(report: LifecycleReport) -> None:
 
 
 def test_refresh_reuse_retirement(report: LifecycleReport) -> None:
-    assert [(r.quarter, r.record, r.reason) for r in report.refresh] == [
-        ("overdue", "lt-old", "end of useful life"),
-        ("2027-Q1", "lt-soon", "end of useful life"),
-        ("2027-Q1", "srv-1", "end of support"),
+    assert [(r.quarter, r.record, r.reason, r.decision) for r in report.refresh] == [
+        ("overdue", "lt-old", "end of useful life", "reuse"),
+        ("2026-Q4", "lt-soon", "end of useful life", "replace"),
+        ("2027-Q1", "srv-1", "end of support", "replace"),
     ]
-    assert [(r.record, r.book_value) for r in report.reuse] == [("lt-stock", Decimal("633.39"))]  # 1200 - 17 x 33.33
-    assert [(r.record, r.reasons) for r in report.retirement] == [("lt-old", ("past useful life",))]
+    # in stock since 1 June 2025: June 2025 to October 2026 booked by 28 November, 17 of 36 months: 1200 x 17 / 36
+    assert [(r.record, r.book_value) for r in report.reuse] == [("lt-stock", Decimal("633.33"))]
+    assert [(r.record, r.reasons, r.decision) for r in report.retirement] == [("lt-old", ("past useful life",), "reuse")]
 
 
 def test_decisions_and_licences(reg: Register) -> None:
@@ -89,7 +91,9 @@ def test_decisions_and_licences(reg: Register) -> None:
                             "vulnerabilities", "budget"}
     dec = reports["decisions"]
     assert isinstance(dec, DecisionReport)
-    assert [(d.record, d.recommendation, d.reuse_candidates) for d in dec.decisions] == [("lt-old", "reuse", ("lt-stock",))]
+    assert [(d.record, d.recommendation, d.reuse_candidates) for d in dec.decisions] == [
+        ("lic-1", "cancel", ()), ("lt-old", "reuse", ("lt-stock",))]
+    assert dec.decisions[0].deadline == dt.date(2027, 10, 1)  # no notice period: the term's end
     lic = reports["licences"]
     assert isinstance(lic, LicenceReport)
     p = lic.positions[0]

@@ -28,13 +28,14 @@ def steps(wf: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 TEMPLATES = sorted((Path(__file__).resolve().parent.parent / "tool/bir/templates/init/dot-github/workflows").glob("*.yml"))
+TEMPLATE = {p.name: p for p in TEMPLATES}
 LOCK = yaml.safe_load((GITHUB / "actions-lock.yml").read_text())["actions"]
 USES = re.compile(r"^\s*(?:- )?uses: ([\w.-]+/[\w.-]+)@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)$")
 
 
 def test_workflows_exist() -> None:
-    assert [p.name for p in WORKFLOWS] == ["pr-comment.yml", "pr.yml", "publish.yml"]
-    assert [p.name for p in TEMPLATES] == ["pr-comment.yml", "pr.yml", "publish.yml"]
+    assert [p.name for p in WORKFLOWS] == ["deadlines.yml", "pr-comment.yml", "pr.yml", "publish.yml"]
+    assert [p.name for p in TEMPLATES] == ["deadlines.yml", "pr-comment.yml", "pr.yml", "publish.yml"]
 
 
 @pytest.mark.parametrize("path", WORKFLOWS + TEMPLATES, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
@@ -70,7 +71,7 @@ def test_pinned_and_safe(path: Path) -> None:
             assert not UNTRUSTED.search(step["run"]), step["run"]
 
 
-@pytest.mark.parametrize("path", [GITHUB / "workflows" / "pr.yml", TEMPLATES[1]], ids=["project", "template"])
+@pytest.mark.parametrize("path", [GITHUB / "workflows" / "pr.yml", TEMPLATE["pr.yml"]], ids=["project", "template"])
 def test_the_base_branch_judges_the_pull_request(path: Path) -> None:
     """The checker is installed from the base branch's checkout, and bir runs on the change's checkout."""
     pr = load(path)
@@ -95,8 +96,8 @@ def test_the_base_branch_judges_the_pull_request(path: Path) -> None:
 
 
 def test_the_template_installs_only_an_exact_bir() -> None:
-    text = TEMPLATES[1].read_text() + TEMPLATES[2].read_text()
-    assert text.count("grep -Eq '^bir(\\[site\\])? @ '") == 2 and "bir-requirements.txt" in text
+    text = "".join(TEMPLATE[name].read_text() for name in ("pr.yml", "publish.yml", "deadlines.yml"))
+    assert text.count("grep -Eq '^bir(\\[site\\])? @ '") == 3 and "bir-requirements.txt" in text
     assert "pip install bir" not in text and "pip install \"$BIR" not in text
 
 
@@ -140,3 +141,30 @@ def test_template_has_every_field() -> None:
     text = (GITHUB / "PULL_REQUEST_TEMPLATE.md").read_text()
     for heading in FIELDS.values():
         assert f"## {heading}\n" in text
+
+
+@pytest.mark.parametrize("path", [GITHUB / "workflows" / "deadlines.yml", TEMPLATE["deadlines.yml"]],
+                         ids=["project", "template"])
+def test_deadlines_workflow(path: Path) -> None:
+    """Scheduled (and by hand), allowed to write issues and nothing else, one run at a time, bir installed as
+    the other workflows install it, the token passed through the environment."""
+    wf = load(path)
+    assert set(wf["on"]) == {"schedule", "workflow_dispatch"}
+    (cron,) = wf["on"]["schedule"]
+    assert re.fullmatch(r"\d{1,2} \d{1,2} \* \* \*", cron["cron"])
+    assert wf["permissions"] == {"issues": "write", "contents": "read"}
+    assert wf["concurrency"] == {"group": "deadlines", "cancel-in-progress": False}
+    (job,) = wf["jobs"].values()
+    assert "permissions" not in job
+    checkout = next(s for s in job["steps"] if "checkout" in s.get("uses", ""))
+    assert checkout["with"]["persist-credentials"] is False
+    install = next(s for s in job["steps"] if s.get("name", "").startswith("Install"))
+    if path.parent.parent.name == ".github":
+        assert install["run"] == "python -m pip install ."
+    else:
+        assert "python -m pip install -r .github/bir-requirements.txt" in install["run"]
+        assert "grep -Eq '^bir(\\[site\\])? @ ' .github/bir-requirements.txt" in install["run"]
+    notify = next(s for s in job["steps"] if "bir notify" in s.get("run", ""))
+    assert notify["run"] == "bir notify github"
+    assert notify["env"] == {"GITHUB_TOKEN": "${{ github.token }}"}
+    assert "secrets." not in path.read_text()

@@ -158,11 +158,17 @@ def parse_date(value: object) -> dt.date | None:
 
 
 def to_decimal(value: object) -> Decimal | None:
-    """Money as Decimal. YAML numbers arrive as int or float; repr gives the shortest exact text."""
+    """Money as Decimal, exactly as written: the strict YAML loader keeps a number's text (`text`), so
+    `12345678901234567.89` stays exact; a float from elsewhere is read by its shortest repr. Not a finite
+    number: None."""
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, (int, float)):
-        return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        text = getattr(value, "text", None)
+        dec = Decimal(text if isinstance(text, str) else repr(value))
+        return dec if dec.is_finite() else None
     return None
 
 

@@ -89,6 +89,13 @@ def facts_of(path: str, kind: str, data: dict[str, Any], *, valid: bool = True) 
         part_of=tuple(r["target"] for r in rels if r.get("type") == "part_of" and isinstance(r.get("target"), str)),
         member_of=tuple(r["target"] for r in rels if r.get("type") == "member_of" and isinstance(r.get("target"), str)),
         redundancy_group=group if isinstance(group, str) else None,
+        party_type=data.get("party_type") if isinstance(data.get("party_type"), str) else None,
+        stores=tuple(r["target"] for r in rels if r.get("type") == "stores" and isinstance(r.get("target"), str)),
+        personal_data=data.get("personal_data") is True,
+        data_bearing=data.get("data_bearing") if isinstance(data.get("data_bearing"), bool) else None,
+        sanitised=all((data.get("sanitisation") or {}).get(k) for k in ("method", "date", "certificate"))
+        if isinstance(data.get("sanitisation"), dict) else False,
+        hw_class=data.get("class") if isinstance(data.get("class"), str) else None,
     )
 
 

@@ -35,11 +35,21 @@ class FeedError(UsageError):
 
 @dataclass(frozen=True, slots=True)
 class Cycle:
+    """A release cycle. The `*From` dates are the truth; an `is*` flag without its date (endoflife.date
+    marks many old releases `isEol: true` with no `eolFrom`) says the event had happened by the day the
+    feed was generated (`as_of`), date unknown."""
+
     name: str
     eol: dt.date | None  # eolFrom: end of life (end of security support)
     eoas: dt.date | None  # eoasFrom: end of active support
     eoes: dt.date | None  # eoesFrom: end of extended support (paid)
     release: dt.date | None
+    is_eol: bool = False  # isEol
+    is_eoas: bool = False  # isEoas
+    is_eoes: bool = False  # isEoes
+    discontinued: dt.date | None = None  # discontinuedFrom: end of sale (hardware)
+    is_discontinued: bool = False
+    as_of: dt.date | None = None  # the day the flags were computed (the feed's generated_at or fetch day)
 
 
 IDENTIFIER_TYPES = ("purl", "cpe")  # the product identifiers kept: package URL and CPE name
@@ -141,9 +151,12 @@ def _identifiers(value: Any, bad: Any) -> list[dict[str, str]]:
 def parse_feed(doc: dict[str, Any]) -> Feed:
     """A pinned (normalised) feed document as a `Feed`."""
     cycles = {}
+    flagged = parse_date(str(doc.get("fetched_on") or "")) or parse_date(str(doc.get("generated_at") or "")[:10])
     for rel in doc.get("releases") or []:
         cycles[rel["name"]] = Cycle(rel["name"], parse_date(rel.get("eolFrom")), parse_date(rel.get("eoasFrom")),
-                                    parse_date(rel.get("eoesFrom")), parse_date(rel.get("releaseDate")))
+                                    parse_date(rel.get("eoesFrom")), parse_date(rel.get("releaseDate")),
+                                    rel.get("isEol") is True, rel.get("isEoas") is True, rel.get("isEoes") is True,
+                                    parse_date(rel.get("discontinuedFrom")), rel.get("isDiscontinued") is True, flagged)
     identifiers = tuple((str(i["type"]), str(i["id"])) for i in doc.get("identifiers") or []
                         if isinstance(i, dict) and i.get("type") in IDENTIFIER_TYPES and isinstance(i.get("id"), str))
     return Feed(str(doc.get("product", "")), cycles, identifiers, str(doc.get("fetched_on") or ""))

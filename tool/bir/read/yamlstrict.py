@@ -48,6 +48,23 @@ _FLOAT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 _MISSING = object()
 
 
+class Number(float):
+    """A number of a record as written (`949.00`, `12345678901234567.89`, `1e400`): a float for the schema,
+    which only needs its type and rough size, and its exact text for money (`bir.base.model.to_decimal`
+    reads it). `plain_value` itself still gives a plain float (authoring writes what it returns)."""
+
+    __slots__ = ("text",)
+    text: str
+
+    def __new__(cls, text: str) -> Number:
+        value = super().__new__(cls, text)
+        value.text = text
+        return value
+
+    def __reduce__(self) -> tuple[type[Number], tuple[str]]:  # records cross process boundaries pickled
+        return Number, (self.text,)
+
+
 class _Composer(CParser):  # type: ignore[misc]
     """libyaml's composer with a resolver that only marks plain or quoted: typing is done here."""
 
@@ -222,11 +239,12 @@ class _Builder:
                 self.text(node, jpath, jpath[1:].replace("/", ".") or "the document")  # type: ignore[arg-type]
             if tag is _PLAIN:
                 try:
-                    return plain_value(node.value)
+                    value = plain_value(node.value)
                 except NumberTooLarge as exc:
                     self.fail(node, YAML_NUMBER, f"{jpath[1:].replace('/', '.') or 'the document'}: {exc}",
                               "quote it if it is text; no field of a record holds a number this large", jpath)
                     return node.value
+                return Number(node.value) if value.__class__ is float else value
             if tag is _QUOTED:
                 return node.value
             self._bad_tag(node, jpath)

@@ -27,7 +27,7 @@ from bir.base.model import ADMINISTRATIVE_KINDS, Record, to_decimal
 from bir.reports.context import Context, Recurring
 from bir.reports.cost import renews
 from bir.reports.maintenance import maintenance_cost
-from bir.reports.money import ZERO, cents, to_base
+from bir.reports.money import ZERO, to_base
 from bir.reports.opsmodels import BudgetLine, BudgetReport
 from bir.reports.risk import Check, Hit, register, risk_rule
 
@@ -80,7 +80,7 @@ def spend(ctx: Context, records: list[Record], year: int) -> Spend:
             used.add(rec.id)
             op_a += maint
             op_f += maint
-    return Spend(cents(cap_a), cents(cap_f), cents(op_a), cents(op_f), tuple(sorted(used)))
+    return Spend(ctx.money(cap_a), ctx.money(cap_f), ctx.money(op_a), ctx.money(op_f), tuple(sorted(used)))
 
 
 def _by_centre(ctx: Context) -> dict[str, list[Record]]:
@@ -111,9 +111,9 @@ def budget_lines(ctx: Context) -> list[BudgetLine]:
             continue
         s = spend(ctx, centres.get(centre, []), year)
         cap, op = _amount(ctx, bud, "capital"), _amount(ctx, bud, "operating")
-        total_budget = None if cap is None and op is None else cents((cap or ZERO) + (op or ZERO))
-        total = cents(s.capital_forecast + s.operating_forecast)
-        variance = None if total_budget is None else cents(total - total_budget)
+        total_budget = None if cap is None and op is None else ctx.money((cap or ZERO) + (op or ZERO))
+        total = ctx.money(s.capital_forecast + s.operating_forecast)
+        variance = None if total_budget is None else ctx.money(total - total_budget)
         position = "unbudgeted" if variance is None else "over" if variance > 0 else "under" if variance < 0 else "on budget"
         lines.append(BudgetLine(centre, year, bud.id, bud.status, cap, s.capital_actual, s.capital_forecast, op,
                                 s.operating_actual, s.operating_forecast, total_budget, total, variance, position,
@@ -132,7 +132,7 @@ def budget_report(ctx: Context) -> BudgetReport:
         if (centre, year) in budgeted:
             continue
         s = spend(ctx, records, year)
-        total = cents(s.capital_forecast + s.operating_forecast)
+        total = ctx.money(s.capital_forecast + s.operating_forecast)
         if total or s.capital_actual or s.operating_actual:
             party = ctx.rec(centre)
             unbudgeted.append(BudgetLine(centre, year, "", party.status if party else "", None, s.capital_actual, s.capital_forecast,

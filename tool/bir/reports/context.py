@@ -19,7 +19,7 @@ from bir.base.model import Record, Register, Relation, parse_date, to_decimal
 from bir.read.feeds import Feed, cycle_of
 from bir.reports import depreciation as dep
 from bir.reports.graph import Graph
-from bir.reports.money import ZERO, cents, to_base
+from bir.reports.money import ZERO, round_to, to_base
 
 PERIOD_MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
 ENDED = frozenset({"retired", "disposed", "lost", "stolen"})  # out of service for good: costs stop
@@ -28,12 +28,37 @@ GONE = frozenset({"disposed", "lost", "stolen"})  # no longer held: no book valu
 
 @dataclass(frozen=True, slots=True)
 class LifeDates:
-    """End of support and end of life of a component, and where each came from (record or feed)."""
+    """End of support and end of life of a component, and where each came from (record or feed); the end of
+    extended support the feed offers, the extended support bought (on the record, or an active
+    `extended_support` contract covering it), and the end of sale."""
 
     eos: dt.date | None
     eol: dt.date | None
     eoes: dt.date | None
     source: str  # "record", "feed:<product>@<cycle>", "record+feed:..." or ""
+    eos_flagged: dt.date | None = None  # the feed marks it out of active support with no date: known by this day
+    eol_flagged: dt.date | None = None  # the feed marks it end of life with no date: known by this day
+    extended_until: dt.date | None = None  # extended support bought, running to this day
+    extended_source: str = ""  # "record" or the contract id
+    end_of_sale: dt.date | None = None
+
+    def past_eol(self, day: dt.date) -> bool:
+        return (self.eol is not None and self.eol <= day) or (self.eol is None and self.eol_flagged is not None
+                                                               and self.eol_flagged <= day)
+
+    def past_eos(self, day: dt.date) -> bool:
+        return (self.eos is not None and self.eos <= day) or (self.eos is None and self.eos_flagged is not None
+                                                               and self.eos_flagged <= day)
+
+    def extended(self, day: dt.date) -> bool:
+        """Extended support bought and still running on `day`."""
+        return self.extended_until is not None and day <= self.extended_until
+
+    def eol_text(self) -> str:
+        return self.eol.isoformat() if self.eol is not None else "date not published"
+
+    def eos_text(self) -> str:
+        return self.eos.isoformat() if self.eos is not None else "date not published"
 
 
 @dataclass(slots=True)
@@ -76,14 +101,17 @@ class Context:
         return self._schedules[record.id]
 
     def life(self, record: Record) -> LifeDates:
-        """Record dates win over the feed: a date on the record is a deliberate local fact (e.g. an
-        extended support bought from the vendor); without one, the feed's eoasFrom / eolFrom apply."""
+        """Record dates win over the feed: a date on the record is a deliberate local fact; without one, the
+        feed's eoasFrom / eolFrom apply, and its isEoas / isEol flags where it publishes no date. Extended
+        support bought is the record's `extended_support.until`, or the end of an active
+        `extended_support` contract the record is `covered_by` (the later of them)."""
         got = self._life.get(record.id)
         if got is not None:
             return got
         eos, eol = record.date("end_of_support"), record.date("end_of_life")
         source = "record" if (eos or eol) else ""
-        eoes = None
+        eoes = eos_flag = eol_flag = None
+        sale = record.date("end_of_sale")
         found = cycle_of(record, self.feeds) if record.kind in ("software", "hardware") else None
         if found is not None:
             product, cycle = found
@@ -93,16 +121,45 @@ class Context:
             if eol is None and cycle.eol is not None:
                 eol = cycle.eol
                 source = source if tag in source else (source + "+" if source else "") + tag
+            if eos is None and cycle.is_eoas:
+                eos_flag, source = cycle.as_of or dt.date.min, source if tag in source else (source + "+" if source else "") + tag
+            if eol is None and cycle.is_eol:
+                eol_flag, source = cycle.as_of or dt.date.min, source if tag in source else (source + "+" if source else "") + tag
             eoes = cycle.eoes
-        got = LifeDates(eos, eol, eoes, source)
+            sale = sale or cycle.discontinued
+        until, via = record.date("extended_support.until"), "record" if record.date("extended_support.until") else ""
+        for rel in self.relations(record):
+            ctr = self.rec(rel.target) if rel.type == "covered_by" else None
+            if ctr is None or ctr.data.get("contract_type") != "extended_support" or not self.in_service(ctr):
+                continue
+            end = ctr.date("end")
+            started = ctr.date("start")
+            if end is not None and (started is None or started <= self.as_of) and (until is None or end > until):
+                until, via = end, ctr.id
+        got = LifeDates(eos, eol, eoes, source, eos_flag, eol_flag, until, via, sale)
         self._life[record.id] = got
         return got
+
+    def hosts(self, record: Record) -> list[str]:
+        """The records a software runs on: `installed_on` and `runs_on` targets and its installations' hosts."""
+        out = [r.target for r in self.relations(record) if r.type in ("installed_on", "runs_on")]
+        if record.kind == "software":
+            for inst in record.data.get("installations") or ():
+                if isinstance(inst, dict) and isinstance(inst.get("on"), str):
+                    out.append(inst["on"])
+        return [h for h in dict.fromkeys(out) if h in self.register.records]
 
     def hw_class(self, record: Record) -> str:
         value = record.data.get("class")
         return value if isinstance(value, str) else ""
 
     def data_bearing(self, record: Record) -> bool:
+        """Stores data that must be sanitised before disposal: it stores information holding personal data,
+        else as written (`data_bearing`), else by its class."""
+        for rel in self.relations(record):
+            info = self.rec(rel.target) if rel.type == "stores" else None
+            if info is not None and info.data.get("personal_data") is True:
+                return True
         flag = record.data.get("data_bearing")
         if isinstance(flag, bool):
             return flag
@@ -117,6 +174,10 @@ class Context:
     def purchase_base(self, record: Record) -> Decimal | None:
         return purchase_base(record, self.config)
 
+    def money(self, value: Decimal) -> Decimal:
+        """`value` rounded half up to the base currency's minor unit (cents for EUR, whole yen for JPY)."""
+        return round_to(value, self.config.base_currency)
+
     def end_date(self, record: Record) -> dt.date | None:
         """When an intangible runs out: contract `end`, else `term.end`."""
         return record.date("end") or record.date("term.end")
@@ -125,15 +186,38 @@ class Context:
         return recurring_costs(record, self.config)
 
 
+def ended_on(record: Record, config: Config) -> dt.date | None:
+    """The day a record that is ended now entered its end (retired, disposed, lost, stolen, or a final state
+    such as expired): the first ended state it entered after it was last in any other state. None when it is
+    not ended, or the date is not recorded."""
+    if not is_ended(record, config):
+        return None
+    dates = record.data.get("status_dates")
+    if not isinstance(dates, dict):
+        return None
+    final = config.model_for(record.kind).final
+    seen = sorted((d, state) for state, text in dates.items() if (d := parse_date(text)) is not None)
+    out: dt.date | None = None
+    for day, state in seen:
+        if state in ENDED or state in final:
+            out = day if out is None else out
+        else:
+            out = None
+    return out or record.status_date(record.status)
+
+
 def recurring_costs(record: Record, config: Config) -> list[Recurring]:
     """A record's recurring costs in the base currency; without their own dates they run from the record's
-    start of service (or its contract or term start) to the end of its contract or term."""
+    start of service (or its contract or term start) to the end of its contract or term. A record that has
+    ended (retired, disposed, expired...) stops charging on the day it ended: every cost ends the day before."""
     fin = record.data.get("financial")
     costs = fin.get("recurring_costs") if isinstance(fin, dict) else None
     if not isinstance(costs, list):
         return []
     default_start = dep.start_date(record) or record.date("start") or record.date("term.start")
     default_end = record.date("end") or record.date("term.end")
+    stop = ended_on(record, config)
+    last = stop - dt.timedelta(days=1) if stop is not None else None
     default_currency = fin.get("currency") if isinstance(fin, dict) and isinstance(fin.get("currency"), str) else None
     out = []
     for i, c in enumerate(costs):
@@ -142,9 +226,12 @@ def recurring_costs(record: Record, config: Config) -> list[Recurring]:
             continue
         currency = c.get("currency") if isinstance(c.get("currency"), str) else default_currency
         base = to_base(value, currency, config)
+        end = parse_date(c.get("end")) or default_end
+        if last is not None and (end is None or last < end):
+            end = last
         out.append(Recurring(record.id, i, str(c.get("description", "")), base,
-                             PERIOD_MONTHS.get(str(c.get("period")), 12), parse_date(c.get("start")) or default_start,
-                             parse_date(c.get("end")) or default_end))
+                             PERIOD_MONTHS.get(str(c.get("period")), 12), parse_date(c.get("start")) or default_start, end,
+                             stop is not None and end == last))
     return out
 
 
@@ -168,7 +255,7 @@ def annual_run_cost(record: Record, config: Config, on: dt.date) -> Decimal:
     report, the site and the change impact share."""
     if is_ended(record, config):
         return ZERO
-    return sum((cents(r.annual()) for r in recurring_costs(record, config) if r.active(on)), ZERO)
+    return sum((round_to(r.annual(), config.base_currency) for r in recurring_costs(record, config) if r.active(on)), ZERO)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +269,7 @@ class Recurring:
     months: int
     start: dt.date | None
     end: dt.date | None
+    stopped: bool = False  # `end` is the day before the record ended (its own end was later, or none)
 
     def annual(self) -> Decimal:
         return self.amount * (12 // self.months)
@@ -206,7 +294,7 @@ class Recurring:
                                                       self.months, self.start, None)
         if cost.start is None:
             cost = Recurring(self.record, self.index, self.description, self.amount, self.months,
-                             after + dt.timedelta(days=1), cost.end)
+                             after + dt.timedelta(days=1), cost.end, cost.stopped)
         n = cost.charges_until(until) - cost.charges_until(after)
         return self.amount * max(n, 0) if n > 0 else ZERO
 

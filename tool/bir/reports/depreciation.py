@@ -1,36 +1,83 @@
-"""Depreciation by month: straight-line, declining balance, or none.
+"""Depreciation by convention: a charge schedule per record, and the book value on any date read from it.
 
-Conventions (hand-checkable, and tested that way):
-- Depreciation starts on the in-service date (`status_dates.in_use`, or `status_dates.active`), else the
-  purchase date. Month *k* (1-based) is complete on the same day *k* months later; a start on the 31st
-  completes in short months on their last day (31 January -> 28 or 29 February -> 31 March).
-- Straight-line: (cost - residual) / life, rounded down to the cent, each month; the last month takes the
-  remainder, so 1,200.00 over 36 months is 35 x 33.33 and a last month of 33.45.
-- Declining balance: each month book value x (rate / life), where `rate` is a multiple of the straight-line
-  rate (2.0 = double declining), rounded to the cent; it switches to straight-line over the remaining
-  months as soon as that is larger, and never goes below the residual value. The last month takes the
-  remainder down to the residual value.
-- A useful life of 0 months writes the asset down to its residual value on its start date.
-- `none`: the book value stays the purchase cost.
+Settings come from `bir.yaml` and the record, each layer over the one before: a built-in preset (when one
+is named), `defaults.depreciation` (the register's conventions), `defaults.<kind>.depreciation`,
+`defaults.by_class.<class>`, `defaults.by_cost_centre.<party>`, then the record's own
+`financial.depreciation`.
+
+- `start`: `in_service` (default: the in-service date, else the purchase date) or `purchase` (the purchase
+  date, else the in-service date).
+- `period`: when charges are booked: `month` (default), `half_year` or `year`, all of the fiscal year that
+  ends on `fiscal_year_end` (`MM-DD`, default `12-31`; fiscal months start the day after it, so with the
+  default they are calendar months). A period's charge is booked on its last day; the book value on a day
+  is the cost less the charges booked by the end of that day.
+- `proration`: how the first period counts. `monthly` (default) by the `first_period` convention:
+  `full_month` (the month of the start counts in full), `mid_month` (it counts half, and the month after
+  the life's last full month the other half), `half_year` (the life starts in the middle of the first
+  fiscal year, whenever the asset started: half a year in the first year), `half_year_conditional` (the
+  life starts at the beginning of the fiscal half-year the start falls in: a start in the second half
+  counts half a year in the first year) or `anniversary` (months run from the start day, each complete on
+  the same day of the next month and booked then). `daily`: the first period counts the days from the
+  start to its end by `day_count`: `actual` (days of the period), `30/360` (30/360 US, the bond basis:
+  each month 30 days) or `30/360_glpi` (GLPI's count: the months and days of the calendar difference from
+  the start to the fiscal year end, that day itself not counted, the days borrowing the length of the
+  start month as PHP's DateTime::diff does; a month 30 days).
+- Straight line: the depreciable amount (cost less the residual value, or `residual_percent` of the cost)
+  over `useful_life_months`, accumulated as an exact fraction of the life and rounded half up to the
+  currency's minor unit at each period end, so the charges add up to the depreciable amount exactly and
+  the book value is the nearest amount to the exact one. 1,200.00 over 12 months from 1 January is 100.00
+  a month, booked on the last day of each month: fully depreciated on 31 December.
+- Declining balance: each period the book value times `rate` / life (per month of life in the period),
+  switching to straight line over the remaining life as soon as that is larger, never below the residual;
+  the period in which the life ends takes the rest. Rounded half up per period.
+- A useful life of 0 months writes the asset down to its residual value on its start date. `none`: the book
+  value stays the purchase cost.
+
+Named presets reproduce the peers' figures (see PRESETS): `glpi` (GLPI's linear amortisation: yearly
+annuities, the first year prorated by days on GLPI's 30/360 count to the fiscal year end), `snipeit`
+(Snipe-IT's linear: whole months from the purchase date), `snipeit_half_year` and
+`snipeit_half_year_conditional` (Snipe-IT's half-year conventions, "always applied" and "applied with
+condition"), and `bir` (the default conventions).
 """
 
 from __future__ import annotations
 
-import calendar
+import calendar as _calendar
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
+from fractions import Fraction
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from bir.base.model import Record, to_decimal
-from bir.reports.money import CENT, ZERO, cents
+from bir.reports.money import ZERO, normalised, quantum, round_to
 
 if TYPE_CHECKING:
     from bir.base.config import Config
 
 METHODS = ("straight_line", "declining_balance", "none")
+PERIODS = {"month": 1, "half_year": 6, "year": 12}
+FIRST_PERIODS = ("full_month", "mid_month", "half_year", "half_year_conditional", "anniversary")
+DAY_COUNTS = ("actual", "30/360", "30/360_glpi")
+PRESETS: dict[str, dict[str, Any]] = {
+    "bir": {"start": "in_service", "period": "month", "proration": "monthly", "first_period": "full_month"},
+    "glpi": {"method": "straight_line", "start": "in_service", "period": "year", "proration": "daily",
+             "day_count": "30/360_glpi"},
+    "snipeit": {"method": "straight_line", "start": "purchase", "period": "month", "proration": "monthly",
+                "first_period": "anniversary"},
+    "snipeit_half_year": {"method": "straight_line", "start": "purchase", "period": "half_year", "proration": "monthly",
+                          "first_period": "half_year"},
+    "snipeit_half_year_conditional": {"method": "straight_line", "start": "purchase", "period": "half_year",
+                                      "proration": "monthly", "first_period": "half_year_conditional"},
+}
+DEFAULTS: dict[str, Any] = {"method": "none", "rate": 2, "fiscal_year_end": "12-31", **PRESETS["bir"], "day_count": "actual"}
 _DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def days_in_month(year: int, month: int) -> int:
+    return 29 if month == 2 and _calendar.isleap(year) else _DAYS[month]
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -38,14 +85,12 @@ def add_months(day: dt.date, months: int) -> dt.date:
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
     month += 1
-    if day.day <= 28:
-        return dt.date(year, month, day.day)
-    last = 29 if month == 2 and calendar.isleap(year) else _DAYS[month]
-    return dt.date(year, month, min(day.day, last))
+    return dt.date(year, month, min(day.day, days_in_month(year, month)))
 
 
 def months_completed(start: dt.date, as_of: dt.date) -> int:
-    """Whole months from `start` completed on or before `as_of` (0 before the first month ends)."""
+    """Whole months from `start` completed on or before `as_of`, a month complete on the same day of the
+    next month (0 before the first one is)."""
     if as_of < start:
         return 0
     n = (as_of.year - start.year) * 12 + as_of.month - start.month
@@ -54,14 +99,104 @@ def months_completed(start: dt.date, as_of: dt.date) -> int:
     return max(n, 0)
 
 
-def start_date(record: Record) -> dt.date | None:
-    """The start of depreciation and of the useful life: in-service date, else purchase date."""
-    return record.status_date("in_use") or record.status_date("active") or record.date("financial.purchase_date")
+def days_30_360(a: dt.date, b: dt.date) -> int:
+    """Days from `a` to `b` on the 30/360 US (bond) basis: a day-31 start counts as the 30th, and so does a
+    day-31 end when the start is the 30th or 31st."""
+    d1, d2 = min(a.day, 30), b.day
+    if d2 == 31 and d1 == 30:
+        d2 = 30
+    return 360 * (b.year - a.year) + 30 * (b.month - a.month) + d2 - d1
+
+
+def days_glpi(a: dt.date, b: dt.date) -> int:
+    """GLPI's 30/360: the months and days from `a` to `b` as PHP's DateTime::diff gives them (a negative
+    day remainder borrows the length of `a`'s month), a month counted as 30 days, years ignored."""
+    months = (b.year - a.year) * 12 + b.month - a.month
+    days = b.day - a.day
+    if days < 0:
+        days += days_in_month(a.year, a.month)
+        months -= 1
+    return (months % 12) * 30 + days
+
+
+def start_date(record: Record, start: str = "in_service") -> dt.date | None:
+    """The start of depreciation and of the useful life: the in-service date, else the purchase date (or
+    the other way round with `start: purchase`)."""
+    in_service = record.status_date("in_use") or record.status_date("active")
+    purchase = record.date("financial.purchase_date")
+    return (purchase or in_service) if start == "purchase" else (in_service or purchase)
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """One period of a charge schedule: its days, the charge booked, and the figures after it."""
+
+    start: dt.date
+    end: dt.date
+    booked: dt.date  # the day the charge is booked (its last day; the next one for `anniversary`)
+    charge: Decimal
+    accumulated: Decimal
+    book_value: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class FiscalYear:
+    """A fiscal year: its last day and the record's figures over it."""
+
+    year: int  # the calendar year its last day falls in
+    start: dt.date
+    end: dt.date
+
+
+class FiscalCalendar:
+    """Fiscal years ending on a month and day; fiscal months start the day after that day each month. The
+    same few dates recur across a register's records, so lookups are remembered (`calendar` shares one
+    calendar per year end)."""
+
+    def __init__(self, end: str) -> None:
+        month, day = (int(x) for x in end.split("-"))
+        self.month, self.day = month, day
+        self._years: dict[dt.date, FiscalYear] = {}
+        self._starts: dict[int, dt.date] = {}
+
+    def year_end(self, year: int) -> dt.date:
+        return dt.date(year, self.month, min(self.day, days_in_month(year, self.month)))
+
+    def year_of(self, day: dt.date) -> FiscalYear:
+        got = self._years.get(day)
+        if got is None:
+            end = self.year_end(day.year)
+            if end < day:
+                end = self.year_end(day.year + 1)
+            start = self.year_end(end.year - 1) + dt.timedelta(days=1)
+            got = self._years[day] = FiscalYear(end.year, start, end)
+        return got
+
+    def month_start(self, fy: FiscalYear, m: int) -> dt.date:
+        """The first day of fiscal month `m` of fiscal year `fy` (any integer; 0 is its first month): the day
+        after the fiscal month-end day (the fiscal year's end day, or the month's last day when shorter)."""
+        index = fy.end.year * 12 + self.month - 1 - 12 + m
+        got = self._starts.get(index)
+        if got is None:
+            year, month = divmod(index, 12)
+            got = self._starts[index] = dt.date(year, month + 1, min(self.day, days_in_month(year, month + 1))) + dt.timedelta(days=1)
+        return got
+
+
+_CALENDARS: dict[str, FiscalCalendar] = {}
+
+
+def calendar(end: str) -> FiscalCalendar:
+    """The fiscal calendar of year end `end` (MM-DD), one per year end."""
+    got = _CALENDARS.get(end)
+    if got is None:
+        got = _CALENDARS[end] = FiscalCalendar(end)
+    return got
 
 
 @dataclass(frozen=True)
 class Schedule:
-    """A record's depreciation, in the record's currency."""
+    """A record's depreciation in the record's currency: its settings and its charge schedule."""
 
     record: str
     method: str
@@ -70,121 +205,229 @@ class Schedule:
     life_months: int
     start: dt.date
     currency: str
-    rate: Decimal = Decimal(0)
-    # Declining balance only: the amount of each month (computed once; straight-line is closed-form).
-    months: tuple[Decimal, ...] = field(default=())
+    rate: Decimal = Decimal(2)
+    period: str = "month"
+    proration: str = "monthly"
+    first_period: str = "full_month"
+    day_count: str = "actual"
+    fiscal_year_end: str = "12-31"
+    preset: str = ""
+    periods: tuple[Period, ...] = field(default=())
 
     @property
     def depreciable(self) -> Decimal:
         return max(self.cost - self.residual, ZERO) if self.method != "none" else ZERO
 
+    @property
+    def convention(self) -> str:
+        """The conventions in a few words, for the reports."""
+        if self.method == "none":
+            return "none"
+        first = (f"daily {self.day_count}" if self.proration == "daily" else self.first_period.replace("_", " "))
+        text = f"{self.period.replace('_', ' ')}ly, first period {first}, fiscal year to {self.fiscal_year_end}"
+        return f"{self.preset}: {text}" if self.preset else text
+
     @cached_property
     def end_of_useful_life(self) -> dt.date | None:
-        return add_months(self.start, self.life_months) if self.method != "none" else None
-
-    @cached_property
-    def _monthly(self) -> Decimal:
-        if self.life_months <= 0:
-            return self.depreciable
-        return (self.depreciable / self.life_months).quantize(CENT, rounding=ROUND_DOWN)
-
-    def monthly(self) -> Decimal:
-        """Straight-line monthly amount (before the last month's remainder)."""
-        return self._monthly
+        """The last day of the useful life (the day the last charge is booked)."""
+        if self.method == "none":
+            return None
+        return self.periods[-1].booked if self.periods else self.start
 
     def accumulated(self, as_of: dt.date) -> Decimal:
-        """Depreciation accumulated by the end of `as_of`."""
-        if self.method == "none" or as_of < self.start:
-            return ZERO
-        if self.life_months <= 0:
-            return self.depreciable
-        n = months_completed(self.start, as_of)
-        if n >= self.life_months:
-            return self.depreciable
-        if self.method == "straight_line":
-            return self.monthly() * n
-        return sum(self.months[:n], ZERO)
+        """Depreciation booked by the end of `as_of`."""
+        got = ZERO
+        for p in self.periods:
+            if p.booked > as_of:
+                break
+            got = p.accumulated
+        return got
 
     def book_value(self, as_of: dt.date) -> Decimal:
         return self.cost - self.accumulated(as_of)
 
-    def amount_for_month(self, k: int) -> Decimal:
-        """The depreciation charged in month k (1-based)."""
-        if self.method == "none" or k < 1 or k > max(self.life_months, 1):
-            return ZERO
-        if self.life_months <= 0:
-            return self.depreciable
-        if self.method == "declining_balance":
-            return self.months[k - 1]
-        if k < self.life_months:
-            return self.monthly()
-        return self.depreciable - self.monthly() * (self.life_months - 1)
-
     @cached_property
     def fully_depreciated_on(self) -> dt.date | None:
-        """The day the book value reaches the residual value (None for `none` or nothing to write off)."""
+        """The day the book value reaches the residual value (None for `none`)."""
         if self.method == "none":
             return None
-        if self.life_months <= 0:
-            return self.start
-        if self.method == "declining_balance":
-            running = ZERO
-            for k, value in enumerate(self.months, start=1):
-                running += value
-                if running >= self.depreciable:
-                    return add_months(self.start, k)
-        return add_months(self.start, self.life_months)
+        for p in self.periods:
+            if p.accumulated >= self.depreciable:
+                return p.booked
+        return self.start
 
     def is_fully_depreciated(self, as_of: dt.date) -> bool:
         when = self.fully_depreciated_on
         return when is not None and when <= as_of
 
-
-def declining_months(cost: Decimal, residual: Decimal, life: int, rate: Decimal) -> tuple[Decimal, ...]:
-    """Monthly amounts of declining balance with the switch to straight-line, ending on the residual."""
-    out: list[Decimal] = []
-    book = cost
-    monthly_rate = rate / life
-    for k in range(1, life + 1):
-        remaining = life - k + 1
-        left = book - residual
-        if left <= 0:
-            out.append(ZERO)
-            continue
-        if k == life:
-            value = left
-        else:
-            db = cents(book * monthly_rate)
-            sl = (left / remaining).quantize(CENT, rounding=ROUND_DOWN)
-            value = min(max(db, sl), left)
-        out.append(value)
-        book -= value
-    return tuple(out)
+    def fiscal_years(self) -> list[tuple[FiscalYear, Decimal, Decimal, Decimal]]:
+        """The schedule by fiscal year: (year, book value at its start, charge, book value at its end)."""
+        cal = calendar(self.fiscal_year_end)
+        out: dict[int, tuple[FiscalYear, Decimal, Decimal, Decimal]] = {}
+        book = self.cost
+        for p in self.periods:
+            fy = cal.year_of(p.booked)
+            got = out.get(fy.year)
+            opening = got[1] if got else book
+            charge = (got[2] if got else ZERO) + p.charge
+            out[fy.year] = (fy, opening, charge, p.book_value)
+            book = p.book_value
+        return [out[y] for y in sorted(out)]
 
 
 def settings(record: Record, config: Config) -> dict[str, Any]:
-    """The record's depreciation settings over the configured defaults (by hardware class, then by kind)."""
+    """The record's depreciation settings: preset, register, kind, class, cost centre, record (see above)."""
     hw_class = record.data.get("class") if record.kind == "hardware" else None
-    merged = config.depreciation_defaults(record.kind, hw_class if isinstance(hw_class, str) else None)
-    own = record.get("financial.depreciation")
-    if isinstance(own, dict):
-        merged.update(own)
-    return merged
+    defaults = config.defaults
+    merged: dict[str, Any] = {}
+    layers: list[Any] = [defaults.get("depreciation"), (defaults.get(record.kind) or {}).get("depreciation")]
+    if isinstance(hw_class, str):
+        layers.append((defaults.get("by_class") or {}).get(hw_class))
+    centre = record.get("financial.cost_centre")
+    if isinstance(centre, str):
+        layers.append((defaults.get("by_cost_centre") or {}).get(centre))
+    layers.append(record.get("financial.depreciation"))
+    for layer in layers:
+        if isinstance(layer, dict):
+            merged.update(layer)
+    preset = PRESETS.get(str(merged.get("preset") or ""), {})
+    return {**DEFAULTS, **preset, **merged}
 
 
 def schedule(record: Record, config: Config) -> Schedule | None:
     """The record's depreciation schedule, or None when it has no purchase cost or no start date."""
     cost = to_decimal(record.get("financial.purchase_cost"))
-    start = start_date(record)
-    if cost is None or start is None:
+    if cost is None:
         return None
     s = settings(record, config)
+    start = start_date(record, str(s.get("start")))
+    if start is None:
+        return None
+    currency = str(record.get("financial.currency") or config.base_currency)
+    cost = normalised(cost, currency)
     method = str(s.get("method") or "none")
     life = int(s.get("useful_life_months") or 0)
     residual = to_decimal(s.get("residual_value")) or ZERO
+    percent = to_decimal(s.get("residual_percent"))
+    if percent is not None:
+        residual = round_to(cost * percent / 100, currency)
+    residual = normalised(min(residual, cost), currency)
     rate = to_decimal(s.get("rate")) or Decimal(2)
-    currency = str(record.get("financial.currency") or config.base_currency)
-    months: tuple[Decimal, ...] = ()
-    if method == "declining_balance" and life > 0:
-        months = declining_months(cost, min(residual, cost), life, rate)
-    return Schedule(record.id, method, cost, min(residual, cost), life, start, currency, rate, months)
+    base = Schedule(record.id, method, cost, residual, life, start, currency, rate, str(s["period"]), str(s["proration"]),
+                    str(s["first_period"]), str(s["day_count"]), str(s["fiscal_year_end"]), str(s.get("preset") or ""))
+    if method == "none":
+        return base
+    return Schedule(**{**{f: getattr(base, f) for f in base.__dataclass_fields__}, "periods": tuple(build_periods(base))})
+
+
+# ------------------------------------------------------------------------------------------- building
+
+def build_periods(s: Schedule) -> list[Period]:
+    """The charge schedule of `s` (its `periods` ignored)."""
+    if s.life_months <= 0:
+        return [Period(s.start, s.start, s.start, s.depreciable, s.depreciable, s.cost - s.depreciable)]
+    if s.first_period == "anniversary" and s.proration != "daily":
+        return _anniversary(s)
+    cal = calendar(s.fiscal_year_end)
+    fy0 = cal.year_of(s.start)
+    size = PERIODS.get(s.period, 1)
+    # position of the start, in fiscal months from the start of its fiscal year
+    j = 0
+    while cal.month_start(fy0, j + 1) <= s.start:
+        j += 1
+    first_end = (j // size + 1) * size  # position (fiscal months) at the end of the period holding the start
+    virtual = _virtual_start(s, cal, fy0, j, first_end, size)
+    over = virtual + s.life_months - first_end  # the last period is the first that ends at or after the life
+    count = 1 + max(0, -((-over.numerator) // (over.denominator * size)))
+    ends = [first_end + k * size for k in range(count)]
+    day = dt.timedelta(days=1)
+    starts = [cal.month_start(fy0, e) for e in [first_end - size, *ends]]
+    bounds = [(max(s.start, a), b - day) for a, b in itertools.pairwise(starts)]
+    if s.method == "declining_balance":
+        return _declining(s, bounds, ends, virtual, first_end - size)
+    # The exact fraction (E - V) / L in integers: V = num / den, so (E * den - num) / (L * den), and the
+    # accumulated amount in minor units rounded half up, all in integer arithmetic (the common case is fast).
+    q = quantum(s.currency)
+    units = s.depreciable / q
+    num, den = virtual.numerator, virtual.denominator
+    whole = s.life_months * den
+    out: list[Period] = []
+    before = round_to(ZERO, s.currency)
+    exact = units == units.to_integral_value()
+    total = int(units) if exact else 0
+    for (a, b), e in zip(bounds, ends, strict=True):
+        n = min(max(e * den - num, 0), whole)
+        if exact:
+            acc = Decimal((2 * total * n + whole) // (2 * whole)) * q
+        else:
+            acc = round_to(s.depreciable * n / whole, s.currency)
+        out.append(Period(a, b, b, acc - before, acc, s.cost - acc))
+        before = acc
+    return out
+
+
+def _virtual_start(s: Schedule, cal: FiscalCalendar, fy0: FiscalYear, j: int, first_end: int, size: int) -> Fraction:
+    """Where the life starts, in fiscal months from the start of the first fiscal year."""
+    if s.proration == "daily":
+        period_start = cal.month_start(fy0, first_end - size)
+        period_end = cal.month_start(fy0, first_end) - dt.timedelta(days=1)
+        if s.day_count == "30/360":
+            used, whole = days_30_360(s.start, period_end + dt.timedelta(days=1)), 30 * size
+        elif s.day_count == "30/360_glpi":
+            used, whole = days_glpi(s.start, period_end), 30 * size
+        else:
+            used, whole = (period_end - s.start).days + 1, (period_end - period_start).days + 1
+        return first_end - Fraction(size * max(min(used, whole), 0), whole)
+    if s.first_period == "mid_month":
+        return Fraction(j) + Fraction(1, 2)
+    if s.first_period == "half_year":
+        return Fraction(6)
+    if s.first_period == "half_year_conditional":
+        return Fraction(0 if j < 6 else 6)
+    return Fraction(j)
+
+
+def _anniversary(s: Schedule) -> list[Period]:
+    out: list[Period] = []
+    before = round_to(ZERO, s.currency)
+    for k in range(1, s.life_months + 1):
+        acc = round_to(s.depreciable * k / s.life_months, s.currency)
+        booked = add_months(s.start, k)
+        out.append(Period(add_months(s.start, k - 1), booked - dt.timedelta(days=1), booked, acc - before, acc, s.cost - acc))
+        before = acc
+    return out
+
+
+def _declining(s: Schedule, bounds: list[tuple[dt.date, dt.date]], ends: list[int], virtual: Fraction,
+               first_start: int) -> list[Period]:
+    # positions in units of 1 / den of a month (V = num / den), so every share of a period is an integer
+    out: list[Period] = []
+    den = virtual.denominator
+    v = virtual.numerator
+    book, residual, life_end = s.cost, s.residual, v + s.life_months * den
+    per_unit = s.rate / (s.life_months * den)
+    prev = first_start * den
+    last = len(ends) - 1
+    for i, ((a, b), end) in enumerate(zip(bounds, ends, strict=True)):
+        e = end * den
+        lo = max(prev, v)
+        share = max(min(e, life_end) - lo, 0)
+        left = book - residual
+        if i == last or left <= 0:
+            value = max(left, ZERO)
+        else:
+            remaining = life_end - lo
+            db = round_to(book * per_unit * share, s.currency)
+            sl = round_to(left * share / remaining, s.currency) if remaining > 0 else left
+            value = min(max(db, sl), left)
+        book -= value
+        out.append(Period(a, b, b, value, s.cost - book, book))
+        prev = e
+    return out
+
+
+def declining_months(cost: Decimal, residual: Decimal, life: int, rate: Decimal, currency: str = "EUR") -> tuple[Decimal, ...]:
+    """Monthly amounts of declining balance over whole months with the switch to straight line, ending on
+    the residual value (the `full_month` monthly case of the schedule)."""
+    s = Schedule("x", "declining_balance", cost, residual, life, dt.date(2000, 1, 1), currency, rate)
+    return tuple(p.charge for p in build_periods(s))

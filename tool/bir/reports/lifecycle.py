@@ -3,7 +3,8 @@ retirement candidates.
 
 Events (each with its rule id) are looked for up to the longest configured horizon
 (`reports.horizons_days`, default 30/90/365) after the as-of date, for records not yet ended:
-- `event.warranty_end`, `event.end_of_support`, `event.end_of_life` (record dates, else the feed);
+- `event.warranty_end`, `event.end_of_support`, `event.end_of_life` (record dates, else the feed),
+  `event.end_of_extended_support` (extended support bought), `event.end_of_sale` (record, else the feed);
 - `event.contract_end` and `event.notice_deadline` (contract end minus `notice_period_days`);
 - `event.licence_expiry` (licence `term.end`), `event.term_end` (cloud service `term.end`);
 - `event.end_of_useful_life` (depreciation start + useful life);
@@ -21,8 +22,13 @@ from bir.base.model import KINDS, Record
 from bir.base.rules import define
 from bir.reports.audits import audit_events
 from bir.reports.context import Context
+from bir.reports.decisions import decisions, replacement
+from bir.reports.depreciation import start_date
 from bir.reports.maintenance import maintenance_events
 from bir.reports.models import AgeLine, CountLine, EventLine, LifecycleReport, RefreshLine, RetirementLine, ReuseLine
+from bir.reports.plan import is_reuse_candidate, replacement_date, retirement_reasons
+
+__all__ = ["is_reuse_candidate", "lifecycle_report", "replacement_date", "retirement_reasons"]
 
 
 def _event(rule_id: str, category: str, summary: str) -> str:
@@ -36,6 +42,9 @@ EVENT_CATEGORY: dict[str, str] = {}
 WARRANTY_END = _event("event.warranty_end", "deadline", "the warranty of hardware or software ends")
 END_OF_SUPPORT = _event("event.end_of_support", "deadline", "end of support (record date, else the feed's)")
 END_OF_LIFE = _event("event.end_of_life", "deadline", "end of life (record date, else the feed's)")
+END_OF_EXTENDED_SUPPORT = _event("event.end_of_extended_support", "deadline",
+                                 "extended support bought ends (the record's, or its extended-support contract's end)")
+END_OF_SALE = _event("event.end_of_sale", "reminder", "end of sale: the model can no longer be bought (record, else the feed)")
 CONTRACT_END = _event("event.contract_end", "deadline", "a contract ends")
 NOTICE_DEADLINE = _event("event.notice_deadline", "deadline", "the last day to give notice on a contract (end minus notice period)")
 LICENCE_EXPIRY = _event("event.licence_expiry", "deadline", "a licence term ends")
@@ -69,6 +78,10 @@ def events_of(ctx: Context, rec: Record) -> list[tuple[dt.date, str, str]]:
             out.append((life.eos, END_OF_SUPPORT, f"end of support ({life.source})"))
         if life.eol:
             out.append((life.eol, END_OF_LIFE, f"end of life ({life.source})"))
+        if life.extended_until:
+            out.append((life.extended_until, END_OF_EXTENDED_SUPPORT, f"extended support bought ends ({life.extended_source})"))
+        if life.end_of_sale:
+            out.append((life.end_of_sale, END_OF_SALE, "end of sale: the model can no longer be bought"))
     if rec.kind == "contract":
         end = rec.date("end")
         if end:
@@ -94,49 +107,6 @@ def events_of(ctx: Context, rec: Record) -> list[tuple[dt.date, str, str]]:
     return out
 
 
-def replacement_date(ctx: Context, rec: Record) -> tuple[dt.date, str] | None:
-    """When in-service hardware should be replaced: the earliest of end of useful life, support, life."""
-    options: list[tuple[dt.date, str]] = []
-    sched = ctx.schedule(rec)
-    if sched is not None and sched.end_of_useful_life is not None:
-        options.append((sched.end_of_useful_life, "end of useful life"))
-    life = ctx.life(rec)
-    if life.eos:
-        options.append((life.eos, "end of support"))
-    if life.eol:
-        options.append((life.eol, "end of life"))
-    return min(options) if options else None
-
-
-def retirement_reasons(ctx: Context, rec: Record) -> tuple[str, ...]:
-    """Why an in-service component is a candidate for retirement (empty: it is not)."""
-    as_of = ctx.as_of
-    reasons: list[str] = []
-    sched = ctx.schedule(rec)
-    if sched is not None and sched.end_of_useful_life is not None and sched.end_of_useful_life <= as_of:
-        reasons.append("past useful life")
-    life = ctx.life(rec)
-    if life.eol and life.eol <= as_of:
-        reasons.append("past end of life")
-    elif life.eos and life.eos <= as_of:
-        reasons.append("out of support")
-    if sched is not None and sched.method != "none" and sched.is_fully_depreciated(as_of) and "past useful life" not in reasons:
-        reasons.append("fully depreciated")
-    return tuple(reasons)
-
-
-def is_reuse_candidate(ctx: Context, rec: Record) -> bool:
-    """In stock, still supported, and within its useful life."""
-    if rec.kind != "hardware" or rec.status != "in_stock":
-        return False
-    life = ctx.life(rec)
-    as_of = ctx.as_of
-    if (life.eos and life.eos <= as_of) or (life.eol and life.eol <= as_of):
-        return False
-    sched = ctx.schedule(rec)
-    return not (sched is not None and sched.end_of_useful_life is not None and sched.end_of_useful_life <= as_of)
-
-
 def _quarter(day: dt.date) -> str:
     return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
 
@@ -152,13 +122,12 @@ def lifecycle_report(ctx: Context) -> LifecycleReport:
     reuse: list[ReuseLine] = []
     retire: list[RetirementLine] = []
     refresh_end = as_of + dt.timedelta(days=3 * 365)
+    plan = decisions(ctx)
     for rec in ctx.register:
         counts[(rec.kind, rec.status)].append(rec.id)
         if ctx.is_ended(rec):
             continue
         if rec.kind in ("hardware", "software", "licence", "cloud_service", "network"):
-            from bir.reports.depreciation import start_date
-
             ages[(rec.kind, _age_bucket(start_date(rec), as_of))].append(rec.id)
         for when, rule_id, detail in events_of(ctx, rec):
             if as_of <= when <= limit:
@@ -173,7 +142,10 @@ def lifecycle_report(ctx: Context) -> LifecycleReport:
                 due = replacement_date(ctx, rec)
                 if due is not None and due[0] <= refresh_end:
                     quarter = "overdue" if due[0] < as_of else _quarter(due[0])
-                    refresh.append(RefreshLine(quarter, rec.id, hw_class, due[1], due[0], ctx.purchase_base(rec), (rec.id,)))
+                    decided = plan.get(rec.id)
+                    bought = replacement(ctx, rec)
+                    refresh.append(RefreshLine(quarter, rec.id, hw_class, due[1], due[0], bought.cost if bought else None,
+                                               decided.recommendation if decided else "replace", (rec.id,)))
             if is_reuse_candidate(ctx, rec):
                 sched = ctx.schedule(rec)
                 reuse.append(ReuseLine(rec.id, hw_class, sched.end_of_useful_life if sched else None, ctx.life(rec).eos,
@@ -182,8 +154,10 @@ def lifecycle_report(ctx: Context) -> LifecycleReport:
             reasons = retirement_reasons(ctx, rec)
             if reasons:
                 sched = ctx.schedule(rec)
+                decided = plan.get(rec.id)
                 retire.append(RetirementLine(rec.id, rec.kind, ctx.hw_class(rec), reasons,
-                                             sched.book_value(as_of) if sched else None, (rec.id,)))
+                                             sched.book_value(as_of) if sched and sched.method != "none" else None,
+                                             decided.recommendation if decided else "", (rec.id,)))
     kind_order = {k: i for i, k in enumerate(KINDS)}
     count_lines = [CountLine(k, s, len(ids), tuple(sorted(ids)))
                    for (k, s), ids in sorted(counts.items(), key=lambda kv: (kind_order.get(kv[0][0], 99), kv[0][1]))]

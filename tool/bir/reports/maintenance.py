@@ -25,7 +25,7 @@ from decimal import Decimal
 from bir.base.model import Record, parse_date, to_decimal
 from bir.reports.context import Context
 from bir.reports.depreciation import add_months, start_date
-from bir.reports.money import ZERO, cents, to_base
+from bir.reports.money import ZERO, to_base
 from bir.reports.opsmodels import MaintenanceCostLine, MaintenancePlanLine, MaintenanceReport
 from bir.reports.risk import Check, Hit, register, risk_rule
 
@@ -66,7 +66,7 @@ def log_of(ctx: Context, rec: Record) -> list[Entry]:
             continue
         amount = to_decimal(item.get("cost"))
         currency = item.get("currency") if isinstance(item.get("currency"), str) else default_currency
-        cost = cents(to_base(amount, currency if isinstance(currency, str) else None, ctx.config)) if amount is not None else ZERO
+        cost = to_base(amount, currency if isinstance(currency, str) else None, ctx.config) if amount is not None else ZERO
         out.append(Entry(day, str(item.get("type", "")), str(item.get("result", "")), cost, str(item.get("by") or "")))
     out.sort(key=lambda e: (e.date, e.type))
     return out
@@ -148,7 +148,7 @@ def maintenance_report(ctx: Context) -> MaintenanceReport:
     totals: dict[str, Decimal | int] = {
         "overdue": sum(1 for p in plans if p.state == "overdue"),
         "due": sum(1 for p in plans if p.state == "due"),
-        "cost_to_date": cents(sum((c.cost_to_date for c in costs), ZERO)),
+        "cost_to_date": ctx.money(sum((c.cost_to_date for c in costs), ZERO)),
     }
     return MaintenanceReport(as_of, ctx.config.base_currency, plans, costs, totals, warnings=list(ctx.warnings))
 

@@ -26,7 +26,8 @@ AGE = _figure("lifecycle.age", "age of the records that are not ended", """
     networks that are not ended.""")
 REFRESH = _figure("lifecycle.refresh", "refresh plan by quarter", """
     In-service hardware by the quarter of its replacement date: the earliest of end of useful life, end of
-    support and end of life (`overdue` when already past), up to three years ahead.""")
+    support and end of life (`overdue` when already past), up to three years ahead, with the plan's decision
+    for it (the one the decisions report and the forecast use) and the replacement price.""")
 REUSE = _figure("lifecycle.reuse_candidate", "hardware that can be reused", """
     Hardware in stock that is still supported (not past end of support or life) and within its useful life.""")
 RETIREMENT = _figure("lifecycle.retirement_candidate", "records to consider retiring", """
@@ -36,7 +37,13 @@ EXCHANGE_RATE = _figure("cost.exchange_rate", "the exchange rates the figures us
     The configured rate of each currency to the base currency (`exchange_rates` in bir.yaml), with its date.""")
 DEPRECIATION = _figure("cost.depreciation", "depreciation and book value", """
     Accumulated depreciation and book value on the as-of date by the record's method (straight line,
-    declining balance, none) over its useful life; a record disposed of, lost or stolen has no book value.""")
+    declining balance, none) over its useful life, by its conventions (`convention`: the booking period,
+    the first period's proration, the fiscal year end, the preset): the charges booked by the end of that
+    day. A record disposed of, lost or stolen has no book value.""")
+DEPRECIATION_YEAR = _figure("cost.depreciation_schedule", "depreciation charge per fiscal year", """
+    Each depreciated record's charge schedule by fiscal year (ending on its `fiscal_year_end`): the book
+    value at the start of the year, the charges booked in it and the book value at its end, in the
+    record's currency. The book value on any day is read from the same schedule.""")
 CAPITAL = _figure("cost.capital", "capital spend per year", "Purchase costs (base currency) by the year of `financial.purchase_date`.")
 RUN = _figure("cost.run", "annual run cost", """
     Recurring costs in force on the as-of date, of records that are not ended, per year (monthly x 12,
@@ -45,21 +52,31 @@ RUN = _figure("cost.run", "annual run cost", """
     to the register's total, with "(no service)" for cost outside any service.""")
 TCO = _figure("cost.tco", "total cost of ownership per record", """
     Purchase cost + recurring charges from the start to the as-of date + planned recurring charges up to the
-    cost's end (else the end of useful life, else 36 months ahead) + the costs of the maintenance log entries
-    dated on or before the as-of date.""")
+    cost's end (else the end of useful life, else 36 months ahead). A record that has ended (retired,
+    disposed, expired...) is charged nothing from the day it ended (`ended`) and plans nothing. `since`
+    and `until` are the period the line covers. Plus the costs of the maintenance log
+    entries dated on or before the as-of date (`maintenance`).""")
 TCO_SERVICE = _figure("cost.tco_service", "total cost of ownership per service", """
     The TCO of a service's components, each split equally over the services it serves (as run cost is).""")
 FORECAST = _figure("cost.forecast", "spend forecast", """
     Charges in the next 12 and 36 months: recurring costs, contract renewals (auto-renewing or decided to
-    renew), and replacements of in-service hardware reaching its replacement date (at its purchase cost).""")
+    renew), and replacements of in-service hardware the plan replaces: now, where the decision is replace,
+    else on its replacement date; priced from the dated catalogue (else the historical purchase price, said
+    so). Hardware the plan reuses a spare for or keeps is not bought.""")
 SCORE = _figure("risk.score", "risk score per service", """
     The sum of the severity weights (high 5, medium 3, low 1) of the open findings touching the service.""")
 LICENCE_POSITION = _figure("licence.position", "licence position", """
-    Consumption against entitlement per active licence: over (consumption above quantity, with its true-up
-    cost), under (unused entitlement, with its value) or compliant.""")
+    Consumption against entitlement per active licence, counted by its metric (devices, cores, people for
+    per-user and subscription seats, sites; concurrent use only when declared), or the declared, dated
+    consumption with its source where the licence has one: over (consumption above quantity, with its
+    true-up cost), under (unused entitlement, with its value), compliant, or unknown.""")
 DECISION = _figure("decision.retire_reuse_replace", "purchase, reuse or retire", """
-    For each in-service hardware retirement candidate: reuse a spare of the same class, replace it (out of
-    support, or keeping costs more per year than a replacement depreciates), or keep it.""")
+    One decision per component that needs one, from one plan: in-service hardware retirement candidates
+    reuse the one spare allocated to them (each spare offered once), are replaced (out of support, or
+    keeping costs more per year than a replacement depreciates; priced from the dated catalogue) or kept;
+    software past its support is upgraded, or gets extended support (kept while bought extended support
+    runs); licences are trued up, reduced or cancelled before their notice deadline; cloud services that
+    serve nothing are cancelled before theirs.""")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +128,8 @@ class RefreshLine:
     hw_class: str
     reason: str
     date: dt.date
-    replacement_cost: Decimal | None  # base currency; None when the record has no purchase cost
+    replacement_cost: Decimal | None  # base currency (the catalogue's price, else the purchase price); None: no price
+    decision: str  # the plan's: replace (when due), reuse, keep (see the decisions report)
     records: tuple[str, ...]
     rule: str = REFRESH
 
@@ -134,6 +152,7 @@ class RetirementLine:
     hw_class: str
     reasons: tuple[str, ...]
     book_value: Decimal | None
+    decision: str  # the decisions report's recommendation for it
     records: tuple[str, ...]
     rule: str = RETIREMENT
 
@@ -187,8 +206,23 @@ class DepreciationLine:
     book_value: Decimal
     book_value_base: Decimal
     fully_depreciated_on: dt.date | None
+    convention: str  # the booking period, first-period proration, fiscal year end and preset, in words
     records: tuple[str, ...]
     rule: str = DEPRECIATION
+
+
+@dataclass(frozen=True, slots=True)
+class DepreciationYearLine:
+    record: str
+    fiscal_year: int  # the calendar year the fiscal year ends in
+    start: dt.date
+    end: dt.date
+    currency: str
+    opening: Decimal  # book value at the start of the fiscal year
+    charge: Decimal  # depreciation booked in it
+    closing: Decimal  # book value at its end
+    records: tuple[str, ...]
+    rule: str = DEPRECIATION_YEAR
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +252,9 @@ class TcoLine:
     planned: Decimal
     maintenance: Decimal  # maintenance log costs to the as-of date
     total: Decimal
+    since: dt.date | None  # the first day the line counts (purchase, else the first charge)
+    until: dt.date | None  # the last day it counts: the as-of date, or the end of the planned charges
+    ended: dt.date | None  # the day the record ended (nothing is charged from then), when it has
     records: tuple[str, ...]
     rule: str = TCO
 
@@ -258,12 +295,15 @@ class CostReport:
     totals: dict[str, Decimal] = field(default_factory=dict)  # annual_run_cost, book_value, capital (all years)
     name: str = "cost"
     warnings: list[str] = field(default_factory=list)  # what opening the register found (no commit that day, ...)
+    depreciation_years: list[DepreciationYearLine] = field(default_factory=list)
 
     def sections(self) -> list[Section]:
         cur = self.base_currency
         return [
             Section("rates", f"Exchange rates to {cur}", self.rates),
             Section("depreciation", f"Depreciation and book value (record currency; base {cur})", self.depreciation),
+            Section("depreciation_years", "Depreciation charge per fiscal year (record currency)", self.depreciation_years,
+                    "the schedule the book value on any day is read from"),
             Section("capital", f"Capital spend per year ({cur})", self.capital),
             Section("run", f"Annual run cost ({cur}) by service, cost centre, owner and kind", self.run,
                     "a component supporting several services is split equally between them"),
@@ -347,6 +387,7 @@ class LicencePosition:
     unit_cost: Decimal | None
     true_up_cost: Decimal | None
     waste: Decimal | None
+    consumption_source: str  # how consumption was counted ("devices", "people", "declared <date>: <source>")
     records: tuple[str, ...]  # the consumers
     rule: str = LICENCE_POSITION
 
@@ -373,8 +414,11 @@ class DecisionLine:
     reuse_candidates: tuple[str, ...]
     replace_cost: Decimal | None
     keep_cost_per_year: Decimal
-    recommendation: str  # reuse | replace | keep | retire
+    recommendation: str  # reuse | replace | keep | upgrade | extend_support | true_up | reduce | cancel
     why: str
+    kind: str
+    deadline: dt.date | None  # the last day to act (a notice deadline), when there is one
+    price_source: str  # where replace_cost comes from: the catalogue entry and its date, or a historical price
     records: tuple[str, ...]
     rule: str = DECISION
 

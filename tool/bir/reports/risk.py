@@ -19,11 +19,11 @@ from decimal import Decimal
 from bir.base.model import ADMINISTRATIVE_KINDS, Record
 from bir.base.rules import Rule, define
 from bir.reports.context import ENDED, Context
+from bir.reports.decisions import UNUSED_THRESHOLD
 from bir.reports.licences import licence_positions
 from bir.reports.models import ComplianceLine, Finding, RiskReport, ServiceRisk
 
 WEIGHTS = {"high": 5, "medium": 3, "low": 1}
-COUNTABLE = frozenset({"per_user", "per_device", "per_core"})
 SUPPORTABLE = ("hardware", "software", "network")
 
 
@@ -62,36 +62,75 @@ class RiskRule:
         return self.base.doc
 
 
+def _path(ctx: Context, rec: Record) -> tuple[str, tuple[str, ...]]:
+    """For software: the hosts it runs on and the services they serve, as ` on host -> service, ...` text and
+    the records involved (the services come with the hosts)."""
+    if rec.kind != "software":
+        return "", ()
+    paths, involved = [], []
+    for host in ctx.hosts(rec):
+        target = ctx.rec(host)
+        if target is None or ctx.is_ended(target):
+            continue
+        involved.append(host)
+        services = ctx.services_of.get(host, ())
+        paths.append(f"{rec.id} -> {host}" + (f" -> {', '.join(services)}" if services else ""))
+    return ("; path: " + "; ".join(paths)) if paths else "", tuple(involved)
+
+
 def _past_life(ctx: Context, kind: str, which: str) -> Check:
     for rec in ctx.register.of_kind(kind):
         if not ctx.in_service(rec):
             continue
         life = ctx.life(rec)
+        as_of = ctx.as_of
         if which == "eol":
-            if life.eol is None:
+            if life.eol is None and life.eol_flagged is None:
                 continue
-            yield rec.id, (Hit(f"{kind} {rec.id} is in service past its end of life ({life.eol}, {life.source})",
-                               "replace or upgrade it to a supported release, or record a waiver with an expiry date")
-                           if life.eol <= ctx.as_of else None)
+            past = life.past_eol(as_of) and not life.extended(as_of)
+            if not past:
+                yield rec.id, None
+                continue
+            path, hosts = _path(ctx, rec)
+            yield rec.id, Hit(f"{kind} {rec.id} is in service past its end of life ({life.eol_text()}, {life.source}){path}",
+                              "replace or upgrade it to a supported release, buy extended support where the vendor sells it "
+                              "(`extended_support` on the record, or an extended_support contract), or record a waiver with an "
+                              "expiry date" if life.eoes is not None and life.eoes > as_of else
+                              "replace or upgrade it to a supported release, or record a waiver with an expiry date", hosts)
         else:
-            if life.eos is None or (life.eol is not None and life.eol <= ctx.as_of):
+            if (life.eos is None and life.eos_flagged is None) or life.past_eol(as_of):
                 continue  # past end of life is the stronger finding
-            yield rec.id, (Hit(f"{kind} {rec.id} is in service past its end of support ({life.eos}, {life.source})",
-                               "buy extended support, plan its replacement, or record a waiver with an expiry date")
-                           if life.eos <= ctx.as_of else None)
+            if not life.past_eos(as_of) or life.extended(as_of):
+                yield rec.id, None
+                continue
+            path, hosts = _path(ctx, rec)
+            if life.eol is not None:
+                hint = (f"it gets security fixes until its end of life ({life.eol}): plan its upgrade or replacement before then, "
+                        "or record a waiver with an expiry date")
+            elif life.eoes is None or life.eoes > as_of:
+                hint = ("buy extended support (`extended_support` on the record, or an extended_support contract), plan its "
+                        "replacement, or record a waiver with an expiry date")
+            else:
+                hint = "plan its replacement (the vendor's extended support has ended too), or record a waiver with an expiry date"
+            yield rec.id, Hit(f"{kind} {rec.id} is in service past its end of support ({life.eos_text()}, {life.source}){path}",
+                              hint, hosts)
 
 
 def software_end_of_life(ctx: Context) -> Check:
-    """In-service software past its end of life (`end_of_life`, else the feed's `eolFrom`).
+    """In-service software past its end of life (`end_of_life`, else the feed's `eolFrom`, else the feed's
+    `isEol: true` where it publishes no date) with no bought extended support running. The finding names the
+    hosts the software runs on and the services they serve (software -> host -> services).
 
-    Passes: `ubuntu` 24.04 (eolFrom 2029-05-31) in service on 2026-11-28.
-    Fails:  `ubuntu` 18.04 (eolFrom 2023-05-31) in service on 2026-11-28.
+    Passes: `ubuntu` 24.04 (eolFrom 2029-05-31) in service on 2026-11-28; or 18.04 with
+    `extended_support: {until: "2028-04-30"}`.
+    Fails:  `ubuntu` 18.04 (eolFrom 2023-05-31) in service on 2026-11-28, installed on a server of svc-tms.
     """
     return _past_life(ctx, "software", "eol")
 
 
 def hardware_end_of_life(ctx: Context) -> Check:
-    """In-service hardware past its end of life (`end_of_life`, else its feed's `eolFrom`).
+    """In-service hardware past its end of life (`end_of_life`, else its feed's `eolFrom` or `isEol`), with no
+    bought extended support running.
 
     Passes: `end_of_life: "2029-01-31"` on 2026-11-28.  Fails: `end_of_life: "2025-01-31"`.
     """
@@ -99,8 +138,9 @@ def hardware_end_of_life(ctx: Context) -> Check:
 
 
 def software_end_of_support(ctx: Context) -> Check:
-    """In-service software past its end of support (`end_of_support`, else the feed's `eoasFrom`) but not
-    yet past its end of life.
+    """In-service software past its end of support (`end_of_support`, else the feed's `eoasFrom` or
+    `isEoas`) but not yet past its end of life, with no bought extended support running; the hint offers
+    extended support only where the vendor still sells it.
 
     Passes: `end_of_support: "2027-06-30"` on 2026-11-28.  Fails: `end_of_support: "2026-06-30"`.
     """
@@ -108,7 +148,8 @@ def software_end_of_support(ctx: Context) -> Check:
 
 
 def hardware_end_of_support(ctx: Context) -> Check:
-    """In-service hardware past its end of support (`end_of_support`) but not yet past its end of life.
+    """In-service hardware past its end of support (`end_of_support`) but not yet past its end of life, with
+    no bought extended support running.
 
     Passes: `end_of_support: "2027-06-30"` on 2026-11-28.  Fails: `end_of_support: "2025-06-30"`.
     """
@@ -188,23 +229,43 @@ def licence_over_deployed(ctx: Context) -> Check:
                             if pos.excess else None)
 
 
-UNUSED_THRESHOLD = Decimal("0.8")
-
-
 def licence_unused(ctx: Context) -> Check:
-    """An active licence counted per user, device or core is used for at least 80 % of its quantity;
-    below that the unused part is waste. (Subscription and site licences count consumers, not units.)
+    """An active licence is used for at least 80 % of its quantity, by the licence position's figure (devices,
+    cores, people for per-user and subscription seats, sites, or the declared consumption); below that the
+    unused part is waste. A licence whose consumption is unknown (concurrent use not declared) is out of scope.
 
-    Passes: quantity 100, 85 users.  Fails: quantity 100, 40 users (waste 60 x unit cost).
+    Passes: quantity 420 subscription seats, declared consumption 398.  Fails: quantity 100, 40 users (waste
+    60 x unit cost).
     """
     for pos in licence_positions(ctx):
-        if pos.metric not in COUNTABLE:
+        if pos.position == "unknown":
             continue
         low = pos.quantity > 0 and Decimal(pos.consumption) < UNUSED_THRESHOLD * pos.quantity
         yield pos.licence, (Hit(f"licence {pos.licence} ({pos.metric}) is under-used: {pos.consumption} used of {pos.quantity}, "
-                                f"{pos.unused} unused worth {pos.waste if pos.waste is not None else 'unknown'}",
-                                "reduce the quantity at the next renewal, or reassign the entitlement", pos.records)
+                                f"{pos.unused} unused worth {pos.waste if pos.waste is not None else 'unknown'} ({pos.consumption_source})",
+                                "reduce the quantity before the notice deadline, or reassign the entitlement", pos.records)
                             if low else None)
+
+
+def feed_missing(ctx: Context) -> Check:
+    """A record that names a lifecycle feed (`lifecycle_feed.product`) finds it in `feeds/endoflife/`: a feed
+    named and missing leaves its end-of-life dates out without a word.
+
+    Passes: `lifecycle_feed: {product: ubuntu, cycle: "22.04"}` with `feeds/endoflife/ubuntu.json`.
+    Fails:  `lifecycle_feed: {product: dell-poweredge, cycle: r650}` with no such feed.
+    """
+    for rec in ctx.register:
+        product = rec.get("lifecycle_feed.product")
+        if not isinstance(product, str) or ctx.is_ended(rec):
+            continue
+        if product not in ctx.feeds:
+            yield rec.id, Hit(f"{rec.id} names the lifecycle feed '{product}', which is not in feeds/endoflife/",
+                              f"run `bir feed update {product}` (or `bir feed import`), or correct lifecycle_feed.product")
+            continue
+        cycle = rec.get("lifecycle_feed.cycle") or rec.data.get("version") or ""
+        yield rec.id, (None if ctx.feeds[product].cycle_for(str(cycle)) is not None else
+                       Hit(f"{rec.id}: the feed '{product}' has no release cycle '{cycle}'",
+                           f"set lifecycle_feed.cycle to one of the feed's cycles (feeds/endoflife/{product}.json)"))
 
 
 def owner_valid(ctx: Context) -> Check:
@@ -314,6 +375,7 @@ RULES: tuple[RiskRule, ...] = (
     risk_rule("hardware.disposed_unsanitised", "high", "disposed data-bearing devices were sanitised",
              disposed_without_sanitisation),
     risk_rule("relation.ended_target", "medium", "no relations to retired or disposed records", relation_to_ended),
+    risk_rule("lifecycle.feed_missing", "medium", "lifecycle feeds named by records are pinned", feed_missing),
 )
 
 

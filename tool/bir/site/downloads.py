@@ -9,9 +9,9 @@ neutralised by `exporters.safe_cell`.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from bir.base import exactjson
 from bir.base.model import KINDS, Record, Register
 from bir.reports import Evaluation
 from bir.write import exporters
@@ -28,10 +28,9 @@ def write_json(register: Register, path: Path) -> None:
         "base_currency": register.config.base_currency,
         "records": [r.data for r in _sorted(register)],
     }
-    encoder = json.JSONEncoder(indent=2, ensure_ascii=False, sort_keys=False)
     with open(path, "w", encoding="utf-8", newline="") as handle:
         buffer: list[str] = []
-        for chunk in encoder.iterencode(doc):
+        for chunk in exactjson.iterencode(doc, indent=2, ensure_ascii=False, sort_keys=False):
             buffer.append(chunk)
             if len(buffer) >= 4096:
                 handle.write("".join(buffer))

@@ -590,8 +590,13 @@ def _transition(root: Path, ids: Sequence[str], state: str, where: str | None, *
                                        "/status"))
             continue
 
-        def change(tree: Any, kind: str) -> None:
+        earlier = (current.get("status_dates") or {}).get(state) if isinstance(current, dict) else None
+
+        def change(tree: Any, kind: str, earlier: object = earlier) -> None:
             order = ws.order(kind)
+            if isinstance(earlier, str) and earlier != when:
+                # Re-entering a state: its earlier date moves to the state history, never overwritten.
+                apply(tree, Assignment("status_history", "+=", {"state": state, "date": earlier}), order)
             apply(tree, Assignment("status", "=", state), order)
             apply(tree, Assignment(f"status_dates.{state}", "=", when), order)
             for a in assignments:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from bir.base import exactjson
 from bir.base.model import KINDS, Record, Register
 
 # A cell starting with one of these is read as a formula by some spreadsheet (the full-width forms by
@@ -39,7 +40,7 @@ def to_json(register: Register) -> str:
         "base_currency": register.config.base_currency,
         "records": [r.data for r in _records(register)],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    return exactjson.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
 
 # --- CSV -----------------------------------------------------------------------------------------

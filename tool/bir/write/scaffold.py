@@ -113,15 +113,14 @@ def known_source() -> str | None:
 
 def _checkout_source() -> str | None:
     """The bir git checkout this code runs from: its origin (https) and HEAD commit, when both are known."""
-    import subprocess
+    from bir.git.plumbing import Git, GitError
 
-    here = Path(__file__).resolve().parent
     try:
-        url = subprocess.run(["git", "-C", str(here), "remote", "get-url", "origin"], capture_output=True, text=True,
-                             timeout=10, check=False).stdout.strip()
-        head = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True,
-                              timeout=10, check=False).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
+        git = Git(Path(__file__).resolve().parent)
+        url, head = git.remote_url("origin"), git.head()
+    except (GitError, OSError):
+        return None
+    if url is None or head is None:
         return None
     if url.startswith("git@github.com:"):
         url = "https://github.com/" + url[len("git@github.com:"):]

@@ -45,6 +45,12 @@ class RecordFacts(NamedTuple):
     part_of: tuple[str, ...]
     member_of: tuple[str, ...]
     redundancy_group: str | None
+    party_type: str | None = None  # parties: person, team, supplier, cost_centre, ...
+    stores: tuple[str, ...] = ()  # the information records it `stores`
+    personal_data: bool = False  # information: holds personal data
+    data_bearing: bool | None = None  # hardware: as written (None: not given, the class decides)
+    sanitised: bool = False  # hardware: sanitisation method, date and certificate all given
+    hw_class: str | None = None
 
 
 RecordCheck = Callable[["Record", "Config", "dt.date"], Iterable[Finding]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -11,12 +12,12 @@ from bir.base.problems import Severity
 from bir.check.rules import Finding, rule
 
 if TYPE_CHECKING:
-    from bir.base.config import Config
+    from bir.base.config import Config, LifecycleModel
     from bir.base.model import Record
 
 _DATE_KEYS = frozenset({
     "order_date", "purchase_date", "start", "end", "date", "warranty_end", "end_of_support", "end_of_life",
-    "last_verified", "decided_on", "expires",
+    "last_verified", "decided_on", "expires", "until", "end_of_sale",
 })
 
 
@@ -109,21 +110,16 @@ _ORDER: tuple[tuple[str, str, bool], ...] = (
     ("status_dates.ordered", "status_dates.in_stock", False),
     ("financial.purchase_date", "status_dates.in_use", False),
     ("financial.purchase_date", "warranty_end", True),
-    ("status_dates.in_use", "status_dates.retired", False),
-    ("status_dates.active", "status_dates.retired", False),
-    ("status_dates.retired", "status_dates.disposed", False),
     ("sanitisation.date", "disposal.date", False),
     ("start", "end", True),
     ("term.start", "term.end", True),
-    ("status_dates.planned", "status_dates.active", False),
-    ("status_dates.active", "status_dates.expired", False),
-    ("status_dates.active", "status_dates.terminated", False),
 )
 
 
 def date_order(record: Record, config: Config, day: dt.date) -> Iterator[Finding]:
-    """Dates follow the lifecycle: ordered <= purchased <= in service <= retired <= disposed; a warranty
-    ends after the purchase; a contract or term starts before it ends; sanitisation precedes disposal.
+    """Dates follow each other: ordered <= purchased <= in service; a warranty ends after the purchase; a
+    contract or term starts before it ends; sanitisation precedes disposal (the states' own order is
+    `date.lifecycle-order`).
 
     Passes: `order_date: "2024-01-10"`, `purchase_date: "2024-01-20"`, `status_dates.in_use: "2024-02-01"`.
     Fails:  `purchase_date: "2024-03-01"` with `status_dates.in_use: "2024-02-01"` (in use before it was bought).
@@ -159,7 +155,64 @@ def status_date_not_future(record: Record, config: Config, day: dt.date) -> Iter
                       "merge the change when it happens, or keep the earlier status until then")
 
 
+_REACH: dict[tuple[str, str], bool] = {}
+
+
+def _reachable(model: LifecycleModel, a: str, b: str) -> bool:
+    """Whether the model lets a record in state `a` come to state `b` (in one or more transitions)."""
+    key = (f"{model.name}:{a}", b)
+    got = _REACH.get(key)
+    if got is None:
+        seen, todo = set(), [a]
+        while todo:
+            for nxt in model.transitions.get(todo.pop(), ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        got = _REACH[key] = b in seen
+    return got
+
+
+def lifecycle_order(record: Record, config: Config, day: dt.date) -> Iterator[Finding]:
+    """The states' dates never go backwards: taken in date order (`status_history` and `status_dates`), each
+    state can follow the one before it in the kind's lifecycle model (directly or through states it skipped),
+    and the current status is the one entered last. Re-entering a state is fine where the model allows it
+    (an expired contract renewed: `expired -> active`); its earlier entry belongs in `status_history`.
+
+    Passes: `status: active`, `status_dates: {active: "2026-12-01", expired: "2025-09-30"}` (a contract renewed).
+    Fails:  `status_dates: {planned: "2024-02-01", ordered: "2024-01-10"}` (planned after it was ordered).
+    """
+    dates = record.data.get("status_dates")
+    if not isinstance(dates, dict) or len(dates) + len(record.data.get("status_history") or ()) < 2:
+        return
+    model = config.model_for(record.kind)
+    entries: list[tuple[dt.date, int, str, str]] = []
+    for i, item in enumerate(record.data.get("status_history") or ()):
+        when = parse_date(item.get("date")) if isinstance(item, dict) else None
+        if when is not None and item.get("state") in model.states:
+            entries.append((when, model.order(item["state"]), item["state"], f"/status_history/{i}/date"))
+    for state, text in dates.items():
+        when = parse_date(text)
+        if when is not None and state in model.states:
+            entries.append((when, model.order(state), state, f"/status_dates/{state}"))
+    entries.sort()
+    for (d1, _o1, a, _p1), (d2, _o2, b, p2) in itertools.pairwise(entries):
+        if a == b or _reachable(model, a, b) or (d1 == d2 and _reachable(model, b, a)):
+            continue
+        yield Finding(p2, f"the record entered '{b}' on {d2}, after '{a}' on {d1}, but the '{model.name}' model never leads "
+                          f"from {a} to {b}",
+                      "correct whichever date is wrong; an earlier entry into a state the record re-entered goes in status_history")
+    current = record.status
+    mine = parse_date(dates.get(current))
+    later = [(d, s) for d, _o, s, _p in entries if s != current and mine is not None and d > mine]
+    if later:
+        d, s = later[-1]
+        yield Finding(f"/status_dates/{current}", f"status is '{current}' (entered {mine}), but '{s}' was entered later ({d})",
+                      f"set status to '{s}', or correct the dates")
+
+
 DATE_INVALID = rule("date.invalid", Severity.ERROR, "dates are real calendar dates", None, record=real_dates)
 DATE_ORDER = rule("date.order", Severity.ERROR, "dates follow the lifecycle order", None, record=date_order)
+DATE_LIFECYCLE = rule("date.lifecycle-order", Severity.ERROR, "state dates follow the lifecycle model", None, record=lifecycle_order)
 DATE_FUTURE = rule("date.future", Severity.WARNING, "the current status was not entered in the future", None, record=status_date_not_future)
-RULES = [DATE_INVALID, DATE_ORDER, DATE_FUTURE]
+RULES = [DATE_INVALID, DATE_ORDER, DATE_LIFECYCLE, DATE_FUTURE]

