@@ -31,6 +31,9 @@ WAIVABLE: tuple[str, ...] = (
     "service.unsupported_component", "contract.notice_missed", "licence.over_deployed", "licence.unused", "owner.invalid",
     "record.verification_overdue", "service.single_point_of_failure", "hardware.disposed_unsanitised",
     "relation.ended_target", "lifecycle.feed_missing",
+    # the operational reports' rules
+    "handout.holder_inactive", "handout.unaccepted", "location.audit_overdue", "maintenance.overdue", "budget.overrun",
+    "software.vulnerable",
 )
 ORPHAN_KINDS = frozenset({"hardware", "software", "cloud_service", "network", "information"})
 
