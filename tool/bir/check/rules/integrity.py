@@ -24,6 +24,7 @@ PARTY_TYPES: dict[str, frozenset[str]] = {
     "owner": PEOPLE, "service_owner": PEOPLE, "verified_by": PEOPLE, "retirement.decided_by": PEOPLE, "approver": PEOPLE,
     "assigned_to": PEOPLE, "financial.cost_centre": frozenset({"cost_centre"}), "financial.supplier": SELLERS,
     "supplier": SELLERS, "provider": SELLERS, "manufacturer": SELLERS, "vendor": SELLERS,
+    "cost_centre": frozenset({"cost_centre"}), "auditor": PEOPLE, "approved_by": PEOPLE,  # budgets and audits
 }
 # The risk rules a waiver can silence (the risk report's; tests/test_rules_integrity.py keeps the two equal).
 WAIVABLE: tuple[str, ...] = (
