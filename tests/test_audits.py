@@ -122,3 +122,18 @@ def test_demo_audits() -> None:
     states = {c.location: c.state for c in rep.coverage}
     assert (states["fac-bld-ams-hq"], states["fac-dc-ams1"], states["fac-bld-rtm-office"]) == ("audited", "overdue", "overdue")
     assert rep.totals == {"locations": 28, "audited": 7, "coverage_pct": Decimal("25.0")}
+
+
+def test_a_disposed_device_seen_is_never_verified(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The attacker's way round: scan a device the register says is gone, or one counted in another place."""
+    gone = hw("lt-9", "NW-9", "fac-hq", status="stolen", status_dates={"in_use": "2025-01-10", "stolen": "2025-06-01"},
+              loss={"date": "2025-06-01", "report": "P-9"})
+    write_records(root, [gone])
+    scan = tmp_path / "scan.txt"
+    scan.write_text("NW-9\nNW-4\n", encoding="utf-8")
+    code, out, _ = run(capsys, "audit", str(scan), "--location", "fac-hq", "--auditor", "kim", "--date", "2026-05-12",
+                       "--root", str(root))
+    assert code == 1
+    assert "lt-9: lt-9 (NW-9) seen at fac-hq; the register places it in fac-hq, stolen [audit.wrong_place]" in out.splitlines()
+    for rid in ("lt-9", "lt-4"):
+        assert yaml.safe_load((root / f"registry/hardware/{rid}.yaml").read_text())["last_verified"] == "2025-01-10"

@@ -250,3 +250,14 @@ def test_demo_vulnerabilities() -> None:
          ("svc-customer-portal", "svc-track-trace")),
         ("GHSA-h5c8-rqwp-cp95", "sw-py-jinja2-3-1-2", "medium", D("5.4"), ("srv-bi-01",), ("svc-data-warehouse",))]
     assert [(v.record, v.waived_by) for v in rep.waived] == [("sw-py-requests-2-31-0", "wvr-requests-bi-verify")]
+
+
+def test_feed_update_osv_refuses_a_document_about_another_advisory(tmp_path: Path, osv: FakeOsv,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_register(tmp_path / "reg")
+    write_records(root, [TEAM, _software("sw-jinja-old", purl="pkg:pypi/jinja2@3.1.2")])
+    osv.docs["GHSA-h5c8-rqwp-cp95"] = osv.docs["GHSA-9wx4-h78v-vm56"]  # a server answering with the wrong advisory
+    before = snapshot(root)
+    code, _out, err = run(capsys, "feed", "update", "--osv", "--osv-url", osv.url, "--root", str(root))
+    assert code == 2 and "is advisory GHSA-9wx4-h78v-vm56, not GHSA-h5c8-rqwp-cp95" in err
+    assert snapshot(root) == before
