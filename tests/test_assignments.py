@@ -144,3 +144,14 @@ def test_demo_assignments() -> None:
     assert sorted((f.rule, f.record) for f in risk.findings if f.rule.startswith("handout.")) == [  # type: ignore[attr-defined]
         ("handout.holder_inactive", "lt-0057"), ("handout.unaccepted", "lt-0031"), ("handout.unaccepted", "lt-0058"),
         ("handout.unaccepted", "ph-0002")]
+
+
+def test_a_holder_written_another_way_is_still_seen(repo: Path) -> None:
+    """The byte pre-filter never hides a change: a quoted key is parsed, not skipped."""
+    write(repo, "hardware/lt-1.yaml", LAPTOP + 'assignment: {accepted_on: "2025-03-01"}\n"assigned_to": ann\n')
+    commit(repo, "Hand lt-1 to Ann", "2025-03-01T09:00:00+00:00")
+    write(repo, "hardware/lt-1.yaml", LAPTOP + 'assignment: {accepted_on: "2025-05-01"}\n"assigned_to": bob\n')
+    commit(repo, "Hand lt-1 to Bob", "2025-05-01T09:00:00+00:00")
+    rep = _report(repo)
+    assert [(p.holder, p.start, p.end) for p in rep.periods] == [("ann", dt.date(2025, 3, 1), dt.date(2025, 5, 1)),
+                                                                   ("bob", dt.date(2025, 5, 1), None)]

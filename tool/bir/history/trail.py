@@ -199,12 +199,6 @@ def _fill_fields(root: Path, entries: list[HistoryEntry]) -> None:
         e.fields = diff_fields(data(e.old_blob, e.old_path or e.path), data(e.new_blob, e.path))
 
 
-def fill_fields(root: Path, entries: list[HistoryEntry]) -> None:
-    """Compute the field-level changes of some entries of a history pass (their blobs in one cat-file pass):
-    for a reader that needs the fields of a few records only."""
-    _fill_fields(root, entries)
-
-
 def record_history(root: Path, record_id: str) -> list[HistoryEntry]:
     """One record's history with field-level changes, newest first (renames followed)."""
     history = all_history(root)

@@ -16,9 +16,11 @@ holder must sign for the device (`assignment.accepted_on`).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bir.base.model import Record, parse_date
 from bir.base.problems import UsageError
@@ -68,8 +70,23 @@ def holder_changes(ctx: Context) -> tuple[dict[str, list[Change]] | None, str]:
     return got
 
 
+_HOLDER_LINE = re.compile(rb"^assigned_to:[^\n]*$", re.M)
+
+
+def _holder_bytes(raw: bytes | None) -> tuple[bytes, ...] | None:
+    """The `assigned_to` lines of a record's bytes, or None when the field may be written another way (the
+    file must be parsed to know)."""
+    if raw is None:
+        return ()
+    lines = tuple(m.group(0).rstrip() for m in _HOLDER_LINE.finditer(raw))
+    return lines if raw.count(b"assigned_to") == len(lines) else None
+
+
 def _changes(ctx: Context) -> tuple[dict[str, list[Change]] | None, str]:
-    from bir.history.trail import all_history, fill_fields
+    from bir.base.diff import diff_fields
+    from bir.git.plumbing import Git
+    from bir.history.trail import all_history
+    from bir.read.yamlstrict import parse
 
     info = ctx.cache.get("point")
     if isinstance(info, PointInfo) and info.empty:
@@ -85,17 +102,28 @@ def _changes(ctx: Context) -> tuple[dict[str, list[Change]] | None, str]:
                and e.date[:10] <= last_day]
     if not entries:
         return {}, ""
-    fill_fields(root, entries)
+    blobs = Git(root).cat_blobs([b for e in entries for b in (e.old_blob, e.new_blob) if b])
+
+    def data(blob: str | None, path: str) -> dict[str, Any] | None:
+        raw = blobs.get(blob) if blob else None
+        value = parse(raw, path).value if raw is not None else None
+        return value if isinstance(value, dict) else None
+
+    fields_of: dict[int, dict[str, Any]] = {}
+    for e in entries:
+        before, after = _holder_bytes(blobs.get(e.old_blob) if e.old_blob else None), _holder_bytes(
+            blobs.get(e.new_blob) if e.new_blob else None)
+        if before is not None and after is not None and before == after:
+            continue  # the holder line is the same before and after: no hand-out in this commit (no parse needed)
+        fields_of[id(e)] = {f.path: f.new for f in diff_fields(data(e.old_blob, e.old_path or e.path), data(e.new_blob, e.path))}
     out: dict[str, list[Change]] = {}
     for rid, items in history.items():
         if id(items) not in wanted:
             continue
         changes: list[Change] = []
         for e in reversed(items):  # oldest first
-            if e.fields is None or e.date[:10] > last_day:
-                continue
-            fields = {f.path: f.new for f in e.fields}
-            if "assigned_to" not in fields:
+            fields = fields_of.get(id(e))
+            if fields is None or e.date[:10] > last_day or "assigned_to" not in fields:
                 continue
             commit_day = dt.date.fromisoformat(e.date[:10])
             holder = fields["assigned_to"] if isinstance(fields["assigned_to"], str) else None
