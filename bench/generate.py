@@ -31,37 +31,42 @@ ROOT = Path(__file__).resolve().parent.parent
 
 KINDS: tuple[str, ...] = (
     "hardware", "software", "licence", "cloud_service", "network", "facility",
-    "information", "service", "contract", "party", "waiver",
+    "information", "service", "contract", "party", "waiver", "audit", "budget",
 )
 PREFIX: dict[str, str] = {
     "hardware": "hw", "software": "sw", "licence": "lic", "cloud_service": "cs", "network": "net",
     "facility": "fac", "information": "info", "service": "svc", "contract": "ctr", "party": "pty",
-    "waiver": "wvr",
+    "waiver": "wvr", "audit": "aud", "budget": "bud",
 }
 # Share of the register per kind; hardware takes whatever the others leave (about 44.5 %).
 SHARE: dict[str, float] = {
     "software": 0.15, "licence": 0.05, "cloud_service": 0.05, "network": 0.04, "facility": 0.04,
     "information": 0.03, "service": 0.02, "contract": 0.05, "party": 0.12, "waiver": 0.005,
+    "audit": 0.004, "budget": 0.002,
 }
 # Enough for one record of each hardware class and party type and one of every lifecycle state.
 MINIMUM: dict[str, int] = {
     "hardware": 12, "software": 3, "licence": 2, "cloud_service": 2, "network": 1, "facility": 2,
     "information": 1, "service": 1, "contract": 2, "party": 6, "waiver": 1,
+    "audit": 3, "budget": 3,
 }
 MIN_RECORDS = sum(MINIMUM.values())
 
 MODEL: dict[str, str] = {
     "hardware": "physical", "licence": "intangible", "contract": "intangible", "cloud_service": "intangible",
     "waiver": "intangible", "software": "general", "network": "general", "facility": "general",
-    "information": "general", "service": "general", "party": "general",
+    "information": "general", "service": "general", "party": "general", "audit": "audit", "budget": "budget",
 }
-IN_SERVICE: dict[str, str] = {"physical": "in_use", "intangible": "active", "general": "active"}
+IN_SERVICE: dict[str, str] = {"physical": "in_use", "intangible": "active", "general": "active", "audit": "completed",
+                              "budget": "approved"}
 LIVE_STATES = frozenset({"in_use", "in_maintenance", "active"})
 STATE_WEIGHTS: dict[str, tuple[tuple[str, ...], tuple[int, ...]]] = {
     "physical": (("planned", "ordered", "in_stock", "in_use", "in_maintenance", "retired", "disposed", "lost",
                   "stolen"), (2, 3, 8, 55, 3, 10, 15, 2, 2)),
     "intangible": (("planned", "active", "expired", "terminated"), (5, 80, 10, 5)),
     "general": (("planned", "active", "retired"), (4, 90, 6)),
+    "audit": (("planned", "completed", "cancelled"), (10, 85, 5)),
+    "budget": (("draft", "approved", "closed"), (10, 50, 40)),
 }
 # Paths through the lifecycle (valid transitions of bir.yaml) that end in each state.
 PATHS: dict[str, dict[str, tuple[tuple[str, ...], ...]]] = {
@@ -87,6 +92,16 @@ PATHS: dict[str, dict[str, tuple[tuple[str, ...], ...]]] = {
         "active": (("active",), ("planned", "active")),
         "retired": (("active", "retired"), ("planned", "active", "retired")),
     },
+    "audit": {
+        "planned": (("planned",),),
+        "completed": (("planned", "completed"),),
+        "cancelled": (("planned", "cancelled"),),
+    },
+    "budget": {
+        "draft": (("draft",),),
+        "approved": (("draft", "approved"),),
+        "closed": (("draft", "approved", "closed"),),
+    },
 }
 # Days between entering one state and the next: (low, high).
 GAP: dict[tuple[str, str], tuple[int, int]] = {
@@ -95,6 +110,8 @@ GAP: dict[tuple[str, str], tuple[int, int]] = {
     ("retired", "disposed"): (10, 90), ("in_use", "lost"): (30, 1500), ("in_stock", "lost"): (30, 400),
     ("in_use", "stolen"): (30, 1500), ("planned", "active"): (10, 120), ("active", "retired"): (300, 2500),
     ("active", "expired"): (365, 1095), ("active", "terminated"): (30, 900), ("planned", "terminated"): (20, 200),
+    ("planned", "completed"): (10, 60), ("planned", "cancelled"): (5, 60), ("draft", "approved"): (20, 80),
+    ("approved", "closed"): (365, 400),
 }
 
 TODAY = dt.date(2026, 10, 1).toordinal()  # the exchange-rate date of bir.yaml: "now" for the data
@@ -208,6 +225,9 @@ CLOUD_NAMES = (("AWS account", "iaas", "eu-central-1"), ("Azure subscription", "
                ("Atlassian Cloud site", "saas", "EU"), ("Okta tenant", "saas", "EU"))
 RULES = ("hardware.end_of_support", "record.verification_overdue", "contract.notice_missed", "licence.over_deployed",
          "service.single_point_of_failure", "hardware.end_of_life", "software.end_of_life")
+# Hardware classes with recurring maintenance: (type, interval in months).
+MAINTAINED: dict[str, tuple[str, int]] = {"printer": ("inspection", 6), "other": ("pat_test", 12), "server": ("firmware", 6),
+                                          "storage": ("firmware", 6), "network_device": ("firmware", 12), "iot_device": ("battery", 24)}
 RETIRE_REASONS = ("End of the replacement cycle; replaced by a newer model.", "Service decommissioned.",
                   "Consolidated onto shared infrastructure.", "Beyond economical repair.", "Vendor end of support.")
 
@@ -478,6 +498,16 @@ class Writer:
                 add(f"end_of_life: {day(eos + rng.randint(180, 720))}")
         if cls in PORTABLE and state in ("in_use", "in_maintenance", "lost", "stolen"):
             add(f"assigned_to: {self.pick('person')}")
+            handed = when.get("in_use", first)
+            add(f"assignment: {{date: {day(handed)}, accepted_on: {day(handed)}, acceptance: {q(f'HO-{i + 1:06d}')}}}")
+        if cls in MAINTAINED and state != "planned" and rng.random() < 0.5:
+            mtype, months = MAINTAINED[cls]
+            add(f"maintenance_plans: [{{type: {mtype}, interval_months: {months}}}]")
+            if state in LIVE_STATES and rng.random() < 0.8:
+                done = TODAY - rng.randint(10, 30 * months + 60)
+                add("maintenance_log:")
+                add(f"  - {{date: {day(max(done, first))}, type: {mtype}, result: {('pass', 'done', 'fail')[rng.randint(0, 2)]}, "
+                    f"cost: {money(rng.randint(2000, 40000))}, by: {self.pick('supplier')}}}")
         if cls in HW_FEED and rng.random() < 0.7:
             product, cycles = HW_FEED[cls]
             add(f"lifecycle_feed: {{product: {product}, cycle: {q(cycles[int(rng.random() * len(cycles))])}}}")
@@ -878,6 +908,45 @@ class Writer:
         self.tail(state, dates, tag_rate=0.1)
 
 
+    def audit(self, i: int, rid: str, _sub: str, state: str) -> None:
+        rng = self.rng
+        add = self.lines.append
+        dates = self.chain("audit", state)
+        location = self.pick("location", "building", "facility")
+        held = dates[-1][1] if state != "planned" else TODAY + rng.randint(10, 200)
+        self.envelope("audit", rid, f"Stock-take {i + 1:05d} of {location}", "A count of the devices at the location.",
+                      self.pick("team"), state, dates)
+        add(f"location: {location}")
+        add(f"date: {day(held)}")
+        add(f"auditor: {self.pick('person')}")
+        if state == "completed":
+            add(f"scan: {q(f'scan-{i + 1:05d}.csv')}")
+            present = self.picks("hardware", rng.randint(0, 3))
+            add(f"results: {{seen: {len(present) + 1}, present: [{', '.join(present)}], missing: [], wrong_place: [], "
+                f"unexpected: [{q(f'NW-X{i:05d}')}]}}")
+        self.relations([])
+        self.tail(state, dates, tag_rate=0.0)
+
+    def budget(self, i: int, rid: str, _sub: str, state: str) -> None:
+        rng = self.rng
+        add = self.lines.append
+        dates = self.chain("budget", state)
+        centres = self.plan.pools.get("cost_centre") or self.plan.pools["team"]
+        centre = centres[i % len(centres)]
+        year = 2027 - (i // len(centres)) % 4
+        self.envelope("budget", rid, f"Budget {year} of {centre}", "The cost centre's budget for the year.",
+                      self.pick("team"), state, dates)
+        add(f"cost_centre: {centre}")
+        add(f"year: {year}")
+        add(f"capital: {money(rng.randint(1000000, 50000000))}")
+        add(f"operating: {money(rng.randint(1000000, 90000000))}")
+        add("currency: EUR")
+        if state in ("approved", "closed"):
+            add(f"approved_by: {self.pick('approver')}")
+        self.relations([])
+        self.tail(state, dates, tag_rate=0.0)
+
+
 def copy_project_files(out: Path) -> None:
     shutil.copyfile(ROOT / "bir.yaml", out / "bir.yaml")
     schemas = out / "schemas"
@@ -905,7 +974,7 @@ def generate(out: Path, records: int, seed: int = 1) -> None:
         "hardware": writer.hardware, "software": writer.software, "licence": writer.licence,
         "cloud_service": writer.cloud_service, "network": writer.network, "facility": writer.facility,
         "information": writer.information, "service": writer.service, "contract": writer.contract,
-        "party": writer.party, "waiver": writer.waiver,
+        "party": writer.party, "waiver": writer.waiver, "audit": writer.audit, "budget": writer.budget,
     }
     for kind in KINDS:
         folder = registry / kind

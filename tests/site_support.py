@@ -46,6 +46,7 @@ def demo_repo(dest: Path, hostile: bool = True) -> Path:
     dest.mkdir(parents=True)
     shutil.copy(PROJECT / "bir.yaml", dest / "bir.yaml")
     shutil.copytree(PROJECT / "schemas", dest / "schemas")
+    shutil.copytree(PROJECT / "feeds", dest / "feeds")
     if (PROJECT / "site" / "docs").is_dir():
         shutil.copytree(PROJECT / "site" / "docs", dest / "site" / "docs")
     shutil.copy(PROJECT / "site" / "mkdocs.yml", dest / "site" / "mkdocs.yml")

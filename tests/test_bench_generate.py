@@ -24,10 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 N = 300
 KINDS = (
     "hardware", "software", "licence", "cloud_service", "network", "facility",
-    "information", "service", "contract", "party", "waiver",
+    "information", "service", "contract", "party", "waiver", "audit", "budget",
 )
 ANY = frozenset(KINDS)
-COMPONENTS = ANY - {"party", "waiver"}
+COMPONENTS = ANY - {"party", "waiver", "audit", "budget"}
 # The relation table of site/docs/model.md: type -> (source kinds, target kinds). part_of: same kind.
 RELATIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "depends_on": (ANY - {"party"}, COMPONENTS),
@@ -48,10 +48,11 @@ PARTY = frozenset({"party"})
 REFERENCE_FIELDS: tuple[tuple[str | None, str, frozenset[str]], ...] = (
     (None, "owner", PARTY), (None, "verified_by", PARTY), (None, "financial.supplier", PARTY),
     (None, "financial.cost_centre", PARTY), (None, "retirement.decided_by", PARTY),
-    ("hardware", "manufacturer", PARTY), ("hardware", "assigned_to", PARTY), ("software", "vendor", PARTY),
+    ("hardware", "manufacturer", PARTY), ("hardware", "assigned_to", frozenset({"party", "facility"})), ("software", "vendor", PARTY),
     ("licence", "software", frozenset({"software"})), ("cloud_service", "provider", PARTY),
     ("network", "provider", PARTY), ("service", "service_owner", PARTY), ("contract", "supplier", PARTY),
-    ("waiver", "record", ANY), ("waiver", "approver", PARTY),
+    ("waiver", "record", ANY), ("waiver", "approver", PARTY), ("audit", "location", frozenset({"facility"})),
+    ("audit", "auditor", PARTY), ("budget", "cost_centre", PARTY), ("budget", "approved_by", PARTY),
 )
 
 

@@ -32,7 +32,7 @@ def test_demo_register_is_clean() -> None:
     assert out["summary"]["errors"] == 0 and out["summary"]["warnings"] == 0
     assert out["summary"]["records"] >= 250
     assert set(out["summary"]["by_kind"]) == {"hardware", "software", "licence", "cloud_service", "network", "facility",
-                                              "information", "service", "contract", "party", "waiver"}
+                                              "information", "service", "contract", "party", "waiver", "audit", "budget"}
 
 
 def test_text_format_and_exit_code(base_register: Path) -> None:

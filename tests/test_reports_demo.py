@@ -88,7 +88,8 @@ def test_situation_details(risk: RiskReport) -> None:
 
 def test_waivers(risk: RiskReport) -> None:
     assert [(f.rule, f.record, f.waived_by) for f in risk.waived] == [
-        ("hardware.end_of_support", "srv-erp-app-01", "wvr-srv-erp-app-01-eos")]
+        ("hardware.end_of_support", "srv-erp-app-01", "wvr-srv-erp-app-01-eos"),
+        ("software.vulnerable", "sw-py-requests-2-31-0", "wvr-requests-bi-verify")]
     assert ("hardware.end_of_support", "srv-erp-app-01") not in _found(risk)
 
 

@@ -87,7 +87,8 @@ def test_refresh_reuse_retirement(report: LifecycleReport) -> None:
 
 def test_decisions_and_licences(reg: Register) -> None:
     reports = all_reports(reg, AS_OF)
-    assert set(reports) == {"lifecycle", "cost", "risk", "licences", "decisions"}
+    assert set(reports) == {"lifecycle", "cost", "risk", "licences", "decisions", "assignments", "audits", "maintenance",
+                            "vulnerabilities", "budget"}
     dec = reports["decisions"]
     assert isinstance(dec, DecisionReport)
     assert [(d.record, d.recommendation, d.reuse_candidates) for d in dec.decisions] == [

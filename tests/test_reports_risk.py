@@ -14,7 +14,7 @@ from bir.base.model import Register
 from bir.reports import build_report
 from bir.reports.models import RiskReport
 from bir.reports.render import as_csv, as_json, markdown, text
-from bir.reports.risk import RULES
+from bir.reports.risk import RULES, all_rules
 from reports_support import hardware, register, service
 
 AS_OF = dt.date(2026, 11, 28)
@@ -137,7 +137,10 @@ def test_waiver_expires(reg: Register) -> None:
 
 def test_compliance_and_scores(report: RiskReport) -> None:
     comp = {c.rule: c for c in report.compliance}
-    assert [c.rule for c in report.compliance] == [r.id for r in RULES]
+    assert [c.rule for c in report.compliance] == [r.id for r in all_rules()]
+    assert [r.id for r in all_rules()][len(RULES):] == [
+        "handout.holder_inactive", "handout.unaccepted", "location.audit_overdue", "maintenance.overdue", "budget.overrun",
+        "software.vulnerable"]
     assert (comp["contract.notice_missed"].scope, comp["contract.notice_missed"].failing) == (3, 1)
     assert comp["contract.notice_missed"].compliant_pct == Decimal("66.7")
     assert (comp["hardware.end_of_support"].scope, comp["hardware.end_of_support"].waived) == (1, 1)

@@ -101,7 +101,7 @@ def test_every_record_page_shows_the_models_figures(site: tuple[Path, Path, Eval
         if f.licence is not None:
             assert p.figures["licence_consumption"] == str(f.licence.consumption), rid
         checked += 1
-    assert checked == len(evaluation.register) == 556
+    assert checked == len(evaluation.register) == 572
 
 
 def test_party_and_location_pages_show_the_models_figures(site: tuple[Path, Path, Evaluation, Figures]) -> None:
@@ -113,7 +113,7 @@ def test_party_and_location_pages_show_the_models_figures(site: tuple[Path, Path
         if pf.pays_for:
             assert (p.figures["pays_for"], p.figures["annual_run_cost_paid"], p.figures["book_value_paid"]) == (
                 str(len(pf.pays_for)), shown(pf.annual_run_cost_paid), shown(pf.book_value_paid)), pid
-    assert len(figures.parties["team-platform"].owns) == 76
+    assert len(figures.parties["team-platform"].owns) == 77
     for lid, lf in figures.locations.items():
         if lf.holds or lf.places:
             p = page(out, f"records/{file_id(lid)}.html")
@@ -163,7 +163,7 @@ def test_dashboard_shows_the_summary(site: tuple[Path, Path, Evaluation, Figures
     summary = figures.summary
     assert p.figures["records"] == str(summary.records) == str(len(evaluation.register))
     assert p.figures["components in service"] == str(summary.in_service)
-    assert summary.in_service == sum(1 for r in evaluation.register if r.kind not in ("party", "waiver")
+    assert summary.in_service == sum(1 for r in evaluation.register if r.kind not in ("party", "waiver", "audit", "budget")
                                      and evaluation.context.in_service(r))
     assert p.figures["annual run cost"] == shown(summary.annual_run_cost)
     assert p.figures["book value"] == shown(summary.book_value)
@@ -200,3 +200,49 @@ def test_every_report_table_equals_its_model_cell_by_cell(site: tuple[Path, Path
                         assert cell == str(value), (name, section.name, column)
                         compared += 1
     assert compared > 2000
+
+
+def _cells(*values: Any) -> list[str]:
+    return ["" if v is None else str(v) for v in values]
+
+
+def test_holder_cost_centre_maintenance_and_vulnerability_tables(site: tuple[Path, Path, Evaluation, Figures]) -> None:
+    """A person's page lists what they hold and held, a cost centre's its budgets, a record its maintenance plans
+    and the advisories affecting it: each row the report models' line, cell by cell."""
+    _root, out, evaluation, _figures = site
+    from bir.reports.opsmodels import AssignmentReport, BudgetReport, MaintenanceReport, VulnerabilityReport
+
+    assignments, budget = evaluation.report("assignments"), evaluation.report("budget")
+    maintenance, vulns = evaluation.report("maintenance"), evaluation.report("vulnerabilities")
+    assert isinstance(assignments, AssignmentReport) and isinstance(budget, BudgetReport)
+    assert isinstance(maintenance, MaintenanceReport) and isinstance(vulns, VulnerabilityReport)
+    held: dict[str, list[list[str]]] = defaultdict(list)
+    for p in assignments.periods:
+        row = _cells(p.record, p.holder, p.start, p.end, p.days, p.commit)
+        held[p.holder].append(row)
+        held[p.record].append(row)
+    for rid, rows in held.items():
+        assert page(out, f"records/{file_id(rid)}.html").tables["bir-held"] == rows, rid
+    assert len(held["pieter-bakker"]) == 1 and held["pieter-bakker"][0][:2] == ["lt-0057", "pieter-bakker"]
+    centres: dict[str, list[list[str]]] = defaultdict(list)
+    for b in (*budget.budgets, *budget.unbudgeted):
+        centres[b.cost_centre].append(_cells(b.year, b.budget, b.status, b.capital_budget, b.capital_actual, b.capital_forecast,
+                                             b.operating_budget, b.operating_actual, b.operating_forecast, b.total_budget,
+                                             b.total_forecast, b.variance, b.position))
+    for centre, rows in centres.items():
+        assert page(out, f"records/{file_id(centre)}.html").tables["bir-budgets"] == rows, centre
+    assert centres["cc-it-workplace"][0][-2:] == ["9430.00", "over"]
+    plans: dict[str, list[list[str]]] = defaultdict(list)
+    for m in maintenance.plans:
+        plans[m.record].append(_cells(m.type, m.interval_months, m.source, m.last_done, m.last_result, m.next_due, m.state))
+    for rid, rows in plans.items():
+        assert page(out, f"records/{file_id(rid)}.html").tables["bir-maintenance"] == rows, rid
+    affected: dict[str, list[list[str]]] = defaultdict(list)
+    for v in (*vulns.matches, *vulns.waived):
+        for rid in (v.record, *v.hosts):
+            affected[rid].append(_cells(v.advisory, ", ".join(v.aliases), v.severity, v.score, v.record, v.version, v.fixed,
+                                        v.waived_by, v.summary))
+    for rid, rows in affected.items():
+        assert page(out, f"records/{file_id(rid)}.html").tables["bir-vulnerabilities"] == rows, rid
+    assert sorted(affected) == ["srv-bi-01", "srv-track-01", "srv-track-02", "sw-log4j-core-2-14-1", "sw-py-jinja2-3-1-2",
+                                "sw-py-requests-2-31-0"]

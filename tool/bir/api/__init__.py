@@ -20,7 +20,7 @@ from bir.history.changerecord import ChangeRecord, check_event
 from bir.history.trail import LogEntry, change_log, without_record
 from bir.point.point import Point, open_point
 from bir.reports import Evaluation, evaluate
-from bir.reports.models import Report
+from bir.reports.opsmodels import AnyReport as Report
 
 Day = dt.date | str | None
 

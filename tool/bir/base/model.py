@@ -18,11 +18,14 @@ if TYPE_CHECKING:
 
 KINDS: tuple[str, ...] = (
     "hardware", "software", "licence", "cloud_service", "network", "facility",
-    "information", "service", "contract", "party", "waiver",
+    "information", "service", "contract", "party", "waiver", "audit", "budget",
 )
+# Records about the register's management (parties, waivers, stock-takes, budgets): never components, never
+# in service, with no physical existence to verify.
+ADMINISTRATIVE_KINDS = frozenset({"party", "waiver", "audit", "budget"})
 
 _ANY = frozenset(KINDS)
-_COMPONENTS = frozenset(k for k in KINDS if k not in ("party", "waiver"))
+_COMPONENTS = frozenset(k for k in KINDS if k not in ADMINISTRATIVE_KINDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +78,7 @@ REFERENCE_FIELDS: tuple[tuple[str | None, str, frozenset[str]], ...] = (
     (None, "financial.cost_centre", frozenset({"party"})),
     (None, "retirement.decided_by", frozenset({"party"})),
     ("hardware", "manufacturer", frozenset({"party"})),
-    ("hardware", "assigned_to", frozenset({"party"})),
+    ("hardware", "assigned_to", frozenset({"party", "facility"})),
     ("software", "vendor", frozenset({"party"})),
     ("software", "installations[].on", frozenset({"hardware", "cloud_service"})),
     ("licence", "software", frozenset({"software"})),
@@ -85,6 +88,11 @@ REFERENCE_FIELDS: tuple[tuple[str | None, str, frozenset[str]], ...] = (
     ("contract", "supplier", frozenset({"party"})),
     ("waiver", "record", _ANY),
     ("waiver", "approver", frozenset({"party"})),
+    (None, "maintenance_log[].by", frozenset({"party"})),
+    ("audit", "location", frozenset({"facility"})),
+    ("audit", "auditor", frozenset({"party"})),
+    ("budget", "cost_centre", frozenset({"party"})),
+    ("budget", "approved_by", frozenset({"party"})),
 )
 
 

@@ -68,7 +68,8 @@ def import_csv_cmd(file: Path, kind: str, mapping: Path | None, owner: str | Non
 def export_cmd(fmt: str, out: Path | None, as_of: str | None, root: Path | None) -> int:
     """Export the register's valid records as json, csv (one file per kind, with a UTF-8 byte-order mark),
     sqlite (typed tables, relations, exchange rates and the report figures as of the export date, with a
-    datasette metadata file beside it) or cyclonedx (1.6 JSON).
+    datasette metadata file beside it) or cyclonedx (1.6 JSON, with the vulnerabilities (VEX) of the pinned
+    OSV advisories that match its software).
 
     Records with errors are left out and reported; run `bir validate` to see why.
     """
@@ -77,17 +78,22 @@ def export_cmd(fmt: str, out: Path | None, as_of: str | None, root: Path | None)
     from bir.write import exporters
 
     point = open_point(resolve_root(root), as_of=as_of)
-    if fmt == "sqlite":
+    vex = None
+    if fmt in ("sqlite", "cyclonedx"):
         from bir.reports import evaluate
 
         evaluation = evaluate(point)
         result, register = evaluation.loaded, evaluation.register
+        if fmt == "cyclonedx":
+            from bir.reports.vulnerabilities import vex_of
+
+            vex = vex_of(evaluation.context)
     else:
         result = point.load()
         register = result.register
     warn_point(point, list(result.problems))
     if fmt in ("json", "cyclonedx"):
-        text = exporters.to_json(register) if fmt == "json" else exporters.cyclonedx_json(register)
+        text = exporters.to_json(register) if fmt == "json" else exporters.cyclonedx_json(register, vex)
         if out is None:
             sys.stdout.write(text)
         else:

@@ -35,6 +35,7 @@ from bir.git.plumbing import Git, GitReader
 from bir.read.config import load_config, read_config_file
 from bir.read.feeds import Feed, feeds_from, load_feeds
 from bir.read.files import FILE_SYMLINK, Candidate, candidates_at, discover, read_regular
+from bir.read.osv import OSV_DIR, Advisory, advisories_from, load_advisories
 from bir.read.schemas import SchemaSet, compiled_cache_dir
 
 if TYPE_CHECKING:
@@ -147,6 +148,15 @@ class Point:
                 self._feeds = load_feeds(self.root)
         return self._feeds
 
+    @cached_property
+    def advisories(self) -> dict[str, Advisory]:
+        """The OSV advisories pinned in feeds/osv/ at this point (an unreadable one is a usage error)."""
+        if self.empty:
+            return {}
+        if self.feed_files is not None:
+            return advisories_from(self.feed_files)
+        return load_advisories(self.root)
+
     @property
     def rules(self) -> RuleSet:
         """What this point's records are judged by."""
@@ -258,13 +268,13 @@ def at_worktree(root: Path, day: dt.date) -> Point:
 
 def at_commit(root: Path, git: Git, sha: str, day: dt.date) -> Point:
     """The register of commit `sha`, with the configuration, schemas and feeds of that commit."""
-    listing = git.ls_tree(sha, (CONFIG_FILE, SCHEMA_DIR, FEED_DIR))
+    listing = git.ls_tree(sha, (CONFIG_FILE, SCHEMA_DIR, FEED_DIR, OSV_DIR))
     if CONFIG_FILE not in listing:
         raise UsageError(f"commit {sha[:7]} has no {CONFIG_FILE}; it holds no register")
     schema_names = [p for p in listing if p.startswith(SCHEMA_DIR + "/") and p.count("/") == 1 and p.endswith(".schema.json")]
     if not schema_names:
         raise UsageError(f"commit {sha[:7]} has no {SCHEMA_DIR}/ folder; it holds no register")
-    feed_names = [p for p in listing if p.startswith(FEED_DIR + "/") and p.endswith(".json")]
+    feed_names = [p for p in listing if p.startswith((FEED_DIR + "/", OSV_DIR + "/")) and p.endswith(".json")]
     blobs = git.cat_blobs(listing[p] for p in [CONFIG_FILE, *schema_names, *feed_names])
     text = blobs.get(listing[CONFIG_FILE]) or b""
     schemas = SchemaSet.from_files({p.split("/", 1)[1]: blobs.get(listing[p]) or b"" for p in schema_names},

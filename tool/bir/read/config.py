@@ -28,6 +28,22 @@ CONFIG_INVALID = define("config.invalid", "error", "config", "bir.yaml is consis
     """)
 
 
+# The lifecycle models of the kinds added after the first registers were made (stock-takes, budgets): a
+# bir.yaml that names no model for them (an older one, or one read from an old commit) gets these, the same
+# as the project's own bir.yaml declares, so the register and its history stay readable.
+BUILTIN_MODELS: dict[str, LifecycleModel] = {
+    "audit": LifecycleModel("audit", ("audit",), "planned", ("planned", "completed", "cancelled"),
+                            {"planned": frozenset({"completed", "cancelled"}), "completed": frozenset(), "cancelled": frozenset()},
+                            frozenset(), frozenset({"completed", "cancelled"}),
+                            {"completed": (Requirement("status_dates.completed"), Requirement("results"))}),
+    "budget": LifecycleModel("budget", ("budget",), "draft", ("draft", "approved", "closed"),
+                             {"draft": frozenset({"approved", "closed"}), "approved": frozenset({"draft", "closed"}),
+                              "closed": frozenset()},
+                             frozenset({"approved"}), frozenset({"closed"}),
+                             {"approved": (Requirement("status_dates.approved"), Requirement("approved_by"))}),
+}
+
+
 class ConfigError(UsageError):
     """The configuration is unusable; carries the problems that say why."""
 
@@ -112,6 +128,10 @@ def _interpret(raw: dict[str, Any]) -> Config:
                 kind_model[kind] = name
         models[name] = LifecycleModel(name, tuple(m.get("kinds") or ()), initial, states, transitions,
                                       frozenset(m.get("in_service") or ()), frozenset(m.get("final") or ()), requires)
+    for kind, model in BUILTIN_MODELS.items():
+        if kind not in kind_model and model.name not in models:
+            models[model.name] = model  # a configuration older than the kind: the kind keeps its standard model
+            kind_model[kind] = model.name
     for kind in KINDS:
         if kind not in kind_model:
             bad(f"kind '{kind}' has no lifecycle model")

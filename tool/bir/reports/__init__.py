@@ -1,4 +1,5 @@
-"""The asset-management engine: lifecycle, cost, risk, licence and decision reports as data.
+"""The asset-management engine: lifecycle, cost, risk, licence and decision reports, and the operational
+reports (assignments, audits, maintenance, vulnerabilities, budget), as data.
 
 `evaluate(point)` loads the register at a point and computes its reports over one shared context (every
 command and the site use it, so they see the same figures); `build_report(name, register, as_of)` computes
@@ -16,14 +17,19 @@ from bir.base.model import Register
 from bir.check.checker import LoadResult
 from bir.point.point import Point
 from bir.read.feeds import Feed
+from bir.reports.assignments import PointInfo, assignment_report
+from bir.reports.audits import audit_report
+from bir.reports.budget import budget_report
 from bir.reports.context import Context, build_context
 from bir.reports.cost import cost_report
 from bir.reports.decisions import decision_report
 from bir.reports.figures import Figures, figures
 from bir.reports.licences import licence_report
 from bir.reports.lifecycle import lifecycle_report
-from bir.reports.models import Report
+from bir.reports.maintenance import maintenance_report
+from bir.reports.opsmodels import AnyReport as Report  # every report model, the operational ones included
 from bir.reports.risk import risk_report
+from bir.reports.vulnerabilities import vulnerability_report
 
 REPORTS: dict[str, Callable[[Context], Report]] = {
     "lifecycle": lifecycle_report,
@@ -31,6 +37,11 @@ REPORTS: dict[str, Callable[[Context], Report]] = {
     "risk": risk_report,
     "licences": licence_report,
     "decisions": decision_report,
+    "assignments": assignment_report,
+    "audits": audit_report,
+    "maintenance": maintenance_report,
+    "vulnerabilities": vulnerability_report,
+    "budget": budget_report,
 }
 
 
@@ -74,6 +85,8 @@ def evaluate(point: Point, *, jobs: int | None = None) -> Evaluation:
     loaded = point.load(jobs=jobs)
     with gc_paused():
         context = build_context(loaded.register, point.day, point.feeds, [p.message for p in point.warnings])
+    context.cache["point"] = PointInfo(point.commit, point.empty)
+    context.cache["osv"] = point.advisories
     return Evaluation(point, loaded, context)
 
 

@@ -12,9 +12,9 @@ the depreciation lines, which are in the record's own currency with the book val
   schedule per fiscal year (opening book value, charge, closing book value), both read from the one
   schedule of `bir.reports.depreciation`.
 - TCO per record: purchase + recurring charged from its start to the as-of date + planned recurring
-  charges up to its end (the cost's `end`, else the end of useful life, else 36 months ahead). A record
-  that has ended charges nothing from the day it ended and plans nothing. Each line says the period it
-  covers (`since`, `until`).
+  charges up to its end (the cost's `end`, else the end of useful life, else 36 months ahead) +
+  maintenance carried out to the as-of date (`maintenance.cost`). A record that has ended charges nothing
+  from the day it ended and plans nothing. Each line says the period it covers (`since`, `until`).
   TCO per service: its components' TCO split the same way as run cost.
 - Forecast (next 12 and 36 months): recurring charges (subscriptions, support, leases); contracts that
   renew (`renewal.type: auto` or `renewal.decision: renew`) keep charging past their end ("renewal");
@@ -28,10 +28,11 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from bir.base.model import Record
+from bir.base.model import ADMINISTRATIVE_KINDS, Record
 from bir.reports.context import GONE, Context, ended_on
 from bir.reports.decisions import replacement
 from bir.reports.depreciation import add_months
+from bir.reports.maintenance import maintenance_cost
 from bir.reports.models import (
     CapitalLine,
     CostReport,
@@ -96,7 +97,7 @@ def cost_report(ctx: Context) -> CostReport:
     forecast: list[ForecastLine] = []
     in12, in36 = add_months(as_of, 12), add_months(as_of, 36)
     for rec in ctx.register:
-        if rec.kind in ("party", "waiver"):
+        if rec.kind in ADMINISTRATIVE_KINDS:
             continue
         ended = ctx.is_ended(rec)
         sched = ctx.schedule(rec)
@@ -150,10 +151,12 @@ def cost_report(ctx: Context) -> CostReport:
         if plan is not None and plan.cost is not None and plan.due <= in36:
             forecast.append(ForecastLine("replacement", rec.id, plan.cost if plan.due <= in12 else money(ZERO), plan.cost,
                                          f"{plan.reason} {plan.due}; {plan.price_source}", (rec.id,)))
-        total = (purchase or ZERO) + to_date + planned
+        maintained = maintenance_cost(ctx, rec, None, as_of)
+        total = (purchase or ZERO) + to_date + planned + maintained
         if total:
             stop = ended_on(rec, cfg) if ended else None
-            tco.append(TcoLine(rec.id, rec.kind, purchase or money(ZERO), money(to_date), money(planned), money(total),
+            tco.append(TcoLine(rec.id, rec.kind, purchase or money(ZERO), money(to_date), money(planned), money(maintained),
+                               money(total),
                                min(firsts) if firsts else None, max(untils) if untils else (bought or None), stop, (rec.id,)))
             if services:
                 for key, share in split(money(total), services, base):

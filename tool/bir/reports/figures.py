@@ -21,13 +21,15 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
+from bir.base.model import ADMINISTRATIVE_KINDS
 from bir.reports.context import Context, annual_run_cost, purchase_base
-from bir.reports.models import CostReport, Finding, LicencePosition, LicenceReport, LifecycleReport, Report, RiskReport
+from bir.reports.models import CostReport, Finding, LicencePosition, LicenceReport, LifecycleReport, RiskReport
 from bir.reports.money import ZERO
 
 DUE_DAYS = 90  # the dashboard's window for deadlines and reminders
-NOT_IN_SERVICE_KINDS = frozenset({"party", "waiver"})  # records that are never in service
+NOT_IN_SERVICE_KINDS = ADMINISTRATIVE_KINDS  # records that are never in service
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +105,7 @@ class Figures:
     summary: Summary
 
 
-def figures(ctx: Context, reports: Mapping[str, Report]) -> Figures:
+def figures(ctx: Context, reports: Mapping[str, Any]) -> Figures:
     """Every figure of every record, service, party and location, from the reports over `ctx`."""
     cost, risk, lic, life = reports["cost"], reports["risk"], reports["licences"], reports["lifecycle"]
     assert isinstance(cost, CostReport) and isinstance(risk, RiskReport)
@@ -176,7 +178,9 @@ def _parties(ctx: Context, run_lines: Mapping[tuple[str, str], Decimal], book: M
     return out
 
 
-def _locations(ctx: Context, book: Mapping[str, Decimal]) -> dict[str, LocationFigures]:
+def location_holdings(ctx: Context) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Facility -> (the records located in it or in a place that is part of it, not the places themselves;
+    the facilities part of it at any depth): the one definition of what a location holds."""
     inside: dict[str, list[str]] = defaultdict(list)  # place -> records located directly in it
     parts: dict[str, list[str]] = defaultdict(list)  # place -> facilities part_of it
     for rec in ctx.register:
@@ -185,7 +189,7 @@ def _locations(ctx: Context, book: Mapping[str, Decimal]) -> dict[str, LocationF
                 inside[rel.target].append(rec.id)
             elif rel.type == "part_of" and rec.kind == "facility":
                 parts[rel.target].append(rec.id)
-    out: dict[str, LocationFigures] = {}
+    out: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
     for place in ctx.register.of_kind("facility"):
         places: set[str] = set()
         stack = [place.id]
@@ -195,9 +199,13 @@ def _locations(ctx: Context, book: Mapping[str, Decimal]) -> dict[str, LocationF
                     places.add(sub)
                     stack.append(sub)
         held = sorted({r for p in (place.id, *places) for r in inside.get(p, ())} - places - {place.id})
-        out[place.id] = LocationFigures(place.id, tuple(held), tuple(sorted(places)),
-                                        sum((book.get(r) or ZERO for r in held), ZERO))
+        out[place.id] = (tuple(held), tuple(sorted(places)))
     return out
+
+
+def _locations(ctx: Context, book: Mapping[str, Decimal]) -> dict[str, LocationFigures]:
+    return {pid: LocationFigures(pid, held, places, sum((book.get(r) or ZERO for r in held), ZERO))
+            for pid, (held, places) in location_holdings(ctx).items()}
 
 
 def _summary(ctx: Context, cost: CostReport, risk: RiskReport, life: LifecycleReport) -> Summary:
@@ -211,5 +219,13 @@ def _summary(ctx: Context, cost: CostReport, risk: RiskReport, life: LifecycleRe
         sum(1 for e in due if e.category == "deadline"), sum(1 for e in due if e.category == "reminder"))
 
 
-__all__ = ["Figures", "LocationFigures", "PartyFigures", "RecordFigures", "ServiceFigures",
-           "Summary", "figures"]
+__all__ = [
+    "Figures",
+    "LocationFigures",
+    "PartyFigures",
+    "RecordFigures",
+    "ServiceFigures",
+    "Summary",
+    "figures",
+    "location_holdings",
+]

@@ -8,7 +8,9 @@ Events (each with its rule id) are looked for up to the longest configured horiz
 - `event.contract_end` and `event.notice_deadline` (contract end minus `notice_period_days`);
 - `event.licence_expiry` (licence `term.end`), `event.term_end` (cloud service `term.end`);
 - `event.end_of_useful_life` (depreciation start + useful life);
-- `event.verification_due` (`last_verified` + `reports.verification_period_days`).
+- `event.verification_due` (`last_verified` + `reports.verification_period_days`);
+- `event.maintenance_due` (the next due date of each maintenance plan of an in-service record);
+- `event.audit_due` (the next stock-take of a location holding records: last audit + the audit interval).
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from collections import defaultdict
 
 from bir.base.model import KINDS, Record
 from bir.base.rules import define
+from bir.reports.audits import audit_events
 from bir.reports.context import Context
 from bir.reports.decisions import decisions, replacement
 from bir.reports.depreciation import start_date
+from bir.reports.maintenance import maintenance_events
 from bir.reports.models import AgeLine, CountLine, EventLine, LifecycleReport, RefreshLine, RetirementLine, ReuseLine
 from bir.reports.plan import is_reuse_candidate, replacement_date, retirement_reasons
 
@@ -47,6 +51,8 @@ LICENCE_EXPIRY = _event("event.licence_expiry", "deadline", "a licence term ends
 TERM_END = _event("event.term_end", "deadline", "a cloud service's subscription term ends")
 END_OF_USEFUL_LIFE = _event("event.end_of_useful_life", "reminder", "hardware reaches the end of its useful life")
 VERIFICATION_DUE = _event("event.verification_due", "reminder", "a record is due to be verified again")
+MAINTENANCE_DUE = _event("event.maintenance_due", "deadline", "a maintenance plan of an in-service record falls due")
+AUDIT_DUE = _event("event.audit_due", "reminder", "a location holding records is due for its next stock-take")
 
 
 AGE_BUCKETS = ("<1y", "1-2y", "2-3y", "3-4y", "4-5y", "5y+")
@@ -96,6 +102,8 @@ def events_of(ctx: Context, rec: Record) -> list[tuple[dt.date, str, str]]:
     if verified and rec.kind not in ("waiver",):
         due = verified + dt.timedelta(days=cfg.verification_period_days)
         out.append((due, VERIFICATION_DUE, f"verification due (last verified {verified})"))
+    out.extend((when, MAINTENANCE_DUE, detail) for when, detail in maintenance_events(ctx, rec))
+    out.extend((when, AUDIT_DUE, detail) for when, detail in audit_events(ctx, rec))
     return out
 
 

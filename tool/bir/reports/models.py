@@ -54,7 +54,8 @@ TCO = _figure("cost.tco", "total cost of ownership per record", """
     Purchase cost + recurring charges from the start to the as-of date + planned recurring charges up to the
     cost's end (else the end of useful life, else 36 months ahead). A record that has ended (retired,
     disposed, expired...) is charged nothing from the day it ended (`ended`) and plans nothing. `since`
-    and `until` are the period the line covers.""")
+    and `until` are the period the line covers. Plus the costs of the maintenance log
+    entries dated on or before the as-of date (`maintenance`).""")
 TCO_SERVICE = _figure("cost.tco_service", "total cost of ownership per service", """
     The TCO of a service's components, each split equally over the services it serves (as run cost is).""")
 FORECAST = _figure("cost.forecast", "spend forecast", """
@@ -249,6 +250,7 @@ class TcoLine:
     purchase: Decimal
     recurring_to_date: Decimal
     planned: Decimal
+    maintenance: Decimal  # maintenance log costs to the as-of date
     total: Decimal
     since: dt.date | None  # the first day the line counts (purchase, else the first charge)
     until: dt.date | None  # the last day it counts: the as-of date, or the end of the planned charges

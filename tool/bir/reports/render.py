@@ -16,7 +16,8 @@ from typing import Any
 
 from bir.base import escape
 from bir.base.escape import csv_cell
-from bir.reports.models import Report, Section
+from bir.reports.models import Section
+from bir.reports.opsmodels import AnyReport as Report
 
 MAX_IDS = 6
 

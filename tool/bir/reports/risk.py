@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bir.base.model import Record
+from bir.base.model import ADMINISTRATIVE_KINDS, Record
 from bir.base.rules import Rule, define
 from bir.reports.context import ENDED, Context
 from bir.reports.decisions import UNUSED_THRESHOLD
@@ -32,6 +32,7 @@ class Hit:
     message: str
     hint: str
     records: tuple[str, ...] = ()  # other records involved, besides the one the finding is about
+    severity: str = ""  # this finding's own severity (high, medium, low), e.g. an advisory's; default the rule's
 
 
 Check = Iterator[tuple[str, Hit | None]]
@@ -291,14 +292,14 @@ def owner_valid(ctx: Context) -> Check:
 
 def verification_overdue(ctx: Context) -> Check:
     """A record that is not ended was verified (`last_verified`) within `reports.verification_period_days`.
-    Parties and waivers are out of scope (they are not audited physically).
+    Parties, waivers, audits and budgets are out of scope (they are not audited physically).
 
     Passes: `last_verified: "2026-03-14"` on 2026-11-28 with a 365-day period.
     Fails:  `last_verified: "2025-06-01"`, or no `last_verified` at all.
     """
     period = dt.timedelta(days=ctx.config.verification_period_days)
     for rec in ctx.register:
-        if rec.kind in ("party", "waiver") or ctx.is_ended(rec) or rec.status == "planned":
+        if rec.kind in ADMINISTRATIVE_KINDS or ctx.is_ended(rec) or rec.status == "planned":
             continue
         last = rec.date("last_verified")
         if last is None:
@@ -378,6 +379,23 @@ RULES: tuple[RiskRule, ...] = (
 )
 
 
+# Risk rules declared by the report modules of their own subject (maintenance, audits, assignments,
+# vulnerabilities, budgets): each calls `register` once when it is imported, after the rules above.
+EXTRA_RULES: list[RiskRule] = []
+
+
+def register(rule: RiskRule) -> RiskRule:
+    """Add a risk rule declared elsewhere to the risk report (once per id)."""
+    if all(r.id != rule.id for r in (*RULES, *EXTRA_RULES)):
+        EXTRA_RULES.append(rule)
+    return rule
+
+
+def all_rules() -> tuple[RiskRule, ...]:
+    """Every risk rule the risk report runs, in order."""
+    return (*RULES, *EXTRA_RULES)
+
+
 def active_waivers(ctx: Context) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], str]]:
     """(rule, record) -> waiver id, for waivers in force on the date, and for lapsed ones (with a note)."""
     active: dict[tuple[str, str], str] = {}
@@ -398,7 +416,7 @@ def risk_report(ctx: Context) -> RiskReport:
     findings: list[Finding] = []
     waived: list[Finding] = []
     compliance: list[ComplianceLine] = []
-    for r in RULES:
+    for r in all_rules():
         scope = failing = n_waived = 0
         for rid, hit in r.check(ctx):
             scope += 1
@@ -411,7 +429,7 @@ def risk_report(ctx: Context) -> RiskReport:
             for other in hit.records:
                 services.update(ctx.services_of.get(other, ()))
             waiver = active.get((r.id, rid), "")
-            f = Finding(r.id, r.severity, rid, hit.message, hit.hint, tuple(sorted({rid, *hit.records})),
+            f = Finding(r.id, hit.severity or r.severity, rid, hit.message, hit.hint, tuple(sorted({rid, *hit.records})),
                         tuple(sorted(services)), waiver, lapsed.get((r.id, rid), "") if not waiver else "")
             if waiver:
                 n_waived += 1

@@ -114,7 +114,7 @@ def build_site(
         t = lap("history", t)
         data = docs.SiteData(register, reports, evaluation.figures(), history, log_entries, as_of_day, point.schemas.raw,
                              docs.Fills(work / "fills"))
-        views = render.Views.make(register, evaluation.figures(), history, bool(log_entries), as_of_day)
+        views = render.Views.make(register, evaluation.figures(), history, bool(log_entries), as_of_day, reports)
         t = lap("index", t)
         with tempfile.TemporaryDirectory(prefix="bir-docs-") as tmp:
             docs_dir = Path(tmp) / "docs"

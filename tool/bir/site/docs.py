@@ -29,6 +29,11 @@ REPORT_PAGES = (
     ("risk", "Risk"),
     ("licences", "Licences"),
     ("decisions", "Decisions"),
+    ("assignments", "Assignments"),
+    ("audits", "Audits"),
+    ("maintenance", "Maintenance"),
+    ("vulnerabilities", "Vulnerabilities"),
+    ("budget", "Budget"),
 )
 
 

@@ -14,7 +14,7 @@ import html
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from bir.base.model import Record, Register
 from bir.reports.figures import Figures
 from bir.site import charts, facts, pages
 from bir.site.linkcheck import LinkChecker
+from bir.site.operations import Operations
 from bir.site.safe import safe_url
 
 KIND_PAGE_ROWS = 5000
@@ -41,6 +42,8 @@ KIND_COLUMNS: dict[str, tuple[str, ...]] = {
     "contract": ("contract_type", "end"),
     "party": ("party_type", "email"),
     "waiver": ("rule", "record", "expires"),
+    "audit": ("location", "date", "auditor"),
+    "budget": ("cost_centre", "year", "capital", "operating"),
 }
 CHUNK = 250  # records per chunk of work (`ChunkQueue`)
 TITLE_MARK = "BIRTITLEMARK"
@@ -89,10 +92,11 @@ class Views:
     inverse: dict[str, list[tuple[str, Record]]]
     repo: str | None
     env: Environment
+    operations: Operations = field(default_factory=Operations)
 
     @classmethod
     def make(cls, register: Register, figures: Figures, history: Mapping[str, list[Any]], has_log: bool,
-             as_of: dt.date) -> Views:
+             as_of: dt.date, reports: Mapping[str, Any] | None = None) -> Views:
         repo = safe_url(register.config.repository_url)
         return cls(
             register,
@@ -104,6 +108,7 @@ class Views:
             register.inverse(),
             repo.rstrip("/") if repo else None,
             environment(register.config.base_currency),
+            Operations.of(reports or {}),
         )
 
 
@@ -184,6 +189,7 @@ class Renderer:
             party=v.figures.parties.get(rec.id),
             location=v.figures.locations.get(rec.id),
             hrefs=hrefs,
+            **v.operations.for_record(rec.id),
         )
         rel_path = f"records/{pages.file_id(rec.id)}.html"
         self.write(rel_path, f"{rec.name} ({rec.id})", content)

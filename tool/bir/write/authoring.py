@@ -43,7 +43,7 @@ from bir.read.yamlstrict import parse, plain_value
 ID_PREFIX: dict[str, str] = {
     "hardware": "hw", "software": "sw", "licence": "lic", "cloud_service": "cs", "network": "net",
     "facility": "fac", "information": "info", "service": "svc", "contract": "ctr", "party": "pty",
-    "waiver": "wvr",
+    "waiver": "wvr", "audit": "aud", "budget": "bud",
 }
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -518,6 +518,11 @@ def _edit(ws: Workspace, rid: str, change: Any) -> Edit:
     change(tree, kind)
     after = dump_rt(tree)
     return Edit(rel, rid, kind, before, after)
+
+
+def edit_record(ws: Workspace, rid: str, change: Any) -> Edit:
+    """The edit of one record by `change(tree, kind)` on its round-trip tree (for commands built on `set`)."""
+    return _edit(ws, rid, change)
 
 
 def set_fields(root: Path, ids: Sequence[str], sets: Sequence[str], where: str | None = None, *,

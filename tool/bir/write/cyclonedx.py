@@ -16,6 +16,10 @@
   makes the information depend on what stores it. Every component and service has an entry (an empty one
   when it depends on nothing), and the register (the BOM's subject) depends on every one nothing else
   depends on, so the graph is complete.
+- Vulnerabilities (VEX): each pinned OSV advisory that matches software of the register, with its CVSS
+  ratings, its CVE references, the software it affects (with the version) and an analysis: `in_triage`
+  (affected by version, the fix when known), or `exploitable` with `will_not_fix` where an active waiver
+  accepts the risk for every record it affects (`bir.reports.vulnerabilities.vex_of`).
 - The serial number is a version-5 (RFC 4122) UUID of the content: the same register gives the same BOM,
   byte for byte.
 """
@@ -216,8 +220,9 @@ def _dependencies(records: list[Record], refs: set[str]) -> dict[str, set[str]]:
     return graph
 
 
-def to_cyclonedx(register: Register) -> dict[str, Any]:
-    """The CycloneDX 1.6 BOM of the register (see the module's docstring for what maps to what)."""
+def to_cyclonedx(register: Register, vulnerabilities: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The CycloneDX 1.6 BOM of the register (see the module's docstring for what maps to what), with the
+    `vulnerabilities` (VEX) given: those `bir.reports.vulnerabilities.vex_of` makes of the matches."""
     records = sorted(register.records.values(), key=lambda r: r.id)
     licences = _licences_of(register, records)
     components = [c for r in records if (c := _component(register, r, licences.get(r.id, []))) is not None]
@@ -228,7 +233,9 @@ def to_cyclonedx(register: Register) -> dict[str, Any]:
     roots = sorted(refs - depended)
     dependencies = [{"ref": "register", "dependsOn": roots}]
     dependencies += [{"ref": ref, "dependsOn": sorted(graph[ref])} if graph[ref] else {"ref": ref} for ref in sorted(graph)]
-    body = {"components": components, "services": services, "dependencies": dependencies}
+    body: dict[str, Any] = {"components": components, "services": services, "dependencies": dependencies}
+    if vulnerabilities:
+        body["vulnerabilities"] = [v for v in vulnerabilities if all(a["ref"] in refs for a in v.get("affects", ()))]
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     return {
         "bomFormat": "CycloneDX",
@@ -244,5 +251,5 @@ def to_cyclonedx(register: Register) -> dict[str, Any]:
     }
 
 
-def cyclonedx_json(register: Register) -> str:
-    return json.dumps(to_cyclonedx(register), indent=2, ensure_ascii=False) + "\n"
+def cyclonedx_json(register: Register, vulnerabilities: list[dict[str, Any]] | None = None) -> str:
+    return json.dumps(to_cyclonedx(register, vulnerabilities), indent=2, ensure_ascii=False) + "\n"

@@ -50,8 +50,12 @@ def _target(root: Path, product: str) -> Path:
 
 
 def import_files(root: Path, files: list[Path]) -> list[Path]:
-    """Validate every file first, then write them all: a bad file leaves the register untouched."""
+    """Validate every file first, then write them all: a bad file leaves the register untouched. An OSV
+    advisory (or an OSV API answer holding several) is pinned in feeds/osv/ (`bir.write.osv`)."""
+    from bir.read.osv import advisories_in, contents_of, looks_like_osv
+
     docs: list[dict[str, Any]] = []
+    advisories: list[dict[str, Any]] = []
     for file in files:
         try:
             raw = json.loads(file.read_bytes())
@@ -59,8 +63,12 @@ def import_files(root: Path, files: list[Path]) -> list[Path]:
             raise FeedError(f"{file}: cannot read it ({exc.strerror})") from exc
         except ValueError as exc:
             raise FeedError(f"{file}: not JSON ({exc})") from exc
+        if looks_like_osv(raw):
+            advisories.extend(advisories_in(raw, str(file)))
+            continue
         docs.append(normalise(raw, str(file)))
     contents = {_target(root, doc["product"]).relative_to(root).as_posix(): _dump(doc).encode("utf-8") for doc in docs}
+    contents.update(contents_of(advisories))
     return [root / rel for rel in commit(root, contents)]  # all of them or none, under the register lock
 
 

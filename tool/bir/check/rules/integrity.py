@@ -24,6 +24,7 @@ PARTY_TYPES: dict[str, frozenset[str]] = {
     "owner": PEOPLE, "service_owner": PEOPLE, "verified_by": PEOPLE, "retirement.decided_by": PEOPLE, "approver": PEOPLE,
     "assigned_to": PEOPLE, "financial.cost_centre": frozenset({"cost_centre"}), "financial.supplier": SELLERS,
     "supplier": SELLERS, "provider": SELLERS, "manufacturer": SELLERS, "vendor": SELLERS,
+    "cost_centre": frozenset({"cost_centre"}), "auditor": PEOPLE, "approved_by": PEOPLE,  # budgets and audits
 }
 # The risk rules a waiver can silence (the risk report's; tests/test_rules_integrity.py keeps the two equal).
 WAIVABLE: tuple[str, ...] = (
@@ -31,6 +32,9 @@ WAIVABLE: tuple[str, ...] = (
     "service.unsupported_component", "contract.notice_missed", "licence.over_deployed", "licence.unused", "owner.invalid",
     "record.verification_overdue", "service.single_point_of_failure", "hardware.disposed_unsanitised",
     "relation.ended_target", "lifecycle.feed_missing",
+    # the operational reports' rules
+    "handout.holder_inactive", "handout.unaccepted", "location.audit_overdue", "maintenance.overdue", "budget.overrun",
+    "software.vulnerable",
 )
 ORPHAN_KINDS = frozenset({"hardware", "software", "cloud_service", "network", "information"})
 
