@@ -166,9 +166,9 @@ def test_planted_compiled_validator_is_never_run(reg: Path, monkeypatch: pytest.
     files = sorted(cache.glob("schema-hardware-*.bin"))
     assert len(files) == 1 and files[0].read_bytes().startswith(b"bir-cache 1\n")  # sealed
     files[0].write_bytes(marshal.dumps(planted))
-    from bir.read import schemas
+    from bir.read import patterns
 
-    monkeypatch.setattr(schemas, "_PATTERNS", {})
+    monkeypatch.setattr(patterns, "_PATTERNS", {})
     assert [p.rule for p in validate(reg, use_cache=False).problems] == ["schema.enum"]
 
 

@@ -5,13 +5,10 @@ faster than an interpreting validator; that is the case for nearly every record.
 record, jsonschema explains why (every error, with its path and validator), and the file is parsed
 again with positions to place each problem on its line and column.
 
-Schemas come with pull requests, so they are read as hostile input too. Before a schema set is first
-used, every file is checked against the JSON Schema draft-07 meta-schema, every `$ref` must point at a
-definition of the register's own schemas, and every pattern must compile: a malformed schema is a
-positioned `schema.malformed` problem (exit code 2), never a crash. Patterns run on RE2 (google-re2), whose
-matching time is linear in the text, so a pattern such as `(a+)+$` cannot hang validation; a pattern RE2
-cannot run (look-arounds, back-references) is refused. The compiled validators are kept in the user's
-cache sealed like every other cache (`bir.base.atomic.read_cache`), so a planted file is never executed.
+Schemas come with pull requests, so they are read as hostile input too: before a schema set is first
+used, every file is checked (`bir.read.schemacheck`), and every pattern runs on a linear-time engine
+(`bir.read.patterns`). The compiled validators are kept in the user's cache sealed like every other
+cache (`bir.base.atomic.read_cache`), so a planted file is never executed.
 """
 
 from __future__ import annotations
@@ -28,6 +25,8 @@ from yaml.nodes import MappingNode, ScalarNode
 
 from bir.base.problems import Problem, UsageError
 from bir.base.rules import define
+from bir.read.patterns import compile_pattern, detailed_validator_class
+from bir.read.schemacheck import MAX_SCHEMA_DEPTH, SCHEMA_MALFORMED, check_schema
 from bir.read.yamlstrict import compose, node_at, shorten
 
 Validator = Callable[[Any], Any]
@@ -77,16 +76,6 @@ SCHEMA_RANGE = define("schema.range", "error", "schema", "numbers, lengths and c
     Passes: `quantity: 50`.
     Fails:  `quantity: -5`.
     """)
-SCHEMA_MALFORMED = define("schema.malformed", "error", "config", "schemas are valid JSON Schemas", """
-    A schema file that is not a valid draft-07 JSON Schema (a `type` that is not a type name,
-    `properties` that is not a mapping, `required` that is not a list...), a `$ref` to a definition that
-    does not exist or to anything outside the register's own schemas, a nesting deeper than 64 levels, or
-    a `pattern` that is not a regular expression the linear-time engine (RE2) runs: no look-arounds or
-    back-references. Validation stops (exit code 2) until the schema is fixed.
-
-    Passes: `"pattern": "^[a-z0-9]+(?:-[a-z0-9]+)*$"`.
-    Fails:  `"required": "id"`, `"$ref": "#/definitions/nowhere"` or `"pattern": "^(?=a)"`.
-    """)
 SCHEMA_INVALID = define("schema.invalid", "error", "schema", "records match their schema", """
     Any other way a record does not match its schema (a `not`, `if`/`then`, or `format` constraint).
 
@@ -103,98 +92,7 @@ class SchemaError(UsageError):
         self.problems = problems
 
 
-MAX_SCHEMA_DEPTH = 64
 COMPILED_FORMAT = 2  # part of the compiled validators' cache names: a new format never reads an old file
-
-
-def _re2_options() -> Any:
-    try:
-        import re2
-    except ImportError:  # pragma: no cover -- google-re2 is a dependency; see _refuse_catastrophic
-        return None
-    options = re2.Options()
-    options.log_errors = False  # the error comes back as an exception; RE2 would also print it on stderr
-    options.never_capture = True  # a schema only asks whether the text matches
-    return options
-
-
-_RE2_OPTIONS = _re2_options()
-_PATTERNS: dict[str, Any] = {}
-
-
-def compile_pattern(pattern: str) -> Any:
-    """A schema pattern compiled for linear-time matching (an object with `.search(text)`); ValueError
-    with the reason when the pattern cannot be run that way."""
-    found = _PATTERNS.get(pattern)
-    if found is not None:
-        return found
-    if _RE2_OPTIONS is not None:
-        import re2
-
-        try:
-            found = _Linear(re2.compile(pattern, _RE2_OPTIONS))
-        except re2.error as exc:
-            reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
-            raise ValueError(f"the linear-time engine cannot run it ({reason})") from None
-    else:  # pragma: no cover
-        import re
-
-        _refuse_catastrophic(pattern)
-        try:
-            found = re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(str(exc)) from None
-    _PATTERNS[pattern] = found
-    return found
-
-
-class _Linear:
-    """An RE2 pattern as the validators use it: `.search(text)` is whether it matches. It calls RE2's binding
-    directly (the module's Python layer costs several times the match) and remembers the answers for the
-    values a register repeats (ids, dates, currencies), up to a bound."""
-
-    __slots__ = ("_anchor", "_match", "_seen")
-
-    def __init__(self, compiled: Any) -> None:
-        import re2
-
-        self._match = compiled._regexp.Match
-        self._anchor = re2._Anchor.UNANCHORED
-        self._seen: dict[str, bool] = {}
-
-    def search(self, text: str) -> bool:
-        found = self._seen.get(text)
-        if found is None:
-            data = text.encode("utf-8", "surrogatepass")
-            found = self._match(self._anchor, data, 0, len(data))[0][0] != -1
-            if len(self._seen) >= 50_000:
-                self._seen.clear()
-            self._seen[text] = found
-        return found
-
-
-def _refuse_catastrophic(pattern: str) -> None:  # pragma: no cover -- only without google-re2
-    """Without RE2: refuse a group that repeats a repetition (`(a+)+`, `(a*)*`, `(a|b+){2,}`), the shape
-    that makes a backtracking engine take exponential time."""
-    stack: list[bool] = []
-    inner = False
-    i = 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "(":
-            stack.append(inner)
-            inner = False
-        elif c == ")" and stack:
-            nxt = pattern[i + 1:i + 2]
-            if inner and (nxt in ("+", "*") or (pattern[i + 1:].startswith("{") and "," in pattern[i + 1:pattern.find("}", i) + 1])):
-                raise ValueError("a repeated group holds a repetition, which can take exponential time")
-            inner = stack.pop() or inner
-        elif c in "+*":
-            inner = True
-        i += 1
 
 
 def compiled_cache_dir() -> Path | None:
@@ -348,7 +246,7 @@ class SchemaSet:
     def detailed(self, name: str) -> Any:
         if name not in self._detailed:
             self.verify()
-            self._detailed[name] = _detailed_class()(self.bundled(name))
+            self._detailed[name] = detailed_validator_class()(self.bundled(name))
         return self._detailed[name]
 
     def warm(self) -> None:
@@ -476,151 +374,3 @@ def _to_problem(e: Any, root: Any, path: str, schema: dict[str, Any]) -> Problem
     return rule.problem(path, line, col, message, hint, field)
 
 
-# -- the schemas themselves ---------------------------------------------------------------------------------
-def _depth(node: Any, limit: int) -> int:
-    """How deep `node` nests, counted up to `limit` (without recursion: the input is not trusted)."""
-    deepest, stack = 0, [(node, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > limit:
-            return depth
-        deepest = max(deepest, depth)
-        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
-    return deepest
-
-
-_DATA_KEYWORDS = frozenset({"examples", "enum", "const", "default"})  # what they hold is data, not schemas
-
-
-def _walk(node: Any, path: tuple[str, ...] = ()) -> Any:
-    """Every mapping in a schema, with its path (keys and list indexes as text)."""
-    stack = [(node, path)]
-    while stack:
-        value, where = stack.pop()
-        if isinstance(value, dict):
-            yield value, where
-            stack.extend((v, (*where, str(k))) for k, v in value.items()
-                         if isinstance(v, (dict, list)) and k not in _DATA_KEYWORDS)
-        elif isinstance(value, list):
-            stack.extend((v, (*where, str(i))) for i, v in enumerate(value) if isinstance(v, (dict, list)))
-
-
-def _resolve_pointer(doc: Any, pointer: str) -> bool:
-    """Whether the JSON pointer `pointer` (`/definitions/x`) names something in `doc`."""
-    if pointer in ("", "/"):
-        return pointer == "" or (isinstance(doc, dict) and "" in doc)
-    if not pointer.startswith("/"):
-        return False
-    node = doc
-    for raw in pointer[1:].split("/"):
-        part = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return False
-    return True
-
-
-def check_schema(name: str, schema: dict[str, Any], every: dict[str, dict[str, Any]], data: bytes | None) -> list[Problem]:
-    """The problems of one schema file: the meta-schema, its `$ref`s and its patterns, each positioned."""
-    import jsonschema
-
-    path = f"schemas/{name}.schema.json"
-    found: list[tuple[tuple[str, ...], str, str]] = []  # (json path, message, hint)
-    if _depth(schema, MAX_SCHEMA_DEPTH) > MAX_SCHEMA_DEPTH:
-        found.append(((), f"the schema nests deeper than {MAX_SCHEMA_DEPTH} levels", "flatten it"))
-        return _positioned(path, data, found)
-    meta = jsonschema.Draft7Validator(jsonschema.Draft7Validator.META_SCHEMA,
-                                      format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
-    for e in sorted(meta.iter_errors(schema), key=lambda e: [str(p) for p in e.absolute_path])[:20]:
-        where = tuple(str(p) for p in e.absolute_path)
-        found.append((where, f"{'/'.join(where) or 'the schema'}: {shorten(e.message)}",
-                      "write it as draft-07 JSON Schema defines it (https://json-schema.org/draft-07)"))
-    if found:
-        return _positioned(path, data, found)
-    for node, where in _walk(schema):
-        ref = node.get("$ref")
-        if "$ref" in node and not (where and where[-1] == "properties"):
-            target, _, pointer = str(ref).partition("#")
-            stem = target.removesuffix(".schema.json") if target else name
-            if target and (not target.endswith(".schema.json") or "/" in target or ":" in target):
-                found.append(((*where, "$ref"), f"$ref {shorten(json.dumps(ref), 80)} points outside the register's schemas",
-                              "refer to a definition in this folder, e.g. defs.schema.json#/definitions/money"))
-            elif stem not in every or not _resolve_pointer(every[stem], pointer):
-                found.append(((*where, "$ref"), f"$ref {shorten(json.dumps(ref), 80)} points at nothing",
-                              f"define it under `definitions` in {stem}.schema.json, or fix the reference"))
-        candidates = []
-        if isinstance(node.get("pattern"), str) and not (where and where[-1] == "properties"):
-            candidates.append(((*where, "pattern"), node["pattern"]))
-        if isinstance(node.get("patternProperties"), dict) and not (where and where[-1] == "properties"):
-            candidates += [((*where, "patternProperties", k), k) for k in node["patternProperties"]]
-        for at, pattern in candidates:
-            try:
-                compile_pattern(pattern)
-            except ValueError as exc:
-                found.append((at, f"pattern {shorten(json.dumps(pattern), 80)}: {exc}",
-                              "write it without look-arounds or back-references (RE2 syntax, which runs in linear time)"))
-    return _positioned(path, data, sorted(found))
-
-
-def _positioned(path: str, data: bytes | None, found: list[tuple[tuple[str, ...], str, str]]) -> list[Problem]:
-    root = None
-    if data is not None and found:
-        try:
-            root = compose(data)  # JSON is YAML: the node tree gives every key its line and column
-        except Exception:  # a schema YAML cannot compose (a tab, say): the problems go at the top
-            root = None
-    out = []
-    for where, message, hint in found:
-        line, col = 1, 1
-        if root is not None:
-            node, key = node_at(root, list(where))
-            mark = (key if key is not None else node).start_mark
-            line, col = mark.line + 1, mark.column + 1
-        out.append(SCHEMA_MALFORMED.problem(path, line, col, message, hint, "/" + "/".join(where) if where else ""))
-    return out
-
-
-_DETAILED: list[Any] = []
-
-
-def _detailed_class() -> Any:
-    """jsonschema's draft-07 validator with every pattern run on RE2 (`compile_pattern`)."""
-    if _DETAILED:
-        return _DETAILED[0]
-    import jsonschema
-    from jsonschema.exceptions import ValidationError
-
-    def pattern(validator: Any, patrn: str, instance: Any, schema: Any) -> Any:
-        if validator.is_type(instance, "string") and not compile_pattern(patrn).search(instance):
-            yield ValidationError(f"{shorten(repr(instance))} does not match {patrn!r}")
-
-    def pattern_properties(validator: Any, patterns: dict[str, Any], instance: Any, schema: Any) -> Any:
-        if not validator.is_type(instance, "object"):
-            return
-        for patrn, subschema in patterns.items():
-            for k, v in instance.items():
-                if compile_pattern(patrn).search(k):
-                    yield from validator.descend(v, subschema, path=k, schema_path=patrn)
-
-    def additional_properties(validator: Any, ap: Any, instance: Any, schema: Any) -> Any:
-        if not validator.is_type(instance, "object"):
-            return
-        props = schema.get("properties", {})
-        patterns = list(schema.get("patternProperties", {}))
-        extras = sorted((k for k in instance if k not in props and not any(compile_pattern(p).search(k) for p in patterns)),
-                        key=str)
-        if validator.is_type(ap, "object"):
-            for extra in extras:
-                yield from validator.descend(instance[extra], ap, path=extra)
-        elif not ap and extras:
-            yield ValidationError(f"Additional properties are not allowed ({', '.join(repr(e) for e in extras)} "
-                                  f"{'was' if len(extras) == 1 else 'were'} unexpected)")
-
-    cls = jsonschema.validators.extend(jsonschema.Draft7Validator, {
-        "pattern": pattern, "patternProperties": pattern_properties, "additionalProperties": additional_properties})
-    _DETAILED.append(cls)
-    return cls
