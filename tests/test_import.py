@@ -230,9 +230,9 @@ def test_snipe_it_custom_asset_report(reg: Path, capsys: pytest.CaptureFixture[s
     ("1,299.00", ".", 1299), ("1'299.00", ".", 1299), ("0", ".", 0), ("12.34 USD", ".", 12.34),
 ])
 def test_money_parsing(text: str, decimal: str, value: float) -> None:
-    from bir.write.importers import _money
+    from bir.write.cells import read_money
 
-    assert _money(text, "Cost", decimal) == value
+    assert read_money(text, "Cost", decimal) == value
 
 
 @pytest.mark.parametrize(("text", "decimal", "reason"), [
@@ -241,10 +241,10 @@ def test_money_parsing(text: str, decimal: str, value: float) -> None:
     ("10.005", ".", "more than two decimals"), ("", ".", "is not an amount of money"),
 ])
 def test_money_rejections(text: str, decimal: str, reason: str) -> None:
-    from bir.write.importers import _money, _Reject
+    from bir.write.cells import CellRejected, read_money
 
-    with pytest.raises(_Reject, match=reason.replace("(", r"\(").replace(")", r"\)")):
-        _money(text, "Cost", decimal)
+    with pytest.raises(CellRejected, match=reason.replace("(", r"\(").replace(")", r"\)")):
+        read_money(text, "Cost", decimal)
 
 
 def test_delimiter_and_decimal_given_or_detected(reg: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -44,82 +44,26 @@ import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from bir.base.model import KINDS
 from bir.base.problems import Problem, UsageError
-from bir.read.yamlstrict import parse, plain_value
+from bir.read.yamlstrict import parse
 from bir.write.authoring import Assignment, Edit, Plan, Workspace, apply, dump_rt, load_rt, plain, plan_new
-
-# Snipe-IT's asset exports (the Custom Asset Report, the asset list's export, the import sample), English
-# headers -> a field path, a special reader (`@name`), or `custom.snipeit.<key>` for what bir has no field for
-# (kept, never dropped). Sources: Snipe-IT's ReportsController::postCustom and AssetPresenter column titles
-# (resources/lang/en-US: admin/hardware/table.php, admin/hardware/form.php, general.php).
-_SNIPE_CUSTOM = ("ID", "Company", "Model No.", "Model Number", "Current Value", "Diff", "Fully Depreciated", "EOL Rate",
-                 "Default Location", "Address", "City", "State", "Country", "Zip", "Type", "Checked Out Asset Tag", "Username",
-                 "User Company", "Email", "Employee No.", "Employee Number", "Manager", "Department", "Title", "Phone",
-                 "User Address", "User City", "User State", "User Country", "User Zip", "Last Checkin Date",
-                 "Expected Checkin Date", "Expected Checkin", "Created At", "Updated At", "Updated at", "Deleted", "Last Audit",
-                 "Next Audit Date", "URL", "Image", "Device Image", "Age", "Checkins", "Checkouts", "Requests",
-                 "Requestable", "Purchase Order", "Checked Out")
-SNIPE_IT: dict[str, str | None] = {
-    "Asset Tag": "asset_tag",
-    "Name": "name",
-    "Asset Name": "name",
-    "Serial": "serial_number",
-    "Model": "model",
-    "Category": "@class",
-    "Status": "@status",
-    "Purchase Date": "@financial.purchase_date",
-    "Purchased": "@financial.purchase_date",
-    "Purchase Cost": "@financial.purchase_cost",
-    "Cost": "@financial.purchase_cost",
-    "Supplier": "@supplier",
-    "Location": "@location",
-    "Warranty Months": "@warranty_months",
-    "Warranty": "@warranty_months",
-    "Warranty Expires": "@warranty_end",
-    "Order Number": "financial.order_number",
-    "Notes": "description",
-    "Manufacturer": "@manufacturer",
-    "Checked Out To": "@assigned_to",
-    "MAC Address": "@mac_addresses",
-    "EOL": "@end_of_life",
-    "EOL Date": "@end_of_life",
-    "Checkout Date": "@status_dates.in_use",
-    "Last Checkout": "@status_dates.in_use",
-    **{name: "custom.snipeit." + re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") for name in _SNIPE_CUSTOM},
-}
-# A Snipe-IT status label type (the "(type)" after the label in the Custom Asset Report) -> state.
-SNIPE_STATUS_TYPE = {"deployed": "in_use", "deployable": "in_stock", "pending": "in_stock", "undeployable": "in_maintenance",
-                     "archived": "retired"}
-SNIPE_STATUS = {  # Snipe-IT's default status labels
-    "ready to deploy": "in_stock", "broken - not fixable": "retired", "deployable": "in_stock", "deployed": "in_use", "pending": "ordered",
-    "archived": "retired", "broken": "in_maintenance", "out for repair": "in_maintenance",
-    "out for diagnostics": "in_maintenance",
-    "lost/stolen": "lost", "lost": "lost", "stolen": "stolen", "undeployable": "in_stock", "in use": "in_use",
-}
-CATEGORY_CLASS = {
-    "laptop": "laptop", "laptops": "laptop", "notebook": "laptop", "notebooks": "laptop",
-    "desktop": "desktop", "desktops": "desktop", "pc": "desktop", "workstation": "desktop",
-    "server": "server", "servers": "server",
-    "phone": "phone", "phones": "phone", "mobile phone": "phone", "mobile phones": "phone", "smartphone": "phone",
-    "tablet": "tablet", "tablets": "tablet",
-    "monitor": "monitor", "monitors": "monitor", "display": "monitor", "displays": "monitor",
-    "printer": "printer", "printers": "printer",
-    "switch": "network_device", "switches": "network_device", "router": "network_device", "routers": "network_device",
-    "firewall": "network_device", "access point": "network_device", "networking": "network_device",
-    "network": "network_device", "network device": "network_device",
-    "storage": "storage", "nas": "storage", "san": "storage",
-}
-_SLUG = re.compile(r"[^a-z0-9]+")
-_FIELD = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*")
-
-
-def slug(text: str) -> str:
-    return _SLUG.sub("-", text.lower()).strip("-")[:100].strip("-")
+from bir.write.cells import (
+    CellRejected,
+    add_months,
+    detect_decimal,
+    detect_delimiter,
+    read_date,
+    read_input_text,
+    read_money,
+    read_typed,
+    slug,
+)
+from bir.write.mapping import ColumnMap, field_types, header_columns, load_mapping
+from bir.write.snipeit import CATEGORY_CLASS, SNIPE_STATUS, SNIPE_STATUS_TYPE
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,48 +92,6 @@ class ImportResult:
     def to_dict(self) -> dict[str, object]:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged, "skipped": self.skipped,
                 "rejected": [r.to_dict() for r in self.rejected], "written": self.written}
-
-
-@dataclass(slots=True)
-class Mapping_:
-    columns: dict[str, str | None]
-    values: dict[str, dict[str, str]]
-    defaults: dict[str, Any]
-
-
-def load_mapping(path: Path | None) -> Mapping_:
-    columns: dict[str, str | None] = dict(SNIPE_IT)
-    values: dict[str, dict[str, str]] = {}
-    defaults: dict[str, Any] = {}
-    if path is None:
-        return Mapping_(columns, values, defaults)
-    try:
-        parsed = parse(path.read_bytes(), str(path))
-    except OSError as exc:
-        raise UsageError(f"cannot read the mapping file {path}: {exc.strerror or exc}") from exc
-    if parsed.problems or not isinstance(parsed.value, dict):
-        msg = parsed.problems[0].message if parsed.problems else "it must be a mapping with `columns:`"
-        raise UsageError(f"mapping file {path}: {msg}")
-    doc = parsed.value
-    unknown = set(doc) - {"columns", "values", "defaults"}
-    if unknown:
-        raise UsageError(f"mapping file {path}: unknown key(s) {', '.join(sorted(unknown))}; use columns, values, defaults")
-    for col, target in (doc.get("columns") or {}).items():
-        if target is None:
-            columns[str(col)] = None
-        elif isinstance(target, str) and target in SNIPE_IT:
-            columns[str(col)] = SNIPE_IT[target]
-        elif isinstance(target, str) and (target.startswith("@") or _FIELD.fullmatch(target)):
-            columns[str(col)] = target
-        else:
-            raise UsageError(f"mapping file {path}: column '{col}' maps to {target!r}, which is neither a field path, "
-                             "a Snipe-IT column name nor null")
-    for key, table in (doc.get("values") or {}).items():
-        if not isinstance(table, dict):
-            raise UsageError(f"mapping file {path}: values.{key} must be a mapping of cell value -> value")
-        values[str(key)] = {str(k).lower(): str(v) for k, v in table.items()}
-    defaults = dict(doc.get("defaults") or {})
-    return Mapping_(columns, values, defaults)
 
 
 # --- lookups ---------------------------------------------------------------------------------------
@@ -233,126 +135,7 @@ class Index:
         return self.by_name.get(kind, {}).get(t.lower())
 
 
-class _Reject(Exception):
-    def __init__(self, column: str, reason: str) -> None:
-        super().__init__(reason)
-        self.column = column
-        self.reason = reason
-
-
-def _date(text: str, column: str) -> str:
-    t = text.strip()
-    m = re.match(r"^(\d{4}-\d{2}-\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2})?)?$", t)
-    if m:
-        try:
-            dt.date.fromisoformat(m.group(1))
-            return m.group(1)
-        except ValueError:
-            pass
-    raise _Reject(column, f"'{text}' is not a date (YYYY-MM-DD)")
-
-
-_CURRENCY_AFFIX = re.compile(r"^(?:([A-Z]{3})\s*)?(.*?)(?:\s*([A-Z]{3}))?$")
-
-
-def _money(text: str, column: str, decimal: str = ".") -> int | float:
-    """A purchase cost: digits with at most two decimals after `decimal` (`.` or `,`), thousands grouped by
-    the other mark, a space or an apostrophe; a currency code before or after is allowed. Anything else is
-    rejected: `12abc`, `(100.00)`, `-5`, `1.2.3`."""
-    t = text.strip().replace("\u00a0", " ").replace("\u202f", " ")
-    m = _CURRENCY_AFFIX.match(t)
-    number = (m.group(2) if m else t).strip()
-    if (number.startswith("(") and number.endswith(")")) or number.startswith("-"):
-        raise _Reject(column, f"'{text}' is negative; a purchase cost is an amount of zero or more")
-    group = "." if decimal == "," else ","
-    pattern = (rf"\d{{1,3}}(?:[{re.escape(group)} ']\d{{3}})+(?:{re.escape(decimal)}\d+)?|\d+(?:{re.escape(decimal)}\d+)?")
-    if not re.fullmatch(pattern, number):
-        other = "," if decimal == "." else "."
-        hint = (f"; with {other!r} as the decimal mark, pass --decimal '{other}'" if re.fullmatch(
-            rf"[\d{re.escape(decimal)} ']*{re.escape(other)}\d{{1,2}}", number) else "")
-        raise _Reject(column, f"'{text}' is not an amount of money (digits, {decimal!r} before the decimals){hint}")
-    plain = re.sub(rf"[{re.escape(group)} ']", "", number).replace(decimal, ".")
-    value = Decimal(plain)
-    try:
-        cents = value.quantize(Decimal("0.01"))
-    except InvalidOperation:  # more digits than an amount of money has
-        raise _Reject(column, f"'{text}' is too large to be an amount of money") from None
-    if value != cents:
-        raise _Reject(column, f"'{text}' has more than two decimals")
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
-def detect_decimal(cells: list[str]) -> str | None:
-    """The decimal mark the money cells use: `,` or `.`, None when they do not tell (then `.`), and a
-    UsageError when they disagree."""
-    comma = dot = 0
-    for c in cells:
-        t = re.sub(r"[A-Z]{3}|\s", "", c.strip())
-        if re.fullmatch(r"\d{1,3}(\.\d{3})+,\d{1,2}|\d+,\d{1,2}|\d{1,3}(\.\d{3}){2,}", t):
-            comma += 1
-        elif re.fullmatch(r"\d{1,3}(,\d{3})+\.\d{1,2}|\d+\.\d{1,2}|\d{1,3}(,\d{3}){2,}", t):
-            dot += 1
-    if comma and dot:
-        raise UsageError(f"the amounts use both ',' ({comma} cells) and '.' ({dot} cells) as the decimal mark: "
-                         "pass --decimal ',' or --decimal '.'")
-    return "," if comma else ("." if dot else None)
-
-
-def _add_months(date: str, months: int) -> str:
-    d = dt.date.fromisoformat(date)
-    y, m = divmod(d.month - 1 + months, 12)
-    year, month = d.year + y, m + 1
-    import calendar
-
-    day = min(d.day, calendar.monthrange(year, month)[1])
-    return (dt.date(year, month, day) - dt.timedelta(days=1)).isoformat()
-
-
-def field_types(root: Path, kind: str) -> dict[str, str]:
-    """The JSON type of each field of the kind's schema (top level and one level down, `$ref`s into
-    defs.schema.json followed): CSV cells are text, and become numbers or booleans where the schema says."""
-    import json
-
-    try:
-        schema = json.loads((root / "schemas" / f"{kind}.schema.json").read_text(encoding="utf-8"))
-        defs = json.loads((root / "schemas" / "defs.schema.json").read_text(encoding="utf-8")).get("definitions", {})
-    except (OSError, ValueError):
-        return {}
-
-    def resolve(node: Any) -> Any:
-        ref = str(node.get("$ref", "")) if isinstance(node, dict) else ""
-        return defs.get(ref.rsplit("/", 1)[-1], {}) if ref.startswith("defs.schema.json#/definitions/") else node
-
-    out: dict[str, str] = {}
-    for name, sub in (schema.get("properties") or {}).items():
-        sub = resolve(sub)
-        if isinstance(sub, dict) and isinstance(sub.get("type"), str):
-            out[name] = sub["type"]
-        for child, node in ((sub.get("properties") or {}).items() if isinstance(sub, dict) else ()):
-            node = resolve(node)
-            if isinstance(node, dict) and isinstance(node.get("type"), str):
-                out[f"{name}.{child}"] = node["type"]
-    return out
-
-
-def _typed(text: str, json_type: str | None, column: str) -> Any:
-    if json_type in ("integer", "number"):
-        value = plain_value(text)
-        wrong = json_type == "integer" and not isinstance(value, int)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or wrong:
-            raise _Reject(column, f"'{text}' is not a {'whole ' if json_type == 'integer' else ''}number")
-        return value
-    if json_type == "boolean":
-        table = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
-        if text.lower() not in table:
-            raise _Reject(column, f"'{text}' is not true or false")
-        return table[text.lower()]
-    if json_type == "array":
-        return [t.strip() for t in re.split(r"[,;]", text) if t.strip()]
-    return text
-
-
-def read_row(cells: Mapping[str, str], mapping: Mapping_, idx: Index, kind: str,
+def read_row(cells: Mapping[str, str], mapping: ColumnMap, idx: Index, kind: str,
              types: Mapping[str, str] | None = None, decimal: str = ".") -> tuple[dict[str, Any], dict[str, str], list[str]]:
     """A CSV row as (dotted field -> value, dotted field -> column, located_in targets)."""
     fields: dict[str, Any] = {}
@@ -370,7 +153,7 @@ def read_row(cells: Mapping[str, str], mapping: Mapping_, idx: Index, kind: str,
             continue
         text = text.strip()
         if not target.startswith("@"):
-            put(target, _typed(text, (types or {}).get(target), column), column)
+            put(target, read_typed(text, (types or {}).get(target), column), column)
             continue
         special = target[1:]
         if special == "status":
@@ -390,40 +173,40 @@ def read_row(cells: Mapping[str, str], mapping: Mapping_, idx: Index, kind: str,
         elif special in ("supplier", "manufacturer", "assigned_to", "owner"):
             found = idx.find("party", text)
             if found is None:
-                raise _Reject(column, f"no party '{text}' in the register (by id, name or e-mail); "
+                raise CellRejected(column, f"no party '{text}' in the register (by id, name or e-mail); "
                                       f"create it first: bir new party --id {slug(text) or 'ID'} --set name=\"{text}\" ...")
             put({"supplier": "financial.supplier"}.get(special, special), found, column)
         elif special == "location":
             found = idx.find("facility", text)
             if found is None:
-                raise _Reject(column, f"no facility '{text}' in the register (by id or name); create it first: "
+                raise CellRejected(column, f"no facility '{text}' in the register (by id or name); create it first: "
                                       f"bir new facility --id {slug(text) or 'ID'} --set name=\"{text}\" ...")
             located.append(found)
             column_of["relations"] = column
         elif special == "warranty_months":
             if not re.fullmatch(r"\d{1,4}", text):
-                raise _Reject(column, f"'{text}' is not a whole number of months (at most 9999)")
+                raise CellRejected(column, f"'{text}' is not a whole number of months (at most 9999)")
             warranty = (column, int(text))
         elif special == "mac_addresses":
             put("mac_addresses", [m.lower() for m in re.split(r"[,;\s]+", text) if m], column)
         elif special in ("financial.purchase_date", "financial.order_date", "warranty_end", "end_of_life", "end_of_support",
                          "last_verified") or special.endswith("_date") or special.startswith("status_dates."):
-            put(special, _date(text, column), column)
+            put(special, read_date(text, column), column)
         elif special in ("financial.purchase_cost",) or special.endswith("_cost"):
-            put(special, _money(text, column, decimal), column)
+            put(special, read_money(text, column, decimal), column)
         else:
-            raise _Reject(column, f"the mapping names an unknown reader '@{special}'")
+            raise CellRejected(column, f"the mapping names an unknown reader '@{special}'")
     if "status_dates.in_use" in fields and fields.get("status") != "in_use":
         # a checkout date says when it went into use; for an asset not in use now it is no state date
         fields.pop("status_dates.in_use")
         column_of.pop("status_dates.in_use", None)
     if warranty is not None and "warranty_end" not in fields:
         if "financial.purchase_date" not in fields:
-            raise _Reject(warranty[0], "warranty months need a purchase date to count from")
+            raise CellRejected(warranty[0], "warranty months need a purchase date to count from")
         try:
-            put("warranty_end", _add_months(fields["financial.purchase_date"], warranty[1]), warranty[0])
+            put("warranty_end", add_months(fields["financial.purchase_date"], warranty[1]), warranty[0])
         except (ValueError, OverflowError):  # past year 9999
-            raise _Reject(warranty[0], "the warranty would end after the last day of the calendar") from None
+            raise CellRejected(warranty[0], "the warranty would end after the last day of the calendar") from None
     if "financial.purchase_cost" in fields:
         fields.setdefault("financial.currency", None)
     return fields, column_of, located
@@ -445,46 +228,6 @@ def _column_for(problem: Problem, column_of: Mapping[str, str]) -> str:
             return column_of[dotted]
         dotted = dotted.rsplit(".", 1)[0] if "." in dotted else ""
     return ""
-
-
-def read_input_text(path: Path) -> str:
-    """A file the user hands in (CSV export, discovery scan) as text: UTF-8, with or without a BOM."""
-    try:
-        return path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start}); export it as UTF-8") from exc
-
-
-DELIMITERS = (",", ";", "\t", "|")
-
-
-def detect_delimiter(first_line: str, known: Mapping[str, Any]) -> str:
-    """The delimiter that splits the header into the most understood columns (then the most columns)."""
-    def score(d: str) -> tuple[int, int]:
-        cells = next(csv.reader([first_line], delimiter=d), [])
-        return sum(1 for c in cells if c.strip() in known), len(cells)
-
-    return max(DELIMITERS, key=score)
-
-
-def _columns(header: list[str], mapping: Mapping_, csv_path: Path) -> list[str]:
-    """The header's column names, a repeated Snipe-IT column kept under custom.snipeit as `<key>_<n>` (the
-    Custom Asset Report repeats Address, City, ... for the default location)."""
-    out: list[str] = []
-    for h in header:
-        if h in out:
-            target = mapping.columns.get(h)
-            if not (isinstance(target, str) and target.startswith("custom.snipeit.")):
-                raise UsageError(f"{csv_path}: column(s) {h} appear twice")
-            n = sum(1 for o in out if o == h or o.startswith(h + " #")) + 1
-            name = f"{h} #{n}"
-            mapping.columns[name] = f"{target}_{n}"
-            out.append(name)
-        else:
-            out.append(h)
-    return out
 
 
 def import_csv(root: Path, csv_path: Path, kind: str, *, mapping_path: Path | None = None, owner: str | None = None,
@@ -524,7 +267,7 @@ def _import_csv(root: Path, csv_path: Path, kind: str, *, mapping_path: Path | N
         raise UsageError(f"{csv_path}: column(s) {', '.join(repr(u) for u in unknown)} are not understood; map them to a field "
                          "(a custom one as custom.<namespace>.<key>, or null to ignore them) in a mapping file passed "
                          "with --mapping; nothing was imported")
-    header = _columns(header, mapping, csv_path)
+    header = header_columns(header, mapping, csv_path)
     if decimal is None:
         money_cols = [i for i, h in enumerate(header) if str(mapping.columns.get(h) or "").endswith("_cost")]
         sample = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))[1:]
@@ -566,7 +309,7 @@ def _import_csv(root: Path, csv_path: Path, kind: str, *, mapping_path: Path | N
             continue
         try:
             fields, column_of, located = read_row(cells, mapping, idx, kind, types, decimal)
-        except _Reject as rej:
+        except CellRejected as rej:
             result.rejected.append(Rejection(line, rej.column, rej.reason))
             continue
         states = ws.config.model_for(kind).states

@@ -41,7 +41,7 @@ from bir.base.problems import UsageError
 from bir.base.rules import define
 from bir.read.yamlstrict import parse
 from bir.write.authoring import Assignment, Edit, Plan, Workspace, apply, check_plan, dump_rt, load_rt, plan_new, write_plan
-from bir.write.importers import read_input_text, slug
+from bir.write.cells import read_input_text, slug
 
 ALIASES = {
     "hostname": "hostname", "host": "hostname", "host_name": "hostname", "computer_name": "hostname", "name": "hostname",
