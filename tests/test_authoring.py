@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bir.write.authoring import parse_assignment
+from bir.write.fieldedit import parse_assignment
 from day_helpers import demo_register, run, small_register, snapshot, validate_clean
 
 TODAY = dt.date.today().isoformat()

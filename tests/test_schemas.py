@@ -154,3 +154,18 @@ def test_invalid_record_is_rejected(kind):
     assert not v.is_valid({**example, "owner": "Not A Slug"})
     assert not v.is_valid({**example, "relations": [{"type": "supports", "target": "x", "extra": 1}]})
     assert not v.is_valid({**example, "financial": {"purchase_cost": -1}})
+
+
+def test_fields_follow_the_schema_order_and_its_shared_definitions() -> None:
+    """The one reading of a kind's fields that authoring (key order) and the CSV import (cell types) use."""
+    from bir.read.schemas import SchemaSet
+
+    fields = SchemaSet.from_folder(ROOT / "schemas").fields("licence")
+    assert list(fields)[:11] == ["id", "kind", "name", "description", "owner", "status", "product", "software",
+                                 "metric", "quantity", "consumption"]
+    financial = {k: v.get("type") for k, v in fields.items() if k.startswith("financial.")}
+    assert financial == {"financial.order_date": "string", "financial.purchase_date": "string",
+                         "financial.order_number": "string", "financial.supplier": "string",
+                         "financial.cost_centre": "string", "financial.purchase_cost": "number",
+                         "financial.currency": "string", "financial.depreciation": "object",
+                         "financial.recurring_costs": "array"}

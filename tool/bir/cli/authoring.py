@@ -21,7 +21,7 @@ def echo_problems(problems: Iterable[Problem]) -> None:
 
 def _run(fn: object, dry_run: bool = False) -> int:
     """Run an authoring function; a refused edit prints its problems and exits 1 with nothing written."""
-    from bir.write.authoring import AuthoringError, Plan
+    from bir.write.workspace import AuthoringError, Plan
 
     try:
         plan = fn()  # type: ignore[operator]
@@ -34,7 +34,7 @@ def _run(fn: object, dry_run: bool = False) -> int:
 
 
 def _report(plan: object, dry_run: bool = False) -> int:
-    from bir.write.authoring import Plan
+    from bir.write.workspace import Plan
 
     assert isinstance(plan, Plan)
     if plan.problems:
@@ -93,7 +93,8 @@ def new_cmd(kind: str, record_id: str | None, sets: tuple[str, ...], dry_run: bo
     The record starts in the initial state of its lifecycle model, dated today, with a
     `# yaml-language-server` schema line. Example: `bir new hardware --set owner=team-it --set class=laptop`.
     """
-    from bir.write.authoring import AuthoringError, new_record
+    from bir.write.authoring import new_record
+    from bir.write.workspace import AuthoringError
 
     try:
         plan = new_record(resolve_root(root), kind, sets, record_id, dry_run=dry_run)

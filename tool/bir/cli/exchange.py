@@ -133,8 +133,8 @@ def reconcile_cmd(file: Path, stale_days: int, write: bool, owner: str | None, h
     Reports devices seen but not registered, in-service records not seen for --stale-days, and
     attributes that differ. Exit codes: 0 the scan and the register agree, 1 findings, 2 usage error.
     """
-    from bir.write.authoring import AuthoringError
     from bir.write.reconcile import reconcile
+    from bir.write.workspace import AuthoringError
 
     try:
         result = reconcile(resolve_root(root), file, stale_days=stale_days, write=write, owner=owner, hw_class=hw_class)

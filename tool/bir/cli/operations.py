@@ -72,7 +72,7 @@ def audit_cmd(scan: Path, location: str, auditor: str, date: str | None, classes
     """
     from bir.cli.authoring import echo_problems
     from bir.write.audit import audit
-    from bir.write.authoring import AuthoringError
+    from bir.write.workspace import AuthoringError
 
     wanted = tuple(c.strip() for c in classes.split(",") if c.strip()) if classes else ()
     try:

@@ -138,6 +138,7 @@ class SchemaSet:
         self._bundled: dict[str, dict[str, Any]] = {}
         self._fast: dict[str, Validator] = {}
         self._detailed: dict[str, Any] = {}
+        self._fields: dict[str, dict[str, dict[str, Any]]] = {}
 
     @classmethod
     def from_folder(cls, folder: Path, cache_dir: Path | None = None) -> SchemaSet:
@@ -176,6 +177,35 @@ class SchemaSet:
 
     def kinds(self) -> list[str]:
         return [k for k in self.raw if k not in ("defs", "config")]
+
+    def fields(self, kind: str) -> dict[str, dict[str, Any]]:
+        """The fields of a kind's schema in its property order, top level and one level down (`financial`,
+        `financial.purchase_cost`), each with its schema (a `$ref` into the shared definitions followed):
+        what authoring uses to place new keys and the import to type CSV cells."""
+        if kind in self._fields:
+            return self._fields[kind]
+        definitions = (self.raw.get("defs") or {}).get("definitions") or {}
+
+        def resolve(node: Any) -> Any:
+            ref = str(node.get("$ref", "")) if isinstance(node, dict) else ""
+            if ref.startswith("defs.schema.json#/definitions/"):
+                return definitions.get(ref.rsplit("/", 1)[-1], {})
+            return node
+
+        out: dict[str, dict[str, Any]] = {}
+        props = (self.raw.get(kind) or {}).get("properties")
+        for name, sub in (props.items() if isinstance(props, dict) else ()):
+            sub = resolve(sub)
+            if not isinstance(sub, dict):
+                continue
+            out[name] = sub
+            children = sub.get("properties")
+            for child, node in (children.items() if isinstance(children, dict) else ()):
+                node = resolve(node)
+                if isinstance(node, dict):
+                    out[f"{name}.{child}"] = node
+        self._fields[kind] = out
+        return out
 
     def bundled(self, name: str) -> dict[str, Any]:
         if name not in self._bundled:

@@ -19,7 +19,9 @@ from bir.base.problems import UsageError
 from bir.check.rules.dates import why_not_a_day
 from bir.read.yamlstrict import parse
 from bir.reports.context import is_ended
-from bir.write.authoring import Assignment, Plan, Workspace, apply, check_plan, edit_record, write_plan, writing
+from bir.write.authoring import edit_record
+from bir.write.fieldedit import Assignment, apply
+from bir.write.workspace import Plan, Workspace, check_plan, write_plan, writing
 
 
 def _day(value: str | None, what: str, today: dt.date) -> str:

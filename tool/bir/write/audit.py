@@ -36,8 +36,11 @@ from bir.base.rules import define
 from bir.reports.context import GONE, build_context
 from bir.reports.figures import location_holdings
 from bir.write.assign import _day
-from bir.write.authoring import Assignment, Edit, Plan, Workspace, apply, check_plan, dump_rt, edit_record, header, to_rt, write_plan, writing
+from bir.write.authoring import edit_record
 from bir.write.cells import read_input_text
+from bir.write.fieldedit import Assignment, apply
+from bir.write.rtyaml import dump_rt, header, to_rt
+from bir.write.workspace import Edit, Plan, Workspace, check_plan, write_plan, writing
 
 MISSING = define("audit.missing", "warning", "reconcile", "every device the register places at a location is there", """
     A hardware record in the audit's scope (located at the location or in a place part of it, not disposed of,

@@ -50,7 +50,7 @@ from typing import Any
 from bir.base.model import KINDS
 from bir.base.problems import Problem, UsageError
 from bir.read.yamlstrict import parse
-from bir.write.authoring import Assignment, Edit, Plan, Workspace, apply, dump_rt, load_rt, plain, plan_new
+from bir.write.authoring import plan_new
 from bir.write.cells import (
     CellRejected,
     add_months,
@@ -62,8 +62,11 @@ from bir.write.cells import (
     read_typed,
     slug,
 )
+from bir.write.fieldedit import Assignment, apply
 from bir.write.mapping import ColumnMap, field_types, header_columns, load_mapping
+from bir.write.rtyaml import dump_rt, load_rt, plain
 from bir.write.snipeit import CATEGORY_CLASS, SNIPE_STATUS, SNIPE_STATUS_TYPE
+from bir.write.workspace import Edit, Plan, Workspace
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +240,7 @@ def import_csv(root: Path, csv_path: Path, kind: str, *, mapping_path: Path | No
     after any other writer finished, and every accepted row is written, or none (see `bir.base.journal`).
     `delimiter` and `decimal` (the decimal mark of amounts, `.` or `,`) are detected when not given: the
     delimiter from the header, the decimal mark from the money cells."""
-    from bir.write.authoring import writing
+    from bir.write.workspace import writing
 
     with writing(root, dry_run):
         return _import_csv(root, csv_path, kind, mapping_path=mapping_path, owner=owner, update=update,
@@ -280,7 +283,7 @@ def _import_csv(root: Path, csv_path: Path, kind: str, *, mapping_path: Path | N
     if owner is not None and ws.paths.get(owner, "").split("/")[-2:-1] != ["party"]:
         raise UsageError(f"--owner '{owner}' is not a party of the register")
     idx = Index.build(ws, kind)
-    types = field_types(root, kind)
+    types = field_types(ws.schemas, kind)
     result = ImportResult()
     plan = Plan()
     seen: dict[str, int] = {}

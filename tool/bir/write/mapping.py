@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bir.base.problems import UsageError
+from bir.read.schemas import SchemaSet
 from bir.read.yamlstrict import parse
 from bir.write.snipeit import SNIPE_IT
 
@@ -62,31 +63,10 @@ def load_mapping(path: Path | None) -> ColumnMap:
     return ColumnMap(columns, values, defaults)
 
 
-def field_types(root: Path, kind: str) -> dict[str, str]:
-    """The JSON type of each field of the kind's schema (top level and one level down, `$ref`s into
-    defs.schema.json followed): CSV cells are text, and become numbers or booleans where the schema says."""
-    import json
-
-    try:
-        schema = json.loads((root / "schemas" / f"{kind}.schema.json").read_text(encoding="utf-8"))
-        defs = json.loads((root / "schemas" / "defs.schema.json").read_text(encoding="utf-8")).get("definitions", {})
-    except (OSError, ValueError):
-        return {}
-
-    def resolve(node: Any) -> Any:
-        ref = str(node.get("$ref", "")) if isinstance(node, dict) else ""
-        return defs.get(ref.rsplit("/", 1)[-1], {}) if ref.startswith("defs.schema.json#/definitions/") else node
-
-    out: dict[str, str] = {}
-    for name, sub in (schema.get("properties") or {}).items():
-        sub = resolve(sub)
-        if isinstance(sub, dict) and isinstance(sub.get("type"), str):
-            out[name] = sub["type"]
-        for child, node in ((sub.get("properties") or {}).items() if isinstance(sub, dict) else ()):
-            node = resolve(node)
-            if isinstance(node, dict) and isinstance(node.get("type"), str):
-                out[f"{name}.{child}"] = node["type"]
-    return out
+def field_types(schemas: SchemaSet, kind: str) -> dict[str, str]:
+    """The JSON type of each field of the kind's schema (`SchemaSet.fields`): CSV cells are text, and become
+    numbers or booleans where the schema says."""
+    return {path: node["type"] for path, node in schemas.fields(kind).items() if isinstance(node.get("type"), str)}
 
 
 def header_columns(header: list[str], mapping: ColumnMap, csv_path: Path) -> list[str]:

@@ -40,8 +40,11 @@ from bir.base.model import get_path, parse_date
 from bir.base.problems import UsageError
 from bir.base.rules import define
 from bir.read.yamlstrict import parse
-from bir.write.authoring import Assignment, Edit, Plan, Workspace, apply, check_plan, dump_rt, load_rt, plan_new, write_plan
+from bir.write.authoring import plan_new
 from bir.write.cells import read_input_text, slug
+from bir.write.fieldedit import Assignment, apply
+from bir.write.rtyaml import dump_rt, load_rt
+from bir.write.workspace import Edit, Plan, Workspace, check_plan, write_plan
 
 ALIASES = {
     "hostname": "hostname", "host": "hostname", "host_name": "hostname", "computer_name": "hostname", "name": "hostname",
@@ -205,7 +208,7 @@ def _records(ws: Workspace, kinds: Iterable[str]) -> dict[str, dict[str, Any]]:
 
 def reconcile(root: Path, scan: Path, *, stale_days: int = 30, write: bool = False, owner: str | None = None,
               hw_class: str = "other", today: dt.date | None = None) -> Reconciliation:
-    from bir.write.authoring import writing
+    from bir.write.workspace import writing
 
     with writing(root, not write):  # with --write, under the register lock from the first read
         return _reconcile(root, scan, stale_days=stale_days, write=write, owner=owner, hw_class=hw_class, today=today)
