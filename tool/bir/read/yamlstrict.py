@@ -9,6 +9,9 @@ are rejected.
 
 The C parser does the scanning and composing; this module only walks the node tree, so it costs about
 what `yaml.load(Loader=CSafeLoader)` costs, and node marks give every problem its line and column.
+
+Over 400 lines on purpose: the strict subset is one walk of the node tree (what it accepts, the
+Number that keeps a figure's text, the positions of its problems); split, each part would need the others.
 """
 
 from __future__ import annotations
