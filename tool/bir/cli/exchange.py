@@ -147,8 +147,10 @@ def reconcile_cmd(file: Path, stale_days: int, write: bool, owner: str | None, h
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2))
     else:
-        for f in result.findings:
-            click.echo(f"{f.record or f.device}: {f.message} [{f.rule}]")
+        from bir.base.escape import terminal
+
+        for f in result.findings:  # a scan's device names are the scanner's text: shown, never obeyed
+            click.echo(f"{terminal(f.record or f.device)}: {terminal(f.message)} [{f.rule}]")
         for path in result.written:
             click.echo(f"wrote {path}")
         click.echo(f"{result.devices} devices in the scan, {result.matched} matched, {len(result.findings)} finding(s)")
