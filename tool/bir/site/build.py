@@ -110,7 +110,7 @@ def build_site(
         history, log_entries = _history(point)
         t = lap("history", t)
         data = docs.SiteData(register, reports, evaluation.figures(), history, log_entries, as_of_day, point.schemas.raw,
-                             docs.Fills(work / "fills"))
+                             docs.Fills(work / "fills"), evaluation.context)
         views = render.Views.make(register, evaluation.figures(), history, bool(log_entries), as_of_day)
         t = lap("index", t)
         with tempfile.TemporaryDirectory(prefix="bir-docs-") as tmp:

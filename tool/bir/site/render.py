@@ -311,8 +311,9 @@ def kind_pages(
                     "name": r.name,
                     "status": r.status,
                     "owner": r.owner or "",
+                    "owner_href": hrefs.get(r.owner or "", ""),
                     "href": hrefs[r.id],
-                    "extra": [pages.fmt(r.data.get(c)) for c in extra],
+                    "extra": [(pages.fmt(r.data.get(c)), pages.cell_class(r.data.get(c))) for c in extra],
                 }
                 for r in chunk
             ]
