@@ -111,7 +111,7 @@ def build_site(
         t = lap("history", t)
         data = docs.SiteData(register, reports, evaluation.figures(), history, log_entries, as_of_day, point.schemas.raw,
                              docs.Fills(work / "fills"), evaluation.context)
-        views = render.Views.make(register, evaluation.figures(), history, bool(log_entries), as_of_day)
+        views = render.Views.make(register, evaluation.figures(), history, log_entries, as_of_day, evaluation.context.inverse)
         t = lap("index", t)
         with tempfile.TemporaryDirectory(prefix="bir-docs-") as tmp:
             docs_dir = Path(tmp) / "docs"
@@ -120,7 +120,7 @@ def build_site(
                 shutil.copytree(hand, docs_dir)
             docs_dir.mkdir(parents=True, exist_ok=True)
             if not (docs_dir / "model.md").exists():
-                docs.write(docs_dir / "model.md", "# The data model\n\nSee the [schema reference](schema/index.md).\n")
+                docs_dir.joinpath("model.md").write_text("# The data model\n\nSee the [schema reference](schema/index.md).\n", encoding="utf-8")
             shutil.copytree(PACKAGE_DIR / "assets", docs_dir / "assets" / "bir", dirs_exist_ok=True)
             nav = docs.write_pages(data, docs_dir, _hand_nav(docs_dir))
             config = _mkdocs_config(root, docs_dir, site_dir, nav)
@@ -295,17 +295,25 @@ def _site_path(record_id: str, service: bool) -> str:
 
 
 def _history(point: Any) -> tuple[dict[str, list[Any]], list[Any]]:
-    """Record histories and the change log up to the point's commit (all of it for the working tree); empty
-    when the register is not in git."""
-    from bir.git.plumbing import GitError
-    from bir.history.trail import all_history, change_log
+    """Record histories (newest first, with field-level changes) and the change log up to the point's commit
+    (all of it for the working tree), from one git log pass; empty when the register is not in git.
+
+    Field changes are read for the changes that modify a record: an added record's "changes" would be every
+    field of it, and reading those blobs costs as much as loading the register again (its first commit
+    adds them all), for a page that says "created".
+    """
+    from bir.git.plumbing import Git, GitError
+    from bir.history import trail
 
     if point.empty:
         return {}, []
     try:
-        history = all_history(point.root)
-        log = change_log(point.root)
-    except GitError:
+        git = Git(point.root)
+        git.require_full_history()
+        commits = git.log(("registry",))
+        history = trail.all_history(point.root, commits=commits)
+        log = trail.change_log(point.root, commits=commits)
+    except (GitError, UsageError):
         return {}, []
     if point.commit is not None:
         shas = [e.commit for e in log]
@@ -315,6 +323,12 @@ def _history(point: Any) -> tuple[dict[str, list[Any]], list[Any]]:
             later = {e.commit for e in log if e.date[:10] > point.day.isoformat()}
         history = {k: [e for e in v if e.commit not in later] for k, v in history.items()}
         log = [e for e in log if e.commit not in later]
+    distinct = {id(v): v for v in history.values()}.values()
+    changed = [e for v in distinct for e in v if e.change != "added" and e.old_blob and e.new_blob]
+    try:
+        trail._fill_fields(point.root, changed)  # the field-level diff of `record_history`, for these entries only
+    except GitError:
+        pass
     return history, log
 
 
@@ -365,7 +379,7 @@ def _mkdocs_build(config_file: Path) -> None:
 def _fill(site_dir: Path, fills: docs.Fills) -> None:
     """Put the large tables into the MkDocs pages that hold their markers (streamed from the fill files)."""
     pattern = re.compile(r"<p>BIRFILL:([a-z0-9_-]+)</p>")
-    candidates = [site_dir / "services" / "index.html"]
+    candidates = [site_dir / d / "index.html" for d in ("services", "parties", "cost-centres", "locations")]
     candidates += [p for d in ("", "reports", "kinds") for p in (site_dir / d).glob("*.html")]
     for page in candidates:
         if not page.is_file():

@@ -20,7 +20,7 @@ from bir.base.model import KINDS, Register
 from bir.reports.context import Context
 from bir.reports.cost import NO_SERVICE
 from bir.reports.figures import DUE_DAYS, Figures
-from bir.site import facts, reportcharts
+from bir.site import facts, holders, reportcharts
 from bir.site.pages import SEVERITIES, file_id, html_table, line_rows, md_text
 
 REPORT_ROWS = 20000  # rows of a report table on the site (the downloads have every record)
@@ -71,9 +71,13 @@ def fill_marker(name: str) -> str:
     return f"\n<p>BIRFILL:{name}</p>\n"
 
 
+WIDE = "---\nhide:\n  - toc\n---\n\n"  # generated pages are data: no table of contents beside them, the width for the data
+
+
 def write(path: Path, text: str) -> None:
+    """A generated page (without the table-of-contents column, see WIDE)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    path.write_text(text if text.startswith("---\n") else WIDE + text, encoding="utf-8")
 
 
 def money(value: Decimal | None, currency: str) -> str:
@@ -178,6 +182,11 @@ def write_pages(data: SiteData, docs: Path, extra_nav: list[Any]) -> list[Any]:
         "# Services\n\nEach IT service with its components (transitively), cost roll-up, "
         "risks and single points of failure.\n" + fill_marker("services"),
     )
+    who_nav: list[Any] = []
+    for folder, (title, intro, table) in holders.pages(reg, data.figures, cur).items():
+        data.fills[folder] = table
+        write(docs / folder / "index.md", f"# {title}\n\n{md_text(intro)}\n" + fill_marker(folder))
+        who_nav.append({title: f"{folder}/index.md"})
     write(docs / "changes.md", change_log_page(data))
     schema_nav = write_schema_pages(data.schemas, docs)
     write(docs / "downloads.md", downloads_page())
@@ -188,13 +197,14 @@ def write_pages(data: SiteData, docs: Path, extra_nav: list[Any]) -> list[Any]:
         'aria-label="Search records" autofocus>\n<p id="bir-search-status" class="bir-note"></p>\n'
         '<ol id="bir-search-results"></ol>\n',
     )
-    write(docs / "records" / "_template.md", "---\nsearch:\n  exclude: true\n---\n\n# BIRTITLEMARK\n\nBIRCONTENTMARK\n")
+    write(docs / "records" / "_template.md", "---\nhide:\n  - toc\nsearch:\n  exclude: true\n---\n\n# BIRTITLEMARK\n\nBIRCONTENTMARK\n")
     nav: list[Any] = [
         {"Dashboard": "index.md"},
         {"Search": "search.md"},
         {"Reports": report_nav},
         {"Records by kind": kind_nav},
         {"Services": "services/index.md"},
+        {"Who owns what": who_nav},
         {"Change log": "changes.md"},
         {"Data model": "model.md"},
         {"Schema reference": schema_nav},

@@ -63,7 +63,7 @@ def sort_key(value: object) -> str:
 
 # ------------------------------------------------------------------ tables as HTML (escaped)
 
-ID_FIELDS = frozenset({"record", "licence", "service", "owner", "key"})
+ID_FIELDS = frozenset({"record", "licence", "service", "owner", "key", "party", "location"})
 _NUMBER = (int, float, Decimal)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -43,6 +44,17 @@ KIND_COLUMNS: dict[str, tuple[str, ...]] = {
     "waiver": ("rule", "record", "expires"),
 }
 CHUNK = 250  # records per chunk of work (`ChunkQueue`)
+TABLE_ROWS = 1000  # rows of a party's or location's table of records (the downloads have all)
+FIELDS_SHOWN = 12  # field changes shown per change in a record's history
+VALUE_SHOWN = 160  # characters of a changed value shown
+
+
+def _shown(value: object) -> str | None:
+    """A changed value as text (None: the field was absent), cut to VALUE_SHOWN characters."""
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
+    return text if len(text) <= VALUE_SHOWN else text[: VALUE_SHOWN - 1] + "…"
 TITLE_MARK = "BIRTITLEMARK"
 CONTENT_MARK = "<p>BIRCONTENTMARK</p>"
 
@@ -85,23 +97,25 @@ class Views:
     history: Mapping[str, list[Any]]
     has_log: bool
     as_of: dt.date
+    reasons: Mapping[str, Mapping[str, str]]  # commit -> its change record (type, reason, ...)
     hrefs: dict[str, str]
     inverse: dict[str, list[tuple[str, Record]]]
     repo: str | None
     env: Environment
 
     @classmethod
-    def make(cls, register: Register, figures: Figures, history: Mapping[str, list[Any]], has_log: bool,
-             as_of: dt.date) -> Views:
+    def make(cls, register: Register, figures: Figures, history: Mapping[str, list[Any]], log: list[Any],
+             as_of: dt.date, inverse: dict[str, list[tuple[str, Record]]] | None = None) -> Views:
         repo = safe_url(register.config.repository_url)
         return cls(
             register,
             figures,
             history,
-            has_log,
+            bool(log),
             as_of,
+            {e.commit: e.record for e in log},
             pages.link_map(register).hrefs(1),
-            register.inverse(),
+            inverse if inverse is not None else register.inverse(),
             repo.rstrip("/") if repo else None,
             environment(register.config.base_currency),
         )
@@ -150,20 +164,22 @@ class Renderer:
             href = hrefs.get(rel.target, "")
             cell = self.anchors_plain(rel.target, href)
             rows.append(
-                f"<tr><td>out</td><td>{esc(rel.type)}</td><td>{cell}</td><td>{esc(name)}</td><td>{esc(rel.note)}</td></tr>\n"
+                f'<tr><td class="bir-word">out</td><td class="bir-word">{esc(rel.type)}</td><td class="bir-id">{cell}</td>'
+                f'<td class="bir-text">{esc(name)}</td><td class="bir-text">{esc(rel.note)}</td></tr>\n'
             )
             diagram_out.append((rel.type, name or rel.target, href))
         for rtype, src in v.inverse.get(rec.id, ()):
             label = pages.relation_type_label(rtype, True)
             href = hrefs.get(src.id, "")
             rows.append(
-                f"<tr><td>in</td><td>{esc(label)}</td><td>{self.anchors_plain(src.id, href)}</td>"
-                f"<td>{esc(src.name)}</td><td></td></tr>\n"
+                f'<tr><td class="bir-word">in</td><td class="bir-word">{esc(label)}</td><td class="bir-id">{self.anchors_plain(src.id, href)}</td>'
+                f'<td class="bir-text">{esc(src.name)}</td><td class="bir-text"></td></tr>\n'
             )
             diagram_in.append((label, src.name or src.id, href))
         diagram = charts.relation_diagram((rec.name, ""), diagram_in, diagram_out) if rows else ""
         data = rec.data
         description = data.get("description")
+        party, location = v.figures.parties.get(rec.id), v.figures.locations.get(rec.id)
         content = self.record_t.render(
             rec=rec,
             name=rec.name,
@@ -174,19 +190,65 @@ class Renderer:
             attributes=Markup(pages.attributes(self.anchors, rec)),  # noqa: S704 - built from html.escape-d parts
             relations=Markup("".join(rows)),  # noqa: S704 - built from html.escape-d parts
             diagram=Markup(diagram),  # noqa: S704 - built from html.escape-d parts
-            history=v.history.get(rec.id, [])[::-1],
+            history=self.history_rows(rec.id),
             history_note=self.note,
-            commit_url=self.commit_url,
-            commit_label=_commit_label,
+            timeline=self.timeline(rec),
             edit_url=f"{v.repo}/edit/main/{rec.path}" if v.repo else None,
             service_url=pages.service_href(rec.id),
             service_href=pages.service_href,
-            party=v.figures.parties.get(rec.id),
-            location=v.figures.locations.get(rec.id),
+            party=party,
+            location=location,
+            owns=self.rows(party.owns) if party else [],
+            pays_for=self.rows(party.pays_for) if party else [],
+            holds=self.rows(party.holds) if party else [],
+            located=self.rows(location.holds) if location else [],
             hrefs=hrefs,
         )
         rel_path = f"records/{pages.file_id(rec.id)}.html"
         self.write(rel_path, f"{rec.name} ({rec.id})", content)
+
+    def rows(self, ids: tuple[str, ...]) -> list[dict[str, object]]:
+        """The rows of a party's or location's table of records (at most TABLE_ROWS), figures from the models."""
+        records, per_record, hrefs = self.v.register.records, self.v.figures.records, self.v.hrefs
+        out: list[dict[str, object]] = []
+        for rid in ids[:TABLE_ROWS]:
+            r, f = records[rid], per_record[rid]
+            out.append({"id": rid, "name": r.name, "kind": r.kind, "status": r.status, "run": f.annual_run_cost,
+                        "book": f.book_value, "href": hrefs[rid]})
+        return out
+
+    def history_rows(self, rid: str) -> list[dict[str, object]]:
+        """The record's changes, newest first, each with its fields, change type, reason and link."""
+        out: list[dict[str, object]] = []
+        for h in self.v.history.get(rid, ()):
+            fields = [{"path": f.path, "old": _shown(f.old), "new": _shown(f.new)} for f in (h.fields or ())[:FIELDS_SHOWN]]
+            change_record = self.v.reasons.get(h.commit, {})
+            out.append({"commit": h.commit, "date": h.date, "change": h.change, "change_type": h.change_type or
+                        change_record.get("change_type"), "fields": fields if h.change != "added" else [],
+                        "more": max(len(h.fields or ()) - FIELDS_SHOWN, 0) if h.change != "added" else 0,
+                        "reason": change_record.get("reason", ""), "subject": h.subject, "author": h.author,
+                        "url": self.commit_url(h), "label": _commit_label(h)})
+        return out
+
+    def timeline(self, rec: Record) -> list[dict[str, str]]:
+        """The record's state dates and life dates in order, with the as-of day among them."""
+        f = self.v.figures.records[rec.id]
+        points: list[tuple[str, int, str]] = []
+        dates = rec.data.get("status_dates")
+        if isinstance(dates, Mapping):
+            for state, day in dates.items():
+                if isinstance(day, str):
+                    points.append((day, 1, str(state).replace("_", " ")))
+        for day_, label in ((f.end_of_support, "end of support"), (f.end_of_life, "end of life")):
+            if day_ is not None:
+                points.append((day_.isoformat(), 2, label))
+        if not points:
+            return []
+        today = self.v.as_of.isoformat()
+        points.append((today, 0, "as of (today's figures)"))
+        points.sort()
+        return [{"date": d, "label": label, "cls": "bir-today" if order == 0 else ("bir-future" if d > today else "")}
+                for d, order, label in points]
 
     @staticmethod
     def anchors_plain(rid: str, href: str) -> str:
