@@ -124,6 +124,7 @@ def build_site(
             shutil.copytree(PACKAGE_DIR / "assets", docs_dir / "assets" / "bir", dirs_exist_ok=True)
             nav = docs.write_pages(data, docs_dir, _hand_nav(docs_dir))
             config = _mkdocs_config(root, docs_dir, site_dir, nav)
+            site_url = config.get("site_url")
             config_file = Path(tmp) / "mkdocs.yml"
             config_file.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
             t = lap("pages", t)
@@ -172,6 +173,7 @@ def build_site(
                                                   table_id="bir-services") + docs.services_reconciliation(data)
         data.fills["downloads"] = docs.downloads_table(downloads)
         _fill(site_dir, data.fills)
+        _sitemap(site_dir, site_url, register, history, files)
         if frozen:
             gc.unfreeze()
             frozen = False
@@ -197,7 +199,7 @@ def build_site(
 def _side(evaluation: Any, site_dir: Path) -> list[tuple[str, str, int]]:
     """The downloads and the search index (while the forked workers render record pages)."""
     from bir.site.downloads import write_downloads
-    from bir.site.search import build_index
+    from bir.site.search import build_index, page_sections
 
     register = evaluation.register
     downloads = write_downloads(evaluation, site_dir / "downloads")
@@ -205,8 +207,38 @@ def _side(evaluation: Any, site_dir: Path) -> list[tuple[str, str, int]]:
         sorted(register.records.values(), key=lambda r: r.id),
         {r.id: _site_path(r.id, r.kind == "service") for r in register.records.values()},
         site_dir / "search-index",
+        page_sections(site_dir, written_pages(site_dir)),
     )
     return downloads
+
+
+def _sitemap(site_dir: Path, site_url: object, register: Any, history: dict[str, list[Any]], files: set[str]) -> None:
+    """Replace MkDocs's sitemap (empty without site_url, and blind to the record pages) with one of every page."""
+    from bir.site.sitemap import base_url, write_sitemap
+
+    for stale in ("sitemap.xml", "sitemap.xml.gz"):
+        (site_dir / stale).unlink(missing_ok=True)
+    base = base_url(site_url, register.config.repository_url)
+    if base is None:
+        return
+    lastmod = {_site_path(rid, register.records[rid].kind == "service"): entries[0].date[:10]
+               for rid, entries in history.items() if entries and rid in register.records}
+    write_sitemap(site_dir, base, [f for f in files if f.endswith(".html") and f != "404.html" and not f.startswith("assets/")],
+                  lastmod)
+
+
+def written_pages(site_dir: Path) -> list[str]:
+    """The pages MkDocs rendered (guide, reference, reports, schema, lists), which the search indexes by section;
+    record, service and kind pages are found as records."""
+    out = []
+    for path in sorted(site_dir.rglob("*.html")):
+        rel = path.relative_to(site_dir).as_posix()
+        top = rel.partition("/")[0]
+        if rel in ("404.html", "search.html") or top in ("records", "kinds", "assets", "downloads", "search-index") or (
+                top == "services" and rel != "services/index.html"):
+            continue
+        out.append(rel)
+    return out
 
 
 def _check_site_config(root: Path, config: dict[str, Any]) -> None:
@@ -350,7 +382,9 @@ def _mkdocs_config(root: Path, docs_dir: Path, site_dir: Path, nav: list[Any]) -
     theme = config.setdefault("theme", {"name": "material"})
     theme["font"] = False  # no request to any other host
     config.pop("repo_url", None)  # Material would ask the GitHub API for stars
-    config["plugins"] = ["search"]  # not "offline": it loads a script from another host
+    # No Material search: it indexes the written pages only and is not shown from file://. The site's own
+    # search (bir.site.search, assets/bir-search.js) finds records and page sections, from disk and over HTTP.
+    config["plugins"] = []
     config["extra_css"] = ["assets/bir/bir.css"]
     config["extra_javascript"] = ["assets/bir/bir.js", "assets/bir/bir-search.js"]
     config["not_in_nav"] = "/records/_template.md"

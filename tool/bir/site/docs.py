@@ -192,10 +192,12 @@ def write_pages(data: SiteData, docs: Path, extra_nav: list[Any]) -> list[Any]:
     write(docs / "downloads.md", downloads_page())
     write(
         docs / "search.md",
-        "# Search\n\nFind any record by id, name, serial number, asset tag, host name or tag.\n\n"
-        '<input id="bir-search" class="bir-search-box" type="search" placeholder="id, name, serial number or tag" '
-        'aria-label="Search records" autofocus>\n<p id="bir-search-status" class="bir-note"></p>\n'
-        '<ol id="bir-search-results"></ol>\n',
+        "# Search\n\nFind any record by id, name, serial number, asset tag, host name or tag, and any section of "
+        "the guide, the reference and the reports by its words. The box in the header searches the same index.\n\n"
+        '<form class="bir-search-form" action="search.html" method="get"><input id="bir-search" class="bir-search-box" '
+        'type="search" name="q" placeholder="id, name, serial number, host name or words" aria-label="Search the register" '
+        'autofocus></form>\n<noscript><p>The search needs JavaScript; the kind pages list every record.</p></noscript>\n'
+        '<p id="bir-search-status" class="bir-note"></p>\n<ol id="bir-search-results"></ol>\n',
     )
     write(docs / "records" / "_template.md", "---\nhide:\n  - toc\nsearch:\n  exclude: true\n---\n\n# BIRTITLEMARK\n\nBIRCONTENTMARK\n")
     nav: list[Any] = [

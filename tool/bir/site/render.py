@@ -71,6 +71,7 @@ class Chrome:
             raise ChromeError("the theme's template page lost its content marker")
         head, self.tail = template_html.split(CONTENT_MARK, 1)
         head = re.sub(r'<h1 id="birtitlemark">.*?</h1>', "", head, flags=re.DOTALL)
+        head = re.sub(r'<link rel="canonical"[^>]*>', "", head)  # it would name the template page on every page
         self.head_parts = head.split(TITLE_MARK)
 
     def page(self, title: str, content: str) -> str:
