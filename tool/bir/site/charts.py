@@ -21,9 +21,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
 
-FONT = 12  # px, in the chart's own coordinates
-CHAR_W = 0.64 * FONT  # a generous average glyph width (DejaVu Sans digits are 0.636 em)
-WIDTH = 640
+FONT = 13  # px, in the chart's own coordinates
+WIDTH = 560
 
 
 @dataclass(frozen=True, slots=True)
