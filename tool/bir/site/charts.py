@@ -59,10 +59,12 @@ def nice_ticks(peak: float, count: bool, most: int = 5) -> list[float]:
     return ticks
 
 
-def tick_label(value: float, step: float) -> str:
-    """A tick's text: 1.5M, 250k, 12; as many decimals as the step needs, so neighbours never read alike."""
+def tick_label(value: float, step: float, top: float | None = None) -> str:
+    """A tick's text in the unit of the axis's top value (1.5M, 250k, 12), with as many decimals as the step
+    needs, so neighbours never read alike."""
+    top = value if top is None else top
     for div, suffix in ((1e6, "M"), (1e3, "k")):
-        if abs(value) >= div or (value == 0 and step >= div):
+        if abs(top) >= div:
             digits = 0 if step / div >= 1 else (1 if step / div >= 0.1 else 2)
             return f"{value / div:,.{digits}f}{suffix}" if value else "0"
     digits = 0 if step >= 1 else 2
@@ -135,7 +137,7 @@ def _columns(ident: str, title: str, desc: str, series: Sequence[tuple[str, str]
     totals = [float(sum(b.values, Decimal(0))) for b in bars]
     ticks = nice_ticks(max(totals), not money)
     step_v = ticks[1] - ticks[0]
-    labels = [tick_label(t, step_v) for t in ticks]
+    labels = [tick_label(t, step_v, ticks[-1]) for t in ticks]
     left = max(text_width(t) for t in labels) + 10
     top, right, height = 10, 8, 240
     longest = max(text_width(b.label) for b in bars)
