@@ -29,7 +29,7 @@ import yaml
 
 from bir.base.model import RELATION_TYPES
 from bir.base.problems import UsageError
-from bir.site import docs, linkcheck, pages, render
+from bir.site import docs, incremental, linkcheck, pages, render
 from bir.site.render import KIND_COLUMNS, KIND_PAGE_ROWS
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -88,13 +88,12 @@ def build_site(
     _check_output_folder(out, root)
     t = started
     from bir.point.point import open_point
-    from bir.reports import evaluate
 
     point = open_point(root, as_of=as_of)
     _check_site_config(root, point.config.raw)
     for warning in point.warnings:
         say(f"warning: {warning.message}")
-    evaluation = evaluate(point)
+    evaluation = _evaluate(point, say)
     register, as_of_day = evaluation.register, point.day
     t = lap("load", t)
     n = workers if workers is not None else (2 if len(register) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 else 1)
@@ -150,7 +149,10 @@ def build_site(
         # Record and service pages in chunks from a queue with two ends: the main process takes chunks from
         # the front after it has written the downloads and the search index, forked workers take them from
         # the back. Each process touches (and so copies, after the fork) only a contiguous part of the register.
-        renderer = render.Renderer(views, chrome, site_dir, checker)
+        prev = incremental.previous(root, out, MARKER)
+        if prev is not None:
+            say(f"updating {out} in place: pages whose content is unchanged are kept")
+        renderer = render.Renderer(views, chrome, site_dir, checker, prev.pages if prev else None, out)
         queue = render.ChunkQueue(list(register.records.values()), render.CHUNK, shared=parallel)
         if parallel:
             gc.collect()
@@ -163,6 +165,8 @@ def build_site(
         results = [render.render_queue(renderer, queue, True)] + [job.result() for job in jobs]
         fills, kind_count, kind_broken = render.kind_pages(register, chrome, views.env, site_dir, checker)
         count = sum(r.pages for r in results) + kind_count
+        page_state = {rel: v for r in results for rel, v in r.written.items()}
+        kept = sum(r.kept for r in results)
         broken += kind_broken + [b for r in results for b in r.broken]
         service_rows = dict(row for r in results for row in r.service_rows)
         t = lap("records", t)
@@ -178,14 +182,21 @@ def build_site(
             gc.unfreeze()
             frozen = False
         if check_links:
-            broken += linkcheck.check(site_dir, skip=frozenset(rendered))
+            broken += linkcheck.check(site_dir, skip=frozenset(rendered), also=rendered)
             t = lap("links", t)
             if broken:
                 shown = "; ".join(f"{page} -> {href}" for page, href in broken[:10])
                 raise SiteBuildError(f"{len(broken)} broken internal link(s): {shown}")
-        (site_dir / MARKER).write_text("Built by `bir site build`; the whole folder is replaced by the next build.\n",
-                                       encoding="utf-8")
-        _replace(site_dir, out)
+        token = incremental.new_token()
+        (site_dir / MARKER).write_text(incremental.marker_text(token), encoding="utf-8")
+        if prev is not None:
+            incremental.forget(root)  # until the output is whole again, the next build is a full one
+            written, removed, prints = incremental.apply(site_dir, out, keep=set(page_state))
+            page_state = {rel: (d, prints.get(rel, p)) for rel, (d, p) in page_state.items()}
+            say(f"{kept:,} record pages unchanged; {written:,} files written, {removed:,} removed")
+        else:
+            _replace(site_dir, out)
+        incremental.save(root, out, token, page_state)
         t = lap("replace", t)
     finally:
         for job in jobs:
@@ -194,6 +205,22 @@ def build_site(
             gc.unfreeze()
         shutil.rmtree(work, ignore_errors=True)
     return BuildResult(out, len(register), count, round(time.perf_counter() - started, 2), timings)
+
+
+def _evaluate(point: Any, say: Callable[[str], None]) -> Any:
+    """`bir.reports.evaluate(point)`, with the working tree's unchanged files taken from the last build
+    (`bir.site.loadcache`)."""
+    from bir.base.gcpause import gc_paused
+    from bir.reports import Evaluation, build_context, evaluate
+    from bir.site import loadcache
+
+    if not point.is_worktree or point.empty:
+        return evaluate(point)
+    loaded, read = loadcache.load(point)
+    say(f"records: {read:,} file(s) read, the others taken from the last build")
+    with gc_paused():
+        context = build_context(loaded.register, point.day, point.feeds, [p.message for p in point.warnings])
+    return Evaluation(point, loaded, context)
 
 
 def _side(evaluation: Any, site_dir: Path) -> list[tuple[str, str, int]]:

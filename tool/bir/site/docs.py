@@ -176,7 +176,7 @@ def write_pages(data: SiteData, docs: Path, extra_nav: list[Any]) -> list[Any]:
         if not n:
             continue
         write(docs / "kinds" / f"{kind}.md", f"# {kind.replace('_', ' ').capitalize()}\n" + fill_marker(f"kind-{kind}"))
-        kind_nav.append({f"{kind.replace('_', ' ').capitalize()} ({n:,})": f"kinds/{kind}.md"})
+        kind_nav.append({kind.replace("_", " ").capitalize(): f"kinds/{kind}.md"})  # no count: it would change every page
     write(
         docs / "services" / "index.md",
         "# Services\n\nEach IT service with its components (transitively), cost roll-up, "

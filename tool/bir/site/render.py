@@ -10,8 +10,11 @@ Each rendered content area is link-checked in memory against the files the site 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 import json
+import marshal
+import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -25,7 +28,7 @@ from markupsafe import Markup
 
 from bir.base.model import Record, Register
 from bir.reports.figures import Figures
-from bir.site import charts, facts, pages
+from bir.site import charts, facts, incremental, pages
 from bir.site.linkcheck import LinkChecker
 from bir.site.safe import safe_url
 
@@ -138,8 +141,13 @@ def _commit_label(entry: Any) -> str:
 class Renderer:
     """Renders record and service pages of one slice of the register into `site_dir`."""
 
-    def __init__(self, views: Views, chrome: Chrome, site_dir: Path, links: LinkChecker) -> None:
+    def __init__(self, views: Views, chrome: Chrome, site_dir: Path, links: LinkChecker,
+                 previous: Mapping[str, tuple[bytes, tuple[int, int, int]]] | None = None, out: Path | None = None) -> None:
         self.v, self.chrome, self.site_dir, self.links = views, chrome, site_dir, links
+        self.previous, self.out = previous or {}, out  # the last build's record pages (in place in `out`)
+        self.pages: dict[str, tuple[bytes, tuple[int, int, int]]] = {}  # rel -> (digest, file fingerprint)
+        self.kept = 0
+        self.key = _code_key() + repr((views.as_of, views.repo, views.has_log)).encode() + chrome.page("", "").encode()
         env = views.env
         self.record_t: Template = env.get_template("record.html.j2")
         self.service_t: Template = env.get_template("service.html.j2")
@@ -148,12 +156,47 @@ class Renderer:
         self.note = "No change to this record in the git history." if views.has_log else "The register is not in git: no history."
         self.broken: list[tuple[str, str]] = []
 
-    def write(self, rel: str, title: str, content: str) -> None:
+    def write(self, rel: str, title: str, content: str) -> tuple[int, int, int]:
         self.broken.extend((rel, href) for href in self.links.check_text(rel, content))
         with open(self.site_dir / rel, "w", encoding="utf-8") as handle:
             handle.write(self.chrome.page(title, content))
+            handle.flush()
+            st = os.fstat(handle.fileno())
+        return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+    def digest(self, rec: Record) -> bytes:
+        """Everything a record page shows, hashed: its data, figures, the names and links of every record it
+        names or that names it, its history, its party or location tables, and what every page shares
+        (code, chrome, as-of day). Equal digests, equal pages."""
+        v = self.v
+        records, hrefs = v.register.records, v.hrefs
+        h = hashlib.blake2b(self.key, digest_size=16)
+        h.update(marshal.dumps((rec.id, rec.kind, rec.path, rec.data), 2))
+        h.update(repr(v.figures.records[rec.id]).encode())
+        named = sorted(_ids_in(rec.data, records))
+        h.update(repr([(r, records[r].name, hrefs.get(r, "")) for r in named]).encode())
+        h.update(repr([(t, s.id, s.name, hrefs.get(s.id, "")) for t, s in v.inverse.get(rec.id, ())]).encode())
+        h.update(repr(self.history_rows(rec.id)).encode())
+        party, location = v.figures.parties.get(rec.id), v.figures.locations.get(rec.id)
+        if party is not None:
+            h.update(repr((party, self.rows(party.owns), self.rows(party.pays_for), self.rows(party.holds))).encode())
+        if location is not None:
+            h.update(repr((location, self.rows(location.holds))).encode())
+        return h.digest()
 
     def record(self, rec: Record) -> None:
+        rel_path = f"records/{pages.file_id(rec.id)}.html"
+        digest = self.digest(rec)
+        old = self.previous.get(rel_path)
+        if old is not None and old[0] == digest and self.out is not None:
+            try:
+                same = incremental.fingerprint((self.out / rel_path).stat()) == old[1]
+            except OSError:
+                same = False
+            if same:  # the page in the output shows exactly this: leave it (bytes and mtime)
+                self.pages[rel_path] = old
+                self.kept += 1
+                return
         v, esc = self.v, html.escape
         records, hrefs = v.register.records, v.hrefs
         rows: list[str] = []
@@ -205,8 +248,7 @@ class Renderer:
             located=self.rows(location.holds) if location else [],
             hrefs=hrefs,
         )
-        rel_path = f"records/{pages.file_id(rec.id)}.html"
-        self.write(rel_path, f"{rec.name} ({rec.id})", content)
+        self.pages[rel_path] = (digest, self.write(rel_path, f"{rec.name} ({rec.id})", content))
 
     def rows(self, ids: tuple[str, ...]) -> list[dict[str, object]]:
         """The rows of a party's or location's table of records (at most TABLE_ROWS), figures from the models."""
@@ -290,6 +332,40 @@ class SliceResult:
     pages: int
     broken: list[tuple[str, str]]
     service_rows: list[tuple[str, dict[str, object]]]
+    written: dict[str, tuple[bytes, tuple[int, int, int]]]  # record pages: rel -> (digest, file fingerprint)
+    kept: int = 0  # record pages left as the last build wrote them
+
+
+def _ids_in(value: Any, records: Mapping[str, Record]) -> set[str]:
+    """Every string in `value` that is a record id (the records a page names, whose name and link it shows)."""
+    found: set[str] = set()
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            if v in records:
+                found.add(v)
+        elif isinstance(v, Mapping):
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return found
+
+
+_CODE_KEY: list[bytes] = []
+
+
+def _code_key() -> bytes:
+    """What every page depends on besides its data: bir's version and the site's code and templates."""
+    if not _CODE_KEY:
+        from bir import __version__
+
+        h = hashlib.sha256(__version__.encode())
+        folder = Path(__file__).resolve().parent
+        for path in sorted([*folder.glob("*.py"), *(folder / "templates").glob("*")]):
+            h.update(path.name.encode() + b"\0" + path.read_bytes())
+        _CODE_KEY.append(h.digest())
+    return _CODE_KEY[0]
 
 
 class ChunkQueue:
@@ -325,13 +401,14 @@ class ChunkQueue:
 
 def render_queue(renderer: Renderer, queue: ChunkQueue, front: bool) -> SliceResult:
     """Render chunks from one end of `queue` until it is empty."""
-    total = SliceResult(0, [], [])
+    total = SliceResult(0, [], [], {})
     while (chunk := queue.take(front)) is not None:
         got = render_slice(renderer, chunk)
         total.pages += got.pages
         total.broken += got.broken
         total.service_rows += got.service_rows
-    renderer.broken = []
+    total.written, total.kept = renderer.pages, renderer.kept
+    renderer.broken, renderer.pages, renderer.kept = [], {}, 0
     return total
 
 
@@ -346,7 +423,7 @@ def render_slice(renderer: Renderer, records: Iterable[Record]) -> SliceResult:
         if rec.kind == "service":
             rows.append((rec.id, renderer.service(rec)))
             count += 1
-    return SliceResult(count, renderer.broken, rows)
+    return SliceResult(count, renderer.broken, rows, {})
 
 
 def kind_pages(
