@@ -29,7 +29,7 @@ import yaml
 
 from bir.base.model import RELATION_TYPES
 from bir.base.problems import UsageError
-from bir.site import docs, incremental, linkcheck, pages, render
+from bir.site import docs, incremental, linkcheck, pages, parts, render
 from bir.site.render import KIND_COLUMNS, KIND_PAGE_ROWS
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -93,7 +93,7 @@ def build_site(
     _check_site_config(root, point.config.raw)
     for warning in point.warnings:
         say(f"warning: {warning.message}")
-    evaluation = _evaluate(point, say)
+    evaluation = parts.evaluate(point, say)
     register, as_of_day = evaluation.register, point.day
     t = lap("load", t)
     n = workers if workers is not None else (2 if len(register) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 else 1)
@@ -106,7 +106,7 @@ def build_site(
         site_dir = work / "site"
         reports = evaluation.all()
         t = lap("reports", t)
-        history, log_entries = _history(point)
+        history, log_entries = parts.history(point)
         t = lap("history", t)
         data = docs.SiteData(register, reports, evaluation.figures(), history, log_entries, as_of_day, point.schemas.raw,
                              docs.Fills(work / "fills"), evaluation.context)
@@ -160,9 +160,20 @@ def build_site(
             frozen = True
         for _ in range(n - 1):
             jobs.append(_Job.start(functools.partial(render.render_queue, renderer, queue, False), parallel))
-        downloads = _side(evaluation, site_dir)
-        t = lap("downloads+search", t)
-        results = [render.render_queue(renderer, queue, True)] + [job.result() for job in jobs]
+        if parallel and prev is not None:
+            # Rebuilding in place leaves few pages to render: the downloads, which change with any record,
+            # are written by one more process meanwhile.
+            side: _Job[list[tuple[str, str, int]]] = _Job.start(functools.partial(parts.downloads, evaluation, site_dir), True)
+            parts.search(evaluation, site_dir)
+            t = lap("search", t)
+            results = [render.render_queue(renderer, queue, True)] + [job.result() for job in jobs]
+            downloads = side.result()
+            t = lap("records+downloads", t)
+        else:
+            downloads = parts.downloads(evaluation, site_dir)
+            parts.search(evaluation, site_dir)
+            t = lap("downloads+search", t)
+            results = [render.render_queue(renderer, queue, True)] + [job.result() for job in jobs]
         fills, kind_count, kind_broken = render.kind_pages(register, chrome, views.env, site_dir, checker)
         count = sum(r.pages for r in results) + kind_count
         page_state = {rel: v for r in results for rel, v in r.written.items()}
@@ -177,7 +188,7 @@ def build_site(
                                                   table_id="bir-services") + docs.services_reconciliation(data)
         data.fills["downloads"] = docs.downloads_table(downloads)
         _fill(site_dir, data.fills)
-        _sitemap(site_dir, site_url, register, history, files)
+        parts.sitemap(site_dir, site_url, register, history, files)
         if frozen:
             gc.unfreeze()
             frozen = False
@@ -205,67 +216,6 @@ def build_site(
             gc.unfreeze()
         shutil.rmtree(work, ignore_errors=True)
     return BuildResult(out, len(register), count, round(time.perf_counter() - started, 2), timings)
-
-
-def _evaluate(point: Any, say: Callable[[str], None]) -> Any:
-    """`bir.reports.evaluate(point)`, with the working tree's unchanged files taken from the last build
-    (`bir.site.loadcache`)."""
-    from bir.base.gcpause import gc_paused
-    from bir.reports import Evaluation, build_context, evaluate
-    from bir.site import loadcache
-
-    if not point.is_worktree or point.empty:
-        return evaluate(point)
-    loaded, read = loadcache.load(point)
-    say(f"records: {read:,} file(s) read, the others taken from the last build")
-    with gc_paused():
-        context = build_context(loaded.register, point.day, point.feeds, [p.message for p in point.warnings])
-    return Evaluation(point, loaded, context)
-
-
-def _side(evaluation: Any, site_dir: Path) -> list[tuple[str, str, int]]:
-    """The downloads and the search index (while the forked workers render record pages)."""
-    from bir.site.downloads import write_downloads
-    from bir.site.search import build_index, page_sections
-
-    register = evaluation.register
-    downloads = write_downloads(evaluation, site_dir / "downloads")
-    build_index(
-        sorted(register.records.values(), key=lambda r: r.id),
-        {r.id: _site_path(r.id, r.kind == "service") for r in register.records.values()},
-        site_dir / "search-index",
-        page_sections(site_dir, written_pages(site_dir)),
-    )
-    return downloads
-
-
-def _sitemap(site_dir: Path, site_url: object, register: Any, history: dict[str, list[Any]], files: set[str]) -> None:
-    """Replace MkDocs's sitemap (empty without site_url, and blind to the record pages) with one of every page."""
-    from bir.site.sitemap import base_url, write_sitemap
-
-    for stale in ("sitemap.xml", "sitemap.xml.gz"):
-        (site_dir / stale).unlink(missing_ok=True)
-    base = base_url(site_url, register.config.repository_url)
-    if base is None:
-        return
-    lastmod = {_site_path(rid, register.records[rid].kind == "service"): entries[0].date[:10]
-               for rid, entries in history.items() if entries and rid in register.records}
-    write_sitemap(site_dir, base, [f for f in files if f.endswith(".html") and f != "404.html" and not f.startswith("assets/")],
-                  lastmod)
-
-
-def written_pages(site_dir: Path) -> list[str]:
-    """The pages MkDocs rendered (guide, reference, reports, schema, lists), which the search indexes by section;
-    record, service and kind pages are found as records."""
-    out = []
-    for path in sorted(site_dir.rglob("*.html")):
-        rel = path.relative_to(site_dir).as_posix()
-        top = rel.partition("/")[0]
-        if rel in ("404.html", "search.html") or top in ("records", "kinds", "assets", "downloads", "search-index") or (
-                top == "services" and rel != "services/index.html"):
-            continue
-        out.append(rel)
-    return out
 
 
 def _check_site_config(root: Path, config: dict[str, Any]) -> None:
@@ -347,48 +297,6 @@ def _child(fn: Callable[[], Any], send: Any) -> None:
         result = (False, f"{type(exc).__name__}: {exc}")
     send.send(result)
     send.close()
-
-
-def _site_path(record_id: str, service: bool) -> str:
-    return f"{'services' if service else 'records'}/{pages.file_id(record_id)}.html"
-
-
-def _history(point: Any) -> tuple[dict[str, list[Any]], list[Any]]:
-    """Record histories (newest first, with field-level changes) and the change log up to the point's commit
-    (all of it for the working tree), from one git log pass; empty when the register is not in git.
-
-    Field changes are read for the changes that modify a record: an added record's "changes" would be every
-    field of it, and reading those blobs costs as much as loading the register again (its first commit
-    adds them all), for a page that says "created".
-    """
-    from bir.git.plumbing import Git, GitError
-    from bir.history import trail
-
-    if point.empty:
-        return {}, []
-    try:
-        git = Git(point.root)
-        git.require_full_history()
-        commits = git.log(("registry",))
-        history = trail.all_history(point.root, commits=commits)
-        log = trail.change_log(point.root, commits=commits)
-    except (GitError, UsageError):
-        return {}, []
-    if point.commit is not None:
-        shas = [e.commit for e in log]
-        if point.commit in shas:
-            later = set(shas[: shas.index(point.commit)])
-        else:  # the point's commit touched no record: cut by its date
-            later = {e.commit for e in log if e.date[:10] > point.day.isoformat()}
-        history = {k: [e for e in v if e.commit not in later] for k, v in history.items()}
-        log = [e for e in log if e.commit not in later]
-    distinct = {id(v): v for v in history.values()}.values()
-    changed = [e for v in distinct for e in v if e.change != "added" and e.old_blob and e.new_blob]
-    try:
-        trail._fill_fields(point.root, changed)  # the field-level diff of `record_history`, for these entries only
-    except GitError:
-        pass
-    return history, log
 
 
 def _hand_nav(docs_dir: Path) -> list[Any]:
