@@ -58,7 +58,7 @@ def test_unchanged_rebuild_touches_nothing(repo: Path, tmp_path: Path) -> None:
     time.sleep(0.01)
     build_site(repo, out, log=lines.append)
     assert _files(out) == before  # every file: same bytes, same mtime
-    assert "556 record pages unchanged; 1 files written, 0 removed" in lines  # the marker, with its new token
+    assert "577 record and service pages unchanged; 1 files written, 0 removed" in lines  # the marker, with its new token
     assert "records: 0 file(s) read, the others taken from the last build" in lines
 
 

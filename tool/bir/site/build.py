@@ -204,7 +204,7 @@ def build_site(
             incremental.forget(root)  # until the output is whole again, the next build is a full one
             written, removed, prints = incremental.apply(site_dir, out, keep=set(page_state))
             page_state = {rel: (d, prints.get(rel, p)) for rel, (d, p) in page_state.items()}
-            say(f"{kept:,} record pages unchanged; {written:,} files written, {removed:,} removed")
+            say(f"{kept:,} record and service pages unchanged; {written:,} files written, {removed:,} removed")
         else:
             _replace(site_dir, out)
         incremental.save(root, out, token, page_state)

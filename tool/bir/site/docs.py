@@ -241,15 +241,18 @@ def change_log_page(data: SiteData) -> str:
             recs.append(f'<a href="{md_text(href)}">{text}</a>' if href else text)
         if len(entry.records) > 20:
             recs.append(f"… {len(entry.records) - 20} more")
+        kind = entry.record.get("change_type", "")
         rows.append(
-            f"<tr><td>{md_text(entry.date[:10])}</td><td>{md_text(entry.author)}</td>"
-            f"<td>{md_text(entry.subject)}</td><td>{', '.join(recs)}</td><td>{link}</td></tr>"
+            f'<tr><td class="bir-date">{md_text(entry.date[:10])}</td><td class="bir-word">{md_text(entry.author)}</td>'
+            f'<td class="bir-text">{md_text(entry.subject)}</td><td class="bir-word">{md_text(kind) or "–"}</td>'
+            f'<td class="bir-text">{md_text(entry.record.get("reason", "")) or "–"}</td>'
+            f'<td class="bir-list">{", ".join(recs)}</td><td class="bir-id">{link}</td></tr>'
         )
     lines.append(
-        '\n<div class="bir-table-wrap"><input class="bir-filter" type="search" placeholder="Filter rows" '
-        'aria-label="Filter rows">'
-        '<table class="bir-table" id="bir-changes"><thead><tr><th>date</th><th>author</th><th>change</th>'
-        "<th>records</th><th>commit</th></tr></thead><tbody>\n" + "\n".join(rows) + "\n</tbody></table></div>\n"
+        '\n<div class="bir-table-block"><input class="bir-filter" type="search" placeholder="Filter rows" '
+        'aria-label="Filter rows"><div class="bir-table-wrap">'
+        '<table class="bir-table" id="bir-changes"><thead><tr><th>date</th><th>author</th><th>change</th><th>type</th>'
+        "<th>reason</th><th>records</th><th>commit</th></tr></thead><tbody>\n" + "\n".join(rows) + "\n</tbody></table></div></div>\n"
     )
     return "".join(lines)
 

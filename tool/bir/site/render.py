@@ -164,6 +164,20 @@ class Renderer:
             st = os.fstat(handle.fileno())
         return (st.st_size, st.st_mtime_ns, st.st_ino)
 
+    def unchanged(self, rel: str, digest: bytes) -> bool:
+        """True (and the page kept) when the output's page `rel` is the last build's with this digest."""
+        old = self.previous.get(rel)
+        if old is None or old[0] != digest or self.out is None:
+            return False
+        try:
+            same = incremental.fingerprint((self.out / rel).stat()) == old[1]
+        except OSError:
+            return False
+        if same:  # the page in the output shows exactly this: leave it (bytes and mtime)
+            self.pages[rel] = old
+            self.kept += 1
+        return same
+
     def digest(self, rec: Record) -> bytes:
         """Everything a record page shows, hashed: its data, figures, the names and links of every record it
         names or that names it, its history, its party or location tables, and what every page shares
@@ -187,16 +201,8 @@ class Renderer:
     def record(self, rec: Record) -> None:
         rel_path = f"records/{pages.file_id(rec.id)}.html"
         digest = self.digest(rec)
-        old = self.previous.get(rel_path)
-        if old is not None and old[0] == digest and self.out is not None:
-            try:
-                same = incremental.fingerprint((self.out / rel_path).stat()) == old[1]
-            except OSError:
-                same = False
-            if same:  # the page in the output shows exactly this: leave it (bytes and mtime)
-                self.pages[rel_path] = old
-                self.kept += 1
-                return
+        if self.unchanged(rel_path, digest):
+            return
         v, esc = self.v, html.escape
         records, hrefs = v.register.records, v.hrefs
         rows: list[str] = []
@@ -303,17 +309,23 @@ class Renderer:
         sf = v.figures.services[svc.id]
         records, per_record = v.register.records, v.figures.records
         comp_rows = []
-        for cid in sf.components:
+        for cid in sf.components[:TABLE_ROWS]:
             c, f = records[cid], per_record[cid]
             comp_rows.append({"id": c.id, "name": c.name, "kind": c.kind, "status": c.status, "run": f.annual_run_cost,
                               "book": f.book_value, "shared": len(f.services) > 1, "href": v.hrefs[c.id]})
         spof = [{"id": cid, "name": records[cid].name, "kind": records[cid].kind, "href": pages.record_href(cid)}
                 for cid in sf.single_points_of_failure]
         risks = [{"severity": f.severity, "record": f.record, "message": f.message, "rule": f.rule,
-                  "href": pages.record_href(f.record)} for f in sf.findings]
-        content = self.service_t.render(rec=svc, s=sf, components=comp_rows, risks=risks, spof=spof,
-                                        record_url=pages.record_href(svc.id))
-        self.write(f"services/{pages.file_id(svc.id)}.html", f"{svc.name} (service)", content)
+                  "href": pages.record_href(f.record)} for f in sf.findings[:TABLE_ROWS]]
+        rel = f"services/{pages.file_id(svc.id)}.html"
+        h = hashlib.blake2b(self.key, digest_size=16)
+        h.update(marshal.dumps((svc.id, svc.path, svc.data), 2))
+        h.update(repr((sf, comp_rows, spof, risks)).encode())
+        digest = h.digest()
+        if not self.unchanged(rel, digest):
+            content = self.service_t.render(rec=svc, s=sf, components=comp_rows, risks=risks, spof=spof,
+                                            record_url=pages.record_href(svc.id), shown=TABLE_ROWS)
+            self.pages[rel] = (digest, self.write(rel, f"{svc.name} (service)", content))
         return {
             "service": svc.id,
             "name": svc.name,
