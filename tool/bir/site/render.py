@@ -320,7 +320,9 @@ class Renderer:
         rel = f"services/{pages.file_id(svc.id)}.html"
         h = hashlib.blake2b(self.key, digest_size=16)
         h.update(marshal.dumps((svc.id, svc.path, svc.data), 2))
-        h.update(repr((sf, comp_rows, spof, risks)).encode())
+        shown = (len(sf.components), sf.shared, sf.annual_run_cost, sf.annual_run_cost_full, sf.tco, sf.book_value_full,
+                 len(sf.findings), sf.risk_score)  # what the page shows of the figures (not every id: a page lists 1,000)
+        h.update(repr((shown, comp_rows, spof, risks)).encode())
         digest = h.digest()
         if not self.unchanged(rel, digest):
             content = self.service_t.render(rec=svc, s=sf, components=comp_rows, risks=risks, spof=spof,
