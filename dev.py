@@ -61,8 +61,8 @@ def demo() -> int:
     if run(BIN / "bir", "site", "--help", check=False) == 0:
         code = run(BIN / "bir", "site", "build", "--root", HERE, "--out", out, check=False)
         if code == 0:
-            print(f"\nThe demo register's site is in {out}: open {out / 'index.html'} in a browser, "
-                  f"or run `{BIN / 'bir'} site serve` and open http://127.0.0.1:8000/")
+            print(f"\nThe demo register's dashboard: {(out / 'index.html').as_uri()}\n"
+                  f"or run `{BIN / 'bir'} site serve` and open http://127.0.0.1:8000/index.html")
     return code
 
 

@@ -13,8 +13,8 @@ HOSTILE_ID = "pty-hostile"
 HOSTILE = """\
 id: pty-hostile
 kind: party
-name: "<script>alert(1)</script> [click](javascript:alert(2)) **bold**"
-description: "=cmd|' /C calc'!A0 <img src=x onerror=alert(3)> ![x](https://evil.example/x.png)"
+name: "<script>alert(1)</script> [click](javascript:alert(2)) **bold** LONG_NAME"
+description: "=cmd|' /C calc'!A0 <img src=x onerror=alert(3)> ![x](https://evil.example/x.png) LONG_TEXT"
 owner: pty-hostile
 status: active
 status_dates: {active: "2024-01-01"}
@@ -23,7 +23,7 @@ custom:
   northwind:
     homepage_url: "javascript:alert(4)"
     note: "<b>tag</b> =HYPERLINK(\\"http://evil.example\\")"
-"""
+""".replace("LONG_NAME", "W" * 120).replace("LONG_TEXT", "x" * 4800)  # long unbroken strings must never widen a page
 
 
 def git(repo: Path, *args: str, date: str = "2026-01-05T10:00:00+00:00") -> None:

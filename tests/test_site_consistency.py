@@ -105,19 +105,85 @@ def test_every_record_page_shows_the_models_figures(site: tuple[Path, Path, Eval
 
 
 def test_party_and_location_pages_show_the_models_figures(site: tuple[Path, Path, Evaluation, Figures]) -> None:
+    """Every party's page has its figures and tables of exactly the records it owns, pays for and holds, each
+    row with that record's run cost and book value; every location's the records located in it."""
     _root, out, _evaluation, figures = site
+    tables = 0
     for pid, pf in figures.parties.items():
         p = page(out, f"records/{file_id(pid)}.html")
         assert p.figures["owns"] == str(len(pf.owns)), pid
         assert p.figures["annual_run_cost_owned"] == shown(pf.annual_run_cost_owned), pid
-        if pf.pays_for:
-            assert (p.figures["pays_for"], p.figures["annual_run_cost_paid"], p.figures["book_value_paid"]) == (
-                str(len(pf.pays_for)), shown(pf.annual_run_cost_paid), shown(pf.book_value_paid)), pid
+        assert (p.figures["pays_for"], p.figures["annual_run_cost_paid"], p.figures["book_value_paid"]) == (
+            str(len(pf.pays_for)), shown(pf.annual_run_cost_paid), shown(pf.book_value_paid)), pid
+        for ident, ids in (("bir-owns", pf.owns), ("bir-pays-for", pf.pays_for), ("bir-holds", pf.holds), ("bir-members", pf.members)):
+            assert p.rows.get(ident, []) == list(ids), (pid, ident)
+            if ident in p.tables:
+                tables += 1
+                for rid, cells in zip(ids, p.tables[ident], strict=True):
+                    f = figures.records[rid]
+                    assert cells[4:6] == [str(f.annual_run_cost), shown(f.book_value)], (pid, rid)
     assert len(figures.parties["team-platform"].owns) == 77
+    assert page(out, "records/team-platform.html").rows["bir-owns"] == list(figures.parties["team-platform"].owns)
+    assert tables > 20
     for lid, lf in figures.locations.items():
-        if lf.holds or lf.places:
-            p = page(out, f"records/{file_id(lid)}.html")
-            assert (p.figures["location_holds"], p.figures["location_book_value"]) == (str(len(lf.holds)), shown(lf.book_value))
+        p = page(out, f"records/{file_id(lid)}.html")
+        assert (p.figures["location_holds"], p.figures["location_book_value"]) == (str(len(lf.holds)), shown(lf.book_value))
+        assert p.rows.get("bir-location-holds", []) == list(lf.holds), lid
+
+
+def test_party_cost_centre_and_location_lists(site: tuple[Path, Path, Evaluation, Figures]) -> None:
+    _root, out, evaluation, figures = site
+    parties = {r[0]: r for r in page(out, "parties/index.html").tables["bir-parties"]}
+    assert sorted(parties) == sorted(figures.parties) and len(parties) == len(evaluation.register.of_kind("party"))
+    for pid, pf in figures.parties.items():
+        assert parties[pid][3:9] == [str(len(pf.owns)), str(pf.annual_run_cost_owned), str(len(pf.holds)), str(len(pf.pays_for)),
+                                     str(pf.annual_run_cost_paid), str(pf.book_value_paid)], pid
+    centres = {r[0] for r in page(out, "cost-centres/index.html").tables["bir-cost-centres"]}
+    assert centres == {pid for pid, pf in figures.parties.items()
+                       if pf.pays_for or evaluation.register.records[pid].data.get("party_type") == "cost_centre"}
+    assert sum(Decimal(parties[c][7]) for c in centres) > 0
+    places = {r[0]: r for r in page(out, "locations/index.html").tables["bir-locations"]}
+    assert sorted(places) == sorted(figures.locations)
+    for lid, lf in figures.locations.items():
+        assert places[lid][3:6] == [str(len(lf.holds)), str(len(lf.places)), str(lf.book_value)], lid
+
+
+def test_charts_show_the_chart_figures(site: tuple[Path, Path, Evaluation, Figures]) -> None:
+    """Each chart's data table equals its figure in the models, and the figures agree with the report lines."""
+    from bir.reports.figures import (
+        book_value_by_class,
+        capital_by_year,
+        forecast_by_category,
+        licence_use,
+        risk_by_service,
+        support_ends_by_quarter,
+    )
+
+    _root, out, evaluation, figures = site
+    ctx, cost = evaluation.context, evaluation.report("cost")
+    expected = {
+        ("reports/lifecycle.html", "chart-support-data"): support_ends_by_quarter(ctx, figures),
+        ("reports/cost.html", "chart-forecast-data"): forecast_by_category(cost),  # type: ignore[arg-type]
+        ("reports/cost.html", "chart-capital-data"): capital_by_year(cost),  # type: ignore[arg-type]
+        ("reports/cost.html", "chart-book-data"): book_value_by_class(ctx, cost),  # type: ignore[arg-type]
+        ("reports/risk.html", "chart-risk-data"): risk_by_service(figures),
+        ("reports/licences.html", "chart-licences-data"): licence_use(evaluation.report("licences")),  # type: ignore[arg-type]
+        ("index.html", "chart-support-data"): support_ends_by_quarter(ctx, figures),
+    }
+    for (rel, ident), tallies in expected.items():
+        rows = page(out, rel).tables[ident]
+        assert len(rows) == len(tallies) > 0, ident
+        for cells, t in zip(rows, tallies, strict=True):
+            assert cells[1 : 1 + len(t.values)] == [str(v) for _, v in t.values], (ident, t.key)
+    # the figures add up to the models' totals
+    forecast = forecast_by_category(cost)  # type: ignore[arg-type]
+    assert [t.total for t in forecast] == [cost.forecast_totals["next_12_months"], cost.forecast_totals["next_36_months"]]  # type: ignore[attr-defined]
+    assert sum(t.total for t in book_value_by_class(ctx, cost)) == cost.totals["book_value"]  # type: ignore[arg-type,attr-defined]
+    in_service_eos = sum(1 for rid, f in figures.records.items() if (f.end_of_support or f.end_of_life)
+                         and ctx.in_service(evaluation.register.records[rid]))
+    assert 0 < sum(t.total for t in support_ends_by_quarter(ctx, figures)) <= in_service_eos
+    for t in risk_by_service(figures):
+        assert t.total == len(figures.services[t.key].findings), t.key
 
 
 def test_service_pages_show_the_models_figures_and_component_sets(site: tuple[Path, Path, Evaluation, Figures]) -> None:
@@ -178,7 +244,7 @@ def test_kind_pages_list_every_record_of_their_kind(site: tuple[Path, Path, Eval
     _root, out, evaluation, _figures = site
     for kind, n in evaluation.figures().summary.by_kind.items():
         text = (out / "kinds" / f"{kind}.html").read_text(encoding="utf-8")
-        rows = re.findall(r'<tr><td><a href="\.\./(?:records|services)/', text)
+        rows = re.findall(r'<tr><td class="bir-id"><a href="\.\./(?:records|services)/', text)
         assert len(rows) == min(n, KIND_PAGE_ROWS), kind
 
 

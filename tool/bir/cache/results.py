@@ -47,7 +47,7 @@ from bir.base.atomic import read_cache, read_cache_verified, seal, user_cache_di
 from bir.base.problems import Problem, Severity
 from bir.check.checker import FileResult, RuleSet
 from bir.check.rules import RecordFacts
-from bir.read.yamlstrict import Number
+from bir.read.yamlstrict import Number, restored
 
 STORE_FORMAT = 4
 _AFTER_REFERENCES = RecordFacts._fields.index("references") + 1
@@ -189,7 +189,7 @@ class ResultStore:
             if data is None:
                 self.misses += 1
                 return None
-            data = _restored(data)
+            data = restored(data)
         found = [_problem_in(path, t) for t in problems]
         if future is not None and dt.date.fromisoformat(future[0]) > day:
             if future[1] is None:  # in the future on this day, not on the day it was checked: check it again
@@ -313,7 +313,7 @@ def _prune(folder: Path, context: str, days: int = 14) -> None:
 def _interned(value: Any) -> Any:
     """`value` with its mapping keys interned: marshal then writes each key once per pack, and the register
     read back shares one string per field name instead of one per record. A number that keeps its written
-    text (`yamlstrict.Number`, which marshal cannot store) is stored as `(text,)`: record data holds no tuples."""
+    text (`yamlstrict.Number`, which marshal cannot store) is stored as `(text,)`, as `yamlstrict.storable` does."""
     if isinstance(value, dict):
         return {sys.intern(k) if type(k) is str else k: _interned(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -323,12 +323,3 @@ def _interned(value: Any) -> Any:
     return value
 
 
-def _restored(value: Any) -> Any:
-    """The record data `_interned` stored, with its numbers' written text back."""
-    if isinstance(value, dict):
-        return {k: _restored(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_restored(v) for v in value]
-    if type(value) is tuple:
-        return Number(value[0])
-    return value

@@ -99,6 +99,7 @@ class LoadResult:
     files: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
     index: dict[str, list[RecordFacts]] = field(default_factory=dict)  # id -> the record(s) claiming it
+    checked: int = 0  # files parsed and checked afresh (the others' verdicts came from the result cache)
 
     @property
     def errors(self) -> int:
@@ -295,9 +296,10 @@ def load(root: Path, rules: RuleSet, candidates: list[Candidate], discovery_prob
     with gc_paused():
         if cache is None:
             _collect(root, items, rules, want_data, reader, jobs, problems, register, index, by_kind)
+            checked = len(items)
         else:
-            _collect_cached(root, candidates, rules, want_data, reader, jobs, cache, problems, register, index, by_kind,
-                            known() if known is not None else {})
+            checked = _collect_cached(root, candidates, rules, want_data, reader, jobs, cache, problems, register, index,
+                                      by_kind, known() if known is not None else {})
         problems.extend(place_register_problems(list(check_register(index, rules.config)), root, reader))
         problems.sort(key=Problem.sort_key)
         if len(items) >= PARALLEL_THRESHOLD:
@@ -306,7 +308,7 @@ def load(root: Path, rules: RuleSet, candidates: list[Candidate], discovery_prob
             import gc
 
             gc.freeze()
-    return LoadResult(register, problems, len(candidates), dict(sorted(by_kind.items())), index)
+    return LoadResult(register, problems, len(candidates), dict(sorted(by_kind.items())), index, checked)
 
 
 def _collect(root: Path, items: list[tuple[str, str]], rules: RuleSet, want_data: bool,
@@ -328,9 +330,10 @@ def _add(res: FileResult, problems: list[Problem], register: Register, index: di
 
 def _collect_cached(root: Path, candidates: list[Candidate], rules: RuleSet, want_data: bool, reader: Reader | None,
                     jobs: int | None, cache: ResultCache, problems: list[Problem], register: Register,
-                    index: dict[str, list[RecordFacts]], by_kind: dict[str, int], known: dict[str, bytes]) -> None:
+                    index: dict[str, list[RecordFacts]], by_kind: dict[str, int], known: dict[str, bytes]) -> int:
     """Each file's verdict from the cache when its content was judged before, else checked (in parallel
-    when many are left) and handed to the cache. Results are added in the order of `candidates`."""
+    when many are left) and handed to the cache. Results are added in the order of `candidates`; the
+    number of files checked."""
     found: list[FileResult | None] = []
     missing: list[tuple[str, str]] = []
     if cache.empty():  # nothing judged before in this context: every file is checked, none keyed twice
@@ -355,6 +358,7 @@ def _collect_cached(root: Path, candidates: list[Candidate], rules: RuleSet, wan
             if res.key is not None:
                 cache.remember(res, want_data)
         _add(res, problems, register, index, by_kind)
+    return len(missing)
 
 
 def _keys(root: Path, candidates: list[Candidate], reader: Reader | None, known: dict[str, bytes]) -> list[bytes | None]:

@@ -21,12 +21,15 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bir.base.model import ADMINISTRATIVE_KINDS
 from bir.reports.context import Context, annual_run_cost, purchase_base
 from bir.reports.models import CostReport, Finding, LicencePosition, LicenceReport, LifecycleReport, RiskReport
 from bir.reports.money import ZERO
+
+if TYPE_CHECKING:
+    from bir.reports.models import DecisionReport
 
 DUE_DAYS = 90  # the dashboard's window for deadlines and reminders
 NOT_IN_SERVICE_KINDS = ADMINISTRATIVE_KINDS  # records that are never in service
@@ -219,6 +222,132 @@ def _summary(ctx: Context, cost: CostReport, risk: RiskReport, life: LifecycleRe
         sum(1 for e in due if e.category == "deadline"), sum(1 for e in due if e.category == "reminder"))
 
 
+# ---------------------------------------------------------------- chart figures
+# What the site's charts show, each an aggregate of the figures above or of report lines, defined once here.
+
+SUPPORT_QUARTERS = 12  # the end-of-support chart: this quarter and the eleven after it (three years)
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """One bar of a chart: its key, an amount per series (a count, or a base-currency amount) and its records."""
+
+    key: str
+    values: tuple[tuple[str, Decimal], ...]  # (series, amount), in the series order of the chart
+    records: tuple[str, ...]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((v for _, v in self.values), ZERO)
+
+
+def quarter_of(day: dt.date) -> str:
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def support_ends_by_quarter(ctx: Context, figs: Figures, quarters: int = SUPPORT_QUARTERS) -> list[Tally]:
+    """In-service records by the quarter their support ends (end of support, else end of life): every quarter
+    from the as-of date's to `quarters` - 1 after it, plus `overdue` first (already ended, still in service)."""
+    start = ctx.as_of.year * 4 + (ctx.as_of.month - 1) // 3
+    keys = [f"{(start + i) // 4}-Q{(start + i) % 4 + 1}" for i in range(quarters)]
+    found: dict[str, list[str]] = {k: [] for k in ("overdue", *keys)}
+    for rid, f in figs.records.items():
+        day = f.end_of_support or f.end_of_life
+        rec = ctx.register.records.get(rid)
+        if day is None or rec is None or not ctx.in_service(rec):
+            continue
+        key = "overdue" if day < ctx.as_of else quarter_of(day)
+        if key in found:
+            found[key].append(rid)
+    if not found["overdue"]:
+        del found["overdue"]
+    return [Tally(k, (("records", Decimal(len(v))),), tuple(sorted(v))) for k, v in found.items()]
+
+
+FORECAST_CATEGORIES = ("recurring", "renewal", "replacement")
+
+
+def forecast_by_category(cost: CostReport) -> list[Tally]:
+    """The spend forecast's two windows stacked by category: one tally per window (next 12 / 36 months),
+    each with the sum of the forecast lines of every category; the totals are `cost.forecast_totals`."""
+    out = []
+    for window in ("next_12_months", "next_36_months"):
+        sums = dict.fromkeys(FORECAST_CATEGORIES, ZERO)
+        records: set[str] = set()
+        for line in cost.forecast:
+            amount = getattr(line, window)
+            sums[line.category] = sums.get(line.category, ZERO) + amount
+            if amount:
+                records.add(line.record)
+        out.append(Tally(window, tuple(sums.items()), tuple(sorted(records))))
+    return out
+
+
+def capital_by_year(cost: CostReport, years: int = 8) -> list[Tally]:
+    """Purchases (capital spend) of the last `years` years that had any: the `cost.capital` lines."""
+    lines = sorted(cost.capital, key=lambda c: c.year)[-years:]
+    return [Tally(str(c.year), (("purchases", c.amount),), c.records) for c in lines]
+
+
+def book_value_by_class(ctx: Context, cost: CostReport) -> list[Tally]:
+    """Book value (base currency) by asset class: the hardware class for hardware, else the kind; largest first."""
+    sums: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    records: dict[str, list[str]] = defaultdict(list)
+    for d in cost.depreciation:
+        rec = ctx.register.records.get(d.record)
+        if rec is None:
+            continue
+        key = (ctx.hw_class(rec) or "hardware") if rec.kind == "hardware" else rec.kind.replace("_", " ")
+        sums[key] += d.book_value_base
+        records[key].append(d.record)
+    order = sorted(sums, key=lambda k: (-sums[k], k))
+    return [Tally(k, (("book value", sums[k]),), tuple(sorted(records[k]))) for k in order]
+
+
+SEVERITY_ORDER = ("high", "medium", "low")
+
+
+def risk_by_service(figs: Figures, limit: int = 15) -> list[Tally]:
+    """Open findings per service by severity, the services with the highest risk score first (`limit` of them)."""
+    rows = []
+    for sid, sf in figs.services.items():
+        if not sf.findings:
+            continue
+        counts = Counter(f.severity for f in sf.findings)
+        rows.append((-(sf.risk_score or 0), sid, Tally(sid, tuple((s, Decimal(counts.get(s, 0))) for s in SEVERITY_ORDER),
+                                                     tuple(sorted({f.record for f in sf.findings})))))
+    rows.sort(key=lambda r: (r[0], r[1]))
+    return [t for _, _, t in rows[:limit]]
+
+
+def licence_use(lic: LicenceReport) -> list[Tally]:
+    """Per licence: the consumption within the entitlement, the unused entitlement and the excess over it."""
+    out = []
+    for p in lic.positions:
+        used = min(p.consumption, p.quantity)
+        out.append(Tally(p.licence, (("used", Decimal(used)), ("unused", Decimal(p.unused)), ("over", Decimal(p.excess))),
+                         p.records))
+    return out
+
+
+def decisions_by_recommendation(dec: DecisionReport) -> list[Tally]:
+    """Retirement candidates by recommendation (reuse, replace, keep, retire)."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for d in dec.decisions:
+        found[d.recommendation].append(d.record)
+    order = [k for k in ("reuse", "replace", "keep", "retire") if k in found] + sorted(set(found) - {"reuse", "replace", "keep", "retire"})
+    return [Tally(k, (("records", Decimal(len(found[k]))),), tuple(sorted(found[k]))) for k in order]
+
+
+def records_by_state(life: LifecycleReport) -> list[Tally]:
+    """Records by state over every kind (the `lifecycle.count` lines added up), most first."""
+    sums: dict[str, list[str]] = defaultdict(list)
+    for c in life.counts:
+        sums[c.state].extend(c.records)
+    order = sorted(sums, key=lambda k: (-len(sums[k]), k))
+    return [Tally(k, (("records", Decimal(len(sums[k]))),), tuple(sorted(sums[k]))) for k in order]
+
+
 __all__ = [
     "Figures",
     "LocationFigures",
@@ -226,6 +355,15 @@ __all__ = [
     "RecordFigures",
     "ServiceFigures",
     "Summary",
+    "Tally",
+    "book_value_by_class",
+    "capital_by_year",
+    "decisions_by_recommendation",
     "figures",
+    "forecast_by_category",
+    "licence_use",
     "location_holdings",
+    "records_by_state",
+    "risk_by_service",
+    "support_ends_by_quarter",
 ]

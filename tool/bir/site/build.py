@@ -31,7 +31,7 @@ import yaml
 
 from bir.base.model import RELATION_TYPES
 from bir.base.problems import UsageError
-from bir.site import docs, linkcheck, pages, render
+from bir.site import docs, incremental, linkcheck, pages, parts, render
 from bir.site.render import KIND_COLUMNS, KIND_PAGE_ROWS
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -90,13 +90,12 @@ def build_site(
     _check_output_folder(out, root)
     t = started
     from bir.point.point import open_point
-    from bir.reports import evaluate
 
     point = open_point(root, as_of=as_of)
     _check_site_config(root, point.config.raw)
     for warning in point.warnings:
         say(f"warning: {warning.message}")
-    evaluation = evaluate(point)
+    evaluation = parts.evaluate(point, say)
     register, as_of_day = evaluation.register, point.day
     t = lap("load", t)
     n = workers if workers is not None else (2 if len(register) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 else 1)
@@ -110,11 +109,12 @@ def build_site(
         site_dir = work / "site"
         reports = evaluation.all()
         t = lap("reports", t)
-        history, log_entries = _history(point)
+        history, log_entries = parts.history(point)
         t = lap("history", t)
         data = docs.SiteData(register, reports, evaluation.figures(), history, log_entries, as_of_day, point.schemas.raw,
-                             docs.Fills(work / "fills"))
-        views = render.Views.make(register, evaluation.figures(), history, bool(log_entries), as_of_day, reports)
+                             docs.Fills(work / "fills"), evaluation.context)
+        views = render.Views.make(register, evaluation.figures(), history, log_entries, as_of_day,
+                                  evaluation.context.inverse, reports)
         t = lap("index", t)
         with tempfile.TemporaryDirectory(prefix="bir-docs-") as tmp:
             docs_dir = Path(tmp) / "docs"
@@ -123,10 +123,11 @@ def build_site(
                 shutil.copytree(hand, docs_dir)
             docs_dir.mkdir(parents=True, exist_ok=True)
             if not (docs_dir / "model.md").exists():
-                docs.write(docs_dir / "model.md", "# The data model\n\nSee the [schema reference](schema/index.md).\n")
+                docs_dir.joinpath("model.md").write_text("# The data model\n\nSee the [schema reference](schema/index.md).\n", encoding="utf-8")
             shutil.copytree(PACKAGE_DIR / "assets", docs_dir / "assets" / "bir", dirs_exist_ok=True)
             nav = docs.write_pages(data, docs_dir, _hand_nav(docs_dir))
             config = _mkdocs_config(root, docs_dir, site_dir, nav)
+            site_url = config.get("site_url")
             config_file = Path(tmp) / "mkdocs.yml"
             config_file.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
             t = lap("pages", t)
@@ -152,7 +153,10 @@ def build_site(
         # Record and service pages in chunks from a queue with two ends: the main process takes chunks from
         # the front after it has written the downloads and the search index, forked workers take them from
         # the back. Each process touches (and so copies, after the fork) only a contiguous part of the register.
-        renderer = render.Renderer(views, chrome, site_dir, checker)
+        prev = incremental.previous(root, out, MARKER)
+        if prev is not None:
+            say(f"updating {out} in place: pages whose content is unchanged are kept")
+        renderer = render.Renderer(views, chrome, site_dir, checker, prev.pages if prev else None, out)
         queue = render.ChunkQueue(list(register.records.values()), render.CHUNK, shared=parallel)
         if parallel:
             gc.collect()
@@ -160,11 +164,24 @@ def build_site(
             frozen = True
         for _ in range(n - 1):
             jobs.append(_Job.start(functools.partial(render.render_queue, renderer, queue, False), parallel))
-        downloads = _side(evaluation, site_dir)
-        t = lap("downloads+search", t)
-        results = [render.render_queue(renderer, queue, True)] + [job.result() for job in jobs]
+        if parallel and prev is not None:
+            # Rebuilding in place leaves few pages to render: the downloads, which change with any record,
+            # are written by one more process meanwhile.
+            side: _Job[list[tuple[str, str, int]]] = _Job.start(functools.partial(parts.downloads, evaluation, site_dir), True)
+            parts.search(evaluation, site_dir)
+            t = lap("search", t)
+            results = [render.render_queue(renderer, queue, True)] + [job.result() for job in jobs]
+            downloads = side.result()
+            t = lap("records+downloads", t)
+        else:
+            downloads = parts.downloads(evaluation, site_dir)
+            parts.search(evaluation, site_dir)
+            t = lap("downloads+search", t)
+            results = [render.render_queue(renderer, queue, True)] + [job.result() for job in jobs]
         fills, kind_count, kind_broken = render.kind_pages(register, chrome, views.env, site_dir, checker)
         count = sum(r.pages for r in results) + kind_count
+        page_state = {rel: v for r in results for rel, v in r.written.items()}
+        kept = sum(r.kept for r in results)
         broken += kind_broken + [b for r in results for b in r.broken]
         service_rows = dict(row for r in results for row in r.service_rows)
         t = lap("records", t)
@@ -175,18 +192,26 @@ def build_site(
                                                   table_id="bir-services") + docs.services_reconciliation(data)
         data.fills["downloads"] = docs.downloads_table(downloads)
         _fill(site_dir, data.fills)
+        parts.sitemap(site_dir, site_url, register, history, files)
         if frozen:
             gc.unfreeze()
             frozen = False
         if check_links:
-            broken += linkcheck.check(site_dir, skip=frozenset(rendered))
+            broken += linkcheck.check(site_dir, skip=frozenset(rendered), also=rendered)
             t = lap("links", t)
             if broken:
                 shown = "; ".join(f"{page} -> {href}" for page, href in broken[:10])
                 raise SiteBuildError(f"{len(broken)} broken internal link(s): {shown}")
-        (site_dir / MARKER).write_text("Built by `bir site build`; the whole folder is replaced by the next build.\n",
-                                       encoding="utf-8")
-        _replace(site_dir, out)
+        token = incremental.new_token()
+        (site_dir / MARKER).write_text(incremental.marker_text(token), encoding="utf-8")
+        if prev is not None:
+            incremental.forget(root)  # until the output is whole again, the next build is a full one
+            written, removed, prints = incremental.apply(site_dir, out, keep=set(page_state))
+            page_state = {rel: (d, prints.get(rel, p)) for rel, (d, p) in page_state.items()}
+            say(f"{kept:,} record and service pages unchanged; {written:,} files written, {removed:,} removed")
+        else:
+            _replace(site_dir, out)
+        incremental.save(root, out, token, page_state)
         t = lap("replace", t)
     finally:
         for job in jobs:
@@ -195,21 +220,6 @@ def build_site(
             gc.unfreeze()
         shutil.rmtree(work, ignore_errors=True)
     return BuildResult(out, len(register), count, round(time.perf_counter() - started, 2), timings)
-
-
-def _side(evaluation: Any, site_dir: Path) -> list[tuple[str, str, int]]:
-    """The downloads and the search index (while the forked workers render record pages)."""
-    from bir.site.downloads import write_downloads
-    from bir.site.search import build_index
-
-    register = evaluation.register
-    downloads = write_downloads(evaluation, site_dir / "downloads")
-    build_index(
-        sorted(register.records.values(), key=lambda r: r.id),
-        {r.id: _site_path(r.id, r.kind == "service") for r in register.records.values()},
-        site_dir / "search-index",
-    )
-    return downloads
 
 
 def _check_site_config(root: Path, config: dict[str, Any]) -> None:
@@ -293,34 +303,6 @@ def _child(fn: Callable[[], Any], send: Any) -> None:
     send.close()
 
 
-def _site_path(record_id: str, service: bool) -> str:
-    return f"{'services' if service else 'records'}/{pages.file_id(record_id)}.html"
-
-
-def _history(point: Any) -> tuple[dict[str, list[Any]], list[Any]]:
-    """Record histories and the change log up to the point's commit (all of it for the working tree); empty
-    when the register is not in git."""
-    from bir.git.plumbing import GitError
-    from bir.history.trail import all_history, change_log
-
-    if point.empty:
-        return {}, []
-    try:
-        history = all_history(point.root)
-        log = change_log(point.root)
-    except GitError:
-        return {}, []
-    if point.commit is not None:
-        shas = [e.commit for e in log]
-        if point.commit in shas:
-            later = set(shas[: shas.index(point.commit)])
-        else:  # the point's commit touched no record: cut by its date
-            later = {e.commit for e in log if e.date[:10] > point.day.isoformat()}
-        history = {k: [e for e in v if e.commit not in later] for k, v in history.items()}
-        log = [e for e in log if e.commit not in later]
-    return history, log
-
-
 def _hand_nav(docs_dir: Path) -> list[Any]:
     """Hand-written guide and reference pages, when they are there."""
     nav: list[Any] = []
@@ -339,7 +321,9 @@ def _mkdocs_config(root: Path, docs_dir: Path, site_dir: Path, nav: list[Any]) -
     theme = config.setdefault("theme", {"name": "material"})
     theme["font"] = False  # no request to any other host
     config.pop("repo_url", None)  # Material would ask the GitHub API for stars
-    config["plugins"] = ["search"]  # not "offline": it loads a script from another host
+    # No Material search: it indexes the written pages only and is not shown from file://. The site's own
+    # search (bir.site.search, assets/bir-search.js) finds records and page sections, from disk and over HTTP.
+    config["plugins"] = []
     config["extra_css"] = ["assets/bir/bir.css"]
     config["extra_javascript"] = ["assets/bir/bir.js", "assets/bir/bir-search.js"]
     config["not_in_nav"] = "/records/_template.md"
@@ -368,7 +352,7 @@ def _mkdocs_build(config_file: Path) -> None:
 def _fill(site_dir: Path, fills: docs.Fills) -> None:
     """Put the large tables into the MkDocs pages that hold their markers (streamed from the fill files)."""
     pattern = re.compile(r"<p>BIRFILL:([a-z0-9_-]+)</p>")
-    candidates = [site_dir / "services" / "index.html"]
+    candidates = [site_dir / d / "index.html" for d in ("services", "parties", "cost-centres", "locations")]
     candidates += [p for d in ("", "reports", "kinds") for p in (site_dir / d).glob("*.html")]
     for page in candidates:
         if not page.is_file():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from bir.base.model import KINDS, Register
+from bir.reports.context import Context
 from bir.reports.cost import NO_SERVICE
 from bir.reports.figures import DUE_DAYS, Figures
-from bir.site import charts, facts
+from bir.site import facts, holders, reportcharts
 from bir.site.pages import SEVERITIES, file_id, html_table, line_rows, md_text
 
 REPORT_ROWS = 20000  # rows of a report table on the site (the downloads have every record)
@@ -68,15 +69,20 @@ class SiteData:
     as_of: dt.date
     schemas: dict[str, Any]  # the point's schemas (kind -> JSON Schema), for the schema reference
     fills: Fills  # marker name -> HTML
+    context: Context  # the reports' shared context (what the chart figures read)
 
 
 def fill_marker(name: str) -> str:
     return f"\n<p>BIRFILL:{name}</p>\n"
 
 
+WIDE = "---\nhide:\n  - toc\n---\n\n"  # generated pages are data: no table of contents beside them, the width for the data
+
+
 def write(path: Path, text: str) -> None:
+    """A generated page (without the table-of-contents column, see WIDE)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    path.write_text(text if text.startswith("---\n") else WIDE + text, encoding="utf-8")
 
 
 def money(value: Decimal | None, currency: str) -> str:
@@ -84,9 +90,9 @@ def money(value: Decimal | None, currency: str) -> str:
 
 
 def dashboard(data: SiteData) -> dict[str, Any]:
-    """Key figures and charts, all from the report models (the summary and the report lines)."""
-    reg, cur = data.register, data.register.config.base_currency
-    cost, risk, life = data.reports["cost"], data.reports["risk"], data.reports["lifecycle"]
+    """Key figures and charts, all from the report models (the summary and the chart figures)."""
+    cur = data.register.config.base_currency
+    life = data.reports["lifecycle"]
     summary = data.figures.summary
     figures = [
         ("records", f"{summary.records:,}", summary.records),
@@ -97,31 +103,13 @@ def dashboard(data: SiteData) -> dict[str, Any]:
         (f"deadlines in {DUE_DAYS} days", f"{summary.deadlines_due:,}", summary.deadlines_due),
         (f"reminders in {DUE_DAYS} days", f"{summary.reminders_due:,}", summary.reminders_due),
     ]
-    spend: list[tuple[str, float, str]] = [
-        (str(c.year), float(c.amount), "actual") for c in sorted(cost.capital, key=lambda c: c.year)
-    ][-8:]
-    totals = cost.forecast_totals
-    for key, label in (("next_12_months", "next 12 m"), ("next_36_months", "next 36 m")):
-        if key in totals:
-            spend.append((label, float(totals[key]), "forecast"))
-    states: Counter[str] = Counter(r.status for r in reg)
-    eol: Counter[str] = Counter()
-    for rid, f in data.figures.records.items():
-        day = f.end_of_support or f.end_of_life
-        if day is not None and reg.in_service(reg.records[rid]) and data.as_of.year - 1 <= day.year <= data.as_of.year + 6:
-            eol[str(day.year)] += 1
-    services = sorted(risk.services, key=lambda s: -s.score)[:12]
-    names = {r.id: r.name for r in reg.of_kind("service")}
-    svg = [
-        charts.bar_chart(f"Spend per year and forecast ({cur})", spend, unit=f" {cur}"),
-        charts.hbar_chart("Records by state", sorted(states.items(), key=lambda kv: -kv[1])),
-        charts.bar_chart("End of support of in-service records, by year", [(y, float(n), "eol") for y, n in sorted(eol.items())]),
-        charts.hbar_chart(
-            "Risk score by service", [(names.get(s.service, s.service), float(s.score)) for s in services], cls="risk"
-        ),
-    ]
+    svg = reportcharts.dashboard(dict(data.reports), data.context, data.figures, service_names(data.register), cur)
     due = [e for e in life.events if 0 <= e.days <= DUE_DAYS and e.category == "deadline"]
     return {"figures": figures, "charts": svg, "due": due}
+
+
+def service_names(register: Register) -> dict[str, str]:
+    return {r.id: r.name for r in register.of_kind("service")}
 
 
 def services_reconciliation(data: SiteData) -> str:
@@ -153,13 +141,15 @@ def write_pages(data: SiteData, docs: Path, extra_nav: list[Any]) -> list[Any]:
         docs / "index.md",
         f"# {md_text(reg.config.name)}: the register\n\n{warnings}The register of the managed infrastructure as of **{data.as_of}**. "
         "Every figure comes from the records in the repository; see [the data model](model.md).\n\n"
-        f'<div class="bir-figures" id="bir-figures">{fig_html}</div>\n\n'
-        '<div class="bir-charts">' + "".join(f"<div>{s}</div>" for s in dash["charts"]) + "</div>\n\n"
-        f"## Deadlines in the next {DUE_DAYS} days\n\n"
+        f'<div class="bir-figures" id="bir-figures">{fig_html}</div>\n'
+        + fill_marker("charts-dashboard")
+        + f"\n## Deadlines in the next {DUE_DAYS} days\n\n"
         + html_table(reg, ["date", "event", "record", "kind", "detail"], due_rows, 0, limit=500)
         + "\n",
     )
+    data.fills["charts-dashboard"] = '<div class="bir-charts">' + "".join(dash["charts"]) + "</div>"
     report_nav: list[Any] = []
+    names = service_names(reg)
     for name, title in REPORT_PAGES:
         report = data.reports.get(name)
         if report is None:
@@ -167,6 +157,10 @@ def write_pages(data: SiteData, docs: Path, extra_nav: list[Any]) -> list[Any]:
         parts = [f"# {title} report\n\n"
                  + "".join(f'<p class="bir-warning" role="alert">Warning: {md_text(w)}</p>\n\n' for w in report.warnings)
                  + f"As of {data.as_of}; amounts in {cur}. Click a column to sort; type to filter.\n"]
+        shown = reportcharts.for_report(name, dict(data.reports), data.context, data.figures, names, cur)
+        if shown:
+            data.fills[f"charts-{name}"] = '<div class="bir-charts">' + "".join(shown) + "</div>"
+            parts.append(fill_marker(f"charts-{name}"))
         for section in report.sections():
             parts.append(f"\n## {md_text(section.title)}\n")
             if section.note:
@@ -187,29 +181,37 @@ def write_pages(data: SiteData, docs: Path, extra_nav: list[Any]) -> list[Any]:
         if not n:
             continue
         write(docs / "kinds" / f"{kind}.md", f"# {kind.replace('_', ' ').capitalize()}\n" + fill_marker(f"kind-{kind}"))
-        kind_nav.append({f"{kind.replace('_', ' ').capitalize()} ({n:,})": f"kinds/{kind}.md"})
+        kind_nav.append({kind.replace("_", " ").capitalize(): f"kinds/{kind}.md"})  # no count: it would change every page
     write(
         docs / "services" / "index.md",
         "# Services\n\nEach IT service with its components (transitively), cost roll-up, "
         "risks and single points of failure.\n" + fill_marker("services"),
     )
+    who_nav: list[Any] = []
+    for folder, (title, intro, table) in holders.pages(reg, data.figures, cur).items():
+        data.fills[folder] = table
+        write(docs / folder / "index.md", f"# {title}\n\n{md_text(intro)}\n" + fill_marker(folder))
+        who_nav.append({title: f"{folder}/index.md"})
     write(docs / "changes.md", change_log_page(data))
     schema_nav = write_schema_pages(data.schemas, docs)
     write(docs / "downloads.md", downloads_page())
     write(
         docs / "search.md",
-        "# Search\n\nFind any record by id, name, serial number, asset tag, host name or tag.\n\n"
-        '<input id="bir-search" class="bir-search-box" type="search" placeholder="id, name, serial number or tag" '
-        'aria-label="Search records" autofocus>\n<p id="bir-search-status" class="bir-note"></p>\n'
-        '<ol id="bir-search-results"></ol>\n',
+        "# Search\n\nFind any record by id, name, serial number, asset tag, host name or tag, and any section of "
+        "the guide, the reference and the reports by its words. The box in the header searches the same index.\n\n"
+        '<form class="bir-search-form" action="search.html" method="get"><input id="bir-search" class="bir-search-box" '
+        'type="search" name="q" placeholder="id, name, serial number, host name or words" aria-label="Search the register" '
+        'autofocus></form>\n<noscript><p>The search needs JavaScript; the kind pages list every record.</p></noscript>\n'
+        '<p id="bir-search-status" class="bir-note"></p>\n<ol id="bir-search-results"></ol>\n',
     )
-    write(docs / "records" / "_template.md", "---\nsearch:\n  exclude: true\n---\n\n# BIRTITLEMARK\n\nBIRCONTENTMARK\n")
+    write(docs / "records" / "_template.md", "---\nhide:\n  - toc\nsearch:\n  exclude: true\n---\n\n# BIRTITLEMARK\n\nBIRCONTENTMARK\n")
     nav: list[Any] = [
         {"Dashboard": "index.md"},
         {"Search": "search.md"},
         {"Reports": report_nav},
         {"Records by kind": kind_nav},
         {"Services": "services/index.md"},
+        {"Who owns what": who_nav},
         {"Change log": "changes.md"},
         {"Data model": "model.md"},
         {"Schema reference": schema_nav},
@@ -244,15 +246,18 @@ def change_log_page(data: SiteData) -> str:
             recs.append(f'<a href="{md_text(href)}">{text}</a>' if href else text)
         if len(entry.records) > 20:
             recs.append(f"… {len(entry.records) - 20} more")
+        kind = entry.record.get("change_type", "")
         rows.append(
-            f"<tr><td>{md_text(entry.date[:10])}</td><td>{md_text(entry.author)}</td>"
-            f"<td>{md_text(entry.subject)}</td><td>{', '.join(recs)}</td><td>{link}</td></tr>"
+            f'<tr><td class="bir-date">{md_text(entry.date[:10])}</td><td class="bir-word">{md_text(entry.author)}</td>'
+            f'<td class="bir-text">{md_text(entry.subject)}</td><td class="bir-word">{md_text(kind) or "–"}</td>'
+            f'<td class="bir-text">{md_text(entry.record.get("reason", "")) or "–"}</td>'
+            f'<td class="bir-list">{", ".join(recs)}</td><td class="bir-id">{link}</td></tr>'
         )
     lines.append(
-        '\n<div class="bir-table-wrap"><input class="bir-filter" type="search" placeholder="Filter rows" '
-        'aria-label="Filter rows">'
-        '<table class="bir-table" id="bir-changes"><thead><tr><th>date</th><th>author</th><th>change</th>'
-        "<th>records</th><th>commit</th></tr></thead><tbody>\n" + "\n".join(rows) + "\n</tbody></table></div>\n"
+        '\n<div class="bir-table-block"><input class="bir-filter" type="search" placeholder="Filter rows" '
+        'aria-label="Filter rows"><div class="bir-table-wrap">'
+        '<table class="bir-table" id="bir-changes"><thead><tr><th>date</th><th>author</th><th>change</th><th>type</th>'
+        "<th>reason</th><th>records</th><th>commit</th></tr></thead><tbody>\n" + "\n".join(rows) + "\n</tbody></table></div></div>\n"
     )
     return "".join(lines)
 

@@ -53,9 +53,11 @@ class LinkChecker:
         return bad
 
 
-def check(site: Path, skip: Collection[str] = ()) -> list[tuple[str, str]]:
-    """(page, link) for every internal link whose target does not exist; pages in `skip` are not read."""
+def check(site: Path, skip: Collection[str] = (), also: Collection[str] = ()) -> list[tuple[str, str]]:
+    """(page, link) for every internal link whose target does not exist; pages in `skip` are not read, files
+    in `also` exist besides those in `site` (pages an in-place rebuild keeps in the output)."""
     files, dirs = list_files(site)
+    files.update(also)
     checker = LinkChecker(files, dirs)
     broken: list[tuple[str, str]] = []
     for rel in sorted(f for f in files if f.endswith(".html") and f not in skip):

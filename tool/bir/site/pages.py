@@ -63,7 +63,7 @@ def sort_key(value: object) -> str:
 
 # ------------------------------------------------------------------ tables as HTML (escaped)
 
-ID_FIELDS = frozenset({"record", "licence", "service", "owner", "key"})
+ID_FIELDS = frozenset({"record", "licence", "service", "owner", "key", "party", "location"})
 _NUMBER = (int, float, Decimal)
 
 
@@ -137,6 +137,29 @@ def link_to(register: Register, record_id: str, depth: int = 1) -> Markup:
     return Markup(got) if got is not None else escape(record_id)  # noqa: S704 - built from html.escape-d parts
 
 
+def cell_class(value: object, is_id: bool = False) -> str:
+    """How a table cell may wrap: ids, amounts, dates and single words never; text and lists of ids do."""
+    if is_id:
+        return "bir-id"
+    if isinstance(value, bool):
+        return "bir-word"
+    if isinstance(value, _NUMBER):
+        return "bir-num"
+    if isinstance(value, dt.date):
+        return "bir-date"
+    if isinstance(value, (list, tuple)):
+        return "bir-list"
+    if isinstance(value, str) and len(value) <= 24 and " " not in value:
+        return "bir-word"
+    return "bir-text"
+
+
+def table_block(table: str, note: str = "", filter_box: bool = True) -> str:
+    """A table with its filter box above it (outside the scrolling area, so it stays in view)."""
+    box = ('<input class="bir-filter" type="search" placeholder="Filter rows" aria-label="Filter rows">' if filter_box else "")
+    return f'<div class="bir-table-block">{box}<div class="bir-table-wrap">{table}</div>{note}</div>'
+
+
 def html_table(
     register: Register,
     columns: list[str],
@@ -149,12 +172,13 @@ def html_table(
     """A sortable, filterable table (see assets/bir.js), every cell escaped, on lines with no blank line.
 
     At most `limit` rows are shown; `total` is the number of rows when `rows` holds only the first ones.
+    Each cell has a class saying how it may wrap (`cell_class`).
     """
     anchors = link_map(register).anchors(depth)
     esc = html.escape
-    head = "".join(f"<th>{escape(c.replace('_', ' '))}</th>" for c in columns)
     body: list[str] = []
     count = 0
+    numeric = dict.fromkeys(columns, False)
     for row in rows:
         count += 1
         if limit is not None and count > limit:
@@ -165,24 +189,27 @@ def html_table(
             if isinstance(v, str):
                 shown = v or "–"
                 sort = esc(shown)
-                text = anchors[v] if (c in ID_FIELDS and v in anchors) else sort
+                is_id = c in ID_FIELDS and v in anchors
+                text = anchors[v] if is_id else sort
+                cls = cell_class(v, is_id)
             elif isinstance(v, _NUMBER) and not isinstance(v, bool):
                 sort = esc(str(v))
                 text = esc(fmt(v))
+                cls = "bir-num"
+                numeric[c] = True
             else:
                 sort = esc(_sort_text(v))
                 text = _cell(anchors, c, v)
-            cells.append(f'<td data-sort="{sort}">{text}</td>')
+                cls = cell_class(v)
+            cells.append(f'<td class="{cls}" data-sort="{sort}">{text}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
+    num = ' class="bir-num"'
+    head = "".join(f'<th{num if numeric[c] else ""}>{escape(c.replace("_", " "))}</th>' for c in columns)
     count = max(count, total or 0)
     note = f'<p class="bir-note">Showing {limit:,} of {count:,} rows.</p>' if limit is not None and count > limit else ""
     ident = f' id="{escape(table_id)}"' if table_id else ""
-    return (
-        f'<div class="bir-table-wrap"><input class="bir-filter" type="search" placeholder="Filter rows" '
-        f'aria-label="Filter rows"><table class="bir-table"{ident}><thead><tr>{head}</tr></thead><tbody>\n'
-        + "\n".join(body)
-        + f"\n</tbody></table>{note}</div>"
-    )
+    table = (f'<table class="bir-table"{ident}><thead><tr>{head}</tr></thead><tbody>\n' + "\n".join(body) + "\n</tbody></table>")
+    return table_block(table, note)
 
 
 def line_rows(lines: list[Any]) -> tuple[list[str], list[dict[str, object]]]:

@@ -10,7 +10,11 @@ Each rendered content area is link-checked in memory against the files the site 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
+import json
+import marshal
+import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -23,8 +27,9 @@ from jinja2 import Environment, PackageLoader, Template, select_autoescape
 from markupsafe import Markup
 
 from bir.base.model import Record, Register
+from bir.read.yamlstrict import storable
 from bir.reports.figures import Figures
-from bir.site import charts, facts, pages
+from bir.site import charts, facts, incremental, pages
 from bir.site.linkcheck import LinkChecker
 from bir.site.operations import Operations
 from bir.site.safe import safe_url
@@ -46,6 +51,17 @@ KIND_COLUMNS: dict[str, tuple[str, ...]] = {
     "budget": ("cost_centre", "year", "capital", "operating"),
 }
 CHUNK = 250  # records per chunk of work (`ChunkQueue`)
+TABLE_ROWS = 1000  # rows of a party's or location's table of records (the downloads have all)
+FIELDS_SHOWN = 12  # field changes shown per change in a record's history
+VALUE_SHOWN = 160  # characters of a changed value shown
+
+
+def _shown(value: object) -> str | None:
+    """A changed value as text (None: the field was absent), cut to VALUE_SHOWN characters."""
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
+    return text if len(text) <= VALUE_SHOWN else text[: VALUE_SHOWN - 1] + "…"
 TITLE_MARK = "BIRTITLEMARK"
 CONTENT_MARK = "<p>BIRCONTENTMARK</p>"
 
@@ -62,6 +78,7 @@ class Chrome:
             raise ChromeError("the theme's template page lost its content marker")
         head, self.tail = template_html.split(CONTENT_MARK, 1)
         head = re.sub(r'<h1 id="birtitlemark">.*?</h1>', "", head, flags=re.DOTALL)
+        head = re.sub(r'<link rel="canonical"[^>]*>', "", head)  # it would name the template page on every page
         self.head_parts = head.split(TITLE_MARK)
 
     def page(self, title: str, content: str) -> str:
@@ -88,6 +105,7 @@ class Views:
     history: Mapping[str, list[Any]]
     has_log: bool
     as_of: dt.date
+    reasons: Mapping[str, Mapping[str, str]]  # commit -> its change record (type, reason, ...)
     hrefs: dict[str, str]
     inverse: dict[str, list[tuple[str, Record]]]
     repo: str | None
@@ -95,17 +113,19 @@ class Views:
     operations: Operations = field(default_factory=Operations)
 
     @classmethod
-    def make(cls, register: Register, figures: Figures, history: Mapping[str, list[Any]], has_log: bool,
-             as_of: dt.date, reports: Mapping[str, Any] | None = None) -> Views:
+    def make(cls, register: Register, figures: Figures, history: Mapping[str, list[Any]], log: list[Any],
+             as_of: dt.date, inverse: dict[str, list[tuple[str, Record]]] | None = None,
+             reports: Mapping[str, Any] | None = None) -> Views:
         repo = safe_url(register.config.repository_url)
         return cls(
             register,
             figures,
             history,
-            has_log,
+            bool(log),
             as_of,
+            {e.commit: e.record for e in log},
             pages.link_map(register).hrefs(1),
-            register.inverse(),
+            inverse if inverse is not None else register.inverse(),
             repo.rstrip("/") if repo else None,
             environment(register.config.base_currency),
             Operations.of(reports or {}),
@@ -128,8 +148,13 @@ def _commit_label(entry: Any) -> str:
 class Renderer:
     """Renders record and service pages of one slice of the register into `site_dir`."""
 
-    def __init__(self, views: Views, chrome: Chrome, site_dir: Path, links: LinkChecker) -> None:
+    def __init__(self, views: Views, chrome: Chrome, site_dir: Path, links: LinkChecker,
+                 previous: Mapping[str, tuple[bytes, tuple[int, int, int]]] | None = None, out: Path | None = None) -> None:
         self.v, self.chrome, self.site_dir, self.links = views, chrome, site_dir, links
+        self.previous, self.out = previous or {}, out  # the last build's record pages (in place in `out`)
+        self.pages: dict[str, tuple[bytes, tuple[int, int, int]]] = {}  # rel -> (digest, file fingerprint)
+        self.kept = 0
+        self.key = _code_key() + repr((views.as_of, views.repo, views.has_log)).encode() + chrome.page("", "").encode()
         env = views.env
         self.record_t: Template = env.get_template("record.html.j2")
         self.service_t: Template = env.get_template("service.html.j2")
@@ -138,12 +163,53 @@ class Renderer:
         self.note = "No change to this record in the git history." if views.has_log else "The register is not in git: no history."
         self.broken: list[tuple[str, str]] = []
 
-    def write(self, rel: str, title: str, content: str) -> None:
+    def write(self, rel: str, title: str, content: str) -> tuple[int, int, int]:
         self.broken.extend((rel, href) for href in self.links.check_text(rel, content))
         with open(self.site_dir / rel, "w", encoding="utf-8") as handle:
             handle.write(self.chrome.page(title, content))
+            handle.flush()
+            st = os.fstat(handle.fileno())
+        return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+    def unchanged(self, rel: str, digest: bytes) -> bool:
+        """True (and the page kept) when the output's page `rel` is the last build's with this digest."""
+        old = self.previous.get(rel)
+        if old is None or old[0] != digest or self.out is None:
+            return False
+        try:
+            same = incremental.fingerprint((self.out / rel).stat()) == old[1]
+        except OSError:
+            return False
+        if same:  # the page in the output shows exactly this: leave it (bytes and mtime)
+            self.pages[rel] = old
+            self.kept += 1
+        return same
+
+    def digest(self, rec: Record) -> bytes:
+        """Everything a record page shows, hashed: its data, figures, the names and links of every record it
+        names or that names it, its history, its party or location tables, and what every page shares
+        (code, chrome, as-of day). Equal digests, equal pages."""
+        v = self.v
+        records, hrefs = v.register.records, v.hrefs
+        h = hashlib.blake2b(self.key, digest_size=16)
+        h.update(marshal.dumps((rec.id, rec.kind, rec.path, storable(rec.data)), 2))
+        h.update(repr(v.figures.records[rec.id]).encode())
+        named = sorted(_ids_in(rec.data, records))
+        h.update(repr([(r, records[r].name, hrefs.get(r, "")) for r in named]).encode())
+        h.update(repr([(t, s.id, s.name, hrefs.get(s.id, "")) for t, s in v.inverse.get(rec.id, ())]).encode())
+        h.update(repr(self.history_rows(rec.id)).encode())
+        party, location = v.figures.parties.get(rec.id), v.figures.locations.get(rec.id)
+        if party is not None:
+            h.update(repr((party, self.rows(party.owns), self.rows(party.pays_for), self.rows(party.holds))).encode())
+        if location is not None:
+            h.update(repr((location, self.rows(location.holds))).encode())
+        return h.digest()
 
     def record(self, rec: Record) -> None:
+        rel_path = f"records/{pages.file_id(rec.id)}.html"
+        digest = self.digest(rec)
+        if self.unchanged(rel_path, digest):
+            return
         v, esc = self.v, html.escape
         records, hrefs = v.register.records, v.hrefs
         rows: list[str] = []
@@ -155,20 +221,22 @@ class Renderer:
             href = hrefs.get(rel.target, "")
             cell = self.anchors_plain(rel.target, href)
             rows.append(
-                f"<tr><td>out</td><td>{esc(rel.type)}</td><td>{cell}</td><td>{esc(name)}</td><td>{esc(rel.note)}</td></tr>\n"
+                f'<tr><td class="bir-word">out</td><td class="bir-word">{esc(rel.type)}</td><td class="bir-id">{cell}</td>'
+                f'<td class="bir-text">{esc(name)}</td><td class="bir-text">{esc(rel.note)}</td></tr>\n'
             )
             diagram_out.append((rel.type, name or rel.target, href))
         for rtype, src in v.inverse.get(rec.id, ()):
             label = pages.relation_type_label(rtype, True)
             href = hrefs.get(src.id, "")
             rows.append(
-                f"<tr><td>in</td><td>{esc(label)}</td><td>{self.anchors_plain(src.id, href)}</td>"
-                f"<td>{esc(src.name)}</td><td></td></tr>\n"
+                f'<tr><td class="bir-word">in</td><td class="bir-word">{esc(label)}</td><td class="bir-id">{self.anchors_plain(src.id, href)}</td>'
+                f'<td class="bir-text">{esc(src.name)}</td><td class="bir-text"></td></tr>\n'
             )
             diagram_in.append((label, src.name or src.id, href))
         diagram = charts.relation_diagram((rec.name, ""), diagram_in, diagram_out) if rows else ""
         data = rec.data
         description = data.get("description")
+        party, location = v.figures.parties.get(rec.id), v.figures.locations.get(rec.id)
         content = self.record_t.render(
             rec=rec,
             name=rec.name,
@@ -179,20 +247,65 @@ class Renderer:
             attributes=Markup(pages.attributes(self.anchors, rec)),  # noqa: S704 - built from html.escape-d parts
             relations=Markup("".join(rows)),  # noqa: S704 - built from html.escape-d parts
             diagram=Markup(diagram),  # noqa: S704 - built from html.escape-d parts
-            history=v.history.get(rec.id, [])[::-1],
+            history=self.history_rows(rec.id),
             history_note=self.note,
-            commit_url=self.commit_url,
-            commit_label=_commit_label,
+            timeline=self.timeline(rec),
             edit_url=f"{v.repo}/edit/main/{rec.path}" if v.repo else None,
             service_url=pages.service_href(rec.id),
             service_href=pages.service_href,
-            party=v.figures.parties.get(rec.id),
-            location=v.figures.locations.get(rec.id),
+            party=party,
+            location=location,
+            owns=self.rows(party.owns) if party else [],
+            pays_for=self.rows(party.pays_for) if party else [],
+            holds=self.rows(party.holds) if party else [],
+            located=self.rows(location.holds) if location else [],
             hrefs=hrefs,
             **v.operations.for_record(rec.id),
         )
-        rel_path = f"records/{pages.file_id(rec.id)}.html"
-        self.write(rel_path, f"{rec.name} ({rec.id})", content)
+        self.pages[rel_path] = (digest, self.write(rel_path, f"{rec.name} ({rec.id})", content))
+
+    def rows(self, ids: tuple[str, ...]) -> list[dict[str, object]]:
+        """The rows of a party's or location's table of records (at most TABLE_ROWS), figures from the models."""
+        records, per_record, hrefs = self.v.register.records, self.v.figures.records, self.v.hrefs
+        out: list[dict[str, object]] = []
+        for rid in ids[:TABLE_ROWS]:
+            r, f = records[rid], per_record[rid]
+            out.append({"id": rid, "name": r.name, "kind": r.kind, "status": r.status, "run": f.annual_run_cost,
+                        "book": f.book_value, "href": hrefs[rid]})
+        return out
+
+    def history_rows(self, rid: str) -> list[dict[str, object]]:
+        """The record's changes, newest first, each with its fields, change type, reason and link."""
+        out: list[dict[str, object]] = []
+        for h in self.v.history.get(rid, ()):
+            fields = [{"path": f.path, "old": _shown(f.old), "new": _shown(f.new)} for f in (h.fields or ())[:FIELDS_SHOWN]]
+            change_record = self.v.reasons.get(h.commit, {})
+            out.append({"commit": h.commit, "date": h.date, "change": h.change, "change_type": h.change_type or
+                        change_record.get("change_type"), "fields": fields if h.change != "added" else [],
+                        "more": max(len(h.fields or ()) - FIELDS_SHOWN, 0) if h.change != "added" else 0,
+                        "reason": change_record.get("reason", ""), "subject": h.subject, "author": h.author,
+                        "url": self.commit_url(h), "label": _commit_label(h)})
+        return out
+
+    def timeline(self, rec: Record) -> list[dict[str, str]]:
+        """The record's state dates and life dates in order, with the as-of day among them."""
+        f = self.v.figures.records[rec.id]
+        points: list[tuple[str, int, str]] = []
+        dates = rec.data.get("status_dates")
+        if isinstance(dates, Mapping):
+            for state, day in dates.items():
+                if isinstance(day, str):
+                    points.append((day, 1, str(state).replace("_", " ")))
+        for day_, label in ((f.end_of_support, "end of support"), (f.end_of_life, "end of life")):
+            if day_ is not None:
+                points.append((day_.isoformat(), 2, label))
+        if not points:
+            return []
+        today = self.v.as_of.isoformat()
+        points.append((today, 0, "as of (today's figures)"))
+        points.sort()
+        return [{"date": d, "label": label, "cls": "bir-today" if order == 0 else ("bir-future" if d > today else "")}
+                for d, order, label in points]
 
     @staticmethod
     def anchors_plain(rid: str, href: str) -> str:
@@ -204,17 +317,25 @@ class Renderer:
         sf = v.figures.services[svc.id]
         records, per_record = v.register.records, v.figures.records
         comp_rows = []
-        for cid in sf.components:
+        for cid in sf.components[:TABLE_ROWS]:
             c, f = records[cid], per_record[cid]
             comp_rows.append({"id": c.id, "name": c.name, "kind": c.kind, "status": c.status, "run": f.annual_run_cost,
                               "book": f.book_value, "shared": len(f.services) > 1, "href": v.hrefs[c.id]})
         spof = [{"id": cid, "name": records[cid].name, "kind": records[cid].kind, "href": pages.record_href(cid)}
                 for cid in sf.single_points_of_failure]
         risks = [{"severity": f.severity, "record": f.record, "message": f.message, "rule": f.rule,
-                  "href": pages.record_href(f.record)} for f in sf.findings]
-        content = self.service_t.render(rec=svc, s=sf, components=comp_rows, risks=risks, spof=spof,
-                                        record_url=pages.record_href(svc.id))
-        self.write(f"services/{pages.file_id(svc.id)}.html", f"{svc.name} (service)", content)
+                  "href": pages.record_href(f.record)} for f in sf.findings[:TABLE_ROWS]]
+        rel = f"services/{pages.file_id(svc.id)}.html"
+        h = hashlib.blake2b(self.key, digest_size=16)
+        h.update(marshal.dumps((svc.id, svc.path, storable(svc.data)), 2))
+        shown = (len(sf.components), sf.shared, sf.annual_run_cost, sf.annual_run_cost_full, sf.tco, sf.book_value_full,
+                 len(sf.findings), sf.risk_score)  # what the page shows of the figures (not every id: a page lists 1,000)
+        h.update(repr((shown, comp_rows, spof, risks)).encode())
+        digest = h.digest()
+        if not self.unchanged(rel, digest):
+            content = self.service_t.render(rec=svc, s=sf, components=comp_rows, risks=risks, spof=spof,
+                                            record_url=pages.record_href(svc.id), shown=TABLE_ROWS)
+            self.pages[rel] = (digest, self.write(rel, f"{svc.name} (service)", content))
         return {
             "service": svc.id,
             "name": svc.name,
@@ -233,6 +354,40 @@ class SliceResult:
     pages: int
     broken: list[tuple[str, str]]
     service_rows: list[tuple[str, dict[str, object]]]
+    written: dict[str, tuple[bytes, tuple[int, int, int]]]  # record pages: rel -> (digest, file fingerprint)
+    kept: int = 0  # record pages left as the last build wrote them
+
+
+def _ids_in(value: Any, records: Mapping[str, Record]) -> set[str]:
+    """Every string in `value` that is a record id (the records a page names, whose name and link it shows)."""
+    found: set[str] = set()
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            if v in records:
+                found.add(v)
+        elif isinstance(v, Mapping):
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return found
+
+
+_CODE_KEY: list[bytes] = []
+
+
+def _code_key() -> bytes:
+    """What every page depends on besides its data: bir's version and the site's code and templates."""
+    if not _CODE_KEY:
+        from bir import __version__
+
+        h = hashlib.sha256(__version__.encode())
+        folder = Path(__file__).resolve().parent
+        for path in sorted([*folder.glob("*.py"), *(folder / "templates").glob("*")]):
+            h.update(path.name.encode() + b"\0" + path.read_bytes())
+        _CODE_KEY.append(h.digest())
+    return _CODE_KEY[0]
 
 
 class ChunkQueue:
@@ -268,13 +423,14 @@ class ChunkQueue:
 
 def render_queue(renderer: Renderer, queue: ChunkQueue, front: bool) -> SliceResult:
     """Render chunks from one end of `queue` until it is empty."""
-    total = SliceResult(0, [], [])
+    total = SliceResult(0, [], [], {})
     while (chunk := queue.take(front)) is not None:
         got = render_slice(renderer, chunk)
         total.pages += got.pages
         total.broken += got.broken
         total.service_rows += got.service_rows
-    renderer.broken = []
+    total.written, total.kept = renderer.pages, renderer.kept
+    renderer.broken, renderer.pages, renderer.kept = [], {}, 0
     return total
 
 
@@ -289,7 +445,7 @@ def render_slice(renderer: Renderer, records: Iterable[Record]) -> SliceResult:
         if rec.kind == "service":
             rows.append((rec.id, renderer.service(rec)))
             count += 1
-    return SliceResult(count, renderer.broken, rows)
+    return SliceResult(count, renderer.broken, rows, {})
 
 
 def kind_pages(
@@ -317,8 +473,9 @@ def kind_pages(
                     "name": r.name,
                     "status": r.status,
                     "owner": r.owner or "",
+                    "owner_href": hrefs.get(r.owner or "", ""),
                     "href": hrefs[r.id],
-                    "extra": [pages.fmt(r.data.get(c)) for c in extra],
+                    "extra": [(pages.fmt(r.data.get(c)), pages.cell_class(r.data.get(c))) for c in extra],
                 }
                 for r in chunk
             ]

@@ -1,6 +1,8 @@
 """A static search index that scales: shards of a token trie, loaded on demand by `assets/bir-search.js`.
 
-Every record is indexed under the tokens of its id, name, serial number, asset tag, host name and tags.
+One search for the whole site, in the header of every page and on the search page: every record is indexed
+under the tokens of its id, name, serial number, asset tag, host name and tags, and every section of the
+written pages (guide, reference, reports, schema) under the words of its title and text.
 Tokens are grouped into shards by prefix; a shard with too many entries is split by one more character,
 so no shard grows past `MAX_SHARD` entries however large the register. Shards are JavaScript files
 (`BIR_SHARD(key, entries)`) rather than JSON so the search also works when the site is opened from disk,
@@ -9,6 +11,7 @@ where browsers refuse `fetch` of local files. `manifest.js` lists the shard keys
 
 from __future__ import annotations
 
+import html.parser
 import json
 import re
 from collections.abc import Iterable
@@ -48,10 +51,67 @@ def record_tokens(rec: Record) -> set[str]:
     return found
 
 
-@dataclass(slots=True)
-class Entry:
-    record: int
-    token: str
+@dataclass(frozen=True, slots=True)
+class PageSection:
+    """One section of a written page: its link (with the heading's anchor), the page and section titles, its text."""
+
+    url: str
+    title: str
+    text: str
+
+
+class _Sections(html.parser.HTMLParser):
+    """The sections of one MkDocs page's article, split at its h1-h3 headings that have an id."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.depth = 0  # > 0 inside the article
+        self.skip = 0  # > 0 inside script/style/svg
+        self.heading: str | None = None
+        self.sections: list[list[str]] = []  # [anchor, heading text, body text...]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "article":
+            self.depth += 1
+        if not self.depth:
+            return
+        if tag in ("script", "style", "svg", "table"):
+            self.skip += 1
+        elif tag in ("h1", "h2", "h3") and a.get("id"):
+            self.heading = tag
+            self.sections.append([a["id"] or "", ""])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "article" and self.depth:
+            self.depth -= 1
+        elif tag in ("script", "style", "svg", "table") and self.skip:
+            self.skip -= 1
+        elif tag == self.heading:
+            self.heading = None
+
+    def handle_data(self, data: str) -> None:
+        if not self.depth or self.skip or not self.sections:
+            return
+        if self.heading:
+            self.sections[-1][1] += data.replace("¶", "")
+        else:
+            self.sections[-1].append(data)
+
+
+def page_sections(site: Path, pages: Iterable[str]) -> list[PageSection]:
+    """The sections of the written pages `pages` (relative to `site`), for the search index."""
+    out: list[PageSection] = []
+    for rel in pages:
+        parser = _Sections()
+        parser.feed((site / rel).read_text(encoding="utf-8"))
+        title = ""
+        for i, (anchor, heading, *body) in enumerate(parser.sections):
+            heading = " ".join(heading.split())
+            title = heading if i == 0 else title
+            name = heading if i == 0 else f"{title} › {heading}"
+            out.append(PageSection(rel if i == 0 else f"{rel}#{anchor}", name[:160], " ".join(" ".join(body).split())))
+    return out
 
 
 def _shard_key(key: str) -> str:
@@ -59,18 +119,28 @@ def _shard_key(key: str) -> str:
     return "".join(c if not _SAFE_KEY.match(c) else f"_{ord(c):x}" for c in key)
 
 
-def build_index(records: Iterable[Record], url_of: dict[str, str], out: Path) -> dict[str, int]:
-    """Write `manifest.js` and the shards under `out`; returns {shard key: number of entries}."""
+def build_index(records: Iterable[Record], url_of: dict[str, str], out: Path,
+                sections: Iterable[PageSection] = ()) -> dict[str, int]:
+    """Write `manifest.js` and the shards under `out`; returns {shard key: number of entries}.
+
+    A row is [id, name, kind, status, url]; a page section's is [url, title, "page", "", url]."""
     out.mkdir(parents=True, exist_ok=True)
     rows: list[list[str]] = []
     by_token: dict[str, list[int]] = {}
-    for rec in records:
-        n = len(rows)
-        rows.append([rec.id, " ".join(rec.name.split())[:120], rec.kind, rec.status, url_of[rec.id]])
-        for tok in record_tokens(rec):
+
+    def post(toks: Iterable[str], n: int) -> None:
+        for tok in toks:
             postings = by_token.setdefault(tok, [])
             if len(postings) < MAX_POSTINGS:
                 postings.append(n)
+
+    for sec in sections:
+        rows.append([sec.url, sec.title, "page", "", sec.url])
+        post(set(tokens(sec.title)) | {t for t in tokens(sec.text) if len(t) > 1}, len(rows) - 1)
+    for rec in records:
+        n = len(rows)
+        rows.append([rec.id, " ".join(rec.name.split())[:120], rec.kind, rec.status, url_of[rec.id]])
+        post(record_tokens(rec), n)
     shards: dict[str, list[str]] = {}
     _split(sorted(by_token), by_token, 1, shards)
     sizes: dict[str, int] = {}
@@ -102,20 +172,34 @@ def _split(toks: list[str], by_token: dict[str, list[int]], depth: int, shards: 
 
 
 def lookup(out: Path, query: str) -> list[list[str]]:
-    """What the browser's search does, in Python (for tests and the benchmark): rows matching `query`."""
+    """What the browser's search does, in Python (for tests and the benchmark): rows matching `query`.
+
+    The rows matching the longest word (a token starting with it) are the candidates; each other word must
+    be in a candidate's id or name, or be a token of it too. Records whose id is the query come first."""
     manifest = json.loads((out / "manifest.js").read_text(encoding="utf-8")[len("BIR_MANIFEST(") : -3])
     words = tokens(query)
     if not words:
         return []
+    loaded: dict[str, list[list[str]]] = {}
+
+    def matches(word: str) -> dict[str, list[str]]:
+        seen: dict[str, list[str]] = {}
+        for key in shards_for(manifest["keys"], word):
+            if key not in loaded:
+                text = (out / manifest["files"][key]).read_text(encoding="utf-8")
+                loaded[key] = json.loads(text[text.index(",") + 1 : -3])
+            for tok, *row in loaded[key]:
+                if tok.startswith(word) and row[0] not in seen:
+                    seen[row[0]] = row
+        return seen
+
     word = max(words, key=len)
-    seen: dict[str, list[str]] = {}
-    for key in shards_for(manifest["keys"], word):
-        text = (out / manifest["files"][key]).read_text(encoding="utf-8")
-        entries = json.loads(text[text.index(",") + 1 : -3])
-        for tok, *row in entries:
-            if tok.startswith(word) and row[0] not in seen:
-                seen[row[0]] = row
-    return list(seen.values())
+    found = matches(word)
+    for other in {w for w in words if w != word}:
+        also = matches(other)
+        found = {k: r for k, r in found.items() if other in f"{r[0]} {r[1]}".lower() or k in also}
+    q = query.strip().lower()
+    return sorted(found.values(), key=lambda r: (r[0] != q, r[2] != "page"))
 
 
 def shards_for(keys: list[str], word: str, limit: int = 12) -> list[str]:

@@ -27,7 +27,7 @@
         rows.forEach(function (r) { body.appendChild(r); });
       });
     });
-    var wrap = table.closest(".bir-table-wrap");
+    var wrap = table.closest(".bir-table-block");
     var input = wrap ? wrap.querySelector(".bir-filter") : null;
     if (input) {
       input.addEventListener("input", function () {
