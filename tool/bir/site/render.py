@@ -26,7 +26,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, Template, select_autoescape
 from markupsafe import Markup
 
-from bir.base.model import Record, Register
+from bir.base.model import ADMINISTRATIVE_KINDS, Record, Register
 from bir.read.yamlstrict import storable
 from bir.reports.figures import Figures
 from bir.site import charts, facts, incremental, pages
@@ -237,12 +237,18 @@ class Renderer:
         data = rec.data
         description = data.get("description")
         party, location = v.figures.parties.get(rec.id), v.figures.locations.get(rec.id)
+        f = v.figures.records[rec.id]
+        # A party, waiver, audit or budget has no cost, value or support date of its own: its page shows
+        # computed values only when the models give it one (a finding, say).
+        computed = rec.kind not in ADMINISTRATIVE_KINDS or bool(
+            f.book_value is not None or f.annual_run_cost or f.end_of_support or f.services or f.findings or f.licence)
         content = self.record_t.render(
             rec=rec,
             name=rec.name,
             status=rec.status,
             description=description if description else None,
-            f=v.figures.records[rec.id],
+            f=f,
+            computed=computed,
             as_of=v.as_of,
             attributes=Markup(pages.attributes(self.anchors, rec)),  # noqa: S704 - built from html.escape-d parts
             relations=Markup("".join(rows)),  # noqa: S704 - built from html.escape-d parts
