@@ -168,7 +168,7 @@ def write(root: Path, rel: str, text: str) -> Path:
     """Write `text` to `registry/<rel>` in the register at `root`."""
     path = root / "registry" / rel
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
+    path.write_text(text, encoding="utf-8")
     return path
 
 
