@@ -82,8 +82,7 @@ def test_new_in_a_later_state_dates_that_state(reg: Path) -> None:
     (["transition", "hw-1", "retired", "--date", "2026-02-30", "--set", "retirement.reason=old"], 2, "is not a date"),
     (["transition", "hw-1"], 2, "give ID STATE"),
 ])
-def test_refused_commands_leave_every_file_as_it_was(reg: Path, args: list[str],
-                                                     code: int, message: str) -> None:
+def test_refused_commands_leave_every_file_as_it_was(reg: Path, args: list[str], code: int, message: str) -> None:
     before = snapshot(reg)
     got, _, err = run(*args, "--root", str(reg))
     assert got == code

@@ -286,8 +286,7 @@ def test_site_swap_always_leaves_a_site(tmp_path: Path, monkeypatch: pytest.Monk
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
 
 
-def test_a_journal_that_cannot_be_completed_is_reported(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_journal_that_cannot_be_completed_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     reg = make_register(tmp_path / "reg", scaffold=True)
     path = reg / "registry/hardware/hw-1.yaml"
     staged = reg / "registry/hardware/.hw-1.yaml.abcdefgh.tmp"

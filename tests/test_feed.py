@@ -243,8 +243,7 @@ def test_update_failures_change_nothing(tmp_path: Path, fake: FakeEndoflife) -> 
     assert not (root / FEED_DIR).exists()
 
 
-def test_cli_update(tmp_path: Path, fake: FakeEndoflife,
-                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_update(tmp_path: Path, fake: FakeEndoflife, monkeypatch: pytest.MonkeyPatch) -> None:
     root = make_register(tmp_path / "reg")
     monkeypatch.setenv("BIR_FEED_URL", fake.url)
     code, out, _ = run("feed", "update", "acmeos", "--root", str(root))

@@ -44,8 +44,7 @@ RECORD = ('id: hw-9\nkind: hardware\nname: {name}\nowner: team-it\nstatus: in_st
     (b"*\x1ba", "registry/hardware/hw-9.yaml:3:8: error: the file holds the control character U+001B (escape) [text.control]"),
     (b"&a\xc2\x81b", "registry/hardware/hw-9.yaml:3:9: error: the file holds the control character U+0081 (control character) [text.control]"),
 ])
-def test_anchor_or_alias_sign_before_a_control_character(reg: Path, name: bytes,
-                                                         expected: str) -> None:
+def test_anchor_or_alias_sign_before_a_control_character(reg: Path, name: bytes, expected: str) -> None:
     add(reg, "registry/hardware/hw-9.yaml", RECORD.format(name="NAME").encode().replace(b"NAME", name))
     code, out, _err = run("validate", str(reg), "--format", "text", "--no-cache")
     assert code == 1 and expected in out
@@ -133,8 +132,7 @@ def _schema(reg: Path, change: object) -> None:
      "the schema nests deeper than 64 levels"),
 ], ids=["type-not-string", "ref-nowhere", "ref-other-file-nowhere", "ref-remote", "properties-not-object",
         "required-not-list", "pattern-not-regex", "pattern-lookahead", "definitions-not-object", "ref-not-string", "too-deep"])
-def test_malformed_schema_is_a_positioned_problem(reg: Path, change: object,
-                                                  message: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_malformed_schema_is_a_positioned_problem(reg: Path, change: object, message: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("BIR_CACHE_DIR", str(tmp_path / "cache"))
     _schema(reg, change)
     for args in (["validate", str(reg), "--no-cache"], ["set", "hw-1", "name=x", "--root", str(reg)]):
@@ -309,8 +307,7 @@ WRITERS = [
 
 @pytest.mark.parametrize("code", [errno.EROFS, errno.ENOSPC, errno.EACCES], ids=["read-only", "disk-full", "permission"])
 @pytest.mark.parametrize("args", WRITERS, ids=[" ".join(a[:2]) if a[0] != "set" or a[1] != "--where" else "set --where" for a in WRITERS])
-def test_environment_refuses_the_write(reg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                       code: int, args: list[str]) -> None:
+def test_environment_refuses_the_write(reg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int, args: list[str]) -> None:
     files = {"csv": tmp_path / "in.csv", "feed": tmp_path / "acmeos.json", "scan": tmp_path / "scan.csv"}
     files["csv"].write_text("Asset Tag,Name,Serial,Category,Status,Checkout Date\nIT-0200,New laptop,SN200,Laptops,Deployed,2026-01-10\n")
     files["feed"].write_bytes((Path(__file__).parent / "fixtures" / "feeds" / "acmeos.json").read_bytes())

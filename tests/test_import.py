@@ -123,8 +123,7 @@ def test_existing_records_change_only_with_update(reg: Path, tmp_path: Path) -> 
     (HEADER, ["--mapping-text", "columns: {Name: [1]}"], "neither a field path"),
     (HEADER, ["--mapping-text", "colums: {}"], "unknown key(s) colums"),
 ])
-def test_bad_input_writes_nothing(reg: Path, tmp_path: Path, csv_text: str,
-                                  args: list[str], message: str) -> None:
+def test_bad_input_writes_nothing(reg: Path, tmp_path: Path, csv_text: str, args: list[str], message: str) -> None:
     src = write(tmp_path, "in.csv", csv_text)
     kind, owner, extra = "hardware", ["--owner", "team-it"], []
     if args[:1] == ["--kind-override"]:

@@ -194,8 +194,7 @@ def edit(root: Path, kind: str, rid: str, **fields: Any) -> None:
     path.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
-def notify(root: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch,
-           *extra: str, token: str | None = TOKEN) -> tuple[int, str, str]:
+def notify(root: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch, *extra: str, token: str | None = TOKEN) -> tuple[int, str, str]:
     monkeypatch.delenv("GH_TOKEN", raising=False)
     if token is None:
         monkeypatch.delenv("GITHUB_TOKEN", raising=False)
@@ -209,8 +208,7 @@ def notify(root: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch,
 # ---- the tests ---------------------------------------------------------------------------------------------
 
 
-def test_one_issue_per_deadline_labelled_by_deadline_kind_and_owner(root: Path, github: FakeGitHub,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_issue_per_deadline_labelled_by_deadline_kind_and_owner(root: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
     code, out, err = notify(root, github, monkeypatch)
     assert (code, err) == (0, "")
     assert out.splitlines() == [f"opened #{n}: {t}" for n, t in enumerate(EXPECTED_TITLES, 1)] + [
@@ -227,8 +225,7 @@ def test_one_issue_per_deadline_labelled_by_deadline_kind_and_owner(root: Path, 
     assert "| What | last day to give notice &#40;90 days before 2027-06-30&#41;; renewal decision: none |" in notice
 
 
-def test_record_text_is_escaped_in_the_issue(root: Path, github: FakeGitHub,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_record_text_is_escaped_in_the_issue(root: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
     """A record's name cannot mention, link, format, break the table or reference another issue."""
     from bir.base.escape import markdown
 
@@ -241,8 +238,7 @@ def test_record_text_is_escaped_in_the_issue(root: Path, github: FakeGitHub,
     assert all("srv-1" in t or "@" not in t for t in (i["title"] for i in github.issues.values()))
 
 
-def test_a_rerun_writes_nothing(root: Path, github: FakeGitHub,
-                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_rerun_writes_nothing(root: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
     notify(root, github, monkeypatch)
     before = len(github.writes())
     code, out, _ = notify(root, github, monkeypatch)
@@ -250,8 +246,7 @@ def test_a_rerun_writes_nothing(root: Path, github: FakeGitHub,
     assert len(github.writes()) == before and len(github.issues) == 4
 
 
-def test_an_open_issue_follows_its_record_and_keeps_peoples_labels(root: Path, github: FakeGitHub,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_open_issue_follows_its_record_and_keeps_peoples_labels(root: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
     notify(root, github, monkeypatch)
     github.issues[3]["labels"].append({"name": "urgent"})
     edit(root, "contract", "ct-1", owner="team-2", renewal={"type": "manual", "decision": "renew"})
@@ -265,8 +260,7 @@ def test_an_open_issue_follows_its_record_and_keeps_peoples_labels(root: Path, g
     assert "| Owner | team-2 (Second @\u200bteam) |" in github.issues[4]["body"]
 
 
-def test_resolved_deadlines_are_closed_saying_why_and_come_back_when_they_do(root: Path, github: FakeGitHub,
-                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_resolved_deadlines_are_closed_saying_why_and_come_back_when_they_do(root: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
     notify(root, github, monkeypatch)
     edit(root, "hardware", "srv-1", warranty_end="2027-03-01")  # the date moved: a new deadline
     licence = (root / "registry/licence/lic-1.yaml").read_text()
@@ -292,8 +286,7 @@ def test_resolved_deadlines_are_closed_saying_why_and_come_back_when_they_do(roo
     assert github.issues[3]["state"] == "closed"
 
 
-def test_an_ended_record_and_a_passed_date_close_their_issues(root: Path, github: FakeGitHub,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_ended_record_and_a_passed_date_close_their_issues(root: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
     notify(root, github, monkeypatch)
     edit(root, "licence", "lic-1", status="expired", status_dates={"active": "2024-02-01", "expired": "2026-11-30"})
     monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
@@ -304,8 +297,7 @@ def test_an_ended_record_and_a_passed_date_close_their_issues(root: Path, github
     assert github.comments[2] == ["The record lic-1 has ended (status expired). Closed by `bir notify github` as of 2027-01-20."]
 
 
-def test_nothing_is_closed_while_the_register_has_errors(root: Path, github: FakeGitHub,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_nothing_is_closed_while_the_register_has_errors(root: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
     notify(root, github, monkeypatch)
     (root / "registry/hardware/srv-1.yaml").write_text("id: srv-1\nkind: hardware\nname: [broken\n")
     code, out, err = notify(root, github, monkeypatch)
@@ -337,8 +329,7 @@ def test_reminders_and_foreign_lines_open_no_issue(root: Path) -> None:
         deadlines({"report": "cost"}, register)
 
 
-def test_every_page_is_read_and_only_bir_labelled_issues_count(root: Path, github: FakeGitHub,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_page_is_read_and_only_bir_labelled_issues_count(root: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
     """Pages of one; a pull request and an unlabelled issue carrying a marker (anyone may write one) are
     not taken for bir's; an issue bir's labels mark but without a marker is left alone."""
     marker = "<!-- bir-deadline: event.warranty_end srv-1 2027-01-10 -->\nspoof"
@@ -358,8 +349,7 @@ def test_every_page_is_read_and_only_bir_labelled_issues_count(root: Path, githu
     assert github.issues[3]["state"] == "open" and github.writes() == []
 
 
-def test_two_issues_for_one_deadline_are_folded_into_the_first(root: Path, github: FakeGitHub,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_issues_for_one_deadline_are_folded_into_the_first(root: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
     notify(root, github, monkeypatch)
     copy = github.add(github.issues[1]["title"], github.issues[1]["body"], github.labels(1))
     code, out, _ = notify(root, github, monkeypatch)
@@ -367,8 +357,7 @@ def test_two_issues_for_one_deadline_are_folded_into_the_first(root: Path, githu
     assert github.comments[copy] == ["A second issue for this deadline; it is followed in #1."]
 
 
-def test_dry_run_writes_nothing(root: Path, github: FakeGitHub,
-                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dry_run_writes_nothing(root: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
     code, out, _ = notify(root, github, monkeypatch, "--dry-run", token=None)
     assert code == 0
     assert out.splitlines() == [f"would open: {t}" for t in EXPECTED_TITLES] + [
@@ -377,8 +366,7 @@ def test_dry_run_writes_nothing(root: Path, github: FakeGitHub,
     assert all(auth is None for _, _, auth in github.requests)
 
 
-def test_a_rate_limit_stops_the_run_clearly_and_the_next_run_goes_on(root: Path, github: FakeGitHub,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_rate_limit_stops_the_run_clearly_and_the_next_run_goes_on(root: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
     github.faults.append(Fault("POST", "/repos/o/r/issues", 403, {"x-ratelimit-remaining": "0",
                                                                    "x-ratelimit-reset": "1796126400"},
                                {"message": "API rate limit exceeded for installation ID 1."}, skip=2))
@@ -431,8 +419,7 @@ def test_a_failed_read_is_retried(github: FakeGitHub) -> None:
     assert len([m for m, _, _ in github.requests if m == "GET"]) == 3
 
 
-def test_the_token_never_leaves_the_api_host(root: Path, github: FakeGitHub,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_token_never_leaves_the_api_host(root: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
     github.add("x", "y", ["bir-deadline"])
     github.next_link = "http://127.0.0.2:1/repos/o/r/issues?page=2"
     code, _, err = notify(root, github, monkeypatch)
@@ -468,8 +455,7 @@ def test_long_owner_labels_fit_githubs_limit() -> None:
     assert _label("owner:", "team-it") == "owner:team-it"
 
 
-def test_the_demo_registers_deadlines(tmp_path: Path, github: FakeGitHub,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_demo_registers_deadlines(tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
     """End to end on the demo register: every deadline of its lifecycle report, no reminder, one issue each."""
     demo = make_register(tmp_path / "demo", demo=True)
     code, out, err = run("report", "lifecycle", "--root", str(demo), "--as-of", AS_OF, "--format", "json")

@@ -22,10 +22,7 @@ def test_the_command_offers_every_report() -> None:
 
 @pytest.mark.parametrize("name", OPERATIONAL)
 def test_every_format(name: str, tmp_path: Path) -> None:
-    root = make_register(tmp_path / "demo", demo=True)
-    import shutil
-
-    shutil.copytree(Path(__file__).resolve().parent.parent / "feeds", root / "feeds")
+    root = make_register(tmp_path / "demo", demo=True, feeds=True)
     outputs = {}
     for fmt in ("text", "markdown", "json", "csv"):
         code, out, err = run("report", name, "--as-of", "2026-12-31", "--format", fmt, "--root", str(root))

@@ -108,8 +108,7 @@ def test_write_creates_and_updates(reg: Path, tmp_path: Path) -> None:
     ("hostname\nnew-box\n", "scan.csv", ["--write", "--owner", "nobody"], "owner names 'nobody', which is not a record"),
     ("hostname\nnew-box\n", "scan.csv", ["--write", "--owner", "team-it", "--class", "toaster"], "[schema."),
 ])
-def test_bad_input_writes_nothing(reg: Path, tmp_path: Path, text: str, name: str,
-                                  args: list[str], message: str) -> None:
+def test_bad_input_writes_nothing(reg: Path, tmp_path: Path, text: str, name: str, args: list[str], message: str) -> None:
     scan = tmp_path / name
     scan.write_text(text)
     before = snapshot(reg)
