@@ -210,7 +210,7 @@ def test_github_format_and_summary(repo: Path, tmp_path: Path, monkeypatch: pyte
 def test_bad_refs_are_usage_errors(repo: Path) -> None:
     for ref in ("--output=/tmp/x", "no-such-branch"):
         res = run("change", "--root", str(repo), "--base", ref)
-        assert res.code != 0
+        assert res.code == 2, res.err  # a usage error, never an internal one
         assert "Traceback" not in res.out + res.err
 
 
