@@ -185,7 +185,7 @@ def write_records(root: Path, records: Iterable[Mapping[str, Any]]) -> None:
 Records = Mapping[str, str] | Iterable[Mapping[str, Any]]
 
 
-def demo_present() -> bool:
+def _demo_present() -> bool:
     return (PROJECT / "registry" / "hardware").is_dir() and len(list((PROJECT / "registry").rglob("*.yaml"))) >= 100
 
 
@@ -209,7 +209,7 @@ def make_register(dest: Path, *overlays: Path, records: Records | None = None, d
         shutil.copytree(PROJECT / "schemas", dest / "schemas")
         (dest / "registry").mkdir(exist_ok=True)
     if demo:
-        if not demo_present():
+        if not _demo_present():
             pytest.skip("the demo register is not there")
         shutil.copytree(PROJECT / "registry", dest / "registry", dirs_exist_ok=True, symlinks=True)
     for overlay in overlays:
