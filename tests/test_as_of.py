@@ -4,15 +4,13 @@ the configuration and its schema, the schemas and the feeds of that day, and war
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from bir.point.point import open_point
 from bir.reports import evaluate
-from bir_gitrepo import commit, make_register
+from support import RECORDS, commit, make_register, run
 
 FEED = {
     "schema_version": "1.2.0", "generated_at": "2026-01-01T00:00:00Z",
@@ -25,7 +23,7 @@ FEED = {
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Day 1 (2026-01-05): the register, no feed. Day 2 (2026-02-10): a feed that puts its software past end of
     life. Day 3 (2026-03-10): the config schema requires a new setting and bir.yaml has it; a rate changes."""
-    r = make_register(tmp_path_factory.mktemp("asof") / "reg")
+    r = make_register(tmp_path_factory.mktemp("asof") / "reg", records=RECORDS, git_init=True)
     app = r / "registry" / "software" / "app-portal.yaml"
     app.write_text(app.read_text() + "lifecycle_feed: {product: acmeos, cycle: \"3.1\"}\nlast_verified: \"2026-01-02\"\n")
     commit(r, "Initial register", date="2026-01-05T10:00:00+00:00")
@@ -44,21 +42,6 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     config.write_text(config.read_text().replace("USD: 0.92", "USD: 0.95") + "owner_contact: it@example.org\n")
     commit(r, "Require an owner contact; new USD rate", date="2026-03-10T10:00:00+00:00")
     return r
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    """`bir ARGS` through the real entry point: (exit code, stdout, stderr)."""
-    from bir.cli import main
-
-    with CliRunner().isolation() as (out, err, _both):
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        sys.stdout.flush()
-        sys.stderr.flush()
-        return code, out.getvalue().decode(), err.getvalue().decode()
 
 
 def test_an_old_configuration_is_checked_against_the_schema_of_its_day(repo: Path) -> None:

@@ -9,8 +9,7 @@ import pytest
 
 from bir.api import evaluation
 from bir.reports.opsmodels import AssignmentReport
-from bir_gitrepo import commit, make_register, write
-from day_helpers import run, snapshot
+from support import commit, make_register, run, snapshot, write
 
 LAPTOP = """\
 id: lt-1
@@ -43,10 +42,11 @@ def person(pid: str, retired: bool = False) -> str:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = make_register(tmp_path / "reg", {"hardware/lt-1.yaml": LAPTOP, "party/team-it.yaml": TEAM,
-                                            "party/ann.yaml": person("ann"), "party/bob.yaml": person("bob"),
-                                            "party/cas.yaml": person("cas", retired=True), "facility/fac-pool.yaml": POOL})
-    commit(root, "Add the laptop", "2025-01-10T09:00:00+00:00")
+    root = make_register(tmp_path / "reg", records={"hardware/lt-1.yaml": LAPTOP, "party/team-it.yaml": TEAM,
+                                                    "party/ann.yaml": person("ann"), "party/bob.yaml": person("bob"),
+                                                    "party/cas.yaml": person("cas", retired=True), "facility/fac-pool.yaml": POOL},
+                         git_init=True)
+    commit(root, "Add the laptop", date="2025-01-10T09:00:00+00:00")
     return root
 
 
@@ -56,13 +56,13 @@ def _report(root: Path, as_of: str | None = None) -> AssignmentReport:
     return rep
 
 
-def test_history_of_hand_outs_and_returns(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "assign", "lt-1", "ann", "--date", "2025-02-01", "--accepted-on", "2025-02-01",
+def test_history_of_hand_outs_and_returns(repo: Path) -> None:
+    assert run("assign", "lt-1", "ann", "--date", "2025-02-01", "--accepted-on", "2025-02-01",
                "--acceptance", "HO-1", "--root", str(repo))[0] == 0
     commit(repo, "Hand lt-1 to Ann", "2025-02-03T09:00:00+00:00")
-    assert run(capsys, "return", "lt-1", "--date", "2025-06-30", "--root", str(repo))[0] == 0
+    assert run("return", "lt-1", "--date", "2025-06-30", "--root", str(repo))[0] == 0
     commit(repo, "lt-1 back", "2025-07-01T09:00:00+00:00")
-    assert run(capsys, "assign", "lt-1", "fac-pool", "--date", "2025-07-02", "--root", str(repo))[0] == 0  # a location: no acceptance
+    assert run("assign", "lt-1", "fac-pool", "--date", "2025-07-02", "--root", str(repo))[0] == 0  # a location: no acceptance
     commit(repo, "lt-1 to the loan pool", "2025-07-02T09:00:00+00:00")
     write(repo, "hardware/lt-1.yaml", (repo / "registry/hardware/lt-1.yaml").read_text().replace("fac-pool", "bob"))
     commit(repo, "lt-1 to Bob, edited by hand", "2025-09-15T09:00:00+00:00")
@@ -86,8 +86,8 @@ def test_history_of_hand_outs_and_returns(repo: Path, capsys: pytest.CaptureFixt
         ("handout.unaccepted", "lt-1")]
 
 
-def test_uncommitted_hand_out_and_no_git(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "assign", "lt-1", "ann", "--date", "2025-02-01", "--accepted-on", "2025-02-01", "--root", str(repo))[0] == 0
+def test_uncommitted_hand_out_and_no_git(repo: Path, tmp_path: Path) -> None:
+    assert run("assign", "lt-1", "ann", "--date", "2025-02-01", "--accepted-on", "2025-02-01", "--root", str(repo))[0] == 0
     rep = _report(repo)
     assert [(p.holder, p.start, p.end, p.commit) for p in rep.periods] == [("ann", dt.date(2025, 2, 1), None, "")]
     plain = tmp_path / "plain"
@@ -100,25 +100,25 @@ def test_uncommitted_hand_out_and_no_git(repo: Path, tmp_path: Path, capsys: pyt
     assert [(h.holder, h.since) for h in rep.holdings] == [("ann", dt.date(2025, 2, 1))]
 
 
-def test_assign_refuses_what_the_policy_and_the_lifecycle_forbid(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_assign_refuses_what_the_policy_and_the_lifecycle_forbid(repo: Path) -> None:
     before = snapshot(repo)
-    code, _out, err = run(capsys, "assign", "lt-1", "ann", "--root", str(repo))
+    code, _out, err = run("assign", "lt-1", "ann", "--root", str(repo))
     assert code == 2 and "asks the holder of a laptop to accept it" in err
-    code, _out, err = run(capsys, "assign", "lt-1", "cas", "--accepted-on", "2026-01-01", "--root", str(repo))
+    code, _out, err = run("assign", "lt-1", "cas", "--accepted-on", "2026-01-01", "--root", str(repo))
     assert code == 2 and "cas is retired" in err
-    code, _out, err = run(capsys, "assign", "lt-1", "team-it-x", "--root", str(repo))
+    code, _out, err = run("assign", "lt-1", "team-it-x", "--root", str(repo))
     assert code == 2 and "'team-it-x' is not a record" in err
-    code, _out, err = run(capsys, "assign", "lt-1", "lt-1", "--root", str(repo))
+    code, _out, err = run("assign", "lt-1", "lt-1", "--root", str(repo))
     assert code == 2 and "'lt-1' is a hardware" in err
-    code, _out, err = run(capsys, "assign", "lt-1", "ann", "--accepted-on", "2026-02-30", "--root", str(repo))
+    code, _out, err = run("assign", "lt-1", "ann", "--accepted-on", "2026-02-30", "--root", str(repo))
     assert code == 2 and "'2026-02-30' is not a date" in err
-    code, _out, err = run(capsys, "return", "lt-1", "--root", str(repo))
+    code, _out, err = run("return", "lt-1", "--root", str(repo))
     assert code == 2 and "not assigned to anyone" in err
     assert snapshot(repo) == before  # nothing written by any refusal
     stolen = 'status_dates: {in_use: "2025-01-10", stolen: "2025-03-01"}\nloss: {date: "2025-03-01", report: "P-1"}'
     write(repo, "hardware/lt-1.yaml", LAPTOP.replace("status: in_use", "status: stolen").replace(
         'status_dates: {in_use: "2025-01-10"}', stolen))
-    code, _out, err = run(capsys, "assign", "lt-1", "bob", "--accepted-on", "2026-01-01", "--root", str(repo))
+    code, _out, err = run("assign", "lt-1", "bob", "--accepted-on", "2026-01-01", "--root", str(repo))
     assert code == 2 and "lt-1 is stolen" in err
 
 

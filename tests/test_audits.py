@@ -12,9 +12,7 @@ import yaml
 from bir.point.point import at_worktree
 from bir.reports import evaluate
 from bir.reports.opsmodels import AuditReport
-from conftest import make_register
-from day_helpers import run, snapshot
-from reports_support import TEAM, write_records
+from support import TEAM, make_register, run, snapshot, write_records
 
 DAY = dt.date(2026, 11, 28)
 
@@ -49,10 +47,10 @@ def root(tmp_path: Path) -> Path:
     return root
 
 
-def test_audit_results_exactly(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_audit_results_exactly(root: Path, tmp_path: Path) -> None:
     scan = tmp_path / "scan.txt"
     scan.write_text("NW-1\nnw-2 \nSN-lt-4\nNW-999\nNW-1\n\n", encoding="utf-8")
-    code, out, _err = run(capsys, "audit", str(scan), "--location", "fac-hq", "--auditor", "kim", "--date", "2026-05-12",
+    code, out, _err = run("audit", str(scan), "--location", "fac-hq", "--auditor", "kim", "--date", "2026-05-12",
                           "--root", str(root))
     assert code == 1
     assert out.splitlines() == [
@@ -72,7 +70,7 @@ def test_audit_results_exactly(root: Path, tmp_path: Path, capsys: pytest.Captur
     assert (data["lt-1"]["last_verified"], data["lt-1"]["verified_by"]) == ("2026-05-12", "kim")
     assert data["lt-2"]["last_verified"] == "2026-06-01"  # verified later already: never moved back
     assert data["lt-3"]["last_verified"] == data["lt-4"]["last_verified"] == "2025-01-10"  # missing, wrong place: untouched
-    assert run(capsys, "validate", str(root))[0] == 0
+    assert run("validate", str(root))[0] == 0
     rep = evaluate(at_worktree(root, DAY)).report("audits")
     assert isinstance(rep, AuditReport)
     assert [(a.audit, a.present, a.missing, a.wrong_place, a.unexpected) for a in rep.audits] == [("aud-2026-05-12-hq", 2, 2, 1, 1)]
@@ -89,26 +87,26 @@ def test_audit_results_exactly(root: Path, tmp_path: Path, capsys: pytest.Captur
         ("location.audit_overdue", "fac-dc"), ("location.audit_overdue", "fac-hq"), ("location.audit_overdue", "fac-hq-store")]
 
 
-def test_audit_of_some_classes_and_a_dry_run(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_audit_of_some_classes_and_a_dry_run(root: Path, tmp_path: Path) -> None:
     scan = tmp_path / "scan.txt"
     scan.write_text("NW-1\nNW-M1\n", encoding="utf-8")
     before = snapshot(root)
-    code, out, _ = run(capsys, "audit", str(scan), "--location", "fac-hq", "--auditor", "kim", "--classes", "monitor",
+    code, out, _ = run("audit", str(scan), "--location", "fac-hq", "--auditor", "kim", "--classes", "monitor",
                        "--date", "2026-05-12", "--dry-run", "--root", str(root))
     assert code == 0 and out.splitlines()[-1] == "2 seen, 1 present, 0 missing, 0 in the wrong place, 0 unexpected"
     assert snapshot(root) == before
 
 
-def test_hostile_scan_value_writes_nothing(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_hostile_scan_value_writes_nothing(root: Path, tmp_path: Path) -> None:
     scan = tmp_path / "scan.txt"
     scan.write_text("NW-1\nNW-\x1b[31m9\n", encoding="utf-8")
     before = snapshot(root)
-    code, _out, err = run(capsys, "audit", str(scan), "--location", "fac-hq", "--auditor", "kim", "--root", str(root))
+    code, _out, err = run("audit", str(scan), "--location", "fac-hq", "--auditor", "kim", "--root", str(root))
     assert code == 1 and "[text.control]" in err and "nothing was written" in err
     assert snapshot(root) == before  # the audit record would carry the control character: refused, verification too
-    code, _out, err = run(capsys, "audit", str(scan), "--location", "lt-1", "--auditor", "kim", "--root", str(root))
+    code, _out, err = run("audit", str(scan), "--location", "lt-1", "--auditor", "kim", "--root", str(root))
     assert code == 2 and "'lt-1' is a hardware: --location names a facility" in err
-    code, _out, err = run(capsys, "audit", str(tmp_path / "missing.txt"), "--location", "fac-hq", "--auditor", "kim", "--root", str(root))
+    code, _out, err = run("audit", str(tmp_path / "missing.txt"), "--location", "fac-hq", "--auditor", "kim", "--root", str(root))
     assert code == 2 and "cannot read" in err
 
 
@@ -124,14 +122,14 @@ def test_demo_audits() -> None:
     assert rep.totals == {"locations": 28, "audited": 7, "coverage_pct": Decimal("25.0")}
 
 
-def test_a_disposed_device_seen_is_never_verified(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_disposed_device_seen_is_never_verified(root: Path, tmp_path: Path) -> None:
     """The attacker's way round: scan a device the register says is gone, or one counted in another place."""
     gone = hw("lt-9", "NW-9", "fac-hq", status="stolen", status_dates={"in_use": "2025-01-10", "stolen": "2025-06-01"},
               loss={"date": "2025-06-01", "report": "P-9"})
     write_records(root, [gone])
     scan = tmp_path / "scan.txt"
     scan.write_text("NW-9\nNW-4\n", encoding="utf-8")
-    code, out, _ = run(capsys, "audit", str(scan), "--location", "fac-hq", "--auditor", "kim", "--date", "2026-05-12",
+    code, out, _ = run("audit", str(scan), "--location", "fac-hq", "--auditor", "kim", "--date", "2026-05-12",
                        "--root", str(root))
     assert code == 1
     assert "lt-9: lt-9 (NW-9) seen at fac-hq; the register places it in fac-hq, stolen [audit.wrong_place]" in out.splitlines()

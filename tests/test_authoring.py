@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from bir.write.fieldedit import parse_assignment
-from day_helpers import demo_register, run, small_register, snapshot, validate_clean
+from support import make_register, run, snapshot, validate_clean
 
 TODAY = dt.date.today().isoformat()
 
 
 @pytest.fixture
 def reg(tmp_path: Path) -> Path:
-    return small_register(tmp_path / "reg")
+    return make_register(tmp_path / "reg", scaffold=True)
 
 
 @pytest.mark.parametrize(("text", "field", "op", "value", "remove"), [
@@ -39,8 +39,8 @@ def test_parse_assignment(text: str, field: str, op: str, value: object, remove:
     assert (a.field, a.op, a.value, a.remove) == (field, op, value, remove)
 
 
-def test_new_writes_a_valid_record_with_defaults_and_next_id(reg: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "new", "hardware", "--root", str(reg), "--set", "owner=team-it", "--set", "class=laptop",
+def test_new_writes_a_valid_record_with_defaults_and_next_id(reg: Path) -> None:
+    code, out, err = run("new", "hardware", "--root", str(reg), "--set", "owner=team-it", "--set", "class=laptop",
                          "--set", "name=Dev laptop")
     assert (code, out, err) == (0, "created registry/hardware/hw-2.yaml\n", "")
     assert (reg / "registry/hardware/hw-2.yaml").read_text() == (
@@ -51,8 +51,8 @@ def test_new_writes_a_valid_record_with_defaults_and_next_id(reg: Path, capsys: 
     assert validate_clean(reg) == []
 
 
-def test_new_in_a_later_state_dates_that_state(reg: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "new", "party", "--id", "jane-doe", "--root", str(reg), "--set", "owner=team-it",
+def test_new_in_a_later_state_dates_that_state(reg: Path) -> None:
+    code, _, err = run("new", "party", "--id", "jane-doe", "--root", str(reg), "--set", "owner=team-it",
                        "--set", "status=active", "--set", "party_type=person", "--set", "name=Jane Doe")
     assert (code, err) == (0, "")
     text = (reg / "registry/party/jane-doe.yaml").read_text()
@@ -82,19 +82,18 @@ def test_new_in_a_later_state_dates_that_state(reg: Path, capsys: pytest.Capture
     (["transition", "hw-1", "retired", "--date", "2026-02-30", "--set", "retirement.reason=old"], 2, "is not a date"),
     (["transition", "hw-1"], 2, "give ID STATE"),
 ])
-def test_refused_commands_leave_every_file_as_it_was(reg: Path, capsys: pytest.CaptureFixture[str], args: list[str],
-                                                     code: int, message: str) -> None:
+def test_refused_commands_leave_every_file_as_it_was(reg: Path, args: list[str], code: int, message: str) -> None:
     before = snapshot(reg)
-    got, _, err = run(capsys, *args, "--root", str(reg))
+    got, _, err = run(*args, "--root", str(reg))
     assert got == code
     assert message in err
     assert snapshot(reg) == before
 
 
-def test_set_keeps_comments_order_and_quoting(reg: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_set_keeps_comments_order_and_quoting(reg: Path) -> None:
     path = reg / "registry/hardware/hw-1.yaml"
     original = path.read_text()
-    code, out, _ = run(capsys, "set", "hw-1", "hostname=lt-0001.example", "tags+=fleet", "cpu_cores=8", "--root", str(reg))
+    code, out, _ = run("set", "hw-1", "hostname=lt-0001.example", "tags+=fleet", "cpu_cores=8", "--root", str(reg))
     assert (code, out) == (0, "changed registry/hardware/hw-1.yaml\n")
     text = path.read_text()
     expected = (original.replace("owner: team-it\n", "owner: team-it\n", 1)
@@ -103,17 +102,17 @@ def test_set_keeps_comments_order_and_quoting(reg: Path, capsys: pytest.CaptureF
     assert text == expected  # comments, the quoted dates and the key order are as they were
     assert validate_clean(reg) == []
     # the same edit again changes nothing
-    assert run(capsys, "set", "hw-1", "hostname=lt-0001.example", "tags+=fleet", "--root", str(reg))[1] == "nothing changed\n"
+    assert run("set", "hw-1", "hostname=lt-0001.example", "tags+=fleet", "--root", str(reg))[1] == "nothing changed\n"
 
 
-def test_set_removes_a_field_and_a_list_item(reg: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "set", "hw-1", "asset_tag=", "tags-=workplace", "--root", str(reg))[0] == 0
+def test_set_removes_a_field_and_a_list_item(reg: Path) -> None:
+    assert run("set", "hw-1", "asset_tag=", "tags-=workplace", "--root", str(reg))[0] == 0
     text = (reg / "registry/hardware/hw-1.yaml").read_text()
     assert "asset_tag" not in text and "tags: []" in text
 
 
-def test_transition_sets_status_and_date(reg: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "transition", "hw-1", "retired", "--date", "2026-06-30",
+def test_transition_sets_status_and_date(reg: Path) -> None:
+    code, out, _ = run("transition", "hw-1", "retired", "--date", "2026-06-30",
                        "--set", "retirement.reason=Replaced by a newer model", "--root", str(reg))
     assert (code, out) == (0, "changed registry/hardware/hw-1.yaml\n")
     text = (reg / "registry/hardware/hw-1.yaml").read_text()
@@ -121,15 +120,15 @@ def test_transition_sets_status_and_date(reg: Path, capsys: pytest.CaptureFixtur
     assert '  in_use: "2024-02-05"\n  retired: "2026-06-30"\n' in text
     assert "retirement:\n  reason: Replaced by a newer model\n" in text
     assert validate_clean(reg) == []
-    assert run(capsys, "transition", "hw-1", "retired", "--root", str(reg))[1] == "hw-1: already retired\n"
+    assert run("transition", "hw-1", "retired", "--root", str(reg))[1] == "hw-1: already retired\n"
 
 
-def test_bulk_set_invalid_for_one_writes_none(reg: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "new", "hardware", "--id", "hw-2", "--set", "owner=team-it", "--set", "class=laptop",
+def test_bulk_set_invalid_for_one_writes_none(reg: Path) -> None:
+    assert run("new", "hardware", "--id", "hw-2", "--set", "owner=team-it", "--set", "class=laptop",
                "--root", str(reg))[0] == 0
     before = snapshot(reg)
     # valid for hw-2 (planned), but hw-1 would be in use before it was bought
-    code, _, err = run(capsys, "set", "--where", "kind=hardware,class=laptop", "financial.purchase_date=2025-01-01",
+    code, _, err = run("set", "--where", "kind=hardware,class=laptop", "financial.purchase_date=2025-01-01",
                        "--root", str(reg))
     assert code == 1
     assert err.startswith("registry/hardware/hw-1.yaml:") and "hw-2" not in err
@@ -137,45 +136,45 @@ def test_bulk_set_invalid_for_one_writes_none(reg: Path, capsys: pytest.CaptureF
     assert snapshot(reg) == before
 
 
-def test_bulk_transition_refused_for_one_writes_none(reg: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "new", "hardware", "--id", "hw-2", "--set", "owner=team-it", "--set", "class=laptop",
+def test_bulk_transition_refused_for_one_writes_none(reg: Path) -> None:
+    assert run("new", "hardware", "--id", "hw-2", "--set", "owner=team-it", "--set", "class=laptop",
                "--root", str(reg))[0] == 0
     before = snapshot(reg)
-    code, _, err = run(capsys, "transition", "--where", "kind=hardware,class=laptop", "in_maintenance", "--root", str(reg))
+    code, _, err = run("transition", "--where", "kind=hardware,class=laptop", "in_maintenance", "--root", str(reg))
     assert code == 1
     assert "hw-2: the 'physical' lifecycle model does not allow planned -> in_maintenance" in err
     assert snapshot(reg) == before  # hw-1 (in_use -> in_maintenance is allowed) was not written either
 
 
-def test_bulk_set_with_where(reg: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "new", "hardware", "--id", "hw-2", "--set", "owner=team-it", "--set", "class=server",
+def test_bulk_set_with_where(reg: Path) -> None:
+    assert run("new", "hardware", "--id", "hw-2", "--set", "owner=team-it", "--set", "class=server",
                "--root", str(reg))[0] == 0
-    code, out, _ = run(capsys, "set", "--where", "kind=hardware,class=laptop,status=in_use", "tags+=fleet", "--root", str(reg))
+    code, out, _ = run("set", "--where", "kind=hardware,class=laptop,status=in_use", "tags+=fleet", "--root", str(reg))
     assert (code, out) == (0, "changed registry/hardware/hw-1.yaml\n")
     assert "fleet" not in (reg / "registry/hardware/hw-2.yaml").read_text()
 
 
-def test_demo_register_edits(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    reg = demo_register(tmp_path / "demo")
+def test_demo_register_edits(tmp_path: Path) -> None:
+    reg = make_register(tmp_path / "demo", demo=True)
     before = snapshot(reg)
-    code, out, _ = run(capsys, "set", "--where", "kind=hardware,class=laptop,status=in_use", "tags+=fleet-2027",
+    code, out, _ = run("set", "--where", "kind=hardware,class=laptop,status=in_use", "tags+=fleet-2027",
                        "--root", str(reg))
     assert code == 0
     changed = [line.removeprefix("changed ") for line in out.splitlines()]
     after = snapshot(reg)
     assert sorted(p for p in after if after[p] != before.get(p)) == sorted(changed) and changed
-    code, out, _ = run(capsys, "new", "hardware", "--set", "owner=team-workplace", "--set", "class=laptop", "--root", str(reg))
+    code, out, _ = run("new", "hardware", "--set", "owner=team-workplace", "--set", "class=laptop", "--root", str(reg))
     assert code == 0 and out.startswith("created registry/hardware/lt-")
     assert validate_clean(reg) == []
 
 
-def test_reentering_a_state_keeps_its_earlier_date(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_reentering_a_state_keeps_its_earlier_date(tmp_path: Path) -> None:
     """Reactivating an expired contract: the first activation moves to status_history, never overwritten."""
     import yaml
 
-    reg = demo_register(tmp_path / "demo")
+    reg = make_register(tmp_path / "demo", demo=True)
     rel = "registry/contract/ctr-netapp-support-2020.yaml"
-    code, out, err = run(capsys, "transition", "ctr-netapp-support-2020", "active", "--date", "2026-11-02",
+    code, out, err = run("transition", "ctr-netapp-support-2020", "active", "--date", "2026-11-02",
                          "--set", "start=2026-11-02", "--set", "end=2027-11-01", "--root", str(reg))
     assert (code, out) == (0, f"changed {rel}\n"), err
     data = yaml.safe_load((reg / rel).read_text())

@@ -6,23 +6,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-import subprocess
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from bir.base.problems import UsageError
 from bir.cache.validation import ValidateEntry, Validation
 from bir.change.compute import compute_change
 from bir.change.model import ChangeReport, Impact, RecordChange
 from bir.change.render import render_markdown
-from bir.cli import cli
 from bir.history.changerecord import check_body, parse_body, trailers_of
 from bir.point.point import at_worktree
-from bir_gitrepo import RECORDS, commit, git, make_register, write
+from support import RECORDS, commit, git, make_register, run, write
 
 TODAY = dt.date(2026, 6, 1)
 
@@ -32,23 +28,9 @@ def validate(repo: Path) -> Validation:
     return at_worktree(repo, TODAY).validation()
 
 
-class Run:
-    def __init__(self, exit_code: int, output: str) -> None:
-        self.exit_code, self.output = exit_code, output
-
-
-def bir(*args: str) -> Run:
-    """Run a command as `bir` would: its return value is the exit code, a UsageError is exit code 2."""
-    res = CliRunner().invoke(cli, list(args), standalone_mode=False)
-    if res.exception is not None and not isinstance(res.exception, SystemExit):
-        assert isinstance(res.exception, UsageError), res.exception
-        return Run(2, res.output + str(res.exception))
-    return Run(res.return_value, res.output)
-
-
 @pytest.fixture(scope="module")
 def base_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    repo = make_register(tmp_path_factory.mktemp("base") / "reg")
+    repo = make_register(tmp_path_factory.mktemp("base") / "reg", records=RECORDS, git_init=True)
     commit(repo, "Initial register")
     return repo
 
@@ -202,42 +184,41 @@ def test_head_commit_and_cli_exit_codes(repo: Path) -> None:
     head = commit(repo, "Remove srv-02 (#4)", date="2026-02-01T09:00:00+00:00")
     report = compute_change(repo, base, head, today=TODAY)
     assert [p.rule for p in report.violations] == ["change.removed"]
-    res = bir("change", "--root", str(repo), "--base", base, "--head", head, "--format", "json")
-    assert res.exit_code == 1, res.output
-    data = json.loads(res.output)
+    res = run("change", "--root", str(repo), "--base", base, "--head", head, "--format", "json")
+    assert res.code == 1, res.err
+    data = json.loads(res.out)
     assert data["counts"] == {"added": 0, "modified": 0, "renamed": 0, "removed": 1}
     assert data["violations"][0]["rule"] == "change.removed"
-    res = bir(*["change", "--root", str(repo), "--base", head])
-    assert res.exit_code == 0, res.output
-    assert res.output.splitlines()[0] == "No policy violations"
+    res = run("change", "--root", str(repo), "--base", head)
+    assert res.code == 0, res.err
+    assert res.out.splitlines()[0] == "No policy violations"
 
 
 def test_github_format_and_summary(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (repo / "registry/hardware/srv-02.yaml").unlink()
     summary = tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
-    res = bir(*["change", "--root", str(repo), "--base", "HEAD", "--format", "github",
-                                   "--markdown-out", str(tmp_path / "report.md")])
-    assert res.exit_code == 1
-    assert res.output.splitlines()[0] == ("::error file=registry/hardware/srv-02.yaml,title=change.removed::srv-02: record "
-                                          "removed from the register (hint: restore the record and set its status to disposed "
-                                          "instead; the file stays as history)")
+    res = run("change", "--root", str(repo), "--base", "HEAD", "--format", "github", "--markdown-out", str(tmp_path / "report.md"))
+    assert res.code == 1
+    assert res.out.splitlines()[0] == ("::error file=registry/hardware/srv-02.yaml,title=change.removed::srv-02: record "
+                                       "removed from the register (hint: restore the record and set its status to disposed "
+                                       "instead; the file stays as history)")
     assert summary.read_text().startswith("### ❌ 1 policy violation\n")
     assert (tmp_path / "report.md").read_text() == summary.read_text()
 
 
 def test_bad_refs_are_usage_errors(repo: Path) -> None:
     for ref in ("--output=/tmp/x", "no-such-branch"):
-        res = bir(*["change", "--root", str(repo), "--base", ref])
-        assert res.exit_code != 0
-        assert "Traceback" not in res.output
+        res = run("change", "--root", str(repo), "--base", ref)
+        assert res.code == 2, res.err  # a usage error, never an internal one
+        assert "Traceback" not in res.out + res.err
 
 
 def test_shallow_clone_says_how_to_fetch(base_repo: Path, tmp_path: Path) -> None:
     commit(base_repo, "second", date="2026-01-06T10:00:00+00:00")
     try:
         clone = tmp_path / "clone"
-        subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{base_repo}", str(clone)], check=True)
+        git(tmp_path, "clone", "-q", "--depth", "1", f"file://{base_repo}", str(clone))
         with pytest.raises(Exception, match=r"git fetch --unshallow.*fetch-depth: 0"):
             compute_change(clone, "HEAD~1")
     finally:
@@ -305,13 +286,14 @@ def test_event_payload(repo: Path, tmp_path: Path) -> None:
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"action": "opened", "pull_request": {"number": 42, "body": FULL_BODY.replace(
         "Fail back to srv-db-01.", "")}}))
-    res = bir(*["change", "--root", str(repo), "--event", str(event)])
-    assert res.exit_code == 1
-    assert res.output == ("pull request #42: error: the pull request does not say its Backout-Plan (required by "
-                          "change.required_fields) [change.record-missing]\n")
+    res = run("change", "--root", str(repo), "--event", str(event))
+    assert res.code == 1
+    assert res.err == ""
+    assert res.out == ("pull request #42: error: the pull request does not say its Backout-Plan (required by "
+                       "change.required_fields) [change.record-missing]\n")
     event.write_text(json.dumps({"pull_request": {"number": 42, "body": FULL_BODY}}))
-    res = bir(*["change", "--root", str(repo), "--event", str(event), "--base", "HEAD"])
-    assert res.exit_code == 0, res.output
+    res = run("change", "--root", str(repo), "--event", str(event), "--base", "HEAD")
+    assert res.code == 0, res.err
 
 
 def test_trailers_round_trip() -> None:
@@ -430,8 +412,8 @@ def _fresh_copy_report(repo: Path) -> dict[str, object]:
 def test_register_in_a_sub_folder_reuses_the_validation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The snapshot speaks git's paths relative to the register root, also when that root is a sub-folder."""
     top = tmp_path / "repo"
-    root = make_register(top / "infra" / "register")
-    shutil.rmtree(root / ".git")  # one repository, at the top
+    root = make_register(top / "infra" / "register", records=RECORDS)
+    (root / ".gitignore").write_text(".bir-cache/\n")
     (top / "README.md").write_text("a repository holding more than the register\n")
     git(top, "init", "-q", "-b", "main")
     commit(top, "Initial register")

@@ -7,15 +7,13 @@ Every case commits a base register, makes the change (as a reviewer or an attack
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from bir_gitrepo import RECORDS, commit, git, make_register
+from support import NOT_IN_CI, RECORDS, commit, git, make_register, run
 
 TODAY = "2026-06-01"
 
@@ -53,7 +51,7 @@ GATE_RECORDS = {
 
 @pytest.fixture(scope="module")
 def base_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    repo = make_register(tmp_path_factory.mktemp("gate") / "reg", GATE_RECORDS)
+    repo = make_register(tmp_path_factory.mktemp("gate") / "reg", records=GATE_RECORDS, git_init=True)
     config = repo / "bir.yaml"
     text = config.read_text()
     assert "redundancy:\n  groups:\n" in text
@@ -75,17 +73,13 @@ def repo(base_repo: Path, tmp_path: Path) -> Path:
 
 
 def change(repo: Path, *args: str) -> tuple[int, dict[str, object], str]:
-    """`bir change --base ... --format json` as a user runs it: exit code, the report, stderr."""
-    import subprocess
-
-    env = {**os.environ, "NO_COLOR": "1", "GITHUB_ACTIONS": "", "GITHUB_STEP_SUMMARY": ""}
-    proc = subprocess.run([sys.executable, "-m", "bir", "change", "--root", str(repo), *args], capture_output=True,
-                          text=True, env=env, timeout=120)
+    """`bir change --base ... --format json` as a user runs it: exit code, the report, stdout and stderr."""
+    code, out, err = run("change", "--root", repo, *args, env=NOT_IN_CI)
     try:
-        report = json.loads(proc.stdout) if "--format" in args and "json" in args else {}
+        report = json.loads(out) if "--format" in args and "json" in args else {}
     except ValueError:
         report = {}
-    return proc.returncode, report, proc.stdout + proc.stderr
+    return code, report, out + err
 
 
 def rules(report: dict[str, object]) -> list[str]:
@@ -267,13 +261,10 @@ def test_the_change_record_is_read_from_a_squashed_template(repo: Path) -> None:
     log = change_log(repo)
     assert log[1].record == {"change_type": "normal", "reason": "Clearer names", "risk": "None",
                              "backout_plan": "Revert the pull request"}
-    import subprocess
-
-    proc = subprocess.run([sys.executable, "-m", "bir", "log", "--root", str(repo), "--missing-record"], capture_output=True,
-                          text=True, timeout=60)
-    assert proc.returncode == 1
-    assert "A quick fix without a record" in proc.stdout and "Rename srv-01" not in proc.stdout
-    assert "change record lacks: change_type, reason, risk, backout_plan" in proc.stdout
+    code, out, _err = run("log", "--root", repo, "--missing-record")
+    assert code == 1
+    assert "A quick fix without a record" in out and "Rename srv-01" not in out
+    assert "change record lacks: change_type, reason, risk, backout_plan" in out
 
 
 # -- record text never reaches the runner, the comment or the terminal as commands ------------------------
@@ -284,12 +275,8 @@ HOSTILE = ("\x1b[31mred \x1b]8;;https://evil\x07 x\n::error file=README.md::pwne
 def test_hostile_record_text_stays_data_in_every_channel(repo: Path, tmp_path: Path) -> None:
     edit(repo, "hardware/srv-01.yaml", description=HOSTILE)
     summary = tmp_path / "summary.md"
-    import subprocess
-
-    env = {**os.environ, "GITHUB_STEP_SUMMARY": str(summary)}
-    proc = subprocess.run([sys.executable, "-m", "bir", "change", "--root", str(repo), "--base", "HEAD", "--format", "github"],
-                          capture_output=True, text=True, env=env, timeout=60)
-    for line in proc.stdout.splitlines():
+    _code, out, _err = run("change", "--root", repo, "--base", "HEAD", "--format", "github", env={"GITHUB_STEP_SUMMARY": str(summary)})
+    for line in out.splitlines():
         assert not line.startswith(("::add-mask", "::stop-commands", "::error file=README")), line
         assert "pwned" not in line or line.startswith("::") is False or "%0A" in line
     md = summary.read_text()
@@ -298,9 +285,8 @@ def test_hostile_record_text_stays_data_in_every_channel(repo: Path, tmp_path: P
     _code, _report, text = change(repo, "--base", "HEAD")
     assert "\x1b" not in text and "\\x1b]8;;https://evil\\x07" in text
     commit(repo, "Hostile description", date="2026-02-01T10:00:00+00:00")
-    proc = subprocess.run([sys.executable, "-m", "bir", "history", "--root", str(repo), "srv-01"], capture_output=True,
-                          text=True, timeout=60)
-    assert proc.returncode == 0 and "\x1b" not in proc.stdout and "\\x1b[31mred" in proc.stdout
+    code, out, _err = run("history", "--root", repo, "srv-01")
+    assert code == 0 and "\x1b" not in out and "\\x1b[31mred" in out
 
 
 def test_site_configuration_that_runs_code_is_refused_and_is_a_rules_change(repo: Path, tmp_path: Path) -> None:

@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT
-
-ENV = {**os.environ, "NO_COLOR": "1", "GITHUB_ACTIONS": "", "GITHUB_STEP_SUMMARY": ""}
-
-
-def bir(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bir", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, env=env or ENV, timeout=120)
+from support import NOT_IN_CI, PROJECT, run
 
 
 def break_owner(root: Path) -> None:
@@ -26,9 +16,9 @@ def break_owner(root: Path) -> None:
 
 
 def test_demo_register_is_clean() -> None:
-    res = bir("validate", PROJECT, "--format", "json")
-    assert res.returncode == 0, res.stdout + res.stderr
-    out = json.loads(res.stdout)
+    res = run("validate", PROJECT, "--format", "json", env=NOT_IN_CI, process=True)
+    assert res.code == 0, res.out + res.err
+    out = json.loads(res.out)
     assert out["summary"]["errors"] == 0 and out["summary"]["warnings"] == 0
     assert out["summary"]["records"] >= 250
     assert set(out["summary"]["by_kind"]) == {"hardware", "software", "licence", "cloud_service", "network", "facility",
@@ -37,9 +27,9 @@ def test_demo_register_is_clean() -> None:
 
 def test_text_format_and_exit_code(base_register: Path) -> None:
     break_owner(base_register)
-    res = bir("validate", cwd=base_register / "registry" / "hardware")  # the register containing the current folder
-    assert res.returncode == 1
-    assert res.stdout.splitlines() == [
+    res = run("validate", cwd=base_register / "registry" / "hardware", env=NOT_IN_CI)  # the register containing the current folder
+    assert res.code == 1
+    assert res.out.splitlines() == [
         "registry/hardware/srv-01.yaml:4:8: error: owner 'team-x' is not a known record [ref.unknown]",
         "    hint: add party record 'team-x', or fix the id",
         "3 records (hardware 1, party 1, service 1): 1 error(s), 0 warning(s)",
@@ -48,9 +38,9 @@ def test_text_format_and_exit_code(base_register: Path) -> None:
 
 def test_json_format(base_register: Path) -> None:
     break_owner(base_register)
-    res = bir("validate", base_register, "--format", "json")
-    assert res.returncode == 1
-    out = json.loads(res.stdout)
+    res = run("validate", base_register, "--format", "json", env=NOT_IN_CI)
+    assert res.code == 1
+    out = json.loads(res.out)
     assert out["summary"] == {"records": 3, "errors": 1, "warnings": 0, "by_kind": {"hardware": 1, "party": 1, "service": 1}}
     problem = out["problems"][0]
     assert {k: problem[k] for k in ("path", "line", "column", "severity", "rule")} == {
@@ -62,9 +52,9 @@ def test_github_format_escapes_and_writes_summary(base_register: Path, tmp_path:
     rec = base_register / "registry" / "hardware" / "srv-01.yaml"
     rec.write_text(rec.read_text(encoding="utf-8") + '"x\\n::error::pwned": 1\n', encoding="utf-8")
     summary = tmp_path / "summary.md"
-    res = bir("validate", base_register, env={**ENV, "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)})
-    assert res.returncode == 1
-    lines = res.stdout.splitlines()
+    res = run("validate", base_register, env={**NOT_IN_CI, "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)})
+    assert res.code == 1
+    lines = res.out.splitlines()
     assert lines[0].startswith("::error file=registry/hardware/srv-01.yaml,line=20,col=1,title=schema.unknown-field::")
     assert "%0A::error::pwned" in lines[0]
     assert not any(line.startswith("::error::pwned") for line in lines)
@@ -76,17 +66,17 @@ def test_github_format_escapes_and_writes_summary(base_register: Path, tmp_path:
 def test_strict_fails_on_warnings(base_register: Path) -> None:
     rec = base_register / "registry" / "hardware" / "srv-01.yaml"
     rec.write_text(rec.read_text(encoding="utf-8") + "redundancy_group: alone\n", encoding="utf-8")
-    assert bir("validate", base_register).returncode == 0
-    res = bir("validate", base_register, "--strict")
-    assert res.returncode == 1
-    assert "[redundancy.single]" in res.stdout
+    assert run("validate", base_register, env=NOT_IN_CI).code == 0
+    res = run("validate", base_register, "--strict", env=NOT_IN_CI)
+    assert res.code == 1
+    assert "[redundancy.single]" in res.out
 
 
 def test_not_a_register_is_a_usage_error(tmp_path: Path) -> None:
-    res = bir("validate", tmp_path)
-    assert res.returncode == 2
-    assert res.stderr.startswith("bir: error: no register here:")
-    assert "Traceback" not in res.stderr
+    res = run("validate", tmp_path, env=NOT_IN_CI, process=True)
+    assert res.code == 2
+    assert res.err.startswith("bir: error: no register here:")
+    assert "Traceback" not in res.err
 
 
 @pytest.mark.parametrize(
@@ -100,10 +90,10 @@ def test_not_a_register_is_a_usage_error(tmp_path: Path) -> None:
 )
 def test_bad_configuration_is_exit_2(base_register: Path, config: str, message: str) -> None:
     (base_register / "bir.yaml").write_text(config, encoding="utf-8")
-    res = bir("validate", base_register)
-    assert res.returncode == 2
-    assert res.stderr.startswith(message)
-    assert "Traceback" not in res.stderr
+    res = run("validate", base_register, env=NOT_IN_CI, process=True)
+    assert res.code == 2
+    assert res.err.startswith(message)
+    assert "Traceback" not in res.err
 
 
 def test_a_constraint_no_other_rule_names_is_schema_invalid(base_register: Path) -> None:
@@ -115,24 +105,24 @@ def test_a_constraint_no_other_rule_names_is_schema_invalid(base_register: Path)
     path.write_text(json.dumps(schema), encoding="utf-8")
     party = next((base_register / "registry" / "party").glob("*.yaml"))
     party.write_text(party.read_text(encoding="utf-8") + "email: x@example.org\n", encoding="utf-8")
-    res = bir("validate", base_register, "--no-cache")
-    assert res.returncode == 1
-    assert f"{party.relative_to(base_register)}:1:1: error: the record:" in res.stdout and "[schema.invalid]" in res.stdout
+    res = run("validate", base_register, "--no-cache", env=NOT_IN_CI)
+    assert res.code == 1
+    assert f"{party.relative_to(base_register)}:1:1: error: the record:" in res.out and "[schema.invalid]" in res.out
 
 
 def test_broken_schema_is_exit_2(base_register: Path) -> None:
     (base_register / "schemas" / "hardware.schema.json").write_text("{not json", encoding="utf-8")
-    res = bir("validate", base_register)
-    assert res.returncode == 2
-    assert "cannot read schema" in res.stderr and "Traceback" not in res.stderr
+    res = run("validate", base_register, env=NOT_IN_CI, process=True)
+    assert res.code == 2
+    assert "cannot read schema" in res.err and "Traceback" not in res.err
 
 
 def test_unusable_schema_is_a_positioned_problem_and_exit_2(base_register: Path) -> None:
     # A schema that is valid JSON but not a usable schema is checked against the meta-schema first.
     (base_register / "schemas" / "hardware.schema.json").write_text('{"type": 12}', encoding="utf-8")
-    res = bir("validate", base_register, "--no-cache")
-    assert res.returncode == 2
-    lines = res.stderr.strip().splitlines()
+    res = run("validate", base_register, "--no-cache", env=NOT_IN_CI, process=True)
+    assert res.code == 2
+    lines = res.err.strip().splitlines()
     assert lines[0] == "schemas/hardware.schema.json:1:2: error: type: 12 is not valid under any of the given schemas [schema.malformed]"
     assert lines[-1] == "bir: error: the schemas in schemas/ are not valid JSON Schemas; fix them and run again"
-    assert "Traceback" not in res.stderr and len(lines) == 3
+    assert "Traceback" not in res.err and len(lines) == 3

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from day_helpers import demo_register, run, small_register, snapshot, validate_clean
+from support import make_register, run, snapshot, validate_clean
 
 SOFTWARE = """\
 id: sw-office
@@ -99,7 +99,7 @@ financial:
 
 @pytest.fixture
 def reg(tmp_path: Path) -> Path:
-    root = small_register(tmp_path / "reg")
+    root = make_register(tmp_path / "reg", scaffold=True)
     (root / "registry/software").mkdir()
     (root / "registry/licence").mkdir()
     (root / "registry/software/sw-office.yaml").write_text(SOFTWARE)
@@ -110,17 +110,17 @@ def reg(tmp_path: Path) -> Path:
     return root
 
 
-def test_json_has_every_record(reg: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "export", "json", "--root", str(reg))
+def test_json_has_every_record(reg: Path) -> None:
+    code, out, _ = run("export", "json", "--root", str(reg))
     doc = json.loads(out)
     assert code == 0 and doc["register"] == "Test register" and doc["base_currency"] == "EUR"
     assert [r["id"] for r in doc["records"]] == ["example-supplier", "fac-main-office", "hw-1", "lic-office", "svc-workplace",
                                                  "sw-office", "sw-os", "sw-requests", "team-it"]
 
 
-def test_csv_per_kind_flattened_and_safe(reg: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_csv_per_kind_flattened_and_safe(reg: Path, tmp_path: Path) -> None:
     out = tmp_path / "csv"
-    code, _, _ = run(capsys, "export", "csv", "--out", str(out), "--root", str(reg))
+    code, _, _ = run("export", "csv", "--out", str(out), "--root", str(reg))
     assert code == 0
     assert sorted(p.name for p in out.iterdir()) == ["facility.csv", "hardware.csv", "licence.csv", "party.csv", "service.csv",
                                                      "software.csv"]
@@ -148,9 +148,9 @@ def test_safe_cell(value: object, cell: str) -> None:
     assert safe_cell(value) == cell
 
 
-def test_sqlite_tables_and_relations(reg: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_sqlite_tables_and_relations(reg: Path, tmp_path: Path) -> None:
     db = tmp_path / "register.sqlite"
-    code, _, err = run(capsys, "export", "sqlite", "--out", str(db), "--root", str(reg))
+    code, _, err = run("export", "sqlite", "--out", str(db), "--root", str(reg))
     assert code == 0 and f"datasette {db} --metadata {tmp_path / 'register.metadata.json'}" in err
     con = sqlite3.connect(db)
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -211,7 +211,7 @@ def read_back(bom: dict[str, Any]) -> Any:
     return parsed
 
 
-def test_cyclonedx(reg: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_cyclonedx(reg: Path, tmp_path: Path) -> None:
     import re
 
     (reg / "registry/information").mkdir()
@@ -223,7 +223,7 @@ def test_cyclonedx(reg: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
     office.write_text(office.read_text().replace("vendor: example-supplier", "vendor: acme-soft"))
     assert validate_clean(reg) == []
     out = tmp_path / "bom.json"
-    assert run(capsys, "export", "cyclonedx", "--out", str(out), "--root", str(reg))[0] == 0
+    assert run("export", "cyclonedx", "--out", str(out), "--root", str(reg))[0] == 0
     bom = json.loads(out.read_text())
     assert schema_errors(bom) == []
     parsed = read_back(bom)
@@ -261,7 +261,7 @@ def test_cyclonedx(reg: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
         "hw-1": [], "sw-requests": [],
     }
     # the same register gives the same bytes
-    assert run(capsys, "export", "cyclonedx", "--root", str(reg))[1] == out.read_text()
+    assert run("export", "cyclonedx", "--root", str(reg))[1] == out.read_text()
     # the checks can fail: without the register's own dependencies the library warns the graph is incomplete
     broken = dict(bom, dependencies=[d for d in bom["dependencies"] if d["ref"] != "register"])
     with pytest.raises(UserWarning, match="Dependency Graph is incomplete"):
@@ -269,20 +269,20 @@ def test_cyclonedx(reg: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
     assert schema_errors(dict(bom, serialNumber="urn:uuid:not-a-uuid")) != []
 
 
-def test_csv_or_sqlite_without_out_is_a_usage_error(reg: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_csv_or_sqlite_without_out_is_a_usage_error(reg: Path) -> None:
     before = snapshot(reg)
     for fmt in ("csv", "sqlite"):
-        code, _, err = run(capsys, "export", fmt, "--root", str(reg))
+        code, _, err = run("export", fmt, "--root", str(reg))
         assert code == 2 and "--out" in err
-    assert run(capsys, "export", "xml", "--root", str(reg))[0] == 2
+    assert run("export", "xml", "--root", str(reg))[0] == 2
     assert snapshot(reg) == before
 
 
-def test_demo_register_exports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_register_exports(tmp_path: Path) -> None:
     from bir.api import load as load_register
     from bir.write.exporters import to_csv, to_cyclonedx
 
-    reg = demo_register(tmp_path / "demo")
+    reg = make_register(tmp_path / "demo", demo=True)
     register = load_register(reg).register
     bom = to_cyclonedx(register)
     assert schema_errors(bom) == []

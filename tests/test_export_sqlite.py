@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from day_helpers import demo_register
+from support import make_register
 
 DAY = dt.date(2026, 11, 28)
 
@@ -21,7 +21,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[sqlite3.Connection, 
     from bir.reports import evaluate
     from bir.write.sqlitedb import write_sqlite
 
-    root = demo_register(tmp_path_factory.mktemp("demo") / "reg")
+    root = make_register(tmp_path_factory.mktemp("demo") / "reg", demo=True)
     evaluation = evaluate(at_worktree(root, DAY))
     write_sqlite(evaluation, root / "register.sqlite")
     return sqlite3.connect(root / "register.sqlite"), evaluation
@@ -128,7 +128,7 @@ def test_site_downloads_equal_the_export(tmp_path: Path) -> None:
     from bir.site.downloads import write_downloads
     from bir.write import exporters
 
-    root = demo_register(tmp_path / "reg")
+    root = make_register(tmp_path / "reg", demo=True)
     evaluation = evaluate(at_worktree(root, DAY))
     site = tmp_path / "site"
     listed = write_downloads(evaluation, site)

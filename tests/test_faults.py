@@ -26,15 +26,14 @@ import pytest
 from bir.base import journal
 from bir.base.atomic import is_temporary
 from bir.base.lock import register_lock
-from bir.cli import main
-from day_helpers import run, small_register, snapshot
+from support import make_register, run, snapshot
 
 BULK = 12  # hardware records in the register the bulk commands edit
 FEED = Path(__file__).parent / "fixtures" / "feeds" / "acmeos.json"
 
 
 def bulk_register(dest: Path) -> Path:
-    reg = small_register(dest)
+    reg = make_register(dest, scaffold=True)
     text = (reg / "registry/hardware/hw-1.yaml").read_text()
     for i in range(2, BULK + 1):
         (reg / f"registry/hardware/hw-{i}.yaml").write_text(
@@ -96,10 +95,7 @@ def _run_crashing_at(root: Path, argv: list[str], k: int) -> int:
             return real(src, dst, *args, **kwargs)
 
         os.replace = replace  # type: ignore[assignment]
-        try:
-            main([*argv, "--root", str(root)])
-        except SystemExit:
-            pass
+        run(*argv, "--root", root)
         os._exit(0 if count[0] < k else 1)
 
     return _in_child(child)
@@ -116,24 +112,22 @@ def _renames(root: Path, argv: list[str]) -> int:
 
     os.replace = replace  # type: ignore[assignment]
     try:
-        try:
-            main([*argv, "--root", str(root)])
-        except SystemExit as exc:
-            assert exc.code in (0, 1), exc.code
+        code = run(*argv, "--root", root).code
+        assert code in (0, 1), code
     finally:
         os.replace = real  # type: ignore[assignment]
     return count[0]
 
 
-def _settled(root: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, str]:
+def _settled(root: Path) -> dict[str, str]:
     """The register as the next command sees it (any command completes a pending journal first)."""
-    run(capsys, "validate", str(root), "--no-cache")
+    run("validate", str(root), "--no-cache")
     assert not journal.pending(root)
     return register_files(root)
 
 
 @pytest.mark.parametrize("name", ["set --where", "transition --where", "import csv", "new", "feed import", "reconcile --write"])
-def test_crash_at_every_rename_leaves_the_register_before_or_after(tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str) -> None:
+def test_crash_at_every_rename_leaves_the_register_before_or_after(tmp_path: Path, name: str) -> None:
     import shutil
 
     template = bulk_register(tmp_path / "template")
@@ -151,29 +145,28 @@ def test_crash_at_every_rename_leaves_the_register_before_or_after(tmp_path: Pat
         root = tmp_path / f"crash-{k}"
         shutil.copytree(template, root)
         _run_crashing_at(root, argv, k)
-        got = _settled(root, capsys)
+        got = _settled(root)
         assert got in (before, after), f"crash at rename {k}: {len(changed)} files, torn or half applied"
         outcomes["before" if got == before else "after"] += 1
         leftovers = [p for p in root.rglob("*.tmp") if ".bir-cache" not in p.parts]
-        run(capsys, "set", "hw-1", "--root", str(root), "description=after the crash")  # the next writer sweeps
+        run("set", "hw-1", "--root", str(root), "description=after the crash")  # the next writer sweeps
         assert [p for p in leftovers if p.exists()] == []
         shutil.rmtree(root)
     assert outcomes["before"] >= 1 and outcomes["after"] >= 1  # both sides of the journal were hit
 
 
-def test_sigkill_at_random_moments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_sigkill_at_random_moments(tmp_path: Path) -> None:
     """Real processes, real SIGKILL (fixed seed; three rounds per bulk command keep it to a few seconds)."""
     import shutil
 
     rng = random.Random(15)
     template = bulk_register(tmp_path / "template")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     for name in ("set --where", "import csv"):
         argv = commands(tmp_path)[name]
         ref = tmp_path / "ref"
         shutil.copytree(template, ref)
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "bir", *argv, "--root", str(ref)], env=env, check=False, capture_output=True)
+        run(*argv, "--root", ref, process=True)
         full = time.perf_counter() - started
         before, after = register_files(template), register_files(ref)
         assert before != after
@@ -181,50 +174,45 @@ def test_sigkill_at_random_moments(tmp_path: Path, capsys: pytest.CaptureFixture
         for round_ in range(3):
             root = tmp_path / f"kill-{round_}"
             shutil.copytree(template, root)
-            proc = subprocess.Popen([sys.executable, "-m", "bir", *argv, "--root", str(root)], env=env,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            proc = run(*argv, "--root", root, background=True)
             time.sleep(rng.uniform(0.5, 1.0) * full)
             proc.send_signal(signal.SIGKILL)
-            proc.wait()
-            assert _settled(root, capsys) in (before, after), f"{name}: killed after a {full:.2f} s run, torn"
+            proc.communicate()
+            assert _settled(root) in (before, after), f"{name}: killed after a {full:.2f} s run, torn"
             shutil.rmtree(root)
 
 
 # -- concurrent writers ----------------------------------------------------------------------------------
 def test_two_writers_on_one_record_lose_nothing(tmp_path: Path) -> None:
-    reg = small_register(tmp_path / "reg")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    reg = make_register(tmp_path / "reg", scaffold=True)
     lost = 0
     rounds = 4
     for i in range(rounds):
-        procs = [subprocess.Popen([sys.executable, "-m", "bir", "set", "hw-1", f"{field}=value {i}", "--root", str(reg)],
-                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for field in ("name", "model")]
-        codes = [p.wait() for p in procs]
-        assert codes == [0, 0], [p.stderr.read() for p in procs if p.stderr]
+        procs = [run("set", "hw-1", f"{field}=value {i}", "--root", reg, background=True) for field in ("name", "model")]
+        outputs = [p.communicate() for p in procs]
+        assert [p.returncode for p in procs] == [0, 0], [err for _out, err in outputs]
         text = (reg / "registry/hardware/hw-1.yaml").read_text()
         lost += (f"name: value {i}\n" not in text) + (f"model: value {i}\n" not in text)
     assert lost == 0
 
 
 def test_a_writer_waits_for_the_lock_then_reads_what_the_first_wrote(tmp_path: Path) -> None:
-    reg = small_register(tmp_path / "reg")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    reg = make_register(tmp_path / "reg", scaffold=True)
     path = reg / "registry/hardware/hw-1.yaml"
     with register_lock(reg):
-        proc = subprocess.Popen([sys.executable, "-m", "bir", "set", "hw-1", "model=second", "--root", str(reg)], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = run("set", "hw-1", "model=second", "--root", reg, background=True)
         time.sleep(1.5)
         assert proc.poll() is None  # waiting
         path.write_text(path.read_text().replace("name: Example laptop", "name: first"))
-    assert proc.wait(timeout=30) == 0
+    proc.communicate(timeout=30)
+    assert proc.returncode == 0
     text = path.read_text()
     assert "name: first\n" in text and "model: second\n" in text
 
 
-def test_a_writer_that_cannot_get_the_lock_refuses_naming_the_holder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    reg = small_register(tmp_path / "reg")
+def test_a_writer_that_cannot_get_the_lock_refuses_naming_the_holder(tmp_path: Path) -> None:
+    reg = make_register(tmp_path / "reg", scaffold=True)
     before = snapshot(reg)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path), BIR_LOCK_TIMEOUT="0.3")
     ready, done = threading.Event(), threading.Event()
 
     def hold() -> None:
@@ -236,43 +224,48 @@ def test_a_writer_that_cannot_get_the_lock_refuses_naming_the_holder(tmp_path: P
     holder.start()
     ready.wait(10)
     try:
-        proc = subprocess.run([sys.executable, "-m", "bir", "set", "hw-1", "name=x", "--root", str(reg)], env=env,
-                              capture_output=True, text=True, check=False)
+        proc = run("set", "hw-1", "name=x", "--root", reg, env={"BIR_LOCK_TIMEOUT": "0.3"}, process=True)
     finally:
         done.set()
         holder.join()
-    assert proc.returncode == 2
-    assert proc.stderr.startswith(f"bir: error: another bir command is writing to {reg}: process {os.getpid()} (`")
-    assert proc.stderr.rstrip().endswith("nothing was changed. Wait for it to finish and run the command again "
+    assert proc.code == 2
+    assert proc.err.startswith(f"bir: error: another bir command is writing to {reg}: process {os.getpid()} (`")
+    assert proc.err.rstrip().endswith("nothing was changed. Wait for it to finish and run the command again "
                                          "(waited 0.3 s; BIR_LOCK_TIMEOUT sets how long)")
     assert snapshot(reg) == before
 
 
 # -- the journal read as hostile data ----------------------------------------------------------------------
-def test_a_planted_journal_moves_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    reg = small_register(tmp_path / "reg")
+def test_a_planted_journal_moves_nothing(tmp_path: Path) -> None:
+    reg = make_register(tmp_path / "reg", scaffold=True)
     (reg / "registry/hardware/.evil.abcdefgh.tmp").write_text("id: evil\n")
     before = register_files(reg)
     (reg / ".bir-cache").mkdir(exist_ok=True)
     (reg / ".bir-cache/journal").write_text('{"format": 1, "files": [["registry/hardware/.evil.abcdefgh.tmp", '
                                             '"registry/party/team-it.yaml"], ["../outside.tmp", "bir.yaml"]]}')
-    assert run(capsys, "validate", str(reg), "--no-cache")[0] == 0
+    assert run("validate", str(reg), "--no-cache")[0] == 0
     assert register_files(reg) == before and not journal.pending(reg)
 
 
 # -- the site's output swap ----------------------------------------------------------------------------------
-def test_site_swap_always_leaves_a_site(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_site_swap_always_leaves_a_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from bir.site import build
 
-    reg = small_register(tmp_path / "reg")
+    reg = make_register(tmp_path / "reg", scaffold=True)
     out = tmp_path / "site"
-    assert run(capsys, "site", "build", "--root", str(reg), "--out", str(out))[0] == 0
+    assert run("site", "build", "--root", str(reg), "--out", str(out))[0] == 0
     (out / "old-marker").write_text("the previous build")
     # a build killed midway left its work folder behind (a process that is gone)
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
     stale = tmp_path / f".site.build-{dead.stdout.strip()}-abcdefgh"
     stale.mkdir()
-    # a crash between the two renames of the fallback swap (no atomic exchange here)
+    # a crash between the two renames of the fallback swap (no atomic exchange here); the last build's
+    # manifest is gone, so this build replaces the folder instead of updating it in place
+    from bir.site import incremental
+
+    manifest = incremental._cache(reg.resolve())
+    assert manifest is not None and manifest.is_file()
+    manifest.unlink()
     monkeypatch.setattr(build, "_exchange", lambda a, b: False)
 
     def crash_between() -> None:
@@ -286,7 +279,7 @@ def test_site_swap_always_leaves_a_site(tmp_path: Path, capsys: pytest.CaptureFi
                 os._exit(137)
 
         os.replace = replace  # type: ignore[assignment]
-        main(["site", "build", "--root", str(reg), "--out", str(out)])
+        run("site", "build", "--root", reg, "--out", out)
 
     assert _in_child(crash_between) == 137
     assert not out.exists() and len(list(tmp_path.glob(".site.old-*"))) == 1
@@ -294,14 +287,13 @@ def test_site_swap_always_leaves_a_site(tmp_path: Path, capsys: pytest.CaptureFi
     build._clean_leftovers(out)  # what the next build does first
     assert (out / "old-marker").read_text() == "the previous build" and not stale.exists()
     # the atomic exchange: the new site replaces the old one in one step
-    assert run(capsys, "site", "build", "--root", str(reg), "--out", str(out))[0] == 0
+    assert run("site", "build", "--root", str(reg), "--out", str(out))[0] == 0
     assert not (out / "old-marker").exists() and (out / "index.html").is_file()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
 
 
-def test_a_journal_that_cannot_be_completed_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    reg = small_register(tmp_path / "reg")
+def test_a_journal_that_cannot_be_completed_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    reg = make_register(tmp_path / "reg", scaffold=True)
     path = reg / "registry/hardware/hw-1.yaml"
     staged = reg / "registry/hardware/.hw-1.yaml.abcdefgh.tmp"
     staged.write_text(path.read_text().replace("name: Example laptop", "name: Renamed"))
@@ -320,11 +312,11 @@ def test_a_journal_that_cannot_be_completed_is_reported(tmp_path: Path, capsys: 
     holder.start()
     ready.wait(10)
     try:
-        code, out, _err = run(capsys, "validate", str(reg), "--no-cache", "--format", "text")
+        code, out, _err = run("validate", str(reg), "--no-cache", "--format", "text")
     finally:
         done.set()
         holder.join()
     assert code == 1 and ".bir-cache/journal: error: a killed bir command left a write half done, and it cannot be completed " \
                          "here [file.interrupted-write]" in out
-    code, out, _err = run(capsys, "validate", str(reg), "--no-cache", "--format", "text")
+    code, out, _err = run("validate", str(reg), "--no-cache", "--format", "text")
     assert code == 0 and "name: Renamed\n" in path.read_text() and not staged.exists() and not journal.pending(reg)

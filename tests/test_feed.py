@@ -8,16 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
 from bir.base.model import Record
-from bir.cli import cli
 from bir.read.feeds import FEED_DIR, FeedError, cycle_of, load_feeds, normalise, reference
 from bir.reports import build_report
 from bir.reports.models import RiskReport
 from bir.write.feeds import import_files
-from conftest import make_register
-from reports_support import register
+from support import TEAM, commit, git, loaded_register, make_register, run
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "feeds"
 
@@ -59,9 +56,7 @@ def test_bad_file_writes_nothing(tmp_path: Path) -> None:
 
 def test_cli_import(tmp_path: Path) -> None:
     root = make_register(tmp_path / "reg")
-    result = CliRunner().invoke(cli, ["feed", "import", "--root", str(root), str(FIXTURES / "acmeos.json")])
-    assert result.exit_code == 0, result.output
-    assert result.output == "imported feeds/endoflife/acmeos.json\n"
+    assert run("feed", "import", "--root", root, FIXTURES / "acmeos.json") == (0, "imported feeds/endoflife/acmeos.json\n", "")
 
 
 def _sw(**data: Any) -> Record:
@@ -96,7 +91,7 @@ def test_rules_use_feed_dates(tmp_path: Path) -> None:
         return {"id": rid, "kind": "software", "name": rid, "owner": "team-it", "status": "active",
                 "status_dates": {"active": "2022-01-01"}, "last_verified": "2026-10-01", **extra}
 
-    reg = register(tmp_path, [
+    reg = loaded_register(tmp_path / "reg", [
         sw("sw-old", lifecycle_feed={"product": "acmeos", "cycle": "3.1"}),   # eolFrom 2026-01-31
         sw("sw-new", purl="pkg:generic/acmeos@3.10.1"),                       # supported
         sw("sw-eos", purl="pkg:generic/acmeos@3.10.1", end_of_support="2026-03-01"),  # record date wins
@@ -113,35 +108,22 @@ def test_rules_use_feed_dates(tmp_path: Path) -> None:
 
 
 def test_past_report_uses_the_feed_of_that_day(tmp_path: Path) -> None:
-    import os
-    import subprocess
-
-    from reports_support import TEAM, write_records
-
-    def git(*args: str, when: str) -> None:
-        env = {**os.environ, "GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "T",
-               "GIT_COMMITTER_EMAIL": "t@example.com", "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
-        subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
-
-    root = make_register(tmp_path / "reg")
-    write_records(root, [TEAM, {"id": "sw-os", "kind": "software", "name": "os", "owner": "team-it", "status": "active",
-                                "status_dates": {"active": "2022-01-01"}, "last_verified": "2026-01-01",
-                                "purl": "pkg:generic/acmeos@3.1.2"}])
+    root = make_register(tmp_path / "reg", records=[TEAM, {"id": "sw-os", "kind": "software", "name": "os", "owner": "team-it",
+                                                           "status": "active", "status_dates": {"active": "2022-01-01"},
+                                                           "last_verified": "2026-01-01", "purl": "pkg:generic/acmeos@3.1.2"}])
     import_files(root, [FIXTURES / "acmeos.json"])
-    git("init", "-q", "-b", "main", when="2026-01-10T12:00:00+00:00")
-    git("add", "-A", when="2026-01-10T12:00:00+00:00")
-    git("commit", "-q", "-m", "register", when="2026-01-10T12:00:00+00:00")
+    git(root, "init", "-q", "-b", "main")
+    commit(root, "register", date="2026-01-10T12:00:00+00:00")
     # later the vendor extends 3.1 (a newer feed is imported and committed)
     doc = json.loads((FIXTURES / "acmeos.json").read_text())
     doc["result"]["releases"][1]["eolFrom"] = "2030-01-31"
     newer = tmp_path / "acmeos.json"
     newer.write_text(json.dumps(doc))
     import_files(root, [newer])
-    git("commit", "-q", "-am", "feed", when="2026-06-01T12:00:00+00:00")
-    runner = CliRunner()
-    past = runner.invoke(cli, ["report", "risk", "--root", str(root), "--as-of", "2026-03-01", "--format", "json"])
-    assert past.exit_code == 0, past.output
-    assert [(f["rule"], f["record"]) for f in json.loads(past.output)["findings"]] == [("software.end_of_life", "sw-os")]
+    git(root, "commit", "-q", "-am", "feed", date="2026-06-01T12:00:00+00:00")
+    code, out, err = run("report", "risk", "--root", root, "--as-of", "2026-03-01", "--format", "json")
+    assert code == 0, err
+    assert [(f["rule"], f["record"]) for f in json.loads(out)["findings"]] == [("software.end_of_life", "sw-os")]
     assert load_feeds(root)["acmeos"].cycles["3.1"].eol == dt.date(2030, 1, 31)
 
 
@@ -261,13 +243,10 @@ def test_update_failures_change_nothing(tmp_path: Path, fake: FakeEndoflife) -> 
     assert not (root / FEED_DIR).exists()
 
 
-def test_cli_update(tmp_path: Path, fake: FakeEndoflife, capsys: pytest.CaptureFixture[str],
-                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from day_helpers import run
-
+def test_cli_update(tmp_path: Path, fake: FakeEndoflife, monkeypatch: pytest.MonkeyPatch) -> None:
     root = make_register(tmp_path / "reg")
     monkeypatch.setenv("BIR_FEED_URL", fake.url)
-    code, out, _ = run(capsys, "feed", "update", "acmeos", "--root", str(root))
+    code, out, _ = run("feed", "update", "acmeos", "--root", str(root))
     assert code == 0 and out == f"updated feeds/endoflife/acmeos.json (3 releases, fetched {dt.date.today().isoformat()})\n"
-    code, out, err = run(capsys, "feed", "update", "nosuch", "--root", str(root), "--base-url", fake.url)
+    code, out, err = run("feed", "update", "nosuch", "--root", str(root), "--base-url", fake.url)
     assert code == 2 and "not found (404)" in err and "Traceback" not in err

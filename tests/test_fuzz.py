@@ -24,7 +24,7 @@ from bir.base.problems import Problem, UsageError
 from bir.base.rules import CATALOG
 from bir.check.checker import RuleSet, check_file
 from bir.read.yamlstrict import parse
-from day_helpers import small_register
+from support import make_register
 
 SCALE = int(os.environ.get("BIR_FUZZ_EXAMPLES", "0"))
 FIXED = not os.environ.get("BIR_FUZZ_RANDOM")
@@ -38,7 +38,7 @@ def budget(examples: int) -> settings:
 
 @pytest.fixture(scope="module")
 def reg(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return small_register(tmp_path_factory.mktemp("fuzz") / "reg")
+    return make_register(tmp_path_factory.mktemp("fuzz") / "reg", scaffold=True)
 
 
 @pytest.fixture(scope="module")

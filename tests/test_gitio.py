@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from bir.base.problems import UsageError
 from bir.git.plumbing import Git, GitError, _parse_raw
-from bir_gitrepo import commit, git
+from support import commit, git
 
 
 @pytest.fixture
@@ -63,7 +62,7 @@ def test_not_a_repository(tmp_path: Path) -> None:
 
 def test_shallow(repo: Path, tmp_path: Path) -> None:
     clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo}", str(clone)], check=True)
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", str(clone))
     g = Git(clone / "reg")
     assert g.is_shallow()
     with pytest.raises(UsageError, match="fetch-depth: 0"):
@@ -88,27 +87,22 @@ def test_log_keeps_only_changes_under_the_paths(tmp_path, sub) -> None:  # type:
     addition or a removal."""
     from bir.git import plumbing as gitio
 
-    top, env = _small_repo(tmp_path)
+    top = _small_repo(tmp_path)
     root = top / sub if sub else top
     if sub:
         (root / "registry" / "party").mkdir(parents=True)
-
-    def commit(message: str) -> None:
-        subprocess.run(["git", "add", "-A"], cwd=top, check=True, env=env)
-        subprocess.run(["git", "commit", "-q", "-m", message], cwd=top, check=True, env=env)
-
     body = "id: p-1\nname: a party with enough text to be recognised as the same file when it moves\n"
     (root / "registry" / "party" / "p-1.yaml").write_text(body)
     (top / "README.md").write_text("readme\n")
-    commit("add p-1")
+    commit(top, "add p-1")
     (top / "README.md").write_text("readme, changed\n")
-    commit("docs only")
+    commit(top, "docs only")
     (root / "registry" / "party" / "p-1.yaml").rename(root / "p-1.yaml")
-    commit("move p-1 out of the register")
+    commit(top, "move p-1 out of the register")
     (root / "p-1.yaml").rename(root / "registry" / "party" / "p-2.yaml")
-    commit("move it back as p-2")
+    commit(top, "move it back as p-2")
     (root / "registry" / "party" / "p-2.yaml").rename(root / "registry" / "party" / "p-3.yaml")
-    commit("rename p-2 to p-3")
+    commit(top, "rename p-2 to p-3")
     seen = [(c.subject, [(x.status, x.path, x.old_path) for x in c.changes]) for c in gitio.Git(root).log()]
     assert seen == [
         ("rename p-2 to p-3", [("R", "registry/party/p-3.yaml", "registry/party/p-2.yaml")]),
@@ -121,19 +115,19 @@ def test_log_keeps_only_changes_under_the_paths(tmp_path, sub) -> None:  # type:
 def test_history_is_cached_and_extended_incrementally(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from bir.git import plumbing as gitio
 
-    repo, env = _small_repo(tmp_path)
+    repo = _small_repo(tmp_path)
 
-    def commit(i: int) -> None:
+    def add_party(i: int) -> None:
         (repo / "registry" / "party" / f"p-{i}.yaml").write_text(f"id: p-{i}\n")
-        subprocess.run(["git", "add", "registry"], cwd=repo, check=True, env=env)
-        subprocess.run(["git", "commit", "-q", "-m", f"add p-{i}"], cwd=repo, check=True, env=env)
+        git(repo, "add", "registry")
+        git(repo, "commit", "-q", "-m", f"add p-{i}")
 
-    commit(1)
-    commit(2)
+    add_party(1)
+    add_party(2)
     first = gitio.Git(repo).log()
     assert [c.subject for c in first] == ["add p-2", "add p-1"]
     assert list((repo / ".bir-cache").glob("log-*.pickle"))
-    commit(3)
+    add_party(3)
     ranges: list[list[str]] = []
     real = gitio.Git._log
 
@@ -148,15 +142,12 @@ def test_history_is_cached_and_extended_incrementally(tmp_path, monkeypatch) -> 
     assert gitio.Git(repo).log() == second and len(ranges) == 1  # unchanged: straight from the cache
 
 
-def _small_repo(tmp_path):  # type: ignore[no-untyped-def]
-    """An empty repository with a registry/party folder, and the environment that commits with a fixed identity."""
+def _small_repo(tmp_path: Path) -> Path:
+    """An empty repository with a registry/party folder."""
     repo = tmp_path / "r"
     (repo / "registry" / "party").mkdir(parents=True)
-    env = {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "T",
-           "GIT_COMMITTER_EMAIL": "t@example.org", "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
-           "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True, env=env)
-    return repo, env
+    git(repo, "init", "-q", "-b", "main")
+    return repo
 
 
 # -- discovery (GitPython's Repo), the command wrapper and the persistent blob reader ---------------------
@@ -176,7 +167,7 @@ def test_a_linked_worktree_and_a_symlinked_path_are_the_same_repository(repo: Pa
 def test_a_folder_that_holds_no_work_tree_is_refused(repo: Path, tmp_path: Path) -> None:
     with pytest.raises(GitError, match="inside the git folder"):
         Git(repo / ".git" / "refs")
-    subprocess.run(["git", "init", "-q", "--bare", str(tmp_path / "bare.git")], check=True)
+    git(tmp_path, "init", "-q", "--bare", str(tmp_path / "bare.git"))
     with pytest.raises(GitError, match="bare git repository"):
         Git(tmp_path / "bare.git")
     with pytest.raises(GitError, match="not a folder"):

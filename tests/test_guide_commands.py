@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from site_support import demo_repo
+from support import demo_repo
 
 PROJECT = Path(__file__).resolve().parent.parent
 GUIDE = PROJECT / "site" / "docs" / "guide"

@@ -7,19 +7,17 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from bir.api import validate
-from bir.cli import cli
 from bir.git.plumbing import Git
 from bir.history.trail import all_history, change_log, pr_number, record_history
 from bir.point.point import commit_as_of, open_point
-from bir_gitrepo import RECORDS, commit, git, make_register
+from support import RECORDS, commit, git, make_register, run
 
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    r = make_register(tmp_path_factory.mktemp("hist") / "reg")
+    r = make_register(tmp_path_factory.mktemp("hist") / "reg", records=RECORDS, git_init=True)
     commit(r, "Initial register", date="2026-01-05T10:00:00+00:00")
     path = r / "registry/hardware/srv-02.yaml"
     path.write_text(path.read_text().replace("name: Server 02", "name: Storage server"))
@@ -76,15 +74,14 @@ def test_change_log(repo: Path) -> None:
 
 
 def test_cli_history_and_log(repo: Path) -> None:
-    runner = CliRunner()
-    res = runner.invoke(cli, ["history", "--root", str(repo), "srv-store"], standalone_mode=False)
-    assert res.exception is None, res.output
-    lines = res.output.splitlines()
+    code, out, err = run("history", "--root", repo, "srv-store")
+    assert code == 0, err
+    lines = out.splitlines()
     assert lines[0].endswith(" 2026-03-01 Alice Admin (#12): renamed registry/hardware/srv-store.yaml from "
                              "registry/hardware/srv-02.yaml — Merge pull request #12 from team/rename")
     assert lines[1] == "    id: srv-02 -> srv-store"
-    res = runner.invoke(cli, ["log", "--root", str(repo), "--format", "json", "--since", "2026-02-01"], standalone_mode=False)
-    assert [e["pr"] for e in json.loads(res.output)] == [12, 11]
+    code, out, err = run("log", "--root", repo, "--format", "json", "--since", "2026-02-01")
+    assert [e["pr"] for e in json.loads(out)] == [12, 11]
 
 
 AS_OF = [

@@ -12,16 +12,15 @@ from pathlib import Path
 
 import pytest
 
-import bir_gitrepo as gr
 from bir.api import validate
-from day_helpers import run, small_register, snapshot
+from support import RECORDS, commit, make_register, run, snapshot, write
 
 HW = "registry/hardware/hw-1.yaml"
 
 
 @pytest.fixture
 def reg(tmp_path: Path) -> Path:
-    return small_register(tmp_path / "reg")
+    return make_register(tmp_path / "reg", scaffold=True)
 
 
 def lines(problems: list) -> list[str]:  # type: ignore[type-arg]
@@ -45,24 +44,23 @@ RECORD = ('id: hw-9\nkind: hardware\nname: {name}\nowner: team-it\nstatus: in_st
     (b"*\x1ba", "registry/hardware/hw-9.yaml:3:8: error: the file holds the control character U+001B (escape) [text.control]"),
     (b"&a\xc2\x81b", "registry/hardware/hw-9.yaml:3:9: error: the file holds the control character U+0081 (control character) [text.control]"),
 ])
-def test_anchor_or_alias_sign_before_a_control_character(reg: Path, capsys: pytest.CaptureFixture[str], name: bytes,
-                                                         expected: str) -> None:
+def test_anchor_or_alias_sign_before_a_control_character(reg: Path, name: bytes, expected: str) -> None:
     add(reg, "registry/hardware/hw-9.yaml", RECORD.format(name="NAME").encode().replace(b"NAME", name))
-    code, out, _err = run(capsys, "validate", str(reg), "--format", "text", "--no-cache")
+    code, out, _err = run("validate", str(reg), "--format", "text", "--no-cache")
     assert code == 1 and expected in out
 
 
-def test_integer_of_more_than_4300_digits(reg: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_integer_of_more_than_4300_digits(reg: Path) -> None:
     add(reg, "registry/hardware/hw-9.yaml", RECORD.format(name="x") + f"custom: {{n: {{v: {'9' * 5000}}}}}\n")
     result = validate(reg, use_cache=False)
     assert lines(result.problems) == ["registry/hardware/hw-9.yaml:8:17: error: custom.n.v: a number of 5,000 digits is larger "
                                       "than any field holds (at most 4,300 digits are read) [yaml.number-too-large]"]
     before = snapshot(reg)
-    code, _out, err = run(capsys, "set", "hw-1", "--root", str(reg), f"custom.n.v={'9' * 5000}")
+    code, _out, err = run("set", "hw-1", "--root", str(reg), f"custom.n.v={'9' * 5000}")
     assert code == 2 and err.startswith("bir: error: a number of 5,000 digits") and snapshot(reg) == before
 
 
-def test_deeply_nested_event_json(reg: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_deeply_nested_event_json(reg: Path, tmp_path: Path) -> None:
     event = tmp_path / "event.json"
     event.write_text('{"pull_request": ' + "[" * 100_000 + "]" * 100_000 + "}")
     from bir.history.changerecord import check_event
@@ -72,7 +70,7 @@ def test_deeply_nested_event_json(reg: Path, tmp_path: Path, capsys: pytest.Capt
     assert type(info.value).__name__ == "UsageError"
 
 
-def test_date_past_year_9999_never_reaches_the_site(reg: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_date_past_year_9999_never_reaches_the_site(reg: Path, tmp_path: Path) -> None:
     text = (reg / HW).read_text().replace('purchase_date: "2024-01-25"', 'purchase_date: "9999-06-20"').replace(
         'order_date: "2024-01-20"', 'order_date: "9999-06-10"').replace('in_use: "2024-02-05"', 'in_use: "9999-07-01"').replace(
         'in_stock: "2024-02-01"', 'in_stock: "9999-06-25"')
@@ -81,12 +79,12 @@ def test_date_past_year_9999_never_reaches_the_site(reg: Path, tmp_path: Path, c
     # the schema refuses years past 9000 before the date rule sees them: a positioned problem either way
     assert {p.rule for p in errors} == {"schema.pattern"} and len(errors) == 4
     assert all(p.path == "registry/hardware/hw-1.yaml" and p.line > 0 for p in errors)
-    code, _out, err = run(capsys, "site", "build", "--root", str(reg), "--out", str(tmp_path / "site"))
+    code, _out, err = run("site", "build", "--root", str(reg), "--out", str(tmp_path / "site"))
     assert code == 0, err
     assert not (tmp_path / "site" / "records" / "hw-1.html").exists() and (tmp_path / "site" / "index.html").is_file()
     for report in ("lifecycle", "cost", "decisions"):
-        assert run(capsys, "report", report, "--root", str(reg))[0] == 0
-    code, _out, err = run(capsys, "report", "cost", "--root", str(reg), "--as-of", "9999-12-31")
+        assert run("report", report, "--root", str(reg))[0] == 0
+    code, _out, err = run("report", "cost", "--root", str(reg), "--as-of", "9999-12-31")
     assert (code, err) == (2, "bir: error: '9999-12-31' is after 9000-12-31, the last day bir reports on; give an earlier day\n")
 
 
@@ -99,11 +97,11 @@ def test_useful_life_that_ends_past_the_calendar(reg: Path) -> None:
         "maximum of 1200 [schema.range]"]
 
 
-def test_no_such_day(reg: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_such_day(reg: Path) -> None:
     (reg / HW).write_text((reg / HW).read_text().replace('"2024-01-25"', '"2023-02-30"'))
     assert [p.message for p in validate(reg, use_cache=False).problems if p.rule == "date.invalid"] == [
         "financial.purchase_date '2023-02-30' is no such day: February 2023 has 28 days"]
-    code, _out, err = run(capsys, "transition", "hw-1", "retired", "--root", str(reg), "--date", "2024-04-31",
+    code, _out, err = run("transition", "hw-1", "retired", "--root", str(reg), "--date", "2024-04-31",
                           "--set", "retirement.reason=old")
     assert (code, err) == (2, "bir: error: --date '2024-04-31' is not a date: no such day: April 2024 has 30 days (YYYY-MM-DD)\n")
 
@@ -134,12 +132,11 @@ def _schema(reg: Path, change: object) -> None:
      "the schema nests deeper than 64 levels"),
 ], ids=["type-not-string", "ref-nowhere", "ref-other-file-nowhere", "ref-remote", "properties-not-object",
         "required-not-list", "pattern-not-regex", "pattern-lookahead", "definitions-not-object", "ref-not-string", "too-deep"])
-def test_malformed_schema_is_a_positioned_problem(reg: Path, capsys: pytest.CaptureFixture[str], change: object,
-                                                  message: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_malformed_schema_is_a_positioned_problem(reg: Path, change: object, message: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("BIR_CACHE_DIR", str(tmp_path / "cache"))
     _schema(reg, change)
     for args in (["validate", str(reg), "--no-cache"], ["set", "hw-1", "name=x", "--root", str(reg)]):
-        code, _out, err = run(capsys, *args)
+        code, _out, err = run(*args)
         first = err.splitlines()[0]
         assert code == 2 and first.startswith("schemas/hardware.schema.json:") and f": error: {message} [schema.malformed]" in first
         assert err.splitlines()[-1] == "bir: error: the schemas in schemas/ are not valid JSON Schemas; fix them and run again"
@@ -173,18 +170,18 @@ def test_planted_compiled_validator_is_never_run(reg: Path, monkeypatch: pytest.
 
 
 # -- text that deceives -----------------------------------------------------------------------------------
-def test_deceptive_text_set_from_the_command_line_is_refused(reg: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_deceptive_text_set_from_the_command_line_is_refused(reg: Path) -> None:
     before = snapshot(reg)
-    code, _out, err = run(capsys, "set", "hw-1", "--root", str(reg), "name=Laptop\x1b[2K")
+    code, _out, err = run("set", "hw-1", "--root", str(reg), "name=Laptop\x1b[2K")
     assert code == 1 and "name: the text holds the control character U+001B (escape) [text.control]" in err
-    code, _out, err = run(capsys, "set", "hw-1", "--root", str(reg), "description=ok\n::add-mask::secret")
+    code, _out, err = run("set", "hw-1", "--root", str(reg), "description=ok\n::add-mask::secret")
     assert code == 1 and "a line of the text is a CI workflow command ('::add-mask::') [text.workflow-command]" in err
     assert snapshot(reg) == before
 
 
-def test_workflow_command_in_a_name_never_reaches_the_annotations(reg: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_workflow_command_in_a_name_never_reaches_the_annotations(reg: Path) -> None:
     add(reg, "registry/hardware/hw-9.yaml", RECORD.format(name='"srv\\n::error file=README.md::approved"'))
-    code, out, _err = run(capsys, "validate", str(reg), "--format", "github", "--no-cache")
+    code, out, _err = run("validate", str(reg), "--format", "github", "--no-cache")
     assert code == 1
     assert [line for line in out.splitlines() if line.startswith("::") and "approved" in line and "text.workflow-command" not in line] == []
     assert "::error file=registry/hardware/hw-9.yaml,line=3,col=7,title=text.workflow-command::name: a line" in out
@@ -230,31 +227,31 @@ def test_names_that_break_elsewhere(reg: Path) -> None:
     ]
 
 
-def test_hidden_files_are_errors_and_bir_temporary_files_are_ignored_then_swept(reg: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_hidden_files_are_errors_and_bir_temporary_files_are_ignored_then_swept(reg: Path) -> None:
     add(reg, "registry/hardware/.hw-5.yaml", (reg / HW).read_text().replace("hw-1", "hw-5"))
     leftover = add(reg, "registry/hardware/.hw-1.yaml.k2j4x_9q.tmp", "id: hw-1\n")
-    code, out, _err = run(capsys, "validate", str(reg), "--format", "text", "--no-cache", "--strict")
+    code, out, _err = run("validate", str(reg), "--format", "text", "--no-cache", "--strict")
     assert code == 1 and "registry/hardware/.hw-5.yaml: error: hidden file in the register is not read [file.hidden]" in out
     assert ".tmp" not in out and "5 records" in out
     assert leftover.exists()  # a reader never removes anything
-    assert run(capsys, "set", "hw-1", "--root", str(reg), "name=Renamed")[0] == 0
+    assert run("set", "hw-1", "--root", str(reg), "name=Renamed")[0] == 0
     assert not leftover.exists() and (reg / "registry/hardware/.hw-5.yaml").exists()
 
 
-def test_change_never_counts_hidden_files_or_names_with_a_line_break(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    repo = gr.make_register(tmp_path / "repo")
-    gr.commit(repo, "init")
-    gr.write(repo, "hardware/.srv-03.yaml", gr.RECORDS["hardware/srv-02.yaml"].replace("srv-02", "srv-03"))
-    gr.write(repo, "hardware/srv-04\n::error file=x::approved.yaml", gr.RECORDS["hardware/srv-02.yaml"].replace("srv-02", "srv-04"))
+def test_change_never_counts_hidden_files_or_names_with_a_line_break(tmp_path: Path) -> None:
+    repo = make_register(tmp_path / "repo", records=RECORDS, git_init=True)
+    commit(repo, "init")
+    write(repo, "hardware/.srv-03.yaml", RECORDS["hardware/srv-02.yaml"].replace("srv-02", "srv-03"))
+    write(repo, "hardware/srv-04\n::error file=x::approved.yaml", RECORDS["hardware/srv-02.yaml"].replace("srv-02", "srv-04"))
     for committed in (False, True):
         if committed:
-            gr.commit(repo, "sneak", date="2026-01-06T10:00:00+00:00")
+            commit(repo, "sneak", date="2026-01-06T10:00:00+00:00")
         base = "main" if not committed else "main~1"
-        code, out, err = run(capsys, "change", "--root", str(repo), "--base", base)
+        code, out, err = run("change", "--root", str(repo), "--base", base)
         assert code == 1, err
         assert "records: 0 added, 0 modified, 0 renamed, 0 removed" in out
         assert "srv-04\\x0a::error" in out
-        code, out, err = run(capsys, "change", "--root", str(repo), "--base", base, "--format", "github")
+        code, out, err = run("change", "--root", str(repo), "--base", base, "--format", "github")
         assert code == 1, err
         assert not [line for line in (out + err).splitlines() if line.startswith("::error file=x")]
 
@@ -310,33 +307,32 @@ WRITERS = [
 
 @pytest.mark.parametrize("code", [errno.EROFS, errno.ENOSPC, errno.EACCES], ids=["read-only", "disk-full", "permission"])
 @pytest.mark.parametrize("args", WRITERS, ids=[" ".join(a[:2]) if a[0] != "set" or a[1] != "--where" else "set --where" for a in WRITERS])
-def test_environment_refuses_the_write(reg: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-                                       code: int, args: list[str]) -> None:
+def test_environment_refuses_the_write(reg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int, args: list[str]) -> None:
     files = {"csv": tmp_path / "in.csv", "feed": tmp_path / "acmeos.json", "scan": tmp_path / "scan.csv"}
     files["csv"].write_text("Asset Tag,Name,Serial,Category,Status,Checkout Date\nIT-0200,New laptop,SN200,Laptops,Deployed,2026-01-10\n")
     files["feed"].write_bytes((Path(__file__).parent / "fixtures" / "feeds" / "acmeos.json").read_bytes())
     files["scan"].write_text("hostname,serial_number\nnew-host,SN-NEW-1\n")
     argv = [a.format(**{k: str(v) for k, v in files.items()}) for a in args]
-    run(capsys, "validate", str(reg))  # the caches exist, as on a machine in use
+    run("validate", str(reg))  # the caches exist, as on a machine in use
     before = snapshot(reg)
     _refuse_writes(monkeypatch, reg, code)
-    got, out, err = run(capsys, *argv, "--root", str(reg))
+    got, out, err = run(*argv, "--root", str(reg))
     monkeypatch.undo()
     assert got == 2, (out, err)
     assert err.startswith(f"bir: error: {reg}") and len(err.strip().splitlines()) == 1 and "internal error" not in err
     assert {errno.EROFS: "read-only", errno.ENOSPC: "disk is full", errno.EACCES: "permission denied"}[code] in err
     assert snapshot(reg) == before
-    assert run(capsys, *argv, "--root", str(reg))[0] in (0, 1)  # and with the environment fixed, it goes through
+    assert run(*argv, "--root", str(reg))[0] in (0, 1)  # and with the environment fixed, it goes through
 
 
 @pytest.mark.parametrize("args", [["export", "json", "--out", "{dir}"], ["site", "build", "--out", "{file}/site"],
                                   ["init", "{file}/new"]], ids=["export-into-a-folder", "site-under-a-file", "init-under-a-file"])
-def test_real_path_errors(reg: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
+def test_real_path_errors(reg: Path, tmp_path: Path, args: list[str]) -> None:
     (tmp_path / "a-folder").mkdir()
     (tmp_path / "a-file").write_text("x")
     argv = [a.format(dir=tmp_path / "a-folder", file=tmp_path / "a-file") for a in args]
     extra = [] if argv[0] == "init" else ["--root", str(reg)]
-    code, _out, err = run(capsys, *argv, *extra)
+    code, _out, err = run(*argv, *extra)
     last = err.strip().splitlines()[-1]
     assert code == 2 and last.startswith(f"bir: error: {tmp_path}/a-") and "internal error" not in err, err
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from day_helpers import demo_register, run, small_register, snapshot, validate_clean
+from support import make_register, run, snapshot, validate_clean
 
 HEADER = ("Asset Tag,Name,Serial,Model,Category,Status,Purchase Date,Purchase Cost,Supplier,Location,Warranty Months,"
           "Order Number,Notes,Manufacturer,Company,Checked Out To,Checkout Date\n")
@@ -43,7 +43,7 @@ REJECTED = [
 
 @pytest.fixture
 def reg(tmp_path: Path) -> Path:
-    return small_register(tmp_path / "reg")
+    return make_register(tmp_path / "reg", scaffold=True)
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -52,9 +52,9 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
-def test_snipe_it_export(reg: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_snipe_it_export(reg: Path, tmp_path: Path) -> None:
     src = write(tmp_path, "assets.csv", SNIPE)
-    code, out, _ = run(capsys, "import", "csv", str(src), "--kind", "hardware", "--owner", "team-it", "--format", "json",
+    code, out, _ = run("import", "csv", str(src), "--kind", "hardware", "--owner", "team-it", "--format", "json",
                        "--root", str(reg))
     result = json.loads(out)
     assert code == 1
@@ -80,31 +80,31 @@ def test_snipe_it_export(reg: Path, tmp_path: Path, capsys: pytest.CaptureFixtur
     # a second run changes nothing, with or without --update
     before = snapshot(reg)
     for extra in ([], ["--update"]):
-        code, out, _ = run(capsys, "import", "csv", str(src), "--kind", "hardware", "--owner", "team-it", *extra,
+        code, out, _ = run("import", "csv", str(src), "--kind", "hardware", "--owner", "team-it", *extra,
                            "--root", str(reg))
         assert code == 1
         assert snapshot(reg) == before
     assert out == "0 created, 0 updated, 2 unchanged, 0 existing (not changed without --update), 8 rejected\n"
 
 
-def test_dry_run_writes_nothing(reg: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_dry_run_writes_nothing(reg: Path, tmp_path: Path) -> None:
     src = write(tmp_path, "assets.csv", SNIPE)
     before = snapshot(reg)
-    code, out, err = run(capsys, "import", "csv", str(src), "--kind", "hardware", "--owner", "team-it", "--dry-run",
+    code, out, err = run("import", "csv", str(src), "--kind", "hardware", "--owner", "team-it", "--dry-run",
                          "--root", str(reg))
     assert code == 1 and out.startswith("2 would be created, 0 would be updated")
     assert "assets.csv: row 6: rejected: has 2 cells, the header has 17\n" in err
     assert snapshot(reg) == before
 
 
-def test_existing_records_change_only_with_update(reg: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_existing_records_change_only_with_update(reg: Path, tmp_path: Path) -> None:
     src = write(tmp_path, "assets.csv", HEADER + "IT-0001,Renamed laptop,EXAMPLE-0001,,,,,,,,,PO-9,,,,,\n")
     before = snapshot(reg)
-    code, out, _ = run(capsys, "import", "csv", str(src), "--kind", "hardware", "--owner", "team-it", "--root", str(reg))
+    code, out, _ = run("import", "csv", str(src), "--kind", "hardware", "--owner", "team-it", "--root", str(reg))
     assert (code, out) == (0, "0 created, 0 updated, 0 unchanged, 1 existing (not changed without --update), 0 rejected\n")
     assert snapshot(reg) == before
     original = (reg / "registry/hardware/hw-1.yaml").read_text()
-    code, out, _ = run(capsys, "import", "csv", str(src), "--kind", "hardware", "--owner", "team-it", "--update",
+    code, out, _ = run("import", "csv", str(src), "--kind", "hardware", "--owner", "team-it", "--update",
                        "--root", str(reg))
     assert (code, out) == (0, "0 created, 1 updated, 0 unchanged, 0 existing (not changed without --update), 0 rejected\n")
     text = (reg / "registry/hardware/hw-1.yaml").read_text()
@@ -123,8 +123,7 @@ def test_existing_records_change_only_with_update(reg: Path, tmp_path: Path, cap
     (HEADER, ["--mapping-text", "columns: {Name: [1]}"], "neither a field path"),
     (HEADER, ["--mapping-text", "colums: {}"], "unknown key(s) colums"),
 ])
-def test_bad_input_writes_nothing(reg: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], csv_text: str,
-                                  args: list[str], message: str) -> None:
+def test_bad_input_writes_nothing(reg: Path, tmp_path: Path, csv_text: str, args: list[str], message: str) -> None:
     src = write(tmp_path, "in.csv", csv_text)
     kind, owner, extra = "hardware", ["--owner", "team-it"], []
     if args[:1] == ["--kind-override"]:
@@ -136,19 +135,19 @@ def test_bad_input_writes_nothing(reg: Path, tmp_path: Path, capsys: pytest.Capt
     elif args:
         owner = args
     before = snapshot(reg)
-    code, _, err = run(capsys, "import", "csv", str(src), "--kind", kind, *owner, *extra, "--root", str(reg))
+    code, _, err = run("import", "csv", str(src), "--kind", kind, *owner, *extra, "--root", str(reg))
     assert code == 2 and message in err
     assert snapshot(reg) == before
 
 
-def test_mapping_file(reg: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_mapping_file(reg: Path, tmp_path: Path) -> None:
     mapping = write(tmp_path, "map.yaml", (
         "columns:\n  Device: name\n  S/N: serial_number\n  Kind: Category\n  State: Status\n  Bought: status_dates.in_use\n"
         "  Site: Location\n  Cores: cpu_cores\n  Internal: null\n"
         "values:\n  status: {Active: in_use}\n  class: {Notebook PC: laptop}\ndefaults:\n  owner: team-it\n"))
     src = write(tmp_path, "inv.csv", "Device,S/N,Kind,State,Bought,Site,Cores,Internal\n"
                                      "Bob laptop,SN-B,Notebook PC,Active,2025-05-05,fac-main-office,8,x\n")
-    code, _, err = run(capsys, "import", "csv", str(src), "--kind", "hardware", "--mapping", str(mapping), "--root", str(reg))
+    code, _, err = run("import", "csv", str(src), "--kind", "hardware", "--mapping", str(mapping), "--root", str(reg))
     assert (code, err) == (0, "")
     text = (reg / "registry/hardware/hw-2.yaml").read_text()
     for line in ("name: Bob laptop\n", "status: in_use\n", "class: laptop\n", "serial_number: SN-B\n",
@@ -157,14 +156,14 @@ def test_mapping_file(reg: Path, tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "cpu_cores: 8\n" in text  # a number where the schema wants one; other cells stay text
     assert validate_clean(reg) == []
     bad = write(tmp_path, "bad.csv", "Device,S/N,Kind,State,Bought,Site,Cores,Internal\nX,SN-C,Notebook PC,Active,,,eight,\n")
-    code, _, err = run(capsys, "import", "csv", str(bad), "--kind", "hardware", "--mapping", str(mapping), "--root", str(reg))
+    code, _, err = run("import", "csv", str(bad), "--kind", "hardware", "--mapping", str(mapping), "--root", str(reg))
     assert (code, err) == (1, f"{bad}: row 2 column 'Cores': rejected: 'eight' is not a whole number\n")
 
 
-def test_demo_register_reimport_is_idempotent(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_register_reimport_is_idempotent(tmp_path: Path) -> None:
     from bir.api import load as load_register
 
-    reg = demo_register(tmp_path / "demo")
+    reg = make_register(tmp_path / "demo", demo=True)
     register = load_register(reg).register
     buf = io.StringIO()
     writer = csv.writer(buf)
@@ -174,7 +173,7 @@ def test_demo_register_reimport_is_idempotent(tmp_path: Path, capsys: pytest.Cap
         writer.writerow([r.data.get("asset_tag", ""), r.name, r.data["serial_number"], r.data.get("model", "")])
     src = write(tmp_path, "demo.csv", buf.getvalue())
     before = snapshot(reg)
-    code, out, _ = run(capsys, "import", "csv", str(src), "--kind", "hardware", "--owner", "team-workplace", "--update",
+    code, out, _ = run("import", "csv", str(src), "--kind", "hardware", "--owner", "team-workplace", "--update",
                        "--root", str(reg))
     assert (code, out) == (0, f"0 created, 0 updated, {len(laptops)} unchanged, "
                               "0 existing (not changed without --update), 0 rejected\n")
@@ -193,11 +192,11 @@ code: ACME
 """
 
 
-def test_snipe_it_custom_asset_report(reg: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_snipe_it_custom_asset_report(reg: Path) -> None:
     """A Snipe-IT Custom Asset Report as it downloads (BOM, semicolons, decimal commas, the Address columns
     twice, "label (type)" statuses): every column understood without a mapping file."""
     (reg / "registry/party/acme.yaml").write_text(ACME)
-    code, out, _ = run(capsys, "import", "csv", str(SNIPE_REPORT), "--kind", "hardware", "--owner", "team-it",
+    code, out, _ = run("import", "csv", str(SNIPE_REPORT), "--kind", "hardware", "--owner", "team-it",
                        "--format", "json", "--root", str(reg))
     result = json.loads(out)
     assert code == 1
@@ -247,14 +246,14 @@ def test_money_rejections(text: str, decimal: str, reason: str) -> None:
         read_money(text, "Cost", decimal)
 
 
-def test_delimiter_and_decimal_given_or_detected(reg: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_delimiter_and_decimal_given_or_detected(reg: Path, tmp_path: Path) -> None:
     src = write(tmp_path, "tab.csv", "Asset Tag\tName\tSerial\tPurchase Cost\tStatus\nIT-9\tx\tS9\t1.299,00\tReady to Deploy\n")
-    code, _, err = run(capsys, "import", "csv", str(src), "--kind", "hardware", "--owner", "team-it", "--root", str(reg))
+    code, _, err = run("import", "csv", str(src), "--kind", "hardware", "--owner", "team-it", "--root", str(reg))
     assert (code, err) == (0, "")
     assert yaml.safe_load((reg / "registry/hardware/it-9.yaml").read_text())["financial"]["purchase_cost"] == 1299
     mixed = write(tmp_path, "mixed.csv", "Asset Tag;Purchase Cost\nIT-10;1.299,00\nIT-11;1,299.00\n")
-    code, _, err = run(capsys, "import", "csv", str(mixed), "--kind", "hardware", "--owner", "team-it", "--root", str(reg))
+    code, _, err = run("import", "csv", str(mixed), "--kind", "hardware", "--owner", "team-it", "--root", str(reg))
     assert code == 2 and "pass --decimal ',' or --decimal '.'" in err
-    code, _, err = run(capsys, "import", "csv", str(mixed), "--kind", "hardware", "--owner", "team-it", "--decimal", ",",
+    code, _, err = run("import", "csv", str(mixed), "--kind", "hardware", "--owner", "team-it", "--decimal", ",",
                        "--delimiter", ";", "--root", str(reg))
     assert code == 1 and "row 3 column 'Cost'" not in err and "row 3 column 'Purchase Cost': rejected: '1,299.00'" in err

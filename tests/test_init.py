@@ -10,7 +10,7 @@ import yaml
 
 from bir.base.model import KINDS
 from bir.write.scaffold import template_root
-from day_helpers import PROJECT, run, snapshot, validate_clean
+from support import PROJECT, run, snapshot, validate_clean
 
 SOURCE = "git+https://github.com/northwind/bir@" + "0123456789abcdef" * 2 + "01234567"
 
@@ -26,15 +26,15 @@ EXPECTED = [
 ]
 
 
-def test_init_writes_a_register_that_validates_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_init_writes_a_register_that_validates_clean(tmp_path: Path) -> None:
     target = tmp_path / "acme-register"
-    code, out, err = run(capsys, "init", str(target), "--bir-source", SOURCE)
+    code, out, err = run("init", str(target), "--bir-source", SOURCE)
     assert (code, err) == (0, "")
     assert out.splitlines()[:-1] == [f"created {p}" for p in EXPECTED]
     assert sorted(snapshot(target)) == sorted(EXPECTED)
     assert 'name: "acme-register"' in (target / "bir.yaml").read_text()
     assert validate_clean(target) == []
-    code, out, _ = run(capsys, "validate", str(target), "--no-cache")
+    code, out, _ = run("validate", str(target), "--no-cache")
     assert (code, out) == (0, "5 records (facility 1, hardware 1, party 2, service 1): clean\n")
 
 
@@ -123,23 +123,23 @@ def test_pre_commit_runs_bir_validate(tmp_path: Path) -> None:
     assert hooks[0]["id"] == "bir-validate" and hooks[0]["entry"] == "bir validate" and hooks[0]["pass_filenames"] is False
 
 
-def test_init_refuses_a_non_empty_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_init_refuses_a_non_empty_folder(tmp_path: Path) -> None:
     target = tmp_path / "existing"
     target.mkdir()
     (target / "notes.txt").write_text("mine\n")
     before = snapshot(target)
-    code, _, err = run(capsys, "init", str(target))
+    code, _, err = run("init", str(target))
     assert code == 2 and "is not empty; use --force" in err
     assert snapshot(target) == before
 
 
-def test_init_force_never_overwrites(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_init_force_never_overwrites(tmp_path: Path) -> None:
     target = tmp_path / "existing"
     target.mkdir()
     (target / "bir.yaml").write_text("mine\n")
     (target / ".github").mkdir()
     (target / ".github/CODEOWNERS").write_text("* @me\n")
-    code, out, _ = run(capsys, "init", str(target), "--force")
+    code, out, _ = run("init", str(target), "--force")
     assert code == 0
     assert "kept existing .github/CODEOWNERS\nkept existing bir.yaml\n" in out
     assert (target / "bir.yaml").read_text() == "mine\n" and (target / ".github/CODEOWNERS").read_text() == "* @me\n"

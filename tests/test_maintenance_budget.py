@@ -10,7 +10,7 @@ from typing import Any
 from bir.reports import build_report
 from bir.reports.models import CostReport, LifecycleReport, RiskReport
 from bir.reports.opsmodels import BudgetReport, MaintenanceReport
-from reports_support import hardware, register
+from support import hardware, loaded_register
 
 AS_OF = dt.date(2026, 11, 28)
 
@@ -51,7 +51,7 @@ def _records() -> list[dict[str, Any]]:
 
 
 def test_maintenance_plans_costs_events_and_risk(tmp_path: Path) -> None:
-    reg = register(tmp_path, _records())
+    reg = loaded_register(tmp_path / "reg", _records())
     rep = build_report("maintenance", reg, AS_OF)
     assert isinstance(rep, MaintenanceReport)
     assert [(p.record, p.type, p.source, p.last_done, p.last_result, p.next_due, p.state) for p in rep.plans] == [
@@ -84,7 +84,7 @@ def test_maintenance_plans_costs_events_and_risk(tmp_path: Path) -> None:
 
 
 def test_budget_actuals_forecast_and_variance(tmp_path: Path) -> None:
-    reg = register(tmp_path, _records())
+    reg = loaded_register(tmp_path / "reg", _records())
     rep = build_report("budget", reg, AS_OF)
     assert isinstance(rep, BudgetReport)
     b26, b27 = next(b for b in rep.budgets if b.year == 2026), next(b for b in rep.budgets if b.year == 2027)

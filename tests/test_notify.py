@@ -15,9 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import make_register
-from day_helpers import run
-from reports_support import TEAM, hardware, write_records
+from support import TEAM, hardware, make_register, run, write_records
 
 TOKEN = "test-token-0123"
 AS_OF = "2026-12-01"
@@ -196,8 +194,7 @@ def edit(root: Path, kind: str, rid: str, **fields: Any) -> None:
     path.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
-def notify(capsys: pytest.CaptureFixture[str], root: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch,
-           *extra: str, token: str | None = TOKEN) -> tuple[int, str, str]:
+def notify(root: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch, *extra: str, token: str | None = TOKEN) -> tuple[int, str, str]:
     monkeypatch.delenv("GH_TOKEN", raising=False)
     if token is None:
         monkeypatch.delenv("GITHUB_TOKEN", raising=False)
@@ -205,16 +202,14 @@ def notify(capsys: pytest.CaptureFixture[str], root: Path, github: FakeGitHub, m
         monkeypatch.setenv("GITHUB_TOKEN", token)
     monkeypatch.setenv("GITHUB_REPOSITORY", "o/r")
     monkeypatch.setenv("GITHUB_API_URL", github.url)
-    return run(capsys, "notify", "github", "--root", str(root), "--as-of", AS_OF, "--pause", "0", *extra)
+    return run("notify", "github", "--root", str(root), "--as-of", AS_OF, "--pause", "0", *extra)
 
 
 # ---- the tests ---------------------------------------------------------------------------------------------
 
 
-def test_one_issue_per_deadline_labelled_by_deadline_kind_and_owner(root: Path, github: FakeGitHub,
-                                                                    capsys: pytest.CaptureFixture[str],
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    code, out, err = notify(capsys, root, github, monkeypatch)
+def test_one_issue_per_deadline_labelled_by_deadline_kind_and_owner(root: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, err = notify(root, github, monkeypatch)
     assert (code, err) == (0, "")
     assert out.splitlines() == [f"opened #{n}: {t}" for n, t in enumerate(EXPECTED_TITLES, 1)] + [
         "4 upcoming deadline(s): 4 opened, 0 updated, 0 reopened, 0 closed, 0 unchanged"]
@@ -230,12 +225,11 @@ def test_one_issue_per_deadline_labelled_by_deadline_kind_and_owner(root: Path, 
     assert "| What | last day to give notice &#40;90 days before 2027-06-30&#41;; renewal decision: none |" in notice
 
 
-def test_record_text_is_escaped_in_the_issue(root: Path, github: FakeGitHub, capsys: pytest.CaptureFixture[str],
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_record_text_is_escaped_in_the_issue(root: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
     """A record's name cannot mention, link, format, break the table or reference another issue."""
     from bir.base.escape import markdown
 
-    notify(capsys, root, github, monkeypatch)
+    notify(root, github, monkeypatch)
     body = github.issues[1]["body"]
     assert f"| Record | srv-1 ({markdown(HOSTILE)}) |" in body
     for raw in ("@admin", "<b>", "https://evil", "`code`", "[x](", "| cell"):
@@ -244,22 +238,19 @@ def test_record_text_is_escaped_in_the_issue(root: Path, github: FakeGitHub, cap
     assert all("srv-1" in t or "@" not in t for t in (i["title"] for i in github.issues.values()))
 
 
-def test_a_rerun_writes_nothing(root: Path, github: FakeGitHub, capsys: pytest.CaptureFixture[str],
-                                monkeypatch: pytest.MonkeyPatch) -> None:
-    notify(capsys, root, github, monkeypatch)
+def test_a_rerun_writes_nothing(root: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    notify(root, github, monkeypatch)
     before = len(github.writes())
-    code, out, _ = notify(capsys, root, github, monkeypatch)
+    code, out, _ = notify(root, github, monkeypatch)
     assert (code, out) == (0, "4 upcoming deadline(s): 0 opened, 0 updated, 0 reopened, 0 closed, 4 unchanged\n")
     assert len(github.writes()) == before and len(github.issues) == 4
 
 
-def test_an_open_issue_follows_its_record_and_keeps_peoples_labels(root: Path, github: FakeGitHub,
-                                                                   capsys: pytest.CaptureFixture[str],
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    notify(capsys, root, github, monkeypatch)
+def test_an_open_issue_follows_its_record_and_keeps_peoples_labels(root: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    notify(root, github, monkeypatch)
     github.issues[3]["labels"].append({"name": "urgent"})
     edit(root, "contract", "ct-1", owner="team-2", renewal={"type": "manual", "decision": "renew"})
-    code, out, _ = notify(capsys, root, github, monkeypatch)
+    code, out, _ = notify(root, github, monkeypatch)
     assert code == 0
     assert out.splitlines() == ["updated #3: Notice deadline on 2027-04-01: ct-1",
                                 "updated #4: Contract ends on 2027-06-30: ct-1",
@@ -269,15 +260,13 @@ def test_an_open_issue_follows_its_record_and_keeps_peoples_labels(root: Path, g
     assert "| Owner | team-2 (Second @\u200bteam) |" in github.issues[4]["body"]
 
 
-def test_resolved_deadlines_are_closed_saying_why_and_come_back_when_they_do(root: Path, github: FakeGitHub,
-                                                                             capsys: pytest.CaptureFixture[str],
-                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    notify(capsys, root, github, monkeypatch)
+def test_resolved_deadlines_are_closed_saying_why_and_come_back_when_they_do(root: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    notify(root, github, monkeypatch)
     edit(root, "hardware", "srv-1", warranty_end="2027-03-01")  # the date moved: a new deadline
     licence = (root / "registry/licence/lic-1.yaml").read_text()
     (root / "registry/licence/lic-1.yaml").unlink()  # the record left the register
     github.issues[3]["state"] = "closed"  # a person closed the notice deadline: their call
-    code, out, _ = notify(capsys, root, github, monkeypatch)
+    code, out, _ = notify(root, github, monkeypatch)
     assert code == 0
     assert out.splitlines() == ["opened #5: Warranty ends on 2027-03-01: srv-1",
                                 "closed #1: Warranty ends on 2027-01-10: srv-1",
@@ -290,32 +279,28 @@ def test_resolved_deadlines_are_closed_saying_why_and_come_back_when_they_do(roo
     assert github.issues[3]["state"] == "closed" and 3 not in github.comments
 
     (root / "registry/licence/lic-1.yaml").write_text(licence)  # back: bir's closing is undone, the person's is not
-    code, out, _ = notify(capsys, root, github, monkeypatch)
+    code, out, _ = notify(root, github, monkeypatch)
     assert out.splitlines() == ["reopened #2: Licence expires on 2027-02-01: lic-1",
                                 "4 upcoming deadline(s): 0 opened, 0 updated, 1 reopened, 0 closed, 3 unchanged"]
     assert github.issues[2]["state"] == "open" and "bir-deadline-closed" not in github.issues[2]["body"]
     assert github.issues[3]["state"] == "closed"
 
 
-def test_an_ended_record_and_a_passed_date_close_their_issues(root: Path, github: FakeGitHub,
-                                                              capsys: pytest.CaptureFixture[str],
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    notify(capsys, root, github, monkeypatch)
+def test_an_ended_record_and_a_passed_date_close_their_issues(root: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    notify(root, github, monkeypatch)
     edit(root, "licence", "lic-1", status="expired", status_dates={"active": "2024-02-01", "expired": "2026-11-30"})
     monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
-    code, out, err = run(capsys, "notify", "github", "--root", str(root), "--as-of", "2027-01-20", "--pause", "0")
+    code, out, err = run("notify", "github", "--root", str(root), "--as-of", "2027-01-20", "--pause", "0")
     assert (code, err) == (0, "")
     assert out.splitlines()[:2] == ["closed #1: Warranty ends on 2027-01-10: srv-1", "closed #2: Licence expires on 2027-02-01: lic-1"]
     assert github.comments[1] == ["The date (2027-01-10) has passed. Closed by `bir notify github` as of 2027-01-20."]
     assert github.comments[2] == ["The record lic-1 has ended (status expired). Closed by `bir notify github` as of 2027-01-20."]
 
 
-def test_nothing_is_closed_while_the_register_has_errors(root: Path, github: FakeGitHub,
-                                                         capsys: pytest.CaptureFixture[str],
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    notify(capsys, root, github, monkeypatch)
+def test_nothing_is_closed_while_the_register_has_errors(root: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    notify(root, github, monkeypatch)
     (root / "registry/hardware/srv-1.yaml").write_text("id: srv-1\nkind: hardware\nname: [broken\n")
-    code, out, err = notify(capsys, root, github, monkeypatch)
+    code, out, err = notify(root, github, monkeypatch)
     assert code == 0
     assert out == "3 upcoming deadline(s): 0 opened, 0 updated, 0 reopened, 0 closed, 3 unchanged\n"
     assert "1 issue(s) left open: the register has validation errors" in err
@@ -344,9 +329,7 @@ def test_reminders_and_foreign_lines_open_no_issue(root: Path) -> None:
         deadlines({"report": "cost"}, register)
 
 
-def test_every_page_is_read_and_only_bir_labelled_issues_count(root: Path, github: FakeGitHub,
-                                                               capsys: pytest.CaptureFixture[str],
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_page_is_read_and_only_bir_labelled_issues_count(root: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
     """Pages of one; a pull request and an unlabelled issue carrying a marker (anyone may write one) are
     not taken for bir's; an issue bir's labels mark but without a marker is left alone."""
     marker = "<!-- bir-deadline: event.warranty_end srv-1 2027-01-10 -->\nspoof"
@@ -354,31 +337,28 @@ def test_every_page_is_read_and_only_bir_labelled_issues_count(root: Path, githu
     github.add("a pull request", marker, ["bir-deadline"], pull_request={"url": "x"})  # #2
     github.add("labelled by hand", "no marker", ["bir-deadline"])  # #3
     github.page_size = 1
-    notify(capsys, root, github, monkeypatch)
+    notify(root, github, monkeypatch)
     titles = {n: i["title"] for n, i in github.issues.items()}
     assert sorted(titles.values()) == sorted(["spoof", "a pull request", "labelled by hand", *EXPECTED_TITLES])
     pages = [p for m, p, _ in github.requests if m == "GET"]
     assert len(pages) == 2 and pages[1].endswith("&page=2")  # the two labelled issues, one a page
     github.requests.clear()
-    code, out, _ = notify(capsys, root, github, monkeypatch)
+    code, out, _ = notify(root, github, monkeypatch)
     assert code == 0 and out.endswith("0 opened, 0 updated, 0 reopened, 0 closed, 4 unchanged\n")
     assert [p for m, p, _ in github.requests if m == "GET"][-1].endswith("&page=6")  # 6 labelled issues now
     assert github.issues[3]["state"] == "open" and github.writes() == []
 
 
-def test_two_issues_for_one_deadline_are_folded_into_the_first(root: Path, github: FakeGitHub,
-                                                               capsys: pytest.CaptureFixture[str],
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    notify(capsys, root, github, monkeypatch)
+def test_two_issues_for_one_deadline_are_folded_into_the_first(root: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    notify(root, github, monkeypatch)
     copy = github.add(github.issues[1]["title"], github.issues[1]["body"], github.labels(1))
-    code, out, _ = notify(capsys, root, github, monkeypatch)
+    code, out, _ = notify(root, github, monkeypatch)
     assert code == 0 and out.splitlines()[0] == f"closed #{copy}: Warranty ends on 2027-01-10: srv-1"
     assert github.comments[copy] == ["A second issue for this deadline; it is followed in #1."]
 
 
-def test_dry_run_writes_nothing(root: Path, github: FakeGitHub, capsys: pytest.CaptureFixture[str],
-                                monkeypatch: pytest.MonkeyPatch) -> None:
-    code, out, _ = notify(capsys, root, github, monkeypatch, "--dry-run", token=None)
+def test_dry_run_writes_nothing(root: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _ = notify(root, github, monkeypatch, "--dry-run", token=None)
     assert code == 0
     assert out.splitlines() == [f"would open: {t}" for t in EXPECTED_TITLES] + [
         "4 upcoming deadline(s): 4 to open, 0 to update, 0 to reopen, 0 to close, 0 unchanged"]
@@ -386,19 +366,17 @@ def test_dry_run_writes_nothing(root: Path, github: FakeGitHub, capsys: pytest.C
     assert all(auth is None for _, _, auth in github.requests)
 
 
-def test_a_rate_limit_stops_the_run_clearly_and_the_next_run_goes_on(root: Path, github: FakeGitHub,
-                                                                      capsys: pytest.CaptureFixture[str],
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_rate_limit_stops_the_run_clearly_and_the_next_run_goes_on(root: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
     github.faults.append(Fault("POST", "/repos/o/r/issues", 403, {"x-ratelimit-remaining": "0",
                                                                    "x-ratelimit-reset": "1796126400"},
                                {"message": "API rate limit exceeded for installation ID 1."}, skip=2))
-    code, out, err = notify(capsys, root, github, monkeypatch)
+    code, out, err = notify(root, github, monkeypatch)
     assert code == 2
     assert out.splitlines() == [f"opened #{n}: {t}" for n, t in enumerate(EXPECTED_TITLES[:2], 1)]
     assert err == ("bir: error: GitHub's API rate limit is reached until 2026-12-01 12:00 UTC (403: API rate limit "
                    "exceeded for installation ID 1.); run again later: the issues already written stay, and the next "
                    "run goes on from there\n")
-    code, out, _ = notify(capsys, root, github, monkeypatch)
+    code, out, _ = notify(root, github, monkeypatch)
     assert code == 0 and out.splitlines()[:2] == [f"opened #{n}: {t}" for n, t in enumerate(EXPECTED_TITLES[2:], 3)]
     assert [i["title"] for i in github.issues.values()] == EXPECTED_TITLES
 
@@ -420,10 +398,10 @@ def test_a_rate_limit_stops_the_run_clearly_and_the_next_run_goes_on(root: Path,
     (Fault("POST", "/repos/o/r/issues", 502, {}, {"message": "\x1b[31mBad gateway"}),
      "GitHub refused POST /repos/o/r/issues (502: \\x1b[31mBad gateway)"),
 ])
-def test_github_refusals_say_what_to_do_and_exit_2(root: Path, github: FakeGitHub, capsys: pytest.CaptureFixture[str],
+def test_github_refusals_say_what_to_do_and_exit_2(root: Path, github: FakeGitHub,
                                                    monkeypatch: pytest.MonkeyPatch, fault: Fault, message: str) -> None:
     github.faults.append(fault)
-    code, _, err = notify(capsys, root, github, monkeypatch)
+    code, _, err = notify(root, github, monkeypatch)
     assert code == 2 and err.startswith("bir: error: " + message), err
     assert len(err.splitlines()) == 1 and "Traceback" not in err
     if fault.status == 502:  # a create is never repeated: a lost answer could mean a second issue
@@ -441,14 +419,13 @@ def test_a_failed_read_is_retried(github: FakeGitHub) -> None:
     assert len([m for m, _, _ in github.requests if m == "GET"]) == 3
 
 
-def test_the_token_never_leaves_the_api_host(root: Path, github: FakeGitHub, capsys: pytest.CaptureFixture[str],
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_token_never_leaves_the_api_host(root: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
     github.add("x", "y", ["bir-deadline"])
     github.next_link = "http://127.0.0.2:1/repos/o/r/issues?page=2"
-    code, _, err = notify(capsys, root, github, monkeypatch)
+    code, _, err = notify(root, github, monkeypatch)
     assert code == 2 and "outside http://127.0.0.1:" in err and "the token is not sent there" in err
     monkeypatch.setenv("GITHUB_API_URL", "http://api.example.org")
-    code, _, err = run(capsys, "notify", "github", "--root", str(root), "--as-of", AS_OF)
+    code, _, err = run("notify", "github", "--root", str(root), "--as-of", AS_OF)
     assert code == 2 and "is not https://" in err
 
 
@@ -457,7 +434,7 @@ def test_the_token_never_leaves_the_api_host(root: Path, github: FakeGitHub, cap
     ({"GITHUB_REPOSITORY": "o/r --x"}, "is not a GitHub repository"),
     ({"GITHUB_TOKEN": ""}, "GITHUB_TOKEN is not set"),
 ])
-def test_missing_settings_are_usage_errors(root: Path, github: FakeGitHub, capsys: pytest.CaptureFixture[str],
+def test_missing_settings_are_usage_errors(root: Path, github: FakeGitHub,
                                            monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str) -> None:
     monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
     monkeypatch.setenv("GITHUB_REPOSITORY", "o/r")
@@ -465,7 +442,7 @@ def test_missing_settings_are_usage_errors(root: Path, github: FakeGitHub, capsy
     monkeypatch.delenv("GH_TOKEN", raising=False)
     for k, v in env.items():
         monkeypatch.setenv(k, v)
-    code, out, err = run(capsys, "notify", "github", "--root", str(root), "--as-of", AS_OF)
+    code, out, err = run("notify", "github", "--root", str(root), "--as-of", AS_OF)
     assert (code, out) == (2, "") and message in err and github.requests == []
 
 
@@ -478,17 +455,14 @@ def test_long_owner_labels_fit_githubs_limit() -> None:
     assert _label("owner:", "team-it") == "owner:team-it"
 
 
-def test_the_demo_registers_deadlines(tmp_path: Path, github: FakeGitHub, capsys: pytest.CaptureFixture[str],
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_demo_registers_deadlines(tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
     """End to end on the demo register: every deadline of its lifecycle report, no reminder, one issue each."""
-    from day_helpers import demo_register
-
-    demo = demo_register(tmp_path / "demo")
-    code, out, err = run(capsys, "report", "lifecycle", "--root", str(demo), "--as-of", AS_OF, "--format", "json")
+    demo = make_register(tmp_path / "demo", demo=True)
+    code, out, err = run("report", "lifecycle", "--root", str(demo), "--as-of", AS_OF, "--format", "json")
     events = json.loads(out)["events"]
     deadlines = [e for e in events if e["category"] == "deadline"]
     assert len(deadlines) < len(events)
-    code, out, err = notify(capsys, demo, github, monkeypatch)
+    code, out, err = notify(demo, github, monkeypatch)
     assert (code, err) == (0, "")
     assert out.splitlines()[-1] == (f"{len(deadlines)} upcoming deadline(s): {len(deadlines)} opened, 0 updated, "
                                     "0 reopened, 0 closed, 0 unchanged")

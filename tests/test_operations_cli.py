@@ -11,7 +11,7 @@ import pytest
 
 from bir.cli.report import REPORT_NAMES
 from bir.reports import REPORTS
-from day_helpers import demo_register, run
+from support import make_register, run
 
 OPERATIONAL = ("assignments", "audits", "maintenance", "vulnerabilities", "budget")
 
@@ -21,14 +21,11 @@ def test_the_command_offers_every_report() -> None:
 
 
 @pytest.mark.parametrize("name", OPERATIONAL)
-def test_every_format(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    root = demo_register(tmp_path / "demo")
-    import shutil
-
-    shutil.copytree(Path(__file__).resolve().parent.parent / "feeds", root / "feeds")
+def test_every_format(name: str, tmp_path: Path) -> None:
+    root = make_register(tmp_path / "demo", demo=True, feeds=True)
     outputs = {}
     for fmt in ("text", "markdown", "json", "csv"):
-        code, out, err = run(capsys, "report", name, "--as-of", "2026-12-31", "--format", fmt, "--root", str(root))
+        code, out, err = run("report", name, "--as-of", "2026-12-31", "--format", fmt, "--root", str(root))
         assert code == 0, err
         outputs[fmt] = out
     data = json.loads(outputs["json"])

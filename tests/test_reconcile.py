@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from bir.write.reconcile import reconcile
-from day_helpers import demo_register, run, small_register, snapshot, validate_clean
+from support import make_register, run, snapshot, validate_clean
 
 TODAY = dt.date(2026, 11, 28)
 SOFTWARE = """\
@@ -36,7 +36,7 @@ new-box,ZZZ9,,,,2026-11-20T10:00:00Z
 
 @pytest.fixture
 def reg(tmp_path: Path) -> Path:
-    root = small_register(tmp_path / "reg")
+    root = make_register(tmp_path / "reg", scaffold=True)
     (root / "registry/software").mkdir()
     (root / "registry/software/sw-office.yaml").write_text(SOFTWARE)
     return root
@@ -108,29 +108,38 @@ def test_write_creates_and_updates(reg: Path, tmp_path: Path) -> None:
     ("hostname\nnew-box\n", "scan.csv", ["--write", "--owner", "nobody"], "owner names 'nobody', which is not a record"),
     ("hostname\nnew-box\n", "scan.csv", ["--write", "--owner", "team-it", "--class", "toaster"], "[schema."),
 ])
-def test_bad_input_writes_nothing(reg: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, name: str,
-                                  args: list[str], message: str) -> None:
+def test_bad_input_writes_nothing(reg: Path, tmp_path: Path, text: str, name: str, args: list[str], message: str) -> None:
     scan = tmp_path / name
     scan.write_text(text)
     before = snapshot(reg)
-    code, _, err = run(capsys, "reconcile", str(scan), *args, "--root", str(reg))
+    code, _, err = run("reconcile", str(scan), *args, "--root", str(reg))
     assert code in (1, 2) and message in err
     assert snapshot(reg) == before
 
 
-def test_cli_exit_codes(reg: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_exit_codes(reg: Path, tmp_path: Path) -> None:
     scan = tmp_path / "scan.csv"
     scan.write_text(f"serial,last_seen\nEXAMPLE-0001,{dt.date.today().isoformat()}\n")
-    code, out, _ = run(capsys, "reconcile", str(scan), "--root", str(reg))
+    code, out, _ = run("reconcile", str(scan), "--root", str(reg))
     assert (code, out) == (0, "1 devices in the scan, 1 matched, 0 finding(s)\n")
-    code, out, _ = run(capsys, "reconcile", str(scan), "--format", "json", "--root", str(reg))
+    code, out, _ = run("reconcile", str(scan), "--format", "json", "--root", str(reg))
     assert code == 0 and json.loads(out)["matched"] == 1
+
+
+def test_a_device_name_from_the_scan_is_shown_escaped(reg: Path, tmp_path: Path) -> None:
+    """A scanner's host name is text from the network: a terminal escape or a workflow command in it is shown
+    as an escape, never obeyed."""
+    scan = tmp_path / "scan.csv"
+    scan.write_text(f"hostname,serial,last_seen\nbox\x1b[2J\x07,ZZZ9,{dt.date.today().isoformat()}\n", encoding="utf-8")
+    code, out, _ = run("reconcile", str(scan), "--root", str(reg))
+    assert code == 1 and "\x1b" not in out and "\x07" not in out
+    assert "box\\x1b[2J\\x07: " in out
 
 
 def test_demo_register(tmp_path: Path) -> None:
     from bir.api import load as load_register
 
-    reg = demo_register(tmp_path / "demo")
+    reg = make_register(tmp_path / "demo", demo=True)
     register = load_register(reg).register
     in_service = [r for r in register.of_kind("hardware") if register.in_service(r) and r.data.get("serial_number")]
     seen, missing = in_service[:-3], in_service[-3:]

@@ -14,7 +14,7 @@ from bir.reports import build_report
 from bir.reports.cost import split
 from bir.reports.depreciation import Schedule, add_months, build_periods, months_completed, schedule
 from bir.reports.money import MissingRateError, to_base
-from reports_support import day, hardware, register, service
+from support import day, hardware, loaded_register, service
 
 PROJECT = Path(__file__).resolve().parent.parent
 D = Decimal
@@ -116,7 +116,7 @@ def test_split_without_double_counting() -> None:
 
 
 def test_cost_report(tmp_path: Path) -> None:
-    reg = register(tmp_path, [
+    reg = loaded_register(tmp_path / "reg", [
         service("svc-a"), service("svc-b"), CC,
         hardware("srv-1", financial={"purchase_date": "2024-01-20", "purchase_cost": 6000.00, "cost_centre": "cc-it",
                                      "recurring_costs": [{"amount": 100.00, "period": "monthly", "start": "2024-02-01"}]},
@@ -156,7 +156,7 @@ def test_ended_records_stop_costing_and_gone_ones_hold_no_book_value(tmp_path: P
     money = {"purchase_date": "2024-01-20", "purchase_cost": 6000.00,
              "recurring_costs": [{"amount": 100.00, "period": "monthly"}]}
     retired = {"status_dates": {"in_use": "2024-02-01", "retired": "2026-01-10"}, "retirement": {"reason": "replaced"}}
-    reg = register(tmp_path, [
+    reg = loaded_register(tmp_path / "reg", [
         hardware("srv-live", financial=money),
         hardware("srv-retired", status="retired", financial=money, **retired),
         hardware("srv-gone", status="disposed", financial=money, **{"class": "monitor"},
@@ -177,7 +177,7 @@ def test_accrual_stops_at_the_end_state(tmp_path: Path) -> None:
     Before the fix it kept charging: 7,100.00 by November 2026, 8,400.00 by December 2027."""
     money = {"purchase_date": "2020-12-20", "purchase_cost": 6000.00,
              "recurring_costs": [{"description": "support", "amount": 100.00, "period": "monthly", "start": "2021-01-01"}]}
-    reg = register(tmp_path, [hardware("srv-old", status="retired", financial=money, retirement={"reason": "replaced"},
+    reg = loaded_register(tmp_path / "reg", [hardware("srv-old", status="retired", financial=money, retirement={"reason": "replaced"},
                                        status_dates={"in_use": "2021-01-01", "retired": "2024-06-15"})])
     for when in (dt.date(2026, 11, 28), dt.date(2028, 1, 1)):
         rep = build_report("cost", reg, when)

@@ -5,18 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from bir.api import load as load_register
-from bir.cli import cli
 from bir.read.feeds import load_feeds
 from bir.reports import all_reports
 from bir.reports.models import CostReport, DecisionReport, LicenceReport, LifecycleReport, Report, RiskReport
+from support import PROJECT, run
 
-PROJECT = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2026, 11, 28)
 
 pytestmark = pytest.mark.skipif(not any((PROJECT / "registry").glob("*/*.yaml")), reason="the demo register is empty")
@@ -141,9 +138,9 @@ def test_cost_adds_up(reports: dict[str, Report]) -> None:
 
 @pytest.mark.parametrize("name", ["lifecycle", "cost", "risk", "licences", "decisions"])
 def test_cli_json(name: str) -> None:
-    result = CliRunner().invoke(cli, ["report", name, "--root", str(PROJECT), "--as-of", AS_OF.isoformat(), "--format", "json"])
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["report"] == name
+    code, out, err = run("report", name, "--root", PROJECT, "--as-of", AS_OF.isoformat(), "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["report"] == name
 
 
 def test_one_definition_of_annual_run_cost(reports: dict[str, Report]) -> None:

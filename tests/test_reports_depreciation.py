@@ -16,7 +16,7 @@ from bir.point.point import at_worktree
 from bir.reports import build_report
 from bir.reports.depreciation import Schedule, build_periods, days_30_360, days_glpi, declining_months, schedule, settings
 from bir.reports.models import CostReport
-from reports_support import day, hardware, register
+from support import day, hardware, loaded_register
 
 PROJECT = Path(__file__).resolve().parent.parent
 D = Decimal
@@ -241,7 +241,7 @@ def test_settings_layer_over_each_other() -> None:
 def test_cost_report_schedule_section(tmp_path: Path) -> None:
     """The cost report's depreciation line and its schedule per fiscal year, for a server of 6,000.00 over 60
     months from 1 February 2024 (100.00 a month): 2024 books 11 months (1,100.00), 2025 and 2026 twelve each."""
-    reg = register(tmp_path, [hardware("srv-1", financial={"purchase_date": "2024-01-20", "purchase_cost": 6000})])
+    reg = loaded_register(tmp_path / "reg", [hardware("srv-1", financial={"purchase_date": "2024-01-20", "purchase_cost": 6000})])
     rep = build_report("cost", reg, dt.date(2026, 2, 1))
     assert isinstance(rep, CostReport)
     line = rep.depreciation[0]

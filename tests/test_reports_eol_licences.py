@@ -11,7 +11,7 @@ from typing import Any
 from bir.read.feeds import Cycle, Feed, normalise, parse_feed
 from bir.reports import all_reports, build_report
 from bir.reports.models import DecisionReport, LicenceReport, LifecycleReport, RiskReport
-from reports_support import hardware, register, service
+from support import hardware, loaded_register, service
 
 AS_OF = dt.date(2026, 11, 28)
 D = Decimal
@@ -37,7 +37,7 @@ FEEDS = {"nginx": Feed("nginx", {"1.24": Cycle("1.24", dt.date(2024, 4, 23), Non
 def test_end_of_life_reaches_the_services_through_the_host(tmp_path: Path) -> None:
     """nginx 1.24 (end of life 2024-04-23) installed on srv-web, which supports svc-shop: the finding names the
     path sw-nginx -> srv-web -> svc-shop, and the service's risk score counts it (high: 5)."""
-    reg = register(tmp_path, [
+    reg = loaded_register(tmp_path / "reg", [
         service("svc-shop", "low"),
         hardware("srv-web", warranty_end="2029-01-01", relations=[{"type": "supports", "target": "svc-shop"}]),
         software("sw-nginx", lifecycle_feed={"product": "nginx", "cycle": "1.24"}, installations=[{"on": "srv-web"}]),
@@ -54,7 +54,7 @@ def test_end_of_life_reaches_the_services_through_the_host(tmp_path: Path) -> No
 def test_is_eol_without_a_date_counts(tmp_path: Path) -> None:
     """The feed marks release 7 `isEol: true` and `isEoas: true` with no dates (computed 2026-11-01): on 28
     November it is past its end of life, date not published; on 2026-10-01 (before the feed knew) it is not."""
-    reg = register(tmp_path, [software("sw-os", lifecycle_feed={"product": "oldos", "cycle": "7"})])
+    reg = loaded_register(tmp_path / "reg", [software("sw-os", lifecycle_feed={"product": "oldos", "cycle": "7"})])
     f = findings(build_report("risk", reg, AS_OF, feeds=FEEDS))
     assert f[("software.end_of_life", "sw-os")].message.startswith(
         "software sw-os is in service past its end of life (date not published, feed:oldos@7)")
@@ -75,7 +75,7 @@ def test_extended_support_is_honoured(tmp_path: Path) -> None:
     whose hint offers extended support, and the decision `extend_support`. Bought on the record (to
     2027-06-30): no finding, the decision `keep`, and an event when it ends. Bought through an active
     extended_support contract (to 2028-06-30): the same."""
-    reg = register(tmp_path, [
+    reg = loaded_register(tmp_path / "reg", [
         software("sw-a", lifecycle_feed={"product": "oldos", "cycle": "7"}),
         software("sw-b", lifecycle_feed={"product": "oldos", "cycle": "7"}, extended_support={"until": "2027-06-30"}),
         software("sw-c", lifecycle_feed={"product": "oldos", "cycle": "7"}, relations=[{"type": "covered_by", "target": "ctr-esu"}]),
@@ -97,7 +97,7 @@ def test_extended_support_is_honoured(tmp_path: Path) -> None:
 
 
 def test_a_missing_feed_is_a_finding_naming_the_record(tmp_path: Path) -> None:
-    reg = register(tmp_path, [hardware("srv-1", lifecycle_feed={"product": "dell-poweredge", "cycle": "r650"}),
+    reg = loaded_register(tmp_path / "reg", [hardware("srv-1", lifecycle_feed={"product": "dell-poweredge", "cycle": "r650"}),
                               software("sw-ng", lifecycle_feed={"product": "nginx", "cycle": "9.9"})])
     f = findings(build_report("risk", reg, AS_OF, feeds=FEEDS))
     assert f[("lifecycle.feed_missing", "srv-1")].message == (
@@ -132,7 +132,7 @@ def test_consumption_per_metric(tmp_path: Path) -> None:
         return [{**consume, "target": lic}]
 
     all_lics = ["lic-dev", "lic-core", "lic-user", "lic-sub", "lic-site", "lic-conc"]
-    reg = register(tmp_path, [
+    reg = loaded_register(tmp_path / "reg", [
         {"id": "site-rtm", "kind": "facility", "name": "s", "owner": "team-it", "status": "active", "facility_type": "site"},
         {"id": "bld-rtm", "kind": "facility", "name": "b", "owner": "team-it", "status": "active", "facility_type": "building",
          "relations": [{"type": "part_of", "target": "site-rtm"}]},
@@ -174,7 +174,7 @@ def test_consumption_per_metric(tmp_path: Path) -> None:
 
 def test_licence_notice_deadline(tmp_path: Path) -> None:
     """A licence of 10 seats with no consumer, term to 2027-06-30 and 90 days' notice: cancel by 2027-04-01."""
-    reg = register(tmp_path, [_licence("lic-1", "per_user", 10, term={"start": "2024-07-01", "end": "2027-06-30"},
+    reg = loaded_register(tmp_path / "reg", [_licence("lic-1", "per_user", 10, term={"start": "2024-07-01", "end": "2027-06-30"},
                                        notice_period_days=90)])
     dec = build_report("decisions", reg, AS_OF)
     assert isinstance(dec, DecisionReport)

@@ -12,7 +12,7 @@ import pytest
 from bir.base.model import Register
 from bir.reports import all_reports, build_report
 from bir.reports.models import DecisionReport, LicenceReport, LifecycleReport
-from reports_support import hardware, register, service
+from support import TEAM, commit, git, hardware, loaded_register, make_register, run, service, write_records
 
 AS_OF = dt.date(2026, 11, 28)
 
@@ -25,7 +25,7 @@ def laptop(rid: str, status: str, bought: str, **extra: Any) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def reg(tmp_path_factory: pytest.TempPathFactory) -> Register:
-    return register(tmp_path_factory.mktemp("life"), [
+    return loaded_register(tmp_path_factory.mktemp("life") / "reg", [
         service("svc-a"),
         laptop("lt-old", "in_use", "2023-01-15"),                     # 36 months end 2026-01-15: retire
         laptop("lt-stock", "in_stock", "2025-06-01"),                  # reuse candidate
@@ -107,69 +107,38 @@ def test_future_date_projects_today(reg: Register) -> None:
 
 
 def test_cli_report_formats(reg: Register, tmp_path: Path) -> None:
-    from click.testing import CliRunner
-
-    from bir.cli import cli
-
-    runner = CliRunner()
     for fmt in ("text", "markdown", "json", "csv"):
-        result = runner.invoke(cli, ["report", "lifecycle", "--root", reg.root, "--as-of", "2030-01-01", "--format", fmt])
-        assert result.exit_code == 0, result.output
-    result = runner.invoke(cli, ["report", "lifecycle", "--root", reg.root, "--as-of", "2026-13-01"])
-    assert result.exit_code != 0 and "not a date" in str(result.exception)
-
-
-def _git(root: Path, *args: str, when: str = "2026-01-10T12:00:00+00:00") -> None:
-    import os
-    import subprocess
-
-    env = {**os.environ, "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com", "GIT_COMMITTER_NAME": "Test",
-           "GIT_COMMITTER_EMAIL": "test@example.com", "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
-    subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
+        code, _out, err = run("report", "lifecycle", "--root", reg.root, "--as-of", "2030-01-01", "--format", fmt)
+        assert code == 0, err
+    code, _out, err = run("report", "lifecycle", "--root", reg.root, "--as-of", "2026-13-01")
+    assert code == 2 and "not a date" in err
 
 
 def test_past_date_uses_the_register_of_that_day(tmp_path: Path) -> None:
-    from click.testing import CliRunner
-
-    from bir.cli import cli
     from bir.reports.depreciation import add_months
-    from reports_support import TEAM, write_records
 
     def lic(quantity: int) -> dict[str, Any]:
         return {"id": "lic-1", "kind": "licence", "name": "l", "owner": "team-it", "status": "active",
                 "status_dates": {"active": "2024-01-01"}, "metric": "per_device", "quantity": quantity,
                 "true_up_unit_cost": 10.00}
 
-    from conftest import make_register
-
-    root = make_register(tmp_path / "reg")
     devices = [hardware(f"lt-{i}", **{"class": "laptop", "relations": [{"type": "licensed_by", "target": "lic-1"}]})
                for i in (1, 2)]
-    write_records(root, [TEAM, lic(1), *devices])
-    _git(root, "init", "-q", "-b", "main")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-q", "-m", "register")
+    root = make_register(tmp_path / "reg", records=[TEAM, lic(1), *devices], git_init=True)
+    commit(root, "register", date="2026-01-10T12:00:00+00:00")
     write_records(root, [lic(2)])
-    _git(root, "commit", "-q", "-am", "true-up", when="2026-06-01T12:00:00+00:00")
-    runner = CliRunner()
-    past = runner.invoke(cli, ["report", "licences", "--root", str(root), "--as-of", "2026-03-01", "--format", "csv"])
-    assert past.exit_code == 0, past.output
-    assert past.output.splitlines()[1].startswith("positions,lic-1,,per_device,1,2,over,1,0,10.00,10.00,0.00,")
+    git(root, "commit", "-q", "-am", "true-up", date="2026-06-01T12:00:00+00:00")
+    code, out, err = run("report", "licences", "--root", root, "--as-of", "2026-03-01", "--format", "csv")
+    assert code == 0, err
+    assert out.splitlines()[1].startswith("positions,lic-1,,per_device,1,2,over,1,0,10.00,10.00,0.00,")
     future = add_months(dt.date.today(), 1).isoformat()
-    now = runner.invoke(cli, ["report", "licences", "--root", str(root), "--as-of", future, "--format", "csv"])
-    assert now.output.splitlines()[1].startswith("positions,lic-1,,per_device,2,2,compliant,0,0,")
+    _code, out, _err = run("report", "licences", "--root", root, "--as-of", future, "--format", "csv")
+    assert out.splitlines()[1].startswith("positions,lic-1,,per_device,2,2,compliant,0,0,")
 
 
 def test_invalid_records_are_left_out_with_a_warning(tmp_path: Path) -> None:
-    from click.testing import CliRunner
-
-    from bir.cli import cli
-    from conftest import make_register
-    from reports_support import TEAM, write_records
-
-    root = make_register(tmp_path / "reg")
-    write_records(root, [TEAM, hardware("srv-ok"), hardware("srv-bad", status="flying")])
-    result = CliRunner().invoke(cli, ["report", "lifecycle", "--root", str(root), "--as-of", "2030-01-01", "--format", "csv"])
-    assert result.exit_code == 0
-    assert "validation error(s): the records that have them are left out; run `bir validate`" in result.output
-    assert "counts,hardware,in_use,1,srv-ok," in result.output
+    root = make_register(tmp_path / "reg", records=[TEAM, hardware("srv-ok"), hardware("srv-bad", status="flying")])
+    code, out, err = run("report", "lifecycle", "--root", root, "--as-of", "2030-01-01", "--format", "csv")
+    assert code == 0
+    assert "validation error(s): the records that have them are left out; run `bir validate`" in err
+    assert "counts,hardware,in_use,1,srv-ok," in out

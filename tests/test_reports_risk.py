@@ -15,7 +15,7 @@ from bir.reports import build_report
 from bir.reports.models import RiskReport
 from bir.reports.render import as_csv, as_json, markdown, text
 from bir.reports.risk import RULES, all_rules
-from reports_support import hardware, register, service
+from support import hardware, loaded_register, service
 
 AS_OF = dt.date(2026, 11, 28)
 
@@ -84,7 +84,7 @@ def _with_cores(recs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def reg(tmp_path_factory: pytest.TempPathFactory) -> Register:
-    return register(tmp_path_factory.mktemp("risk"), _with_cores(records()))
+    return loaded_register(tmp_path_factory.mktemp("risk") / "reg", _with_cores(records()))
 
 
 @pytest.fixture(scope="module")
@@ -155,9 +155,9 @@ def test_disposed_without_sanitisation(tmp_path: Path) -> None:
     gone = {"status": "disposed", "status_dates": {"in_use": "2020-01-01", "retired": "2025-01-01", "disposed": "2025-02-01"},
             "retirement": {"reason": "old"}, "disposal": {"method": "destroyed", "date": "2025-02-01"}}
     sanitised = {"method": "purge", "date": "2025-01-20", "certificate": "CERT-1"}
-    reg = register(tmp_path, [hardware("srv-gone", **gone, sanitisation=sanitisation) for sanitisation in [sanitised]]
-                   + [hardware("srv-bad", **gone, sanitisation=dict(sanitised)),
-                      hardware("sw-box", **gone, data_bearing=False)])
+    reg = loaded_register(tmp_path / "reg", [hardware("srv-gone", **gone, sanitisation=sanitisation) for sanitisation in [sanitised]]
+                          + [hardware("srv-bad", **gone, sanitisation=dict(sanitised)),
+                             hardware("sw-box", **gone, data_bearing=False)])
     # The lifecycle rules reject a data-bearing disposal without evidence, so a register validated under
     # older rules is the only way to meet one: simulate it by removing the certificate after loading.
     del reg.records["srv-bad"].data["sanitisation"]["certificate"]

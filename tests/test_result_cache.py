@@ -14,7 +14,7 @@ from bir.cache import trust
 from bir.cache.results import ResultStore
 from bir.check import checker
 from bir.point.point import at_worktree
-from conftest import CASES, make_register
+from support import CASES, RECORDS, commit, git, make_register, write
 
 DAY = dt.date(2026, 11, 28)
 CASE_DIRS = sorted(p for p in CASES.iterdir() if p.is_dir() and not p.name.startswith("_"))
@@ -94,9 +94,7 @@ def test_the_day_is_applied_to_a_cached_verdict(base_register: Path, days: tuple
 def test_point_load_reads_through_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Reports and the site load the register with Point.load: a second load parses nothing (the demo
     register, checked by two processes the first time)."""
-    from conftest import PROJECT
-
-    root = make_register(tmp_path / "demo", PROJECT)
+    root = make_register(tmp_path / "demo", demo=True)
     first = at_worktree(root, DAY).load(jobs=2)
     monkeypatch.setattr(checker, "check_file", lambda *a, **k: pytest.fail("parsed again"))
     second = at_worktree(root, DAY).load(jobs=2)
@@ -116,10 +114,8 @@ def test_the_caches_live_under_bir_cache_dir(base_register: Path, cache_dir: Pat
 
 def test_the_log_cache_lives_under_bir_cache_dir(tmp_path: Path, cache_dir: Path) -> None:
     from bir.git.plumbing import Git
-    from bir_gitrepo import commit
-    from bir_gitrepo import make_register as make_repo
 
-    repo = make_repo(tmp_path / "repo")
+    repo = make_register(tmp_path / "repo", records=RECORDS, git_init=True)
     commit(repo, "First")
     assert len(Git(repo).log()) == 1
     assert not (repo / ".bir-cache").exists()
@@ -267,11 +263,9 @@ def test_git_vouches_for_the_files_it_tracks_unchanged(tmp_path: Path, monkeypat
     """In a clean clone, the files git reports unchanged from HEAD are keyed by their blob ids, unread; a
     changed, an untracked, and a file whose bytes on disk differ from the blob (eol=crlf) are read."""
     from bir.cache import gitkeys
-    from bir_gitrepo import commit, git, write
-    from bir_gitrepo import make_register as make_repo
 
     monkeypatch.setattr(gitkeys, "GIT_KEYS_MIN_FILES", 0)
-    repo = make_repo(tmp_path / "repo")
+    repo = make_register(tmp_path / "repo", records=RECORDS, git_init=True)
     (repo / ".gitattributes").write_text("registry/party/*.yaml eol=crlf\n")
     commit(repo, "First")
     clone = tmp_path / "clone"
@@ -282,7 +276,7 @@ def test_git_vouches_for_the_files_it_tracks_unchanged(tmp_path: Path, monkeypat
     real = checker._read_small
     monkeypatch.setattr(checker, "_read_small", lambda path, size: read.append(path) or real(path, size))
 
-    def run() -> tuple[list[str], int]:
+    def read_again() -> tuple[list[str], int]:
         read.clear()
         point = at_worktree(clone, DAY)
         store = ResultStore.open(point.rules)
@@ -296,12 +290,12 @@ def test_git_vouches_for_the_files_it_tracks_unchanged(tmp_path: Path, monkeypat
 
     parties = sorted(p.relative_to(clone).as_posix() for p in (clone / "registry" / "party").glob("*.yaml"))
     assert parties and b"\r\n" in (clone / parties[0]).read_bytes()  # on disk unlike the blob: read
-    assert run() == (parties, 0)
+    assert read_again() == (parties, 0)
     assert judged(clone)[0] == fresh
     hardware = next((clone / "registry" / "hardware").glob("*.yaml"))
     hardware.write_text(hardware.read_text().replace("\nname: ", "\nname: X", 1))
     write(clone, "hardware/srv-new.yaml", hardware.read_text().replace(hardware.stem, "srv-new"))
-    assert run() == (sorted([*parties, hardware.relative_to(clone).as_posix(), "registry/hardware/srv-new.yaml"]), 2)
+    assert read_again() == (sorted([*parties, hardware.relative_to(clone).as_posix(), "registry/hardware/srv-new.yaml"]), 2)
 
 
 def test_cached_index_entries_equal_fresh_ones_field_by_field(tmp_path: Path) -> None:

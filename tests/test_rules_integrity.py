@@ -9,27 +9,15 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from bir.api import load, validate
 from bir.base.model import to_decimal
 from bir.check.rules.integrity import WAIVABLE
-from bir.cli import cli
 from bir.read.yamlstrict import parse
 from bir.reports import build_report
 from bir.reports.money import minor_units, normalised, to_base
 from bir.reports.risk import all_rules
-from conftest import CASES, make_register
-from day_helpers import run
-
-
-def reg_with(tmp_path: Path, files: dict[str, str]) -> Path:
-    root = make_register(tmp_path / "reg", CASES / "_base")
-    for rel, text in files.items():
-        path = root / "registry" / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
+from support import CASES, make_register, run
 
 
 def problems(root: Path, rule: str) -> list[tuple[str, int, int, str, str]]:
@@ -41,7 +29,7 @@ PARTY = "id: {id}\nkind: party\nname: {id}\nowner: team-it\nstatus: active\npart
 
 
 def test_party_type(tmp_path: Path) -> None:
-    root = reg_with(tmp_path, {
+    root = make_register(tmp_path / "reg", CASES / "_base", records={
         "party/dell.yaml": PARTY.format(id="dell", type="supplier"),
         "party/cc-ops.yaml": PARTY.format(id="cc-ops", type="cost_centre"),
         "hardware/srv-02.yaml": "id: srv-02\nkind: hardware\nname: s\nowner: team-it\nstatus: planned\nmanufacturer: dell\n"
@@ -65,7 +53,8 @@ CAMERA = ("id: cam-01\nkind: hardware\nname: camera\nowner: team-it\nstatus: dis
 
 def test_data_bearing_from_what_it_stores(tmp_path: Path) -> None:
     """An IoT camera is not data-bearing by class; storing footage that holds personal data makes it so."""
-    fails = reg_with(tmp_path / "a", {"information/info-cctv.yaml": INFO.format(pd="true"), "hardware/cam-01.yaml": CAMERA.format(extra="")})
+    fails = make_register(tmp_path / "a" / "reg", CASES / "_base", records={
+        "information/info-cctv.yaml": INFO.format(pd="true"), "hardware/cam-01.yaml": CAMERA.format(extra="")})
     assert problems(fails, "lifecycle.data-bearing-stores") == [(
         "registry/hardware/cam-01.yaml", 1, 1, "disposed without sanitisation evidence, but it stores personal data (info-cctv)",
         "add sanitisation.method, sanitisation.date and sanitisation.certificate: a device storing personal data is "
@@ -74,8 +63,8 @@ def test_data_bearing_from_what_it_stores(tmp_path: Path) -> None:
     assert ("hardware.disposed_unsanitised", "cam-01") in {(f.rule, f.record) for f in risk.findings}  # type: ignore[union-attr]
     sanitised = "sanitisation:\n  method: destroy\n  date: \"2025-01-20\"\n  certificate: D-1\n"
     for pd, extra in (("false", ""), ("true", sanitised)):
-        passes = reg_with(tmp_path / f"b{pd}{len(extra)}", {"information/info-cctv.yaml": INFO.format(pd=pd),
-                                                            "hardware/cam-01.yaml": CAMERA.format(extra=extra)})
+        passes = make_register(tmp_path / f"b{pd}{len(extra)}" / "reg", CASES / "_base", records={
+            "information/info-cctv.yaml": INFO.format(pd=pd), "hardware/cam-01.yaml": CAMERA.format(extra=extra)})
         assert problems(passes, "lifecycle.data-bearing-stores") == []
 
 
@@ -92,14 +81,14 @@ LAPTOP = "id: lt-01\nkind: hardware\nname: l\nowner: team-it\nstatus: {status}\n
     ("in_use", '  in_stock: "2024-05-01"\n  in_use: "2024-06-01"', []),  # back in use after a spell in stock
 ])
 def test_lifecycle_order(tmp_path: Path, status: str, dates: str, expected: list[tuple[str, str]]) -> None:
-    root = reg_with(tmp_path, {"hardware/lt-01.yaml": LAPTOP.format(status=status, dates=dates)})
+    root = make_register(tmp_path / "reg", CASES / "_base", records={"hardware/lt-01.yaml": LAPTOP.format(status=status, dates=dates)})
     got = [p for p in validate(root, use_cache=False, jobs=1).problems if p.rule == "date.lifecycle-order"]
     assert [(p.json_path, p.message) for p in got] == expected
 
 
 def test_a_renewed_contract_keeps_its_history(tmp_path: Path) -> None:
     """Expired on 2025-09-30, active again from 2026-12-01, the first term's start kept in status_history."""
-    root = reg_with(tmp_path, {"contract/ctr-1.yaml": (
+    root = make_register(tmp_path / "reg", CASES / "_base", records={"contract/ctr-1.yaml": (
         "id: ctr-1\nkind: contract\nname: c\nowner: team-it\nstatus: active\ncontract_type: support\n"
         "status_history:\n  - {state: active, date: \"2022-10-01\"}\n"
         "status_dates:\n  active: \"2026-12-01\"\n  expired: \"2025-09-30\"\nstart: \"2026-12-01\"\nend: \"2027-11-30\"\n")})
@@ -110,11 +99,11 @@ def test_a_renewed_contract_keeps_its_history(tmp_path: Path) -> None:
 def test_waiver_names_a_risk_rule(tmp_path: Path) -> None:
     waiver = ("id: wvr-1\nkind: waiver\nname: w\nowner: team-it\nstatus: active\nstatus_dates:\n  active: \"2026-01-01\"\n"
               "rule: {rule}\nrecord: srv-01\nreason: r\napprover: team-it\nexpires: \"2027-01-01\"\n")
-    root = reg_with(tmp_path, {"waiver/wvr-1.yaml": waiver.format(rule="service.single_point_of_faillure")})
+    root = make_register(tmp_path / "reg", CASES / "_base", records={"waiver/wvr-1.yaml": waiver.format(rule="service.single_point_of_faillure")})
     assert problems(root, "waiver.rule-unknown") == [(
         "registry/waiver/wvr-1.yaml", 8, 7, "waiver names the rule 'service.single_point_of_faillure', which is no risk rule",
         "did you mean 'service.single_point_of_failure'?")]
-    ok = reg_with(tmp_path / "ok", {"waiver/wvr-1.yaml": waiver.format(rule="service.single_point_of_failure")})
+    ok = make_register(tmp_path / "ok" / "reg", CASES / "_base", records={"waiver/wvr-1.yaml": waiver.format(rule="service.single_point_of_failure")})
     assert problems(ok, "waiver.rule-unknown") == []
 
 
@@ -124,12 +113,12 @@ def test_waivable_rules_are_the_risk_rules() -> None:
 
 def test_orphan(tmp_path: Path) -> None:
     lone = "id: srv-09\nkind: hardware\nname: s\nowner: team-it\nstatus: in_use\nstatus_dates:\n  in_use: \"2024-01-01\"\n"
-    root = reg_with(tmp_path, {"hardware/srv-09.yaml": lone})
+    root = make_register(tmp_path / "reg", CASES / "_base", records={"hardware/srv-09.yaml": lone})
     assert problems(root, "record.orphan") == [(
         "registry/hardware/srv-09.yaml", 1, 1, "srv-09 is in_use but has no relation, location or service, and nothing relates to it",
         "add where it is (located_in), what it supports (supports) or runs on, or retire it if it is gone")]
     # the base register's server supports a service: no orphan; a planned record is not in service
-    root = reg_with(tmp_path / "b", {"hardware/srv-09.yaml": lone.replace("in_use", "planned")})
+    root = make_register(tmp_path / "b" / "reg", CASES / "_base", records={"hardware/srv-09.yaml": lone.replace("in_use", "planned")})
     assert problems(root, "record.orphan") == []
 
 
@@ -148,34 +137,36 @@ def test_minor_units(currency: str, units: int, shown: str) -> None:
     assert str(normalised(Decimal("949"), currency)) == shown
 
 
-def test_an_absurd_amount_is_a_positioned_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_absurd_amount_is_a_positioned_problem(tmp_path: Path) -> None:
     """`1e400` (a float overflows to infinity) and a quintillion are schema problems on their line, never exit 3."""
-    root = reg_with(tmp_path, {"hardware/srv-02.yaml": "id: srv-02\nkind: hardware\nname: s\nowner: team-it\nstatus: planned\n"
-                                                       "financial:\n  purchase_cost: 1e400\n",
-                               "hardware/srv-03.yaml": "id: srv-03\nkind: hardware\nname: s\nowner: team-it\nstatus: planned\n"
-                                                       "financial:\n  purchase_cost: 1000000000000000000\n"})
+    root = make_register(tmp_path / "reg", CASES / "_base", records={
+        "hardware/srv-02.yaml": "id: srv-02\nkind: hardware\nname: s\nowner: team-it\nstatus: planned\n"
+                                "financial:\n  purchase_cost: 1e400\n",
+        "hardware/srv-03.yaml": "id: srv-03\nkind: hardware\nname: s\nowner: team-it\nstatus: planned\n"
+                                "financial:\n  purchase_cost: 1000000000000000000\n"})
     got = [(p.path, p.line, p.rule) for p in validate(root, use_cache=False, jobs=1).problems]
     assert got == [("registry/hardware/srv-02.yaml", 7, "yaml.number-too-large"), ("registry/hardware/srv-03.yaml", 7, "schema.range")]
-    code, out, _err = run(capsys, "validate", str(root), "--format", "json")
+    code, out, _err = run("validate", str(root), "--format", "json")
     assert code == 1 and json.loads(out)["summary"]["errors"] == 2
-    code, out, err = run(capsys, "report", "cost", "--root", str(root), "--format", "json")
+    code, out, err = run("report", "cost", "--root", str(root), "--format", "json")
     assert code == 0, err  # the two records are left out of the reports, which still run
 
 
 def test_amounts_are_exact_and_normalised_in_reports(tmp_path: Path) -> None:
     """949 (written without decimals) is 949.00 in the JSON report; 12,345,678,901,234,567.89 stays exact, and
     12,345,678,901,234,567.89 USD at 0.92 is 11,358,024,589,135,802.4588, rounded to cents."""
-    root = reg_with(tmp_path, {"hardware/srv-02.yaml": "id: srv-02\nkind: hardware\nname: s\nowner: team-it\nstatus: in_use\n"
-                                                       "status_dates:\n  in_use: \"2024-01-01\"\nfinancial:\n  purchase_cost: 949\n"
-                                                       "  purchase_date: \"2024-01-01\"\n"
-                                                       "relations:\n  - {type: supports, target: svc-web}\n",
-                               "hardware/srv-03.yaml": "id: srv-03\nkind: hardware\nname: s\nowner: team-it\nstatus: in_stock\n"
-                                                       "status_dates:\n  in_stock: \"2024-01-01\"\nfinancial:\n"
-                                                       "  purchase_cost: 12345678901234567.89\n  currency: USD\n"
-                                                       "  purchase_date: \"2024-01-01\"\n"})
-    result = CliRunner().invoke(cli, ["report", "cost", "--root", str(root), "--format", "json"])
-    assert result.exit_code == 0, result.output
-    lines = {t["record"]: t for t in json.loads(result.output)["tco"]}
+    root = make_register(tmp_path / "reg", CASES / "_base", records={
+        "hardware/srv-02.yaml": "id: srv-02\nkind: hardware\nname: s\nowner: team-it\nstatus: in_use\n"
+                                "status_dates:\n  in_use: \"2024-01-01\"\nfinancial:\n  purchase_cost: 949\n"
+                                "  purchase_date: \"2024-01-01\"\n"
+                                "relations:\n  - {type: supports, target: svc-web}\n",
+        "hardware/srv-03.yaml": "id: srv-03\nkind: hardware\nname: s\nowner: team-it\nstatus: in_stock\n"
+                                "status_dates:\n  in_stock: \"2024-01-01\"\nfinancial:\n"
+                                "  purchase_cost: 12345678901234567.89\n  currency: USD\n"
+                                "  purchase_date: \"2024-01-01\"\n"})
+    code, out, err = run("report", "cost", "--root", root, "--format", "json")
+    assert code == 0, err
+    lines = {t["record"]: t for t in json.loads(out)["tco"]}
     assert lines["srv-02"]["purchase"] == "949.00"
     assert lines["srv-03"]["purchase"] == "11358024589135802.46"
     reg = load(root).register
@@ -184,16 +175,17 @@ def test_amounts_are_exact_and_normalised_in_reports(tmp_path: Path) -> None:
 
 def test_the_json_export_writes_amounts_as_written(tmp_path: Path) -> None:
     """The JSON export (and the site's download) keeps 12345678901234567.89 and 949.10, never the float."""
-    root = reg_with(tmp_path, {"hardware/srv-03.yaml": "id: srv-03\nkind: hardware\nname: s\nowner: team-it\nstatus: in_stock\n"
-                                                       "status_dates:\n  in_stock: \"2024-01-01\"\nfinancial:\n"
-                                                       "  purchase_cost: 12345678901234567.89\n  currency: USD\n"
-                                                       "  purchase_date: \"2024-01-01\"\n  order_number: PO-1\n"
-                                                       "warranty_end: \"2027-01-01\"\nasset_tag: IT-1\n"
-                                                       "cpu_cores: 8\n"})
-    result = CliRunner().invoke(cli, ["export", "json", "--root", str(root)])
-    assert result.exit_code == 0, result.output
-    assert '"purchase_cost": 12345678901234567.89,' in result.output
-    assert '"cpu_cores": 8' in result.output
-    doc = json.loads(result.output, parse_float=Decimal)
+    root = make_register(tmp_path / "reg", CASES / "_base", records={
+        "hardware/srv-03.yaml": "id: srv-03\nkind: hardware\nname: s\nowner: team-it\nstatus: in_stock\n"
+                                "status_dates:\n  in_stock: \"2024-01-01\"\nfinancial:\n"
+                                "  purchase_cost: 12345678901234567.89\n  currency: USD\n"
+                                "  purchase_date: \"2024-01-01\"\n  order_number: PO-1\n"
+                                "warranty_end: \"2027-01-01\"\nasset_tag: IT-1\n"
+                                "cpu_cores: 8\n"})
+    code, out, err = run("export", "json", "--root", root)
+    assert code == 0, err
+    assert '"purchase_cost": 12345678901234567.89,' in out
+    assert '"cpu_cores": 8' in out
+    doc = json.loads(out, parse_float=Decimal)
     srv = next(r for r in doc["records"] if r["id"] == "srv-03")
     assert srv["financial"]["purchase_cost"] == Decimal("12345678901234567.89")

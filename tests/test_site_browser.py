@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from site_support import HOSTILE_ID
+from support import HOSTILE_ID
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (apt-get install chromium)")
@@ -220,7 +220,7 @@ def test_record_page_history_relations_and_links(site: tuple[str, Path, Path], p
     url, _root, _out = site
     page.goto(f"{url}/records/srv-wms-01.html")
     history = page.locator("table.bir-history tbody tr")
-    assert history.count() >= 1 and "Ada Admin" in history.first.inner_text()
+    assert history.count() >= 1 and "Alice Admin" in history.first.inner_text()
     assert page.locator("#bir-timeline li").count() >= 2
     assert page.locator("svg.bir-diagram").count() == 1
     links = page.locator("table.bir-relations a")

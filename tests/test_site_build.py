@@ -14,7 +14,7 @@ from bir.site import build as site_build
 from bir.site.build import SiteBuildError, build_site
 from bir.site.linkcheck import check
 from bir.site.search import lookup
-from site_support import HOSTILE_ID
+from support import HOSTILE_ID
 
 AS_OF = "2026-11-01"
 
@@ -70,7 +70,7 @@ def test_dashboard_and_history(built: tuple[Path, Path]) -> None:
     assert 'href="https://github.com/northwind/register/pull/12"' in changes
     first = sorted((root / "registry").rglob("*.yaml"))[0].stem
     page = (out / "records" / f"{first}.html").read_text(encoding="utf-8")
-    assert "Ada Admin" in page and "2026-01-05" in page and "/commit/" in page
+    assert "Alice Admin" in page and "2026-01-05" in page and "/commit/" in page
     assert 'href="https://github.com/northwind/register/edit/main/registry/' in page
 
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from day_helpers import run, small_register
+from support import make_register, run
 
 
-def test_site_without_the_extra(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    root = small_register(tmp_path / "reg")
+def test_site_without_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_register(tmp_path / "reg", scaffold=True)
     real = importlib.util.find_spec
 
     def without_site(name: str, *args: Any) -> Any:
@@ -20,12 +20,12 @@ def test_site_without_the_extra(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
     monkeypatch.setattr(importlib.util, "find_spec", without_site)
     for command in (["site", "build", "--root", str(root)], ["site", "serve", "--root", str(root)]):
-        code, out, err = run(capsys, *command)
+        code, out, err = run(*command)
         assert code == 2 and out == ""
         assert err == ("bir: error: the site needs packages that are not installed (mkdocs, material): install bir with "
                        "its site extra, e.g. `pip install 'bir[site]'` (from a clone: `pip install '.[site]'`)\n")
     assert not (root / "site").exists()
-    code, out, _ = run(capsys, "site", "build", "--help")  # help still works
+    code, out, _ = run("site", "build", "--help")  # help still works
     assert code == 0 and "Build the site" in out
 
 

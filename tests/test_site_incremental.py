@@ -13,7 +13,7 @@ import pytest
 from bir.base.layout import CACHE_DIR
 from bir.site import incremental
 from bir.site.build import MARKER, SiteBuildError, build_site
-from site_support import demo_repo
+from support import demo_repo
 
 
 def _files(site: Path) -> dict[str, tuple[bytes, int]]:

@@ -19,8 +19,7 @@ from bir.site.build import build_site
 from bir.site.search import lookup
 from bir.site.serve import serve, start_server
 from bir.site.sitemap import base_url
-from day_helpers import small_register
-from site_support import git
+from support import git, make_register
 
 
 def test_ticks_are_round_distinct_and_whole_for_counts() -> None:
@@ -67,7 +66,7 @@ def test_chart_text_is_escaped() -> None:
 
 def test_a_new_registers_dashboard_has_no_broken_axis(tmp_path: Path) -> None:
     """`bir init`'s register: every chart either draws a proper axis or says there is nothing to show."""
-    root = small_register(tmp_path / "reg")
+    root = make_register(tmp_path / "reg", scaffold=True)
     out = tmp_path / "out"
     build_site(root, out)
     index = (out / "index.html").read_text(encoding="utf-8")
@@ -115,7 +114,7 @@ def test_sitemap_address(site_url: str | None, repo: str | None, expected: str |
 
 
 def test_history_newest_first_with_fields_type_reason_and_link(tmp_path: Path) -> None:
-    root = small_register(tmp_path / "reg")
+    root = make_register(tmp_path / "reg", scaffold=True)
     (root / "bir.yaml").write_text((root / "bir.yaml").read_text(encoding="utf-8") +
                                    "repository_url: https://github.com/acme/register\n", encoding="utf-8")
     git(root, "init", "-q", "-b", "main")
@@ -197,7 +196,7 @@ def test_serve_refuses_links_out_of_the_site(tmp_path: Path) -> None:
 
 
 def test_serve_builds_serves_the_output_and_rebuilds(tmp_path: Path) -> None:
-    root = small_register(tmp_path / "reg")
+    root = make_register(tmp_path / "reg", scaffold=True)
     out = tmp_path / "build"
     lines: list[str] = []
     stop = threading.Event()

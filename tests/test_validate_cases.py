@@ -13,7 +13,7 @@ import pytest
 
 from bir.api import validate
 from bir.base.problems import Problem
-from conftest import CASES, make_register
+from support import CASES, make_register
 
 CASE_DIRS = sorted(p for p in CASES.iterdir() if p.is_dir() and not p.name.startswith("_"))
 

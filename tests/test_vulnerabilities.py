@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import http.server
 import json
-import shutil
 import threading
 from collections.abc import Iterator
 from decimal import Decimal as D
@@ -20,12 +19,9 @@ from bir.read.osv import OsvError, Range, compare, in_range, normalise
 from bir.reports import evaluate
 from bir.reports.models import RiskReport
 from bir.reports.opsmodels import VulnerabilityReport
-from conftest import make_register
-from day_helpers import run, snapshot
-from reports_support import TEAM, write_records
+from support import PROJECT, TEAM, make_register, run, snapshot, write_records
 from test_export import read_back, schema_errors
 
-PROJECT = Path(__file__).resolve().parent.parent
 PINNED = PROJECT / "feeds" / "osv"
 AS_OF = dt.date(2026, 11, 28)
 
@@ -88,11 +84,7 @@ def reg(tmp_path: Path) -> Path:
     return root
 
 
-def _import(root: Path, capsys: pytest.CaptureFixture[str], *docs: Path) -> tuple[int, str, str]:
-    return run(capsys, "feed", "import", *map(str, docs), "--root", str(root))
-
-
-def test_matching_severity_hosts_services_and_waivers(reg: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_matching_severity_hosts_services_and_waivers(reg: Path, tmp_path: Path) -> None:
     # a CPE-carrying copy of the Log4Shell advisory, for the record that has only a CPE
     doc = json.loads((PINNED / "GHSA-jfh8-c2jp-5v3q.json").read_text())
     doc["id"] = "TEST-2021-44228"
@@ -100,7 +92,7 @@ def test_matching_severity_hosts_services_and_waivers(reg: Path, tmp_path: Path,
         {"type": "ECOSYSTEM", "events": [{"introduced": "2.0"}, {"fixed": "2.15.0"}]}],
         "database_specific": {"cpes": ["cpe:2.3:a:apache:log4j:*:*:*:*:*:*:*:*"]}}]
     (tmp_path / "cpe.json").write_text(json.dumps(doc))
-    code, out, err = _import(reg, capsys, *sorted(PINNED.glob("*.json")), tmp_path / "cpe.json")
+    code, out, err = run("feed", "import", *sorted(PINNED.glob("*.json")), tmp_path / "cpe.json", "--root", reg)
     assert code == 0, err
     assert out.splitlines() == [f"imported feeds/osv/{n}.json" for n in
                                 ("GHSA-9wx4-h78v-vm56", "GHSA-h5c8-rqwp-cp95", "GHSA-jfh8-c2jp-5v3q", "TEST-2021-44228")]
@@ -133,7 +125,7 @@ def test_matching_severity_hosts_services_and_waivers(reg: Path, tmp_path: Path,
     assert [(v.record, v.waived_by) for v in rep.waived] == [("sw-requests", "wvr-req")]
     assert [f.record for f in ev.report("risk").waived] == ["sw-requests"]  # type: ignore[attr-defined]
     # VEX: the export carries the matches, valid against the official CycloneDX 1.6 schema
-    code, out, _ = run(capsys, "export", "cyclonedx", "--root", str(reg))
+    code, out, _ = run("export", "cyclonedx", "--root", str(reg))
     assert code == 0
     bom = json.loads(out)
     assert schema_errors(bom) == []
@@ -152,11 +144,11 @@ def test_matching_severity_hosts_services_and_waivers(reg: Path, tmp_path: Path,
                                                       "detail": "risk accepted by wvr-req"}
 
 
-def test_a_bad_file_imports_nothing(reg: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_bad_file_imports_nothing(reg: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"id": "GHSA-aaaa-bbbb-cccc", "modified": "2024-01-01T00:00:00Z", "affected": {"x": 1}}))
     before = snapshot(reg)
-    code, _out, err = _import(reg, capsys, PINNED / "GHSA-h5c8-rqwp-cp95.json", bad)
+    code, _out, err = run("feed", "import", PINNED / "GHSA-h5c8-rqwp-cp95.json", bad, "--root", reg)
     assert code == 2 and "`affected` is not a list" in err
     assert snapshot(reg) == before
 
@@ -214,12 +206,9 @@ def osv() -> Iterator[FakeOsv]:
     server.server_close()
 
 
-def test_feed_update_osv(tmp_path: Path, osv: FakeOsv, capsys: pytest.CaptureFixture[str]) -> None:
-    root = tmp_path / "demo"
-    root.mkdir()
-    for name in ("bir.yaml", "schemas", "registry"):
-        (shutil.copytree if (PROJECT / name).is_dir() else shutil.copy)(PROJECT / name, root / name)
-    code, out, err = run(capsys, "feed", "update", "--osv", "--osv-url", osv.url, "--root", str(root))
+def test_feed_update_osv(tmp_path: Path, osv: FakeOsv) -> None:
+    root = make_register(tmp_path / "demo", demo=True)
+    code, out, err = run("feed", "update", "--osv", "--osv-url", osv.url, "--root", str(root))
     assert code == 0, err
     assert out.splitlines() == ["updated feeds/osv/GHSA-9wx4-h78v-vm56.json", "updated feeds/osv/GHSA-h5c8-rqwp-cp95.json",
                                 "updated feeds/osv/GHSA-jfh8-c2jp-5v3q.json", "3 advisories affect the register's software packages"]
@@ -228,15 +217,15 @@ def test_feed_update_osv(tmp_path: Path, osv: FakeOsv, capsys: pytest.CaptureFix
         "pkg:pypi/jinja2@3.1.2", "pkg:pypi/requests@2.31.0"]  # the packages with a version; never a pkg:generic one
     for p in PINNED.glob("*.json"):
         assert (root / "feeds/osv" / p.name).read_bytes() == p.read_bytes()
-    code, out, _ = run(capsys, "feed", "update", "--osv", "--osv-url", osv.url, "--root", str(root))
+    code, out, _ = run("feed", "update", "--osv", "--osv-url", osv.url, "--root", str(root))
     assert code == 0 and out.splitlines()[0] == "unchanged feeds/osv/GHSA-9wx4-h78v-vm56.json"
     osv.docs.pop("GHSA-jfh8-c2jp-5v3q")
     (root / "feeds/osv/GHSA-h5c8-rqwp-cp95.json").unlink()
     before = snapshot(root)
-    code, _out, err = run(capsys, "feed", "update", "--osv", "--osv-url", osv.url, "--root", str(root))
+    code, _out, err = run("feed", "update", "--osv", "--osv-url", osv.url, "--root", str(root))
     assert code == 2 and "not found (404)" in err
     assert snapshot(root) == before  # one advisory missing: nothing written
-    code, _out, err = run(capsys, "feed", "update", "--osv", "--osv-url", "http://example.org/v1", "--root", str(root))
+    code, _out, err = run("feed", "update", "--osv", "--osv-url", "http://example.org/v1", "--root", str(root))
     assert code == 2 and "is not an https:// URL" in err
 
 
@@ -252,12 +241,11 @@ def test_demo_vulnerabilities() -> None:
     assert [(v.record, v.waived_by) for v in rep.waived] == [("sw-py-requests-2-31-0", "wvr-requests-bi-verify")]
 
 
-def test_feed_update_osv_refuses_a_document_about_another_advisory(tmp_path: Path, osv: FakeOsv,
-                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_feed_update_osv_refuses_a_document_about_another_advisory(tmp_path: Path, osv: FakeOsv) -> None:
     root = make_register(tmp_path / "reg")
     write_records(root, [TEAM, _software("sw-jinja-old", purl="pkg:pypi/jinja2@3.1.2")])
     osv.docs["GHSA-h5c8-rqwp-cp95"] = osv.docs["GHSA-9wx4-h78v-vm56"]  # a server answering with the wrong advisory
     before = snapshot(root)
-    code, _out, err = run(capsys, "feed", "update", "--osv", "--osv-url", osv.url, "--root", str(root))
+    code, _out, err = run("feed", "update", "--osv", "--osv-url", osv.url, "--root", str(root))
     assert code == 2 and "is advisory GHSA-9wx4-h78v-vm56, not GHSA-h5c8-rqwp-cp95" in err
     assert snapshot(root) == before

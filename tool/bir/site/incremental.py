@@ -27,8 +27,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bir.base.atomic import read_cache, write_cache
-from bir.base.layout import CACHE_DIR
+from bir.base.atomic import read_cache, register_cache_dir, write_cache
 
 CACHE_FILE = "site-pages.pickle"
 FORMAT = 1
@@ -48,8 +47,8 @@ class Manifest:
 
 
 def _cache(root: Path) -> Path | None:
-    folder = root / CACHE_DIR
-    return None if folder.is_symlink() else folder / CACHE_FILE
+    folder = register_cache_dir(root)  # the register's caches, wherever they live (BIR_CACHE_DIR, else .bir-cache)
+    return None if folder is None else folder / CACHE_FILE
 
 
 def marker_text(token: str) -> str:
