@@ -263,7 +263,7 @@ def test_every_report_table_equals_its_model_cell_by_cell(site: tuple[Path, Path
     for name, _title in REPORT_PAGES:
         p = page(out, f"reports/{name}.html")
         for section in evaluation.report(name).sections():
-            columns, rows = line_rows(section.lines[:REPORT_ROWS])
+            columns, rows, _rule = line_rows(section.lines[:REPORT_ROWS])
             if not rows:
                 continue
             table = p.tables[f"report-{name}-{section.name}"]
@@ -275,6 +275,26 @@ def test_every_report_table_equals_its_model_cell_by_cell(site: tuple[Path, Path
                         assert cell == str(value), (name, section.name, column)
                         compared += 1
     assert compared > 2000
+
+
+def test_report_tables_leave_out_columns_that_repeat_the_row(site: tuple[Path, Path, Evaluation, Figures]) -> None:
+    """A per-record table has no `records` column (it would repeat `record`), and a table whose lines share one
+    rule names it once above the table instead of in every row; a table whose lines differ keeps both."""
+    _root, out, evaluation, _figures = site
+    html = (out / "reports" / "cost.html").read_text(encoding="utf-8")
+    marker = 'id="report-cost-depreciation">'
+    depreciation = html[html.index(marker) + len(marker):]
+    header = re.sub(r"<[^>]+>", "|", depreciation[:depreciation.index("</thead>")])
+    assert [h for h in header.split("|") if h.strip()] == [
+        "record", "method", "currency", "cost", "residual", "life months", "start", "accumulated", "book value",
+        "book value base", "fully depreciated on", "convention"]
+    assert html.count("Every line by the rule <code>") == 8
+    assert "Every line by the rule <code>cost.depreciation</code>" in html
+    columns, _rows, rule = line_rows(evaluation.report("cost").sections()[1].lines)
+    assert ("records" not in columns, "rule" not in columns, rule) == (True, True, "cost.depreciation")
+    risk = evaluation.report("risk")
+    columns, _rows, rule = line_rows(next(s for s in risk.sections() if s.name == "findings").lines)
+    assert rule is None and columns[-2:] == ["records", "rule"]
 
 
 def _cells(*values: Any) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -165,10 +166,14 @@ def write_pages(data: SiteData, docs: Path, extra_nav: list[Any]) -> list[Any]:
             parts.append(f"\n## {md_text(section.title)}\n")
             if section.note:
                 parts.append(f"\n{md_text(section.note)}\n")
-            columns, rows = line_rows(section.lines[:REPORT_ROWS])
+            columns, rows, rule = line_rows(section.lines[:REPORT_ROWS])
             if not rows:
                 parts.append("\nNothing to report.\n")
                 continue
+            if rule is not None:
+                # a rule id is the catalog's ([a-z0-9._-]): code text as it is, anything else escaped
+                shown_rule = f"`{rule}`" if re.fullmatch(r"[a-z0-9._-]+", rule) else md_text(rule)
+                parts.append(f"\nEvery line by the rule {shown_rule}.\n")
             data.fills[f"report-{name}-{section.name}"] = html_table(
                 reg, columns, rows, 1, table_id=f"report-{name}-{section.name}", limit=REPORT_ROWS, total=len(section.lines)
             )

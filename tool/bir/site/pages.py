@@ -212,14 +212,23 @@ def html_table(
     return table_block(table, note)
 
 
-def line_rows(lines: list[Any]) -> tuple[list[str], list[dict[str, object]]]:
-    """Report lines (dataclasses) as columns and rows; `records` and `rule` last."""
+def line_rows(lines: list[Any]) -> tuple[list[str], list[dict[str, object]], str | None]:
+    """Report lines (dataclasses) as columns and rows, `records` and `rule` last, and the rule of every line
+    when they share one. A column that says nothing the row does not already say is left out: `records`
+    where every line's records are its own `record`, `rule` where every line has the same (then returned,
+    for the table's caption)."""
     if not lines:
-        return [], []
+        return [], [], None
     names = [f.name for f in dataclasses.fields(lines[0])]
     columns = [n for n in names if n not in ("records", "rule")] + [n for n in ("records", "rule") if n in names]
+    if "records" in names and "record" in names and all(tuple(line.records) == (line.record,) for line in lines):
+        columns.remove("records")
+    rules = {line.rule for line in lines} if "rule" in names else set()
+    rule = next(iter(rules)) if len(rules) == 1 else None
+    if rule is not None:
+        columns.remove("rule")
     rows = [{n: getattr(line, n) for n in columns} for line in lines]
-    return columns, rows
+    return columns, rows, rule
 
 
 # ------------------------------------------------------------------ attributes
