@@ -175,11 +175,13 @@ class _Walk:
         for entries in distinct:
             entries.reverse()
         if fields:
-            _fill_fields(root, [e for v in distinct for e in v])
+            fill_fields(root, [e for v in distinct for e in v])
         return self.by_id
 
 
-def _fill_fields(root: Path, entries: list[HistoryEntry]) -> None:
+def fill_fields(root: Path, entries: list[HistoryEntry]) -> None:
+    """Set each entry's field-level changes (`bir.base.diff.diff_fields` of its old and new blob), reading
+    every blob in one batch: `record_history` does it for one record, the site for the changes it shows."""
     from bir.base.diff import diff_fields
     from bir.read.yamlstrict import parse
 
@@ -206,7 +208,7 @@ def record_history(root: Path, record_id: str) -> list[HistoryEntry]:
         raise UsageError(f"no history for '{record_id}': no commit on this branch touched a record with that id "
                          "(check the id, or commit the record first)")
     entries = history[record_id]
-    _fill_fields(root, entries)
+    fill_fields(root, entries)
     return entries
 
 

@@ -113,7 +113,7 @@ def history(point: Any) -> tuple[dict[str, list[Any]], list[Any]]:
     distinct = {id(v): v for v in history.values()}.values()
     changed = [e for v in distinct for e in v if e.change != "added" and e.old_blob and e.new_blob]
     try:
-        trail._fill_fields(point.root, changed)  # the field-level diff of `record_history`, for these entries only
+        trail.fill_fields(point.root, changed)  # field-level changes for these entries only
     except GitError:
         pass
     return history, log
