@@ -238,17 +238,23 @@ def cache_env(name: str, *, fresh: bool = False, validators: bool = True, **more
     return {**NO_SHARED, "BIR_CACHE_DIR": str(folder), **more}
 
 
+_VALIDATORS: list[Path] = []
+
+
 def _compiled_validators() -> list[Path]:
-    """The schema validators bir compiles for the project's schemas, compiled once into their own folder."""
-    folder = CACHES / "validators"
-    found = sorted(folder.glob("schema-*.bin"))
-    if not found:
+    """The schema validators bir compiles for the project's schemas, compiled into their own folder once per
+    run: by this code, for these schemas (a folder left by another version would hold validators this code
+    never reads, and every "cold" run would compile its own)."""
+    if not _VALIDATORS:
+        folder = CACHES / "validators"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
         small = register(1000, 1, lambda msg: None)
         run_child([PY, "-m", "bir", "validate", str(small), "--format", "json"], extra_env={**NO_SHARED, "BIR_CACHE_DIR": str(folder)})
         shutil.rmtree(folder / "results", ignore_errors=True)
         shutil.rmtree(folder / "registers", ignore_errors=True)
-        found = sorted(folder.glob("schema-*.bin"))
-    return found
+        _VALIDATORS.extend(sorted(folder.glob("schema-*.bin")))
+    return _VALIDATORS
 
 
 def _bir_validate(root: Path, ctx: Context, size: int, env: dict[str, str] | None = None) -> tuple[Run, str]:

@@ -10,17 +10,21 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bir.base.problems import Problem, UsageError
-from bir.cache.validation import Validation
-from bir.change.compute import compute_change
-from bir.change.model import ChangeReport
-from bir.check.checker import LoadResult
-from bir.history.changerecord import ChangeRecord, check_event
-from bir.history.trail import LogEntry, change_log, without_record
 from bir.point.point import Point, open_point
-from bir.reports import Evaluation, evaluate
-from bir.reports.opsmodels import AnyReport as Report
+
+# What only some commands need is imported by them: `bir validate` does not pay for the reports, the
+# change impact or the history (about 40 ms of imports).
+if TYPE_CHECKING:
+    from bir.cache.validation import Validation
+    from bir.change.model import ChangeReport
+    from bir.check.checker import LoadResult
+    from bir.history.changerecord import ChangeRecord
+    from bir.history.trail import LogEntry
+    from bir.reports import Evaluation
+    from bir.reports.opsmodels import AnyReport as Report
 
 Day = dt.date | str | None
 
@@ -39,6 +43,8 @@ def load(root: Path, *, as_of: Day = None, rev: str | None = None, jobs: int | N
 
 def evaluation(root: Path, *, as_of: Day = None, rev: str | None = None, jobs: int | None = None) -> Evaluation:
     """The register at the point with its reports (the site, exports with figures, `bir report`)."""
+    from bir.reports import evaluate
+
     return evaluate(open_point(root, rev=rev, as_of=as_of), jobs=jobs)
 
 
@@ -74,6 +80,9 @@ def change(root: Path, *, base: str | None = None, head: str | None = None, even
     base's (`change.required_fields`), else the working tree's when only the event is checked."""
     if base is None and event is None:
         raise UsageError("give --base REF (the commit the change starts from), --event FILE, or both")
+    from bir.change.compute import compute_change
+    from bir.history.changerecord import check_event
+
     report = compute_change(root, base, head) if base is not None else None
     required = report.required_fields if report is not None else open_point(root).config.change_required_fields
     record = check_event(event, required) if event is not None else None
@@ -83,10 +92,12 @@ def change(root: Path, *, base: str | None = None, head: str | None = None, even
 def log(root: Path, *, since: str | None = None, missing_record: bool = False) -> list[tuple[LogEntry, list[str]]]:
     """`bir log`: the merged changes, newest first, each with the change record fields it lacks (only those that
     lack one, with `missing_record`; the required fields are the working tree's `change.required_fields`)."""
+    from bir.history.trail import change_log, without_record
+
     entries = change_log(root, since)
     if not missing_record:
         return [(e, []) for e in entries]
     return without_record(entries, open_point(root).config.change_required_fields)
 
 
-__all__ = ["ChangeCheck", "Evaluation", "Point", "change", "evaluation", "load", "log", "open_point", "report", "validate"]
+__all__ = ["ChangeCheck", "Point", "change", "evaluation", "load", "log", "open_point", "report", "validate"]
