@@ -197,13 +197,20 @@ def _inputs_digest() -> str:
     return digest.hexdigest()
 
 
+def _edited(folder: Path) -> Path:
+    """The mark a benchmark leaves while it edits a generated register in place: a run killed before its undo
+    leaves the register changed, and the next run generates it again."""
+    return folder.with_name(folder.name + ".edited")
+
+
 def register(size: int, seed: int, log: Callable[[str], None]) -> Path:
     """The cached generated register for `size` and `seed`, (re)generated when missing or stale."""
     folder = CACHE / f"r{size}-s{seed}"
     stamp = CACHE / f"r{size}-s{seed}.stamp"
     digest = _inputs_digest()
-    if folder.is_dir() and stamp.is_file() and stamp.read_text() == digest:
+    if folder.is_dir() and stamp.is_file() and stamp.read_text() == digest and not _edited(folder).exists():
         return folder
+    _edited(folder).unlink(missing_ok=True)
     shutil.rmtree(folder, ignore_errors=True)
     stamp.unlink(missing_ok=True)
     log(f"generating {size} records (seed {seed}) into {folder} ...")
@@ -253,7 +260,8 @@ def _compiled_validators() -> list[Path]:
         run_child([PY, "-m", "bir", "validate", str(small), "--format", "json"], extra_env={**NO_SHARED, "BIR_CACHE_DIR": str(folder)})
         shutil.rmtree(folder / "results", ignore_errors=True)
         shutil.rmtree(folder / "registers", ignore_errors=True)
-        _VALIDATORS.extend(sorted(folder.glob("schema-*.bin")))
+        # The validators are sealed under the folder's own key: it goes with them, or they would not be read.
+        _VALIDATORS.extend(sorted([*folder.glob("schema-*.bin"), folder / "cache-key"]))
     return _VALIDATORS
 
 
@@ -666,6 +674,7 @@ REBUILD_TARGET = {100_000: 10.0}  # seconds of a rebuild after ten records chang
 def _site_change_ten(root: Path) -> Callable[[], None]:
     """Ten records changed as in `_change_ten` (nine names edited, one added); returns what undoes it (the
     generated register is shared with the other benchmarks)."""
+    _edited(root).touch()
     hardware = sorted((root / "registry" / "hardware").glob("*.yaml"))
     saved = {path: path.read_bytes() for path in hardware[:9]}
     for path in hardware[:9]:
@@ -678,6 +687,7 @@ def _site_change_ten(root: Path) -> Callable[[], None]:
         for path, data in saved.items():
             path.write_bytes(data)
         added.unlink(missing_ok=True)
+        _edited(root).unlink()
 
     return undo
 
