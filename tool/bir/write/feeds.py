@@ -103,23 +103,25 @@ def pinned_products(root: Path) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.json") if p.is_file() and not p.is_symlink() and PRODUCT_NAME.match(p.stem))
 
 
-def fetch(url: str, *, timeout: float = TIMEOUT, attempts: int = ATTEMPTS, pause: float = 1.0,
-          sleep: Callable[[float], None] = time.sleep) -> bytes:
-    """The body of `url`, retried on connection errors, time-outs, 429 and 5xx; FetchError saying why not."""
-    # Only the https:// (or loopback http://) URLs `check_base_url` lets through reach this point.
-    request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": f"bir/{__version__}"})  # noqa: S310
+def answer(request: urllib.request.Request, *, timeout: float = TIMEOUT, attempts: int = ATTEMPTS, pause: float = 1.0,
+           sleep: Callable[[float], None] = time.sleep, too_large: str = "", not_found: str = "",
+           gave_up: str = "cannot fetch", instead: str = "the document and pin it") -> bytes:
+    """The body of the answer to `request`, retried on connection errors, time-outs, 429 and 5xx (waiting
+    `pause`, then twice as long each time); FetchError saying why not. `not_found` is the message of a 404
+    (else it is an answer like any other refusal); `too_large`, `gave_up` and `instead` word the others."""
+    url = request.full_url
     last = ""
     for attempt in range(1, attempts + 1):
         try:
+            # Only the https:// (or loopback http://) URLs `check_base_url` lets through reach this point.
             with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - the scheme is checked
                 body: bytes = response.read(MAX_BYTES + 1)
             if len(body) > MAX_BYTES:
-                raise FetchError(f"{url}: the answer is larger than {MAX_BYTES >> 20} MB; it is not a product document")
+                raise FetchError(f"{url}: the answer is larger than {MAX_BYTES >> 20} MB{too_large}")
             return body
         except urllib.error.HTTPError as exc:
-            if exc.code == 404:
-                raise FetchError(f"{url}: not found (404); check the product name at https://endoflife.date "
-                                 "(the last part of a product page's address)") from None
+            if exc.code == 404 and not_found:
+                raise FetchError(f"{url}: {not_found}") from None
             last = f"HTTP {exc.code} {exc.reason}"
             if exc.code not in _RETRY_STATUS:
                 break
@@ -129,12 +131,22 @@ def fetch(url: str, *, timeout: float = TIMEOUT, attempts: int = ATTEMPTS, pause
             reason = exc.reason
             last = f"no answer within {timeout:g} seconds" if isinstance(reason, TimeoutError) else str(
                 getattr(reason, "strerror", None) or reason)
-        except (ConnectionError, OSError) as exc:
+        except OSError as exc:
             last = str(exc.strerror or exc)
         if attempt < attempts:
             sleep(pause * 2 ** (attempt - 1))
-    raise FetchError(f"cannot fetch {url}: {last} (tried {attempts} times); check the network connection or the proxy "
-                     "(HTTPS_PROXY), or download the document and pin it with `bir feed import FILE`; nothing was changed")
+    raise FetchError(f"{gave_up} {url}: {last} (tried {attempts} times); check the network connection or the proxy "
+                     f"(HTTPS_PROXY), or download {instead} with `bir feed import FILE`; nothing was changed")
+
+
+def fetch(url: str, *, timeout: float = TIMEOUT, attempts: int = ATTEMPTS, pause: float = 1.0,
+          sleep: Callable[[float], None] = time.sleep) -> bytes:
+    """The body of `url` (an endoflife.date document), retried as `answer` says; FetchError saying why not."""
+    request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": f"bir/{__version__}"})  # noqa: S310
+    return answer(request, timeout=timeout, attempts=attempts, pause=pause, sleep=sleep,
+                  too_large="; it is not a product document",
+                  not_found="not found (404); check the product name at https://endoflife.date "
+                            "(the last part of a product page's address)")
 
 
 def update(root: Path, products: Sequence[str] = (), *, base_url: str = DEFAULT_BASE_URL, today: dt.date | None = None,

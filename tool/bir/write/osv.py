@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
@@ -26,7 +25,7 @@ from typing import Any
 from bir import __version__
 from bir.base.journal import commit
 from bir.read.osv import OsvError, contents_of, normalise
-from bir.write.feeds import FetchError, check_base_url, fetch
+from bir.write.feeds import FetchError, answer, check_base_url, fetch
 
 DEFAULT_OSV_URL = "https://api.osv.dev/v1"
 TIMEOUT = 15.0  # seconds per attempt, as for the lifecycle feeds
@@ -64,31 +63,12 @@ def post_json(url: str, body: dict[str, Any], *, timeout: float = TIMEOUT, attem
     # Only URLs check_base_url let through (https, or http to this machine) reach this point.
     request = urllib.request.Request(url, data=data, method="POST", headers={  # noqa: S310
         "Content-Type": "application/json", "Accept": "application/json", "User-Agent": f"bir/{__version__}"})
-    last = ""
-    for attempt in range(1, attempts + 1):
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - the scheme is checked
-                raw: bytes = response.read(MAX_BYTES + 1)
-            if len(raw) > MAX_BYTES:
-                raise FetchError(f"{url}: the answer is larger than {MAX_BYTES >> 20} MB")
-            try:
-                return json.loads(raw)
-            except ValueError as exc:
-                raise FetchError(f"{url}: the answer is not JSON ({exc}); nothing was changed") from None
-        except urllib.error.HTTPError as exc:
-            last = f"HTTP {exc.code} {exc.reason}"
-            if exc.code not in (429, 500, 502, 503, 504):
-                break
-        except TimeoutError:
-            last = f"no answer within {timeout:g} seconds"
-        except urllib.error.URLError as exc:
-            last = str(getattr(exc.reason, "strerror", None) or exc.reason)
-        except OSError as exc:
-            last = str(exc.strerror or exc)
-        if attempt < attempts:
-            sleep(pause * 2 ** (attempt - 1))
-    raise FetchError(f"cannot query {url}: {last} (tried {attempts} times); check the network connection or the proxy "
-                     "(HTTPS_PROXY), or download the advisories and pin them with `bir feed import FILE`; nothing was changed")
+    raw = answer(request, timeout=timeout, attempts=attempts, pause=pause, sleep=sleep, gave_up="cannot query",
+                 instead="the advisories and pin them")
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise FetchError(f"{url}: the answer is not JSON ({exc}); nothing was changed") from None
 
 
 def update(root: Path, *, base_url: str = DEFAULT_OSV_URL, timeout: float = TIMEOUT, attempts: int = ATTEMPTS,
