@@ -11,11 +11,13 @@ A write the environment refuses (read-only file system, disk full, permission de
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
 import tempfile
 from pathlib import Path
+from typing import NoReturn
 
 # mkstemp's names: `.<name>.` + 8 characters of [a-z0-9_] + `.tmp`
 _TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$", re.DOTALL)
@@ -40,6 +42,15 @@ def _naming(exc: OSError, path: Path) -> OSError:
     return out
 
 
+def _discard(tmp: str | Path, exc: BaseException, path: Path) -> NoReturn:
+    """After a failed write: remove the temporary file, and raise `exc` (an OSError naming `path`)."""
+    with contextlib.suppress(OSError):
+        os.unlink(tmp)
+    if isinstance(exc, OSError):
+        raise _naming(exc, path) from exc
+    raise exc
+
+
 def stage(path: Path, data: bytes, *, durable: bool = True) -> Path:
     """Write `data` into a new temporary file beside `path` (its mode that of `path`, else 0644) and return
     the temporary file's path: renaming it over `path` is the write. Nothing is left behind on failure."""
@@ -59,13 +70,7 @@ def stage(path: Path, data: bytes, *, durable: bool = True) -> Path:
         else:
             os.chmod(tmp, 0o644)
     except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise _naming(exc, path) from exc
-        raise
+        _discard(tmp, exc, path)
     return Path(tmp)
 
 
@@ -76,13 +81,7 @@ def write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
     try:
         os.replace(tmp, path)
     except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise _naming(exc, path) from exc
-        raise
+        _discard(tmp, exc, path)
     if durable:
         sync_folder(path.parent)
 
