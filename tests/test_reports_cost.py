@@ -12,7 +12,7 @@ from bir.base.model import Record
 from bir.point.point import at_worktree
 from bir.reports import build_report
 from bir.reports.cost import split
-from bir.reports.depreciation import Schedule, add_months, build_periods, months_completed, schedule
+from bir.reports.depreciation import Schedule, add_months, months_completed, schedule
 from bir.reports.money import MissingRateError, to_base
 from support import day, hardware, loaded_register, service
 
@@ -28,7 +28,7 @@ def config():  # type: ignore[no-untyped-def]
 
 def straight(cost: str, life: int, start: str, residual: str = "0") -> Schedule:
     s = Schedule("x", "straight_line", D(cost), D(residual), life, day(start), "EUR")
-    return Schedule(**{**{f: getattr(s, f) for f in s.__dataclass_fields__}, "periods": tuple(build_periods(s))})
+    return s
 
 
 @pytest.mark.parametrize(("start", "months", "expected"), [

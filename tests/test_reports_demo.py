@@ -244,3 +244,15 @@ def test_replacements_are_priced_from_the_catalogue(reports: dict[str, Report]) 
     laptops = [d for d in dec.decisions if d.hw_class == "laptop" and d.replace_cost is not None]
     assert laptops and all(d.price_source.startswith("catalogue 2026-09-01: ") for d in laptops)
     assert {d.replace_cost for d in laptops} <= {Decimal("1189.00"), Decimal("2149.00")}
+
+
+@pytest.mark.parametrize("name", ["lifecycle", "cost", "risk", "licences", "decisions", "assignments", "audits",
+                                  "maintenance", "vulnerabilities", "budget"])
+def test_report_json_is_the_standard_librarys_text(reports: dict[str, Report], name: str) -> None:
+    """orjson writes `--format json`; its text is the standard library's indented JSON of `as_dict`, byte for byte."""
+    from bir.reports.render import as_dict, as_json
+
+    rep = reports[name]
+    got = as_json(rep)
+    assert got == json.dumps(as_dict(rep), indent=2, ensure_ascii=False) + "\n"
+    assert got.count("\n") > 10

@@ -176,6 +176,25 @@ def test_renderers(report: RiskReport) -> None:
     assert any(line.startswith("findings,contract.notice_missed,high,ctr-late,") for line in lines)
 
 
+def test_json_of_values_orjson_refuses_is_the_standard_librarys(report: RiskReport) -> None:
+    """An integer past 64 bits (record data keeps it) and a number that keeps its text: the same JSON as
+    the standard library writes, through its fallback."""
+    import dataclasses
+    import json
+
+    from bir.read.yamlstrict import Number
+    from bir.reports.render import as_dict
+
+    first = dataclasses.replace(report.findings[0], message=f"big {2 ** 70}")
+    odd = dataclasses.replace(report, findings=[first], compliance=[{"n": 2 ** 70, "x": Number("1.50")}])  # type: ignore[list-item]
+    got = as_json(odd)
+    assert got == json.dumps(as_dict(odd), indent=2, ensure_ascii=False) + "\n"
+    assert '"n": 1180591620717411303424' in got and '"x": 1.5' in got
+    small = dataclasses.replace(report, compliance=[{"x": Number("1.50"), "when": dt.datetime(2026, 1, 2, 3, 4, 5)}])  # type: ignore[list-item]
+    assert as_json(small) == json.dumps(as_dict(small), indent=2, ensure_ascii=False) + "\n"
+    assert '"when": "2026-01-02T03:04:05"' in as_json(small)
+
+
 @pytest.mark.parametrize(("value", "expected"), [
     ("=1+2", "'=1+2"), ("+x", "'+x"), ("-3", "'-3"), ("@SUM", "'@SUM"), ("\tx", "'\tx"), ("\rx", "'\rx"), ("ok", "ok"),
 ])

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bir.base.layout import RECORD_DIR
 from bir.check.checker import blob_key
-from bir.git.plumbing import FileChange, Git, GitError
+from bir.git.plumbing import FileChange, Git, GitError, work_tree_holder
 from bir.read.files import Candidate
 
 # Below this many files, reading them costs less than the git processes that would spare it.
@@ -42,7 +42,7 @@ class GitKeys:
         """Ask git, in the background, about the register at `root` while the caller lists it (None when it
         is not worth it: a small register, no git, no commit, or a register in a sub-folder of its
         repository)."""
-        if likely_files(root) < GIT_KEYS_MIN_FILES:
+        if likely_files(root) < GIT_KEYS_MIN_FILES or not _is_top(root):
             return None
         try:
             git = Git(root)
@@ -90,6 +90,12 @@ def _tree(git: Git, head: str) -> dict[str, tuple[int, bytes]]:
         path = name.decode("utf-8", "surrogateescape")
         out[path] = (int(parts[3]), blob_key(path, bytes.fromhex(parts[2].decode("ascii"))))
     return out
+
+
+def _is_top(root: Path) -> bool:
+    """Whether `root` is the top of its work tree (a `.git` in it), checked without starting git: a
+    register in a sub-folder of its repository gets no keys from git, so it need not pay for asking."""
+    return work_tree_holder(os.path.abspath(root)) == os.path.realpath(root)
 
 
 def likely_files(root: Path) -> int:

@@ -141,7 +141,7 @@ def _discover(root: Path) -> tuple[Path, str, str]:
     git_dir = os.path.realpath(repo.git_dir)
     top = repo.working_tree_dir
     if "GIT_WORK_TREE" in os.environ:  # GitPython follows it; the register's own work tree is wanted
-        top = _holder(where) or top
+        top = work_tree_holder(where) or top
     if top is None:
         raise GitError(f"{root} is inside a bare git repository, which has no files to read; clone it")
     top = os.path.realpath(top)
@@ -154,7 +154,7 @@ def _discover(root: Path) -> tuple[Path, str, str]:
     return Path(top), ("" if rel == "." else Path(rel).as_posix() + "/"), git_dir
 
 
-def _holder(folder: str) -> str | None:
+def work_tree_holder(folder: str) -> str | None:
     """The nearest folder from `folder` up that holds a `.git` (a folder, or a file pointing to one)."""
     current = os.path.realpath(folder)
     while True:

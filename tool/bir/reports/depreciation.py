@@ -45,10 +45,11 @@ balance) are one schedule builder; they are tested together against the peers' p
 
 from __future__ import annotations
 
+import bisect
 import calendar as _calendar
 import datetime as dt
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
@@ -215,7 +216,16 @@ class Schedule:
     day_count: str = "actual"
     fiscal_year_end: str = "12-31"
     preset: str = ""
-    periods: tuple[Period, ...] = field(default=())
+
+    @cached_property
+    def periods(self) -> tuple[Period, ...]:
+        """The charge schedule, built when first asked for (a report that needs only the settings or the
+        start never pays for it)."""
+        return () if self.method == "none" else tuple(build_periods(self))
+
+    @cached_property
+    def _booked(self) -> list[dt.date]:
+        return [p.booked for p in self.periods]
 
     @property
     def depreciable(self) -> Decimal:
@@ -239,12 +249,8 @@ class Schedule:
 
     def accumulated(self, as_of: dt.date) -> Decimal:
         """Depreciation booked by the end of `as_of`."""
-        got = ZERO
-        for p in self.periods:
-            if p.booked > as_of:
-                break
-            got = p.accumulated
-        return got
+        n = bisect.bisect_right(self._booked, as_of)  # the periods booked by then (booked days ascend)
+        return self.periods[n - 1].accumulated if n else ZERO
 
     def book_value(self, as_of: dt.date) -> Decimal:
         return self.cost - self.accumulated(as_of)
@@ -316,17 +322,14 @@ def schedule(record: Record, config: Config) -> Schedule | None:
         residual = round_to(cost * percent / 100, currency)
     residual = normalised(min(residual, cost), currency)
     rate = to_decimal(s.get("rate")) or Decimal(2)
-    base = Schedule(record.id, method, cost, residual, life, start, currency, rate, str(s["period"]), str(s["proration"]),
+    return Schedule(record.id, method, cost, residual, life, start, currency, rate, str(s["period"]), str(s["proration"]),
                     str(s["first_period"]), str(s["day_count"]), str(s["fiscal_year_end"]), str(s.get("preset") or ""))
-    if method == "none":
-        return base
-    return Schedule(**{**{f: getattr(base, f) for f in base.__dataclass_fields__}, "periods": tuple(build_periods(base))})
 
 
 # ------------------------------------------------------------------------------------------- building
 
 def build_periods(s: Schedule) -> list[Period]:
-    """The charge schedule of `s` (its `periods` ignored)."""
+    """The charge schedule of `s` (`Schedule.periods`)."""
     if s.life_months <= 0:
         return [Period(s.start, s.start, s.start, s.depreciable, s.depreciable, s.cost - s.depreciable)]
     if s.first_period == "anniversary" and s.proration != "daily":
