@@ -47,9 +47,9 @@ from bir.base.atomic import read_cache, read_cache_verified, seal, user_cache_di
 from bir.base.problems import Problem, Severity
 from bir.check.checker import FileResult, RuleSet
 from bir.check.rules import RecordFacts
-from bir.read.yamlstrict import Number, restored
+from bir.read.yamlstrict import Number
 
-STORE_FORMAT = 4
+STORE_FORMAT = 5
 _AFTER_REFERENCES = RecordFacts._fields.index("references") + 1
 RESULTS_DIR = "results"
 _SEVERITIES = {s.value: s for s in Severity}
@@ -185,11 +185,11 @@ class ResultStore:
         kind, problems, facts, future, usable = entry
         data = None
         if want_data and usable:
-            data = self._data_table().get(key)
+            stored = self._data_table().get(key)
+            data = _restored(stored)
             if data is None:
                 self.misses += 1
                 return None
-            data = restored(data)
         found = [_problem_in(path, t) for t in problems]
         if future is not None and dt.date.fromisoformat(future[0]) > day:
             if future[1] is None:  # in the future on this day, not on the day it was checked: check it again
@@ -199,7 +199,7 @@ class ResultStore:
         self.hits += 1
         self.used[key] = entry
         if data is not None:
-            self.used_data[key] = data
+            self.used_data[key] = stored
         index = None if facts is None else RecordFacts(facts[0], facts[1], path, *facts[2:])
         return FileResult(path, kind, found, data, index, key, usable)
 
@@ -310,16 +310,49 @@ def _prune(folder: Path, context: str, days: int = 14) -> None:
         pass
 
 
-def _interned(value: Any) -> Any:
-    """`value` with its mapping keys interned: marshal then writes each key once per pack, and the register
-    read back shares one string per field name instead of one per record. A number that keeps its written
-    text (`yamlstrict.Number`, which marshal cannot store) is stored as `(text,)`, as `yamlstrict.storable` does."""
-    if isinstance(value, dict):
-        return {sys.intern(k) if type(k) is str else k: _interned(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_interned(v) for v in value]
-    if type(value) is Number:
-        return (value.text,)
-    return value
+def _interned(data: Any) -> Any:
+    """A record's data as a pack stores it: mapping keys interned (marshal then writes each key once per
+    pack, and the register read back shares one string per field name instead of one per record). A number
+    that keeps its written text (`yamlstrict.Number`, which marshal cannot store) is stored as its text,
+    and the record as `(data, paths of its numbers)`: reading it back then puts back those few numbers
+    (`_restored`) instead of walking every value."""
+    numbers: list[tuple[str | int, ...]] = []
+
+    def walk(value: Any, at: tuple[str | int, ...]) -> Any:
+        if isinstance(value, dict):
+            return {sys.intern(k) if type(k) is str else k: walk(v, (*at, k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, (*at, i)) for i, v in enumerate(value)]
+        if type(value) is Number:
+            numbers.append(at)
+            return value.text
+        return value
+
+    stored = walk(data, ())
+    return (stored, tuple(numbers)) if numbers else stored
 
 
+def _restored(stored: Any) -> Any:
+    """The record data `_interned` stored (None when the entry is not of that shape: then it is a miss). The
+    stored value is left as it is (a pack written later holds it again): the containers on the way to each
+    number are copied."""
+    if type(stored) is not tuple:
+        return stored
+    try:
+        data, numbers = stored
+        data = dict(data)
+        copies: dict[tuple[str | int, ...], Any] = {}
+        for path in numbers:
+            node: Any = data
+            for depth in range(1, len(path)):
+                child = copies.get(path[:depth])
+                if child is None:
+                    found = node[path[depth - 1]]
+                    if type(found) is not dict and type(found) is not list:
+                        return None
+                    child = copies[path[:depth]] = node[path[depth - 1]] = type(found)(found)
+                node = child
+            node[path[-1]] = Number(node[path[-1]])
+    except (ValueError, TypeError, KeyError, IndexError):
+        return None
+    return data

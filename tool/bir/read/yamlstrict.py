@@ -70,24 +70,13 @@ class Number(float):
 
 def storable(value: Any) -> Any:
     """Record data as marshal can store it: a `Number` as `(text,)` (record data holds no tuples), so two
-    numbers written differently (`949` and `949.00`) stay different. `restored` undoes it."""
+    numbers written differently (`949` and `949.00`) stay different."""
     if isinstance(value, dict):
         return {k: storable(v) for k, v in value.items()}
     if isinstance(value, list):
         return [storable(v) for v in value]
     if type(value) is Number:
         return (value.text,)
-    return value
-
-
-def restored(value: Any) -> Any:
-    """The record data `storable` (or the result cache) stored, with its numbers' written text back."""
-    if isinstance(value, dict):
-        return {k: restored(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [restored(v) for v in value]
-    if type(value) is tuple:
-        return Number(value[0])
     return value
 
 
