@@ -325,3 +325,44 @@ def test_cached_index_entries_equal_fresh_ones_field_by_field(tmp_path: Path) ->
         cost = rec.get("financial.purchase_cost")
         if cost is not None:
             assert to_decimal(again.register.records[rid].get("financial.purchase_cost")) == to_decimal(cost)
+
+
+def _reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files read only to be keyed (checker._read_small), from now on."""
+    calls: list[str] = []
+    real = checker._read_small
+    monkeypatch.setattr(checker, "_read_small", lambda path, size: calls.append(Path(path).name) or real(path, size))
+    return calls
+
+
+def test_unchanged_files_are_keyed_from_their_status(base_register: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """bir.cache.statkeys: a run over a warm cache reads no file to key it while each file's status is as
+    it was; a file rewritten with the same size and its modification time set back is still read again (its
+    status-change time moved) and judged by its new content."""
+    monkeypatch.setattr("bir.cache.statkeys.RACY_NS", 0)  # the files were written a moment ago
+    point = at_worktree(base_register, DAY)
+    first = point.load()
+    assert first.errors == 0
+    reads = _reads(monkeypatch)
+    again = at_worktree(base_register, DAY).load()
+    assert reads == [] and again.checked == 0 and sorted(again.register.records) == sorted(first.register.records)
+    target = base_register / "registry" / "hardware" / "srv-01.yaml"
+    before = target.stat()
+    text = target.read_text()
+    assert "status: in_use" in text
+    target.write_text(text.replace("status: in_use", "status: broken"))  # same size, not a state
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert target.stat().st_size == before.st_size and target.stat().st_mtime_ns == before.st_mtime_ns
+    changed = at_worktree(base_register, DAY).load()
+    assert reads == ["srv-01.yaml"] and changed.checked == 1
+    assert [p.rule for p in changed.problems if p.path == "registry/hardware/srv-01.yaml" and p.is_error]
+
+
+def test_files_changed_just_before_the_run_are_not_remembered(base_register: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """git's racy-entry guard: a file whose times are within RACY_NS of the run's start is keyed by its
+    bytes again on the next run (a write in the same clock tick could leave its status unchanged)."""
+    at_worktree(base_register, DAY).load()  # every file was written a moment ago: none remembered
+    reads = _reads(monkeypatch)
+    at_worktree(base_register, DAY).load()
+    files = sorted(p.name for p in (base_register / "registry").glob("*/*.yaml"))
+    assert sorted(reads) == files and len(files) >= 3

@@ -17,14 +17,18 @@ YAML records, one of them judged on main.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bir.base.layout import RECORD_DIR
 from bir.check.checker import blob_key
 from bir.git.plumbing import FileChange, Git, GitError, work_tree_holder
 from bir.read.files import Candidate
+
+if TYPE_CHECKING:
+    from bir.cache.statkeys import StatKeys
 
 # Below this many files, reading them costs less than the git processes that would spare it.
 GIT_KEYS_MIN_FILES = 5_000
@@ -75,6 +79,19 @@ class GitKeys:
             if found is not None and found[0] == c.fingerprint[0] and c.path not in dirty:
                 out[c.path] = found[1]
         return out
+
+
+def known_keys(candidates: Sequence[Candidate], memo: StatKeys | None, from_git: GitKeys | None) -> Callable[[], dict[str, bytes]]:
+    """The content keys known without reading the files, for `bir.check.checker.load`: those kept by
+    file status (`bir.cache.statkeys`), then those git vouches for."""
+
+    def known() -> dict[str, bytes]:
+        out = from_git.keys(candidates) if from_git is not None else {}
+        if memo is not None:
+            out.update(memo.keys(candidates))
+        return out
+
+    return known
 
 
 def _tree(git: Git, head: str) -> dict[str, tuple[int, bytes]]:

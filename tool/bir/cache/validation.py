@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING
 from bir import __version__
 from bir.base.atomic import read_cache, register_cache_dir, write_cache
 from bir.base.problems import Problem, Severity
-from bir.cache.gitkeys import GitKeys
+from bir.cache.gitkeys import GitKeys, known_keys
 from bir.cache.relations import RELATIONS_CACHE, RelationIndex, Relations, StoredRelations
 from bir.cache.results import ResultStore
+from bir.cache.statkeys import StatKeys
 from bir.check.checker import LoadResult, RuleSet, Summary, load
 from bir.git import worktree
 from bir.read.files import discover
@@ -99,6 +100,7 @@ def validate(root: Path, rules: RuleSet, *, use_cache: bool = True, jobs: int | 
             return through_git
     clock_ns = worktree.clock(folder) if folder is not None else None
     stamps = worktree.folder_stamps(root)  # before the files are listed: a later change shows in them
+    memo = StatKeys.open(root) if use_cache else None  # before the listing: its clock dates the files
     from_git = GitKeys.start(root) if use_cache else None  # git works while the register is listed
     candidates, found = discover(root)
     prints = {c.path: c.fingerprint for c in candidates}
@@ -115,9 +117,11 @@ def validate(root: Path, rules: RuleSet, *, use_cache: bool = True, jobs: int | 
                 return Validation(cached.summary, cached.problems, cached=True, relations=relations)
     store = ResultStore.open(rules) if use_cache else None
     result = load(root, rules, candidates, found, want_data=False, jobs=jobs, cache=store,
-                  known=(lambda: from_git.keys(candidates)) if from_git is not None else None)
+                  known=known_keys(candidates, memo, from_git) if store is not None else None)
     if store is not None:
         store.save()
+    if memo is not None:
+        memo.save(candidates, result.keys)
     summary = result.summary()
     relations_index = relation_index(result)
     if folder is not None:

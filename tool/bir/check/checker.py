@@ -100,6 +100,7 @@ class LoadResult:
     by_kind: dict[str, int] = field(default_factory=dict)
     index: dict[str, list[RecordFacts]] = field(default_factory=dict)  # id -> the record(s) claiming it
     checked: int = 0  # files parsed and checked afresh (the others' verdicts came from the result cache)
+    keys: dict[str, bytes] = field(default_factory=dict)  # path -> content key, of the files a cached load keyed
 
     @property
     def errors(self) -> int:
@@ -291,6 +292,7 @@ def load(root: Path, rules: RuleSet, candidates: list[Candidate], discovery_prob
     index: dict[str, list[RecordFacts]] = {}
     by_kind: dict[str, int] = {}
     items = [(c.path, c.kind) for c in candidates]
+    keys: dict[str, bytes] = {}
     # The records pile up here and hold no reference cycles: without the cyclic collector re-scanning
     # the growing heap every few thousand allocations, loading stays linear in the register's size.
     with gc_paused():
@@ -299,7 +301,7 @@ def load(root: Path, rules: RuleSet, candidates: list[Candidate], discovery_prob
             checked = len(items)
         else:
             checked = _collect_cached(root, candidates, rules, want_data, reader, jobs, cache, problems, register, index,
-                                      by_kind, known() if known is not None else {})
+                                      by_kind, known() if known is not None else {}, keys)
         problems.extend(place_register_problems(list(check_register(index, rules.config)), root, reader))
         problems.sort(key=Problem.sort_key)
         if len(items) >= PARALLEL_THRESHOLD:
@@ -308,7 +310,7 @@ def load(root: Path, rules: RuleSet, candidates: list[Candidate], discovery_prob
             import gc
 
             gc.freeze()
-    return LoadResult(register, problems, len(candidates), dict(sorted(by_kind.items())), index, checked)
+    return LoadResult(register, problems, len(candidates), dict(sorted(by_kind.items())), index, checked, keys)
 
 
 def _collect(root: Path, items: list[tuple[str, str]], rules: RuleSet, want_data: bool,
@@ -330,10 +332,11 @@ def _add(res: FileResult, problems: list[Problem], register: Register, index: di
 
 def _collect_cached(root: Path, candidates: list[Candidate], rules: RuleSet, want_data: bool, reader: Reader | None,
                     jobs: int | None, cache: ResultCache, problems: list[Problem], register: Register,
-                    index: dict[str, list[RecordFacts]], by_kind: dict[str, int], known: dict[str, bytes]) -> int:
+                    index: dict[str, list[RecordFacts]], by_kind: dict[str, int], known: dict[str, bytes],
+                    keys: dict[str, bytes]) -> int:
     """Each file's verdict from the cache when its content was judged before, else checked (in parallel
-    when many are left) and handed to the cache. Results are added in the order of `candidates`; the
-    number of files checked."""
+    when many are left) and handed to the cache. Results are added in the order of `candidates`, and each
+    file's content key to `keys`; the number of files checked."""
     found: list[FileResult | None] = []
     missing: list[tuple[str, str]] = []
     if cache.empty():  # nothing judged before in this context: every file is checked, none keyed twice
@@ -357,6 +360,8 @@ def _collect_cached(root: Path, candidates: list[Candidate], rules: RuleSet, wan
             res = next(checked)
             if res.key is not None:
                 cache.remember(res, want_data)
+        if res.key is not None:
+            keys[res.path] = res.key
         _add(res, problems, register, index, by_kind)
     return len(missing)
 

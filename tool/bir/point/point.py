@@ -189,18 +189,23 @@ class Point:
         this point's rules (or by `rules`: a change's head is also judged by its base's)."""
         if self.empty:
             return LoadResult(Register(str(self.root), self.config), [], 0, {})
-        from bir.cache.gitkeys import GitKeys
+        from bir.cache.gitkeys import GitKeys, known_keys
         from bir.cache.results import ResultStore
+        from bir.cache.statkeys import StatKeys
 
         judged_by = rules or self.rules
         store = ResultStore.open(judged_by)
-        from_git = GitKeys.start(self.root) if store is not None and self.is_worktree else None
+        on_disk = store is not None and self.is_worktree
+        memo = StatKeys.open(self.root) if on_disk else None
+        from_git = GitKeys.start(self.root) if on_disk else None
         candidates, problems = self.source.candidates()
         result = load(self.root, judged_by, candidates, problems, want_data=want_data,
                       reader=self.source.reader(), jobs=jobs, cache=store,
-                      known=(lambda: from_git.keys(candidates)) if from_git is not None else None)
+                      known=known_keys(candidates, memo, from_git) if on_disk else None)
         if store is not None:
             store.save()
+        if memo is not None:
+            memo.save(candidates, result.keys)
         return result
 
     def read_many(self, paths: Iterable[str]) -> dict[str, bytes | None]:
