@@ -15,7 +15,6 @@ import contextlib
 import errno
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import NoReturn
 
@@ -56,6 +55,8 @@ def stage(path: Path, data: bytes, *, durable: bool = True) -> Path:
     the temporary file's path: renaming it over `path` is the write. Nothing is left behind on failure."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise _naming(exc, path) from exc

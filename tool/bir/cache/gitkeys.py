@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +27,8 @@ from bir.git.plumbing import FileChange, Git, GitError, work_tree_holder
 from bir.read.files import Candidate
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from bir.cache.statkeys import StatKeys
 
 # Below this many files, reading them costs less than the git processes that would spare it.
@@ -55,6 +56,8 @@ class GitKeys:
             return None
         if head is None:
             return None
+        from concurrent.futures import ThreadPoolExecutor
+
         pool = ThreadPoolExecutor(max_workers=3)  # each waits on its own git process
         try:
             return cls(pool.submit(_tree, git, head), pool.submit(git.diff_tracked, head, None, (RECORD_DIR,)),

@@ -31,15 +31,15 @@ from bir.base.model import Register
 from bir.base.problems import Problem, UsageError
 from bir.base.rules import define
 from bir.check.checker import LoadResult, RuleSet, load
-from bir.git.plumbing import Git, GitReader
 from bir.read.config import load_config, read_config_file
-from bir.read.feeds import Feed, feeds_from, load_feeds
 from bir.read.files import FILE_SYMLINK, Candidate, candidates_at, discover, read_regular
-from bir.read.osv import OSV_DIR, Advisory, advisories_from, load_advisories
 from bir.read.schemas import SchemaSet, compiled_cache_dir
 
 if TYPE_CHECKING:
     from bir.cache.validation import Validation
+    from bir.git.plumbing import Git, GitReader
+    from bir.read.feeds import Feed
+    from bir.read.osv import Advisory
 
 BEFORE_FIRST_COMMIT = define("history.before-first-commit", "warning", "history", "the register existed on that day", """
     A day before the register's first commit was asked for (`--as-of`): the register was empty then, and
@@ -143,8 +143,12 @@ class Point:
             if self.empty:
                 self._feeds = {}
             elif self.feed_files is not None:
+                from bir.read.feeds import feeds_from
+
                 self._feeds = feeds_from(self.feed_files)
             else:
+                from bir.read.feeds import load_feeds
+
                 self._feeds = load_feeds(self.root)
         return self._feeds
 
@@ -153,6 +157,8 @@ class Point:
         """The OSV advisories pinned in feeds/osv/ at this point (an unreadable one is a usage error)."""
         if self.empty:
             return {}
+        from bir.read.osv import advisories_from, load_advisories
+
         if self.feed_files is not None:
             return advisories_from(self.feed_files)
         return load_advisories(self.root)
@@ -252,6 +258,8 @@ def open_point(root: Path, *, rev: str | None = None, as_of: dt.date | str | Non
     (a past day: the last commit on or before it; today or later: the working tree), else the working tree."""
     today = today or dt.date.today()
     day = parse_day(as_of) if isinstance(as_of, str) else as_of
+    from bir.git.plumbing import Git
+
     if rev is not None:
         git = Git(root)
         return at_commit(root, git, git.resolve(rev), day or today)
@@ -273,6 +281,8 @@ def at_worktree(root: Path, day: dt.date) -> Point:
 
 def at_commit(root: Path, git: Git, sha: str, day: dt.date) -> Point:
     """The register of commit `sha`, with the configuration, schemas and feeds of that commit."""
+    from bir.read.osv import OSV_DIR
+
     listing = git.ls_tree(sha, (CONFIG_FILE, SCHEMA_DIR, FEED_DIR, OSV_DIR))
     if CONFIG_FILE not in listing:
         raise UsageError(f"commit {sha[:7]} has no {CONFIG_FILE}; it holds no register")

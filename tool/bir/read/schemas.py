@@ -14,7 +14,6 @@ cache (`bir.base.atomic.read_cache`), so a planted file is never executed.
 from __future__ import annotations
 
 import copy
-import difflib
 import hashlib
 import json
 from collections.abc import Callable
@@ -374,6 +373,8 @@ def _to_problem(e: Any, root: Any, path: str, schema: dict[str, Any]) -> Problem
         message = f"unknown field '{shorten(name, 120)}' in {label}"
         rule = SCHEMA_UNKNOWN_FIELD
         allowed = sorted((e.schema.get("properties") or {}).keys())
+        import difflib
+
         close = difflib.get_close_matches(name[:200], allowed, n=1)
         hint = f"did you mean '{close[0]}'?" if close else "remove it, or keep custom data under `custom.<namespace>`"
         if isinstance(node, MappingNode):
@@ -382,6 +383,8 @@ def _to_problem(e: Any, root: Any, path: str, schema: dict[str, Any]) -> Problem
         options = [str(v) for v in e.validator_value]
         message = f"{label} is {shorten(json.dumps(e.instance))}, not one of: {shorten(', '.join(options))}"
         rule = SCHEMA_ENUM
+        import difflib
+
         close = difflib.get_close_matches(str(e.instance)[:200], options, n=1)
         hint = f"did you mean '{close[0]}'?" if close else f"use one of: {', '.join(options)}"
     elif e.validator == "const":

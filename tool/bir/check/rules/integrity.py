@@ -3,7 +3,6 @@ through what they store, waivers of rules that exist, no orphans in service."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -93,6 +92,8 @@ def waiver_rule_known(record: Record, config: Config, day: dt.date) -> Iterator[
         return
     named = record.data.get("rule")
     if isinstance(named, str) and named not in WAIVABLE:
+        import difflib
+
         close = difflib.get_close_matches(named, WAIVABLE, n=1)
         yield Finding("/rule", f"waiver names the rule '{named}', which is no risk rule",
                       f"did you mean '{close[0]}'?" if close else "name a risk rule of the rules reference (Risk and audit)")
