@@ -366,3 +366,47 @@ def test_files_changed_just_before_the_run_are_not_remembered(base_register: Pat
     at_worktree(base_register, DAY).load()
     files = sorted(p.name for p in (base_register / "registry").glob("*/*.yaml"))
     assert sorted(reads) == files and len(files) >= 3
+
+
+def test_a_pull_request_runs_main_s_signed_validators_and_no_other(tmp_path: Path, base_register: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """bir.cache.validators: main's job hands its compiled validators on, signed; a pull request's job runs
+    them instead of compiling its own, and compiles its own for any that was changed or signed by another key."""
+    import fastjsonschema
+
+    private, public = trust.keygen()
+    attacker, _ = trust.keygen()
+    main_dir = tmp_path / "main"
+    monkeypatch.setenv("BIR_CACHE_DIR", str(main_dir))
+    monkeypatch.setenv("BIR_CACHE_SIGNING_KEY", private)
+    judged(base_register)
+    shared = {p.name.split("-")[1]: p for p in (main_dir / "results").glob("schema-*.bin")}
+    assert {"hardware", "party", "service"} <= set(shared)
+    assert all(p.with_name(p.name + ".sig").is_file() for p in shared.values())
+    compiled: list[str] = []
+    real = fastjsonschema.compile_to_code
+    monkeypatch.setattr(fastjsonschema, "compile_to_code", lambda schema, **k: compiled.append(str(schema.get("title"))) or real(schema, **k))
+    monkeypatch.delenv("BIR_CACHE_SIGNING_KEY")
+    monkeypatch.setenv("BIR_CACHE_SHARED", str(main_dir))
+    monkeypatch.setenv("BIR_CACHE_TRUSTED_KEY", public)
+    for changed in ("hardware/srv-01.yaml", "party/team-it.yaml"):  # the pull request's change: checked afresh
+        path = base_register / "registry" / changed
+        path.write_text(path.read_text() + "# changed\n")
+    fresh, _ = judged(base_register, cached=False)
+
+    def pull_request(name: str) -> list[str]:
+        monkeypatch.setenv("BIR_CACHE_DIR", str(tmp_path / name))
+        monkeypatch.setattr("bir.base.atomic._key", None)
+        compiled.clear()
+        got, _ = judged(base_register)
+        assert got == fresh
+        return list(compiled)
+
+    assert pull_request("pr-1") == []
+    data = bytearray(shared["hardware"].read_bytes())
+    data[-3] ^= 1
+    shared["hardware"].write_bytes(bytes(data))
+    party, sig = shared["party"], shared["party"].with_name(shared["party"].name + ".sig")
+    sig.write_bytes(trust.sign(trust._crypto().Ed25519PrivateKey.from_private_bytes(trust._key_bytes(attacker, "key")),
+                               party.read_bytes()))
+    assert len(pull_request("pr-2")) == 2

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from bir.git.plumbing import Git, GitReader
     from bir.read.feeds import Feed
     from bir.read.osv import Advisory
+    from bir.read.schemas import SharedValidators
 
 BEFORE_FIRST_COMMIT = define("history.before-first-commit", "warning", "history", "the register existed on that day", """
     A day before the register's first commit was asked for (`--as-of`): the register was empty then, and
@@ -272,9 +273,17 @@ def open_point(root: Path, *, rev: str | None = None, as_of: dt.date | str | Non
     return at_worktree(root, day or today)
 
 
+def shared_validators() -> SharedValidators | None:
+    """Main's signed validators, read in a pull request's job and written by main's (`bir.cache.validators`)."""
+    from bir.cache.validators import SignedValidators
+
+    return SignedValidators.open()
+
+
 def at_worktree(root: Path, day: dt.date) -> Point:
     """The working tree's register, its configuration checked against its own config schema."""
     schemas = SchemaSet.from_folder(root / SCHEMA_DIR, cache_dir=compiled_cache_dir())
+    schemas.shared = shared_validators()
     text = read_config_file(root)
     return Point(root, None, day, load_config(text, schemas), text, schemas, WorktreeSource(root))
 
@@ -294,6 +303,7 @@ def at_commit(root: Path, git: Git, sha: str, day: dt.date) -> Point:
     text = blobs.get(listing[CONFIG_FILE]) or b""
     schemas = SchemaSet.from_files({p.split("/", 1)[1]: blobs.get(listing[p]) or b"" for p in schema_names},
                                    f"{SCHEMA_DIR}/ of commit {sha[:7]}: ", cache_dir=compiled_cache_dir())
+    schemas.shared = shared_validators()
     feeds = {p: blobs.get(listing[p]) or b"" for p in feed_names}
     return Point(root, sha, day, load_config(text, schemas), text, schemas, CommitSource(git, sha), feed_files=feeds)
 

@@ -18,7 +18,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from yaml.nodes import MappingNode, ScalarNode
 
@@ -122,8 +122,20 @@ def _rewrite_refs(node: Any, own_stem: str) -> Any:
     return node
 
 
+class SharedValidators(Protocol):
+    """Compiled validators handed between CI jobs (`bir.cache.validators`): `fetch` reads one that main's job
+    made, verified (None when there is none that verifies); `publish` hands on one that this job holds in
+    `path` (main's job, which holds the signing key)."""
+
+    def fetch(self, name: str) -> object | None: ...
+
+    def publish(self, name: str, path: Path) -> None: ...
+
+
 class SchemaSet:
     """Every schema in a register's `schemas/` folder, bundled (no file references left) per kind."""
+
+    shared: SharedValidators | None = None  # set by the point: main's signed validators in a pull request's job
 
     def __init__(self, raw: dict[str, dict[str, Any]], source: str, cache_dir: Path | None = None,
                  files: dict[str, bytes] | None = None) -> None:
@@ -253,6 +265,9 @@ class SchemaSet:
         cached = (self.cache_dir / f"schema-{name}-{self.fingerprint}-{tag}-{COMPILED_FORMAT}.bin"
                   if self.cache_dir else None)
         loaded = read_cache(cached, codec="marshal") if cached is not None else None
+        mine = isinstance(loaded, types.CodeType)
+        if not mine and cached is not None and self.shared is not None:
+            loaded = self.shared.fetch(cached.name)  # main's, for the same schemas: main verified them
         code_obj = loaded if isinstance(loaded, types.CodeType) else None
         if code_obj is None:
             import fastjsonschema
@@ -264,6 +279,9 @@ class SchemaSet:
             code_obj = compile(source, f"<schema {name}>", "exec")
             if cached is not None:
                 write_cache(cached, code_obj, codec="marshal")  # a read-only cache folder: only slower
+                mine = True
+        if mine and cached is not None and self.shared is not None:
+            self.shared.publish(cached.name, cached)
         namespace: dict[str, Any] = {}
         exec(code_obj, namespace)  # noqa: S102  # generated here from the register's schemas, or sealed by this user
         patterns = namespace.get("REGEX_PATTERNS")

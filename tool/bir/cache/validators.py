@@ -1,0 +1,74 @@
+"""Compiled schema validators handed from main's CI job to pull requests' jobs, signed.
+
+Compiling the schemas' validators is most of a pull request's check once main's verdicts are restored
+(0.3 s of 0.6 s at 10,000 records): the job starts with an empty cache of its own. Main's job, which holds
+the signing key (`bir.cache.trust`), copies each validator it uses into its results folder (`results/`,
+which the workflow saves) with a `.sig` beside it; a pull request's job reads one from `BIR_CACHE_SHARED`
+only when that signature verifies with the trusted key. A validator is code: one that does not verify is
+never unpacked, let alone run. Its name holds the schemas' fingerprint, the Python version's magic number
+and the format, so a pull request that changes a schema compiles its own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bir.base.atomic import read_cache_verified, write_bytes
+from bir.cache.results import results_dir, shared_dir
+
+
+class SignedValidators:
+    """`bir.read.schemas.SharedValidators`: verified reads from the shared layer, signed copies into this
+    job's results folder."""
+
+    def __init__(self, shared: Path | None, public: Any | None, own: Path | None, private: Any | None) -> None:
+        self.shared, self.public, self.own, self.private = shared, public, own, private
+
+    @classmethod
+    def open(cls) -> SignedValidators | None:
+        """The layer for this job (None when it neither trusts a shared cache nor signs one)."""
+        from bir.cache.trust import signing_key, trusted_key
+
+        shared = shared_dir()
+        public = trusted_key() if shared is not None else None
+        private = signing_key()
+        own = results_dir() if private is not None else None
+        if (shared is None or public is None) and own is None:
+            return None
+        return cls(shared, public, own, private)
+
+    def fetch(self, name: str) -> object | None:
+        if self.shared is None or self.public is None:
+            return None
+        from bir.cache.trust import verify
+
+        path = self.shared / name
+        try:
+            if path.is_symlink() or not path.is_file():
+                return None
+            data = path.read_bytes()
+            signature = path.with_name(name + ".sig").read_bytes()
+        except OSError:
+            return None
+        if not verify(self.public, data, signature):
+            return None
+        return read_cache_verified(data, codec="marshal")
+
+    def publish(self, name: str, path: Path) -> None:
+        if self.own is None or self.private is None:
+            return
+        from bir.cache.trust import sign
+
+        target = self.own / name
+        try:
+            data = path.read_bytes()
+            signature = sign(self.private, data)
+            sig = target.with_name(name + ".sig")
+            if target.is_file() and sig.is_file() and target.read_bytes() == data and sig.read_bytes() == signature:
+                return
+            self.own.mkdir(parents=True, exist_ok=True)
+            write_bytes(target, data, durable=False)
+            write_bytes(sig, signature, durable=False)
+        except OSError:
+            pass  # a read-only cache folder: pull requests compile their own
