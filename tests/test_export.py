@@ -346,3 +346,22 @@ def test_csv_opens_cleanly_in_spreadsheets(reg: Path, tmp_path: Path) -> None:
     folder.mkdir()
     site_csv(register, folder)
     assert {p.stem: p.read_bytes() for p in folder.glob("*.csv")} == {k: v.encode("utf-8") for k, v in texts.items()}
+
+
+@pytest.mark.parametrize(("doc", "expected"), [
+    ({"cost": "Number:949.00", "n": 3}, '{\n  "cost": 949.00,\n  "n": 3\n}'),
+    ({"big": "Number:12345678901234567.89"}, '{\n  "big": 12345678901234567.89\n}'),
+    ({"tiny": "Number:1e-7", "text": 'a"b\\c\x01\nd é'}, '{\n  "tiny": 1E-7,\n  "text": "a\\"b\\\\c\\u0001\\nd é"\n}'),
+    ({"far": "Number:1e400"}, '{\n  "far": 1E+400\n}'),
+    # what orjson cannot write as the standard library does: the standard library writes it
+    ({"huge": 2 ** 70, "inf": "Number:1e400"}, '{\n  "huge": 1180591620717411303424,\n  "inf": 1E+400\n}'),
+    ({1: "int key", "x": []}, '{\n  "1": "int key",\n  "x": []\n}'),
+], ids=["money", "past-float-precision", "escapes", "past-float-range", "big-int-and-past-float-range", "int-key"])
+def test_export_json_is_the_standard_librarys_text_with_exact_numbers(doc: dict[Any, Any], expected: str) -> None:
+    """`exactjson.indented` (orjson) writes what `exactjson.dumps` (the standard library) writes, byte for byte."""
+    from bir.base import exactjson
+    from bir.read.yamlstrict import Number
+
+    real = {k: Number(v[len("Number:"):]) if isinstance(v, str) and v.startswith("Number:") else v for k, v in doc.items()}
+    assert exactjson.indented(real).decode() == expected
+    assert exactjson.dumps(real, indent=2, ensure_ascii=False) == expected

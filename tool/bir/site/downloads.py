@@ -1,9 +1,9 @@
 """The register for download: JSON, CSV per kind and SQLite (with its datasette metadata), byte-identical to
 `bir export` (`bir.write.exporters`).
 
-The JSON and the CSV files are streamed to disk with the exporters' own encoder settings and cell rules
-rather than built as one string each, so 100,000 records do not need the whole export in memory; the
-site's tests check that the files equal `exporters.to_json` and `exporters.to_csv`. CSV cells are
+The JSON is written by the exporters' encoder (orjson: 110 MB at 100,000 records, in memory only as
+bytes); the CSV files are streamed to disk with the exporters' cell rules rather than built as one string
+each. The site's tests check that the files equal `exporters.to_json` and `exporters.to_csv`. CSV cells are
 neutralised by `exporters.safe_cell`.
 """
 
@@ -22,21 +22,14 @@ def _sorted(register: Register) -> list[Record]:
 
 
 def write_json(register: Register, path: Path) -> None:
-    """`exporters.to_json`, written as it is encoded."""
+    """`exporters.to_json`, as bytes."""
     doc = {
         "register": register.config.name,
         "base_currency": register.config.base_currency,
         "records": [r.data for r in _sorted(register)],
     }
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        buffer: list[str] = []
-        for chunk in exactjson.iterencode(doc, indent=2, ensure_ascii=False, sort_keys=False):
-            buffer.append(chunk)
-            if len(buffer) >= 4096:
-                handle.write("".join(buffer))
-                buffer.clear()
-        buffer.append("\n")
-        handle.write("".join(buffer))
+    with open(path, "wb") as handle:
+        handle.write(exactjson.indented(doc) + b"\n")
 
 
 def write_csv(register: Register, folder: Path) -> list[Path]:

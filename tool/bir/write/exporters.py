@@ -40,7 +40,7 @@ def to_json(register: Register) -> str:
         "base_currency": register.config.base_currency,
         "records": [r.data for r in _records(register)],
     }
-    return exactjson.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    return exactjson.indented(doc).decode("utf-8") + "\n"
 
 
 # --- CSV -----------------------------------------------------------------------------------------
