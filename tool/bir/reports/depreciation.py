@@ -53,7 +53,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from bir.base.model import Record, to_decimal
 from bir.reports.money import ZERO, normalised, quantum, round_to
@@ -131,9 +131,9 @@ def start_date(record: Record, start: str = "in_service") -> dt.date | None:
     return (purchase or in_service) if start == "purchase" else (in_service or purchase)
 
 
-@dataclass(frozen=True, slots=True)
-class Period:
-    """One period of a charge schedule: its days, the charge booked, and the figures after it."""
+class Period(NamedTuple):
+    """One period of a charge schedule: its days, the charge booked, and the figures after it (a tuple: a
+    register's schedules hold millions, and a tuple is made several times faster than an object)."""
 
     start: dt.date
     end: dt.date
@@ -358,16 +358,18 @@ def build_periods(s: Schedule) -> list[Period]:
     num, den = virtual.numerator, virtual.denominator
     whole = s.life_months * den
     out: list[Period] = []
+    append = out.append
     before = round_to(ZERO, s.currency)
     exact = units == units.to_integral_value()
     total = int(units) if exact else 0
+    cost, depreciable, currency = s.cost, s.depreciable, s.currency
     for (a, b), e in zip(bounds, ends, strict=True):
         n = min(max(e * den - num, 0), whole)
         if exact:
             acc = Decimal((2 * total * n + whole) // (2 * whole)) * q
         else:
-            acc = round_to(s.depreciable * n / whole, s.currency)
-        out.append(Period(a, b, b, acc - before, acc, s.cost - acc))
+            acc = round_to(depreciable * n / whole, currency)
+        append(Period(a, b, b, acc - before, acc, cost - acc))
         before = acc
     return out
 
