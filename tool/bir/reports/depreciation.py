@@ -53,6 +53,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from bir.base.model import Record, to_decimal
@@ -227,7 +228,7 @@ class Schedule:
     def _booked(self) -> list[dt.date]:
         return [p.booked for p in self.periods]
 
-    @property
+    @cached_property
     def depreciable(self) -> Decimal:
         return max(self.cost - self.residual, ZERO) if self.method != "none" else ZERO
 
@@ -260,10 +261,9 @@ class Schedule:
         """The day the book value reaches the residual value (None for `none`)."""
         if self.method == "none":
             return None
-        for p in self.periods:
-            if p.accumulated >= self.depreciable:
-                return p.booked
-        return self.start
+        periods = self.periods  # the accumulated amount never falls: the first period that reaches it
+        n = bisect.bisect_left(periods, self.depreciable, key=attrgetter("accumulated"))
+        return periods[n].booked if n < len(periods) else self.start
 
     def is_fully_depreciated(self, as_of: dt.date) -> bool:
         when = self.fully_depreciated_on
