@@ -211,7 +211,7 @@ class Point:
                       known=known_keys(candidates, memo, from_git) if on_disk else None)
         if store is not None:
             store.save()
-        if memo is not None:
+        if memo is not None and from_git is None:  # where git vouches for the files, it keys them next time too
             memo.save(candidates, result.keys)
         return result
 
