@@ -410,3 +410,8 @@ def test_a_pull_request_runs_main_s_signed_validators_and_no_other(tmp_path: Pat
     sig.write_bytes(trust.sign(trust._crypto().Ed25519PrivateKey.from_private_bytes(trust._key_bytes(attacker, "key")),
                                party.read_bytes()))
     assert len(pull_request("pr-2")) == 2
+    # main's signed service validator, with its signature, copied over the hardware one: not the same name
+    service = shared["service"]
+    shared["hardware"].write_bytes(service.read_bytes())
+    shared["hardware"].with_name(shared["hardware"].name + ".sig").write_bytes(service.with_name(service.name + ".sig").read_bytes())
+    assert sorted(pull_request("pr-3")) == ["Hardware record", "Party record"]

@@ -5,8 +5,9 @@ Compiling the schemas' validators is most of a pull request's check once main's 
 the signing key (`bir.cache.trust`), copies each validator it uses into its results folder (`results/`,
 which the workflow saves) with a `.sig` beside it; a pull request's job reads one from `BIR_CACHE_SHARED`
 only when that signature verifies with the trusted key. A validator is code: one that does not verify is
-never unpacked, let alone run. Its name holds the schemas' fingerprint, the Python version's magic number
-and the format, so a pull request that changes a schema compiles its own.
+never unpacked, let alone run. Its name holds the kind, the schemas' fingerprint, the Python version's magic
+number and the format, and is signed with it: a pull request that changes a schema compiles its own, and a
+signed validator copied under another name is ignored.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class SignedValidators:
             signature = path.with_name(name + ".sig").read_bytes()
         except OSError:
             return None
-        if not verify(self.public, data, signature):
+        if not verify(self.public, _signed(name, data), signature):
             return None
         return read_cache_verified(data, codec="marshal")
 
@@ -63,7 +64,7 @@ class SignedValidators:
         target = self.own / name
         try:
             data = path.read_bytes()
-            signature = sign(self.private, data)
+            signature = sign(self.private, _signed(name, data))
             sig = target.with_name(name + ".sig")
             if target.is_file() and sig.is_file() and target.read_bytes() == data and sig.read_bytes() == signature:
                 return
@@ -72,3 +73,10 @@ class SignedValidators:
             write_bytes(sig, signature, durable=False)
         except OSError:
             pass  # a read-only cache folder: pull requests compile their own
+
+
+def _signed(name: str, data: bytes) -> bytes:
+    """What is signed: the validator's name (its kind, the schemas' fingerprint, the Python version) with its
+    bytes, so a signed validator copied under another name (the party schema's as the hardware one) does
+    not verify."""
+    return name.encode("utf-8") + b"\0" + data
