@@ -415,3 +415,25 @@ def test_a_pull_request_runs_main_s_signed_validators_and_no_other(tmp_path: Pat
     shared["hardware"].write_bytes(service.read_bytes())
     shared["hardware"].with_name(shared["hardware"].name + ".sig").write_bytes(service.with_name(service.name + ".sig").read_bytes())
     assert sorted(pull_request("pr-3")) == ["Hardware record", "Party record"]
+
+
+def test_a_signed_pack_copied_under_another_name_is_ignored(tmp_path: Path, base_register: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Main's signed data pack (with its signature) copied over its facts pack, by a run that can write the
+    restored cache: it does not verify, so the records are checked afresh and nothing fails."""
+    private, public = trust.keygen()
+    main_dir = tmp_path / "main"
+    monkeypatch.setenv("BIR_CACHE_DIR", str(main_dir))
+    monkeypatch.setenv("BIR_CACHE_SIGNING_KEY", private)
+    fresh, _ = judged(base_register, want_data=True, cached=False)
+    judged(base_register, want_data=True)
+    facts, data = next((main_dir / "results").glob("*.facts")), next((main_dir / "results").glob("*.data"))
+    facts.write_bytes(data.read_bytes())
+    facts.with_name(facts.name + ".sig").write_bytes(data.with_name(data.name + ".sig").read_bytes())
+    monkeypatch.delenv("BIR_CACHE_SIGNING_KEY")
+    monkeypatch.setenv("BIR_CACHE_DIR", str(tmp_path / "pr"))
+    monkeypatch.setenv("BIR_CACHE_SHARED", str(main_dir))
+    monkeypatch.setenv("BIR_CACHE_TRUSTED_KEY", public)
+    monkeypatch.setattr("bir.base.atomic._key", None)
+    got, store = judged(base_register, want_data=True)
+    assert got == fresh and store is not None and store.hits == 0

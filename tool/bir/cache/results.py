@@ -49,7 +49,7 @@ from bir.check.checker import FileResult, RuleSet
 from bir.check.rules import RecordFacts
 from bir.read.yamlstrict import Number
 
-STORE_FORMAT = 5
+STORE_FORMAT = 6
 _AFTER_REFERENCES = RecordFacts._fields.index("references") + 1
 RESULTS_DIR = "results"
 _SEVERITIES = {s.value: s for s in Severity}
@@ -274,9 +274,15 @@ def _read_signed(path: Path, context: str) -> dict[bytes, Any] | None:
         signature = path.with_suffix(path.suffix + ".sig").read_bytes()
     except OSError:
         return None
-    if not verify(public, data, signature):
+    if not verify(public, signed_bytes(path.name, data), signature):
         return None
     return _unpack(read_cache_verified(data, codec="marshal"), context)
+
+
+def signed_bytes(name: str, data: bytes) -> bytes:
+    """What a shared file's signature covers: its name with its bytes, so a signed file copied under another
+    name (main's data pack over its facts pack, one kind's validator over another's) does not verify."""
+    return name.encode("utf-8") + b"\0" + data
 
 
 def _write(path: Path, context: str, table: dict[bytes, Any], key: Any) -> None:
@@ -291,7 +297,7 @@ def _write(path: Path, context: str, table: dict[bytes, Any], key: Any) -> None:
         if key is not None:
             from bir.cache.trust import sign
 
-            write_bytes(path.with_suffix(path.suffix + ".sig"), sign(key, data), durable=False)
+            write_bytes(path.with_suffix(path.suffix + ".sig"), sign(key, signed_bytes(path.name, data)), durable=False)
     except (OSError, ValueError):
         pass  # a read-only cache folder: only slower
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bir.base.atomic import read_cache_verified, write_bytes
-from bir.cache.results import results_dir, shared_dir
+from bir.cache.results import results_dir, shared_dir, signed_bytes
 
 
 class SignedValidators:
@@ -52,7 +52,7 @@ class SignedValidators:
             signature = path.with_name(name + ".sig").read_bytes()
         except OSError:
             return None
-        if not verify(self.public, _signed(name, data), signature):
+        if not verify(self.public, signed_bytes(name, data), signature):
             return None
         return read_cache_verified(data, codec="marshal")
 
@@ -64,7 +64,7 @@ class SignedValidators:
         target = self.own / name
         try:
             data = path.read_bytes()
-            signature = sign(self.private, _signed(name, data))
+            signature = sign(self.private, signed_bytes(name, data))
             sig = target.with_name(name + ".sig")
             if target.is_file() and sig.is_file() and target.read_bytes() == data and sig.read_bytes() == signature:
                 return
@@ -74,9 +74,3 @@ class SignedValidators:
         except OSError:
             pass  # a read-only cache folder: pull requests compile their own
 
-
-def _signed(name: str, data: bytes) -> bytes:
-    """What is signed: the validator's name (its kind, the schemas' fingerprint, the Python version) with its
-    bytes, so a signed validator copied under another name (the party schema's as the hardware one) does
-    not verify."""
-    return name.encode("utf-8") + b"\0" + data
