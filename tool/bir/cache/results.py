@@ -26,6 +26,9 @@ record valid. So a pack is read only when one of these holds:
   (`BIR_CACHE_TRUSTED_KEY`, from the base branch). The private key is a secret of main's publish job only
   (`BIR_CACHE_SIGNING_KEY`, in an environment limited to main): a pull request's run can write its own
   cache scope but cannot sign, so whatever it plants there is ignored and its records are checked afresh.
+  The signature covers the file's name with its bytes (`signed_bytes`): a signed file copied under another
+  name (main's data pack over its facts pack, one kind's compiled validator over another's,
+  `bir.cache.validators`) does not verify either.
 A verdict is content-addressed and holds for that content under that context whichever commit of main made
 it, so an older signed pack replayed is still true. bir never writes into the shared layer. What bir
 cannot guard: actions/cache unpacks whatever archive its scope holds, before bir runs; keep pull requests'
