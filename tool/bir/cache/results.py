@@ -326,12 +326,15 @@ def _interned(data: Any) -> Any:
     and the record as `(data, paths of its numbers)`: reading it back then puts back those few numbers
     (`_restored`) instead of walking every value."""
     numbers: list[tuple[str | int, ...]] = []
+    intern = sys.intern
 
     def walk(value: Any, at: tuple[str | int, ...]) -> Any:
-        if isinstance(value, dict):
-            return {sys.intern(k) if type(k) is str else k: walk(v, (*at, k)) for k, v in value.items()}
-        if isinstance(value, list):
-            return [walk(v, (*at, i)) for i, v in enumerate(value)]
+        # Only containers and numbers are walked into; the leaves (most values are text) are kept as they are.
+        if type(value) is dict:
+            return {intern(k) if type(k) is str else k: (walk(v, (*at, k)) if type(v) in _WALKED else v)
+                    for k, v in value.items()}
+        if type(value) is list:
+            return [walk(v, (*at, i)) if type(v) in _WALKED else v for i, v in enumerate(value)]
         if type(value) is Number:
             numbers.append(at)
             return value.text
@@ -339,6 +342,9 @@ def _interned(data: Any) -> Any:
 
     stored = walk(data, ())
     return (stored, tuple(numbers)) if numbers else stored
+
+
+_WALKED = frozenset({dict, list, Number})
 
 
 def _restored(stored: Any) -> Any:
