@@ -120,7 +120,7 @@ def validate(root: Path, rules: RuleSet, *, use_cache: bool = True, jobs: int | 
                   known=known_keys(candidates, memo, from_git) if store is not None else None)
     if store is not None:
         store.save()
-    if memo is not None and from_git is None:  # where git vouches for the files, it keys them next time too
+    if memo is not None and store is not None and from_git is None:  # where git vouches for the files, it keys them next time too
         memo.save(candidates, result.keys)
     summary = result.summary()
     relations_index = relation_index(result)
