@@ -20,7 +20,7 @@ from bir.base.model import KINDS, Record, Register, iter_references
 from bir.base.problems import Problem, Severity
 from bir.check.rules import RecordFacts, check_record, check_register
 from bir.check.rules.dates import DATE_FUTURE, DATE_INVALID
-from bir.read.files import FILE_UNREADABLE, Candidate, read_regular
+from bir.read.files import FILE_UNREADABLE, Candidate, read_regular, read_to_end
 from bir.read.schemas import SCHEMA_TYPE, SchemaSet
 from bir.read.text import TEXT_BIDI, TEXT_CONTROL, TEXT_INVISIBLE, TEXT_WORKFLOW
 from bir.read.yamlstrict import YAML_EMPTY, compose, node_at, parse
@@ -395,17 +395,7 @@ def _read_small(path: str, size: int) -> bytes | None:
         st = os.fstat(fd)
         if not stat_mod.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
             return None
-        want = max(size, st.st_size) + 1
-        first = os.read(fd, want)
-        if len(first) < want:  # a regular file gave less than asked: that was all of it
-            return first
-        chunks = [first]
-        while True:
-            chunk = os.read(fd, 1 << 16)
-            if not chunk:
-                break
-            chunks.append(chunk)
-        return b"".join(chunks)
+        return read_to_end(fd, max(size, st.st_size))
     finally:
         os.close(fd)
 

@@ -263,15 +263,26 @@ def read_regular(root: Path, rel: str) -> bytes:
             raise OSError(f"{rel} is not a regular file")
         if st.st_size > MAX_FILE_BYTES:
             return Oversized(st.st_size)  # parse() reports the real size without reading the content
-        chunks = []
-        while True:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                break
-            chunks.append(chunk)
-        return b"".join(chunks)
+        return read_to_end(fd, st.st_size)
     finally:
         os.close(fd)
+
+
+def read_to_end(fd: int, size: int) -> bytes:
+    """Every byte left in the open file `fd`, whose size was `size` when asked: one read of one byte more
+    (the whole file in the usual case, and a short read says it was all), then chunks for whatever a file
+    that grew meanwhile still holds."""
+    want = size + 1
+    first = os.read(fd, want)
+    if len(first) < want:  # a regular file gave less than asked: that was all of it
+        return first
+    chunks = [first]
+    while True:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def candidates_at(files: dict[str, str]) -> tuple[list[Candidate], list[Problem]]:
