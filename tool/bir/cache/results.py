@@ -26,9 +26,9 @@ record valid. So a pack is read only when one of these holds:
   (`BIR_CACHE_TRUSTED_KEY`, from the base branch). The private key is a secret of main's publish job only
   (`BIR_CACHE_SIGNING_KEY`, in an environment limited to main): a pull request's run can write its own
   cache scope but cannot sign, so whatever it plants there is ignored and its records are checked afresh.
-  The signature covers the file's name with its bytes (`signed_bytes`): a signed file copied under another
-  name (main's data pack over its facts pack, one kind's compiled validator over another's,
-  `bir.cache.validators`) does not verify either.
+  The signature covers the file's name with its bytes (`bir.cache.trust.signed_bytes`): a signed file
+  copied under another name (main's data pack over its facts pack, one kind's compiled validator over
+  another's, `bir.cache.validators`) does not verify either.
 A verdict is content-addressed and holds for that content under that context whichever commit of main made
 it, so an older signed pack replayed is still true. bir never writes into the shared layer. What bir
 cannot guard: actions/cache unpacks whatever archive its scope holds, before bir runs; keep pull requests'
@@ -265,27 +265,11 @@ def _unpack(value: object, context: str) -> dict[bytes, Any] | None:
 
 def _read_signed(path: Path, context: str) -> dict[bytes, Any] | None:
     """A shared pack, when its signature verifies with the trusted key (None otherwise: never unpacked)."""
-    from bir.cache.trust import trusted_key, verify
+    from bir.cache.trust import read_verified, trusted_key
 
     public = trusted_key()
-    if public is None:
-        return None
-    try:
-        if path.is_symlink() or not path.is_file():
-            return None
-        data = path.read_bytes()
-        signature = path.with_suffix(path.suffix + ".sig").read_bytes()
-    except OSError:
-        return None
-    if not verify(public, signed_bytes(path.name, data), signature):
-        return None
-    return _unpack(read_cache_verified(data, codec="marshal"), context)
-
-
-def signed_bytes(name: str, data: bytes) -> bytes:
-    """What a shared file's signature covers: its name with its bytes, so a signed file copied under another
-    name (main's data pack over its facts pack, one kind's validator over another's) does not verify."""
-    return name.encode("utf-8") + b"\0" + data
+    data = read_verified(path, public) if public is not None else None
+    return None if data is None else _unpack(read_cache_verified(data, codec="marshal"), context)
 
 
 def _write(path: Path, context: str, table: dict[bytes, Any], key: Any) -> None:
@@ -298,9 +282,9 @@ def _write(path: Path, context: str, table: dict[bytes, Any], key: Any) -> None:
             return
         write_bytes(path, data, durable=False)
         if key is not None:
-            from bir.cache.trust import sign
+            from bir.cache.trust import signature_of
 
-            write_bytes(path.with_suffix(path.suffix + ".sig"), sign(key, signed_bytes(path.name, data)), durable=False)
+            write_bytes(path.with_name(path.name + ".sig"), signature_of(path, data, key), durable=False)
     except (OSError, ValueError):
         pass  # a read-only cache folder: only slower
 

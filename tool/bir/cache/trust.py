@@ -91,6 +91,30 @@ def verify(key: Any, data: bytes, signature: bytes) -> bool:
     return True
 
 
+def signed_bytes(name: str, data: bytes) -> bytes:
+    """What a shared file's signature covers: its name with its bytes, so a signed file copied under another
+    name (main's data pack over its facts pack, one kind's validator over another's) does not verify."""
+    return name.encode("utf-8") + b"\0" + data
+
+
+def signature_of(path: Path, data: bytes, key: Any) -> bytes:
+    """The signature of the file `path` holding `data` (written beside it as `<name>.sig`)."""
+    return sign(key, signed_bytes(path.name, data))
+
+
+def read_verified(path: Path, public: Any) -> bytes | None:
+    """The bytes of the shared file `path` when its `.sig` verifies with `public` (None otherwise, a symbolic
+    link or a missing file included: such bytes are never unpacked)."""
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None
+        data = path.read_bytes()
+        signature = path.with_name(path.name + ".sig").read_bytes()
+    except OSError:
+        return None
+    return data if verify(public, signed_bytes(path.name, data), signature) else None
+
+
 def keygen() -> tuple[str, str]:
     """A new key pair as text: (private, public)."""
     from cryptography.hazmat.primitives import serialization

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bir.base.atomic import read_cache_verified, write_bytes
-from bir.cache.results import results_dir, shared_dir, signed_bytes
+from bir.cache.results import results_dir, shared_dir
 
 
 class SignedValidators:
@@ -42,29 +42,20 @@ class SignedValidators:
     def fetch(self, name: str) -> object | None:
         if self.shared is None or self.public is None:
             return None
-        from bir.cache.trust import verify
+        from bir.cache.trust import read_verified
 
-        path = self.shared / name
-        try:
-            if path.is_symlink() or not path.is_file():
-                return None
-            data = path.read_bytes()
-            signature = path.with_name(name + ".sig").read_bytes()
-        except OSError:
-            return None
-        if not verify(self.public, signed_bytes(name, data), signature):
-            return None
-        return read_cache_verified(data, codec="marshal")
+        data = read_verified(self.shared / name, self.public)
+        return None if data is None else read_cache_verified(data, codec="marshal")
 
     def publish(self, name: str, path: Path) -> None:
         if self.own is None or self.private is None:
             return
-        from bir.cache.trust import sign
+        from bir.cache.trust import signature_of
 
         target = self.own / name
         try:
             data = path.read_bytes()
-            signature = sign(self.private, signed_bytes(name, data))
+            signature = signature_of(target, data, self.private)
             sig = target.with_name(name + ".sig")
             if target.is_file() and sig.is_file() and target.read_bytes() == data and sig.read_bytes() == signature:
                 return
@@ -73,4 +64,3 @@ class SignedValidators:
             write_bytes(sig, signature, durable=False)
         except OSError:
             pass  # a read-only cache folder: pull requests compile their own
-
