@@ -17,7 +17,7 @@ YAML records, one of them judged on main.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -84,17 +84,36 @@ class GitKeys:
         return out
 
 
-def known_keys(candidates: Sequence[Candidate], memo: StatKeys | None, from_git: GitKeys | None) -> Callable[[], dict[str, bytes]]:
-    """The content keys known without reading the files, for `bir.check.checker.load`: those kept by
-    file status (`bir.cache.statkeys`), then those git vouches for."""
+class KeySources:
+    """Where a load of the working tree gets content keys without reading the files: those git vouches for,
+    and those kept by file status (`bir.cache.statkeys`)."""
 
-    def known() -> dict[str, bytes]:
-        out = from_git.keys(candidates) if from_git is not None else {}
-        if memo is not None:
-            out.update(memo.keys(candidates))
-        return out
+    def __init__(self, memo: StatKeys | None, from_git: GitKeys | None) -> None:
+        self.memo, self.from_git = memo, from_git
 
-    return known
+    @classmethod
+    def start(cls, root: Path) -> KeySources:
+        """Call it before the register is listed: git then works meanwhile, and the memo's clock dates the files."""
+        from bir.cache.statkeys import StatKeys
+
+        return cls(StatKeys.open(root), GitKeys.start(root))
+
+    def known(self, candidates: Sequence[Candidate]) -> Callable[[], dict[str, bytes]]:
+        """For `bir.check.checker.load`: the keys git vouches for, then those kept by file status."""
+
+        def known() -> dict[str, bytes]:
+            out = self.from_git.keys(candidates) if self.from_git is not None else {}
+            if self.memo is not None:
+                out.update(self.memo.keys(candidates))
+            return out
+
+        return known
+
+    def keep(self, candidates: Sequence[Candidate], keys: Mapping[str, bytes]) -> None:
+        """Remember this load's keys by file status, unless git vouches for the files (it keys them next time
+        too)."""
+        if self.memo is not None and self.from_git is None:
+            self.memo.save(candidates, keys)
 
 
 def _tree(git: Git, head: str) -> dict[str, tuple[int, bytes]]:

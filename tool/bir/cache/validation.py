@@ -23,10 +23,9 @@ from typing import TYPE_CHECKING
 from bir import __version__
 from bir.base.atomic import read_cache, register_cache_dir, write_cache
 from bir.base.problems import Problem, Severity
-from bir.cache.gitkeys import GitKeys, known_keys
+from bir.cache.gitkeys import KeySources
 from bir.cache.relations import RELATIONS_CACHE, RelationIndex, Relations, StoredRelations
 from bir.cache.results import ResultStore
-from bir.cache.statkeys import StatKeys
 from bir.check.checker import LoadResult, RuleSet, Summary, load
 from bir.git import worktree
 from bir.read.files import discover
@@ -100,8 +99,7 @@ def validate(root: Path, rules: RuleSet, *, use_cache: bool = True, jobs: int | 
             return through_git
     clock_ns = worktree.clock(folder) if folder is not None else None
     stamps = worktree.folder_stamps(root)  # before the files are listed: a later change shows in them
-    memo = StatKeys.open(root) if use_cache else None  # before the listing: its clock dates the files
-    from_git = GitKeys.start(root) if use_cache else None  # git works while the register is listed
+    sources = KeySources.start(root) if use_cache else None  # before the listing
     candidates, found = discover(root)
     prints = {c.path: c.fingerprint for c in candidates}
     if use_cache and folder is not None:
@@ -117,11 +115,11 @@ def validate(root: Path, rules: RuleSet, *, use_cache: bool = True, jobs: int | 
                 return Validation(cached.summary, cached.problems, cached=True, relations=relations)
     store = ResultStore.open(rules) if use_cache else None
     result = load(root, rules, candidates, found, want_data=False, jobs=jobs, cache=store,
-                  known=known_keys(candidates, memo, from_git) if store is not None else None)
+                  known=sources.known(candidates) if store is not None and sources is not None else None)
     if store is not None:
         store.save()
-    if memo is not None and store is not None and from_git is None:  # where git vouches for the files, it keys them next time too
-        memo.save(candidates, result.keys)
+        if sources is not None:
+            sources.keep(candidates, result.keys)
     summary = result.summary()
     relations_index = relation_index(result)
     if folder is not None:

@@ -196,23 +196,20 @@ class Point:
         this point's rules (or by `rules`: a change's head is also judged by its base's)."""
         if self.empty:
             return LoadResult(Register(str(self.root), self.config), [], 0, {})
-        from bir.cache.gitkeys import GitKeys, known_keys
+        from bir.cache.gitkeys import KeySources
         from bir.cache.results import ResultStore
-        from bir.cache.statkeys import StatKeys
 
         judged_by = rules or self.rules
         store = ResultStore.open(judged_by)
-        on_disk = store is not None and self.is_worktree
-        memo = StatKeys.open(self.root) if on_disk else None
-        from_git = GitKeys.start(self.root) if on_disk else None
+        sources = KeySources.start(self.root) if store is not None and self.is_worktree else None
         candidates, problems = self.source.candidates()
         result = load(self.root, judged_by, candidates, problems, want_data=want_data,
                       reader=self.source.reader(), jobs=jobs, cache=store,
-                      known=known_keys(candidates, memo, from_git) if on_disk else None)
+                      known=sources.known(candidates) if sources is not None else None)
         if store is not None:
             store.save()
-        if memo is not None and from_git is None:  # where git vouches for the files, it keys them next time too
-            memo.save(candidates, result.keys)
+        if sources is not None:
+            sources.keep(candidates, result.keys)
         return result
 
     def read_many(self, paths: Iterable[str]) -> dict[str, bytes | None]:
