@@ -11,32 +11,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bir.base import exactjson
 from bir.base.model import KINDS, Record, Register
 from bir.reports import Evaluation
 from bir.write import exporters
 
 
-def _sorted(register: Register) -> list[Record]:
-    return sorted(register.records.values(), key=lambda r: r.id)
-
-
 def write_json(register: Register, path: Path) -> None:
     """`exporters.to_json`, as bytes."""
-    doc = {
-        "register": register.config.name,
-        "base_currency": register.config.base_currency,
-        "records": [r.data for r in _sorted(register)],
-    }
-    with open(path, "wb") as handle:
-        handle.write(exactjson.indented(doc) + b"\n")
+    path.write_bytes(exporters.json_bytes(register))
 
 
 def write_csv(register: Register, folder: Path) -> list[Path]:
     """`exporters.to_csv`, one kind at a time: a byte-order mark, then id first and the sorted flattened
     columns, CR LF line ends."""
     by_kind: dict[str, list[Record]] = {}
-    for rec in _sorted(register):
+    for rec in exporters.records_by_id(register):
         by_kind.setdefault(rec.kind, []).append(rec)
     written = []
     for kind in KINDS:

@@ -27,20 +27,26 @@ CSV_BOM = "\ufeff"
 CSV_LINE_END = "\r\n"
 
 
-def _records(register: Register) -> list[Record]:
+def records_by_id(register: Register) -> list[Record]:
+    """The register's records sorted by id: the order of every export."""
     return sorted(register.records.values(), key=lambda r: r.id)
 
 
 # --- JSON ----------------------------------------------------------------------------------------
 
 
-def to_json(register: Register) -> str:
+def json_bytes(register: Register) -> bytes:
+    """The JSON export as UTF-8 (the site's download writes these bytes; `to_json` is them as text)."""
     doc = {
         "register": register.config.name,
         "base_currency": register.config.base_currency,
-        "records": [r.data for r in _records(register)],
+        "records": [r.data for r in records_by_id(register)],
     }
-    return exactjson.indented(doc).decode("utf-8") + "\n"
+    return exactjson.indented(doc) + b"\n"
+
+
+def to_json(register: Register) -> str:
+    return json_bytes(register).decode("utf-8")
 
 
 # --- CSV -----------------------------------------------------------------------------------------
@@ -93,7 +99,7 @@ def to_csv(register: Register) -> dict[str, str]:
     Columns: id first, then sorted."""
     out: dict[str, str] = {}
     for kind in KINDS:
-        rows = [flatten(r.data) for r in _records(register) if r.kind == kind]
+        rows = [flatten(r.data) for r in records_by_id(register) if r.kind == kind]
         if not rows:
             continue
         columns = sorted({c for row in rows for c in row} - {"id"})
