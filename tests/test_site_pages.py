@@ -217,3 +217,32 @@ def test_serve_builds_serves_the_output_and_rebuilds(tmp_path: Path) -> None:
         stop.set()
         worker.join(30)
     assert not worker.is_alive()
+
+
+def test_whitespace_is_folded_outside_pre_textarea_script_and_style() -> None:
+    from bir.site.render import fold_whitespace
+
+    text = "<ul>\n    \n  <li>a</li>  \n\n <li>b c</li></ul><pre>x\n\n  y</pre>\n\n<script>var a = 1;\n\n  // c\n</script>" \
+           "<textarea>t\n\n t</textarea><style>p {\n\n}</style><PRE>q\n\n</PRE>"
+    assert fold_whitespace(text) == ("<ul>\n<li>a</li>\n<li>b c</li></ul><pre>x\n\n  y</pre>\n<script>var a = 1;\n\n  // c\n"
+                                     "</script><textarea>t\n\n t</textarea><style>p {\n\n}</style><PRE>q\n\n</PRE>")
+
+
+def test_record_pages_carry_one_link_per_section(demo_site: tuple[Path, Path]) -> None:
+    """A record page's side navigation lists the sections (each linking to its first page), not every page:
+    the pages MkDocs writes keep the theme's full navigation."""
+    _root, out = demo_site
+    page = (out / "records" / "srv-wms-01.html").read_text(encoding="utf-8")
+    primary = page[page.index('<nav class="md-nav md-nav--primary"'):page.index('<nav class="md-nav md-nav--secondary"')]
+    links = re.findall(r'<a href="([^"]+)" class="md-nav__link"><span class="md-ellipsis">([^<]+)</span>', primary)
+    assert links == [("../index.html", "Dashboard"), ("../search.html", "Search"), ("../reports/lifecycle.html", "Reports"),
+                     ("../kinds/hardware.html", "Records by kind"), ("../services/index.html", "Services"),
+                     ("../parties/index.html", "Who owns what"), ("../changes.html", "Change log"),
+                     ("../model.html", "Data model"), ("../schema/index.html", "Schema reference"),
+                     ("../downloads.html", "Downloads"), ("../guide/index.html", "Guide"), ("../reference/cli.html", "Reference")]
+    assert "md-nav__item--nested" not in primary
+    assert "\n\n" not in page.split("<article", 1)[0]  # the theme's blank lines are folded
+    written = (out / "reports" / "cost.html").read_text(encoding="utf-8")
+    assert 'href="../reports/risk.html"' in written or 'href="risk.html"' in written  # MkDocs pages: the full nav
+    assert "md-nav__item--nested" in written
+    assert len(page.encode()) < 16_000

@@ -135,7 +135,7 @@ def build_site(
             t = lap("mkdocs", t)
         template = site_dir / "records" / "_template.html"
         try:
-            chrome = render.Chrome(template.read_text(encoding="utf-8"))
+            chrome = render.Chrome(template.read_text(encoding="utf-8"), docs.nav_sections(nav))
         except render.ChromeError as exc:
             raise SiteBuildError(str(exc)) from exc
         template.unlink()
@@ -306,7 +306,8 @@ def _child(fn: Callable[[], Any], send: Any) -> None:
 def _hand_nav(docs_dir: Path) -> list[Any]:
     """Hand-written guide and reference pages, when they are there."""
     nav: list[Any] = []
-    guide = sorted(p for p in (docs_dir / "guide").glob("*.md")) if (docs_dir / "guide").is_dir() else []
+    guide = sorted((p for p in (docs_dir / "guide").glob("*.md")), key=lambda p: (p.name != "index.md", p.name)) \
+        if (docs_dir / "guide").is_dir() else []  # the guide's own index first: the section's link leads there
     if guide:
         nav.append({"Guide": [p.relative_to(docs_dir).as_posix() for p in guide]})
     ref = sorted(p for p in (docs_dir / "reference").glob("*.md")) if (docs_dir / "reference").is_dir() else []

@@ -127,6 +127,32 @@ def services_reconciliation(data: SiteData) -> str:
             "several services is split equally over them; the column in full counts each component for every service it serves.</p>")
 
 
+def nav_sections(nav: list[Any], prefix: str = "../") -> list[tuple[str, str]]:
+    """The top of the MkDocs nav as (title, link from a page one folder deep): a section links to its first page."""
+
+    def first(entry: Any) -> str | None:
+        if isinstance(entry, str):
+            return entry
+        if isinstance(entry, dict):
+            for value in entry.values():
+                return first(value)
+        if isinstance(entry, list):
+            for item in entry:
+                if (found := first(item)) is not None:
+                    return found
+        return None
+
+    out: list[tuple[str, str]] = []
+    for entry in nav:
+        if not isinstance(entry, dict):
+            continue
+        for title, value in entry.items():
+            page = first(value)
+            if page is not None:
+                out.append((str(title), prefix + (page[:-3] + ".html" if page.endswith(".md") else page)))
+    return out
+
+
 def write_pages(data: SiteData, docs: Path, extra_nav: list[Any]) -> list[Any]:
     """Write every generated page; returns the MkDocs nav. The downloads table is a fill (`downloads_table`)."""
     reg, cur = data.register, data.register.config.base_currency

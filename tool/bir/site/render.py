@@ -71,11 +71,20 @@ class ChromeError(ValueError):
 
 
 class Chrome:
-    """The theme's HTML around one page at depth 1, split once where the title and the content go."""
+    """The theme's HTML around one page at depth 1, split once where the title and the content go.
 
-    def __init__(self, template_html: str) -> None:
+    Given the site's sections (`sections`: title and link from depth 1), the navigation on the side lists
+    only them, each linking to its first page, instead of every page of every section: the theme's full
+    navigation is most of a record page's bytes, and 100,000 record pages would write gigabytes of it. The
+    whitespace between tags that the theme's templates leave is folded to one line break (outside `pre`,
+    `textarea`, `script` and `style`), which renders the same."""
+
+    def __init__(self, template_html: str, sections: list[tuple[str, str]] | None = None) -> None:
         if CONTENT_MARK not in template_html:
             raise ChromeError("the theme's template page lost its content marker")
+        if sections is not None:
+            template_html = _compact_nav(template_html, sections)
+        template_html = fold_whitespace(template_html)
         head, self.tail = template_html.split(CONTENT_MARK, 1)
         head = re.sub(r'<h1 id="birtitlemark">.*?</h1>', "", head, flags=re.DOTALL)
         head = re.sub(r'<link rel="canonical"[^>]*>', "", head)  # it would name the template page on every page
@@ -83,6 +92,48 @@ class Chrome:
 
     def page(self, title: str, content: str) -> str:
         return html.escape(title).join(self.head_parts) + content + self.tail
+
+
+_KEEP_SPACE = re.compile(r"(<(pre|textarea|script|style)\b.*?</\2\s*>)", re.DOTALL | re.IGNORECASE)
+_BLANKS = re.compile(r"[ \t\r\f]*\n\s*")
+
+
+def fold_whitespace(text: str) -> str:
+    """Every run of white space that holds a line break, folded to one line break, except inside `pre`,
+    `textarea`, `script` and `style` (where white space is content)."""
+    pieces = _KEEP_SPACE.split(text)  # text, element, its tag name, text, ...
+    out: list[str] = []
+    for i, piece in enumerate(pieces):
+        kind = i % 3
+        if kind == 0:
+            out.append(_BLANKS.sub("\n", piece))
+        elif kind == 1:
+            out.append(piece)
+    return "".join(out)
+
+
+_PRIMARY = '<nav class="md-nav md-nav--primary"'
+_NAV_TAG = re.compile(r"<nav\b|</nav\s*>", re.IGNORECASE)
+
+
+def _compact_nav(text: str, sections: list[tuple[str, str]]) -> str:
+    """The theme's primary navigation with its list of pages replaced by one link per section."""
+    start = text.find(_PRIMARY)
+    if start < 0:
+        return text  # another theme: its chrome stays as it is
+    depth, end = 0, -1
+    for m in _NAV_TAG.finditer(text, start):
+        depth += -1 if m.group(0).startswith("</") else 1
+        if depth == 0:
+            end = m.start()
+            break
+    list_start = text.find('<ul class="md-nav__list"', start, end)
+    list_end = text.rfind("</ul>", start, end)
+    if end < 0 or list_start < 0 or list_end < list_start:
+        return text
+    items = "".join(f'<li class="md-nav__item"><a href="{html.escape(href)}" class="md-nav__link">'
+                    f'<span class="md-ellipsis">{html.escape(title)}</span></a></li>\n' for title, href in sections)
+    return text[:list_start] + f'<ul class="md-nav__list" data-md-scrollfix>\n{items}' + text[list_end:]
 
 
 def environment(currency: str) -> Environment:
