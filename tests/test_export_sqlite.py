@@ -65,6 +65,17 @@ def test_laptops_out_of_warranty(demo: tuple[sqlite3.Connection, object]) -> Non
     assert got == expected and len(got) > 0
 
 
+def test_single_points_of_failure_per_service_equal_the_models(demo: tuple[sqlite3.Connection, object]) -> None:
+    con, evaluation = demo
+    got: dict[str, list[str]] = {}
+    for service, component in con.execute("SELECT service, component FROM service_components "
+                                           "WHERE single_point_of_failure = 1 ORDER BY service, component"):
+        got.setdefault(service, []).append(component)
+    services = evaluation.figures().services  # type: ignore[attr-defined]
+    expected = {sid: list(sf.single_points_of_failure) for sid, sf in services.items() if sf.single_points_of_failure}
+    assert got == expected and len(got) > 0
+
+
 def test_services_on_end_of_life_software(demo: tuple[sqlite3.Connection, object]) -> None:
     con, evaluation = demo
     got = [r[0] for r in con.execute("""

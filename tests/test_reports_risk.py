@@ -200,3 +200,16 @@ def test_json_of_values_orjson_refuses_is_the_standard_librarys(report: RiskRepo
 ])
 def test_csv_neutralises_formulas(value: str, expected: str) -> None:
     assert csv_cell(value) == expected
+
+
+def test_a_long_list_of_single_points_is_summed_up_and_kept_whole_in_the_records(tmp_path: Path) -> None:
+    """Seven lone components under one critical service: the message names five and how many more, and the
+    finding's records hold all seven (with the service)."""
+    lone = [hardware(f"db-{i}", relations=[{"type": "supports", "target": "svc-crit"}]) for i in range(7)]
+    reg = loaded_register(tmp_path / "reg", [person("ann"), service("svc-crit", "critical"), *lone])
+    rep = build_report("risk", reg, AS_OF)
+    assert isinstance(rep, RiskReport)
+    spof = next(f for f in rep.findings if f.rule == "service.single_point_of_failure")
+    assert spof.message == ("service svc-crit rests on 7 components (db-0, db-1, db-2, db-3, db-4 and 2 more) "
+                            "without a redundant peer")
+    assert spof.records == ("db-0", "db-1", "db-2", "db-3", "db-4", "db-5", "db-6", "svc-crit")

@@ -215,3 +215,32 @@ def test_downloads_equal_the_exports(built: tuple[Path, Path]) -> None:
         assert (out / "downloads" / f"{kind}.csv").read_bytes() == text.encode("utf-8"), kind
 
 
+
+
+def test_service_pages_list_the_first_rows_and_count_all(demo_site: tuple[Path, Path], tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """With two rows a list, a service page shows two components, risks and single points of failure, says
+    how many there are, and its figures still count all of them (from the models)."""
+    from bir.point.point import open_point
+    from bir.reports import evaluate
+    from bir.site import render
+
+    root, _out = demo_site
+    monkeypatch.setattr(render, "SERVICE_ROWS", 2)
+    build_site(root, tmp_path / "out", check_links=False)
+    figures = evaluate(open_point(root)).figures()
+    many = [(sid, sf) for sid, sf in figures.services.items() if len(sf.components) > 2 and len(sf.findings) > 2]
+    assert many
+    for sid, sf in many:
+        page = (tmp_path / "out" / "services" / f"{sid}.html").read_text(encoding="utf-8")
+        rows = re.search(r'<table class="bir-table" id="bir-components">.*?</table>', page, re.DOTALL)
+        assert rows and re.findall(r'<tr data-record="([^"]+)">', rows.group(0)) == list(sf.components[:2]), sid
+        assert f"Showing 2 of {len(sf.components)} components; the downloads have all of them" in page
+        assert f"The first 2 of {len(sf.findings)} open risks; the risk report has all of them." in page
+        risks = page.split('<h2 id="risks">', 1)[1].split('<h2 id="spof">', 1)[0]
+        assert risks.count("<li>") == 2, sid
+        assert f'data-figure="components" data-value="{len(sf.components)}"' in page
+        spof = len(sf.single_points_of_failure)
+        assert f'data-figure="single_points_of_failure" data-value="{spof}"' in page
+        assert (f"The first 2 of {spof} single points of failure" in page) == (spof > 2), sid
+        assert page.count('<li data-record="') == min(spof, 2), sid

@@ -314,6 +314,16 @@ def verification_overdue(ctx: Context) -> Check:
             yield rec.id, None
 
 
+LISTED = 5  # ids a finding's message names; the finding's records hold all of them
+
+
+def _listed(ids: list[str] | tuple[str, ...]) -> str:
+    """Ids for a message: all of a few, else the first LISTED and how many more (a service can rest on 1,000)."""
+    if len(ids) <= LISTED:
+        return ", ".join(ids)
+    return f"{len(ids)} components ({', '.join(ids[:LISTED])} and {len(ids) - LISTED} more)"
+
+
 def single_point_of_failure(ctx: Context) -> Check:
     """A critical service (`reports.critical_levels`) has no single point of failure: no in-service component
     whose failure alone takes it down (every dependency path from the service runs through it, and no
@@ -324,7 +334,7 @@ def single_point_of_failure(ctx: Context) -> Check:
     """
     for sid in sorted(critical_services(ctx)):
         single = ctx.graph.single_points_of_failure(sid)
-        yield sid, (Hit(f"service {sid} rests on {', '.join(single)} without a redundant peer",
+        yield sid, (Hit(f"service {sid} rests on {_listed(single)} without a redundant peer",
                         "add a peer in the same redundancy_group, or record a waiver", tuple(single)) if single else None)
 
 

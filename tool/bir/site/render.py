@@ -52,6 +52,7 @@ KIND_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 CHUNK = 250  # records per chunk of work (`ChunkQueue`)
 TABLE_ROWS = 1000  # rows of a party's or location's table of records (the downloads have all)
+SERVICE_ROWS = 250  # components, risks and single points of failure listed on a service page (the downloads have all)
 FIELDS_SHOWN = 12  # field changes shown per change in a record's history
 VALUE_SHOWN = 160  # characters of a changed value shown
 
@@ -374,24 +375,26 @@ class Renderer:
         sf = v.figures.services[svc.id]
         records, per_record = v.register.records, v.figures.records
         comp_rows = []
-        for cid in sf.components[:TABLE_ROWS]:
+        for cid in sf.components[:SERVICE_ROWS]:
             c, f = records[cid], per_record[cid]
             comp_rows.append({"id": c.id, "name": c.name, "kind": c.kind, "status": c.status, "run": f.annual_run_cost,
                               "book": f.book_value, "shared": len(f.services) > 1, "href": v.hrefs[c.id]})
         spof = [{"id": cid, "name": records[cid].name, "kind": records[cid].kind, "href": pages.record_href(cid)}
-                for cid in sf.single_points_of_failure]
+                for cid in sf.single_points_of_failure[:SERVICE_ROWS]]
         risks = [{"severity": f.severity, "record": f.record, "message": f.message, "rule": f.rule,
-                  "href": pages.record_href(f.record)} for f in sf.findings[:TABLE_ROWS]]
+                  "href": pages.record_href(f.record)} for f in sf.findings[:SERVICE_ROWS]]
         rel = f"services/{pages.file_id(svc.id)}.html"
         h = hashlib.blake2b(self.key, digest_size=16)
         h.update(marshal.dumps((svc.id, svc.path, storable(svc.data)), 2))
+        # what the page shows of the figures (not every id: a page lists SERVICE_ROWS of each)
         shown = (len(sf.components), sf.shared, sf.annual_run_cost, sf.annual_run_cost_full, sf.tco, sf.book_value_full,
-                 len(sf.findings), sf.risk_score)  # what the page shows of the figures (not every id: a page lists 1,000)
+                 len(sf.findings), sf.risk_score, len(sf.single_points_of_failure))
         h.update(repr((shown, comp_rows, spof, risks)).encode())
         digest = h.digest()
         if not self.unchanged(rel, digest):
             content = self.service_t.render(rec=svc, s=sf, components=comp_rows, risks=risks, spof=spof,
-                                            record_url=pages.record_href(svc.id), shown=TABLE_ROWS)
+                                            record_url=pages.record_href(svc.id), shown=SERVICE_ROWS,
+                                            spof_total=len(sf.single_points_of_failure))
             self.pages[rel] = (digest, self.write(rel, f"{svc.name} (service)", content))
         return {
             "service": svc.id,

@@ -335,10 +335,12 @@ def _figures(con: sqlite3.Connection, evaluation: Evaluation) -> None:
     con.executemany("INSERT INTO risk_finding_services VALUES (?, ?)",
                     [(i, s) for i, f in enumerate(findings, start=1) for s in f.services])
     _index(con, "risk_finding_services", "finding")
-    _create(con, "service_components", [("service", "TEXT"), ("component", "TEXT")],
+    _create(con, "service_components", [("service", "TEXT"), ("component", "TEXT"), ("single_point_of_failure", "INTEGER")],
             fks=[("service", "records"), ("component", "records")])
-    con.executemany("INSERT INTO service_components VALUES (?, ?)",
-                    [(s, c) for s, comps in sorted(ctx.components_of.items()) for c in comps])
+    services = evaluation.figures().services
+    single = {sid: frozenset(sf.single_points_of_failure) for sid, sf in services.items()}
+    con.executemany("INSERT INTO service_components VALUES (?, ?, ?)",
+                    [(s, c, int(c in single.get(s, ()))) for s, comps in sorted(ctx.components_of.items()) for c in comps])
     _index(con, "service_components", "service")
     _index(con, "service_components", "component")
     _figure_table(con, "licence_positions", LicencePosition, lic.positions, record_field="licence")
@@ -396,7 +398,8 @@ def metadata(evaluation: Evaluation, tables: list[Table], database: str) -> dict
     out["life_dates"] = {"title": "End of support and end of life", "description": f"As of {day}: the record's own dates, else "
                          "its lifecycle feed's (source says which)."}
     out["service_components"] = {"title": "What each service rests on", "description": "The components a service depends on, "
-                                 "directly or through other records (as the reports count them)."}
+                                 "directly or through other records (as the reports count them); single_point_of_failure is 1 for a "
+                                 "component whose failure alone takes the service down."}
     out["export_info"] = {"title": "About this export", "description": "The date the figures are computed on, the base currency, "
                           "and the commit the register was read from."}
     return {"title": f"{config.name or 'Register'}: the register as of {day}",
