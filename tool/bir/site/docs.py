@@ -24,7 +24,7 @@ from bir.reports.figures import DUE_DAYS, Figures
 from bir.site import facts, holders, reportcharts
 from bir.site.pages import SEVERITIES, file_id, html_table, line_rows, md_text
 
-REPORT_ROWS = 20000  # rows of a report table on the site (the downloads have every record)
+REPORT_ROWS = 5000  # rows of a report table on the site, as many as a kind page (the downloads have every record)
 REPORT_PAGES = (
     ("lifecycle", "Lifecycle"),
     ("cost", "Cost"),

@@ -206,7 +206,8 @@ def html_table(
     num = ' class="bir-num"'
     head = "".join(f'<th{num if numeric[c] else ""}>{escape(c.replace("_", " "))}</th>' for c in columns)
     count = max(count, total or 0)
-    note = f'<p class="bir-note">Showing {limit:,} of {count:,} rows.</p>' if limit is not None and count > limit else ""
+    note = (f'<p class="bir-note">Showing {limit:,} of {count:,} rows; the downloads and <code>bir report</code> have all of '
+            'them.</p>') if limit is not None and count > limit else ""
     ident = f' id="{escape(table_id)}"' if table_id else ""
     table = (f'<table class="bir-table"{ident}><thead><tr>{head}</tr></thead><tbody>\n' + "\n".join(body) + "\n</tbody></table>")
     return table_block(table, note)
