@@ -187,17 +187,20 @@ def test_markdown_text_is_inert() -> None:
 
 
 def test_parallel_build_writes_the_same_site(built: tuple[Path, Path], tmp_path: Path) -> None:
-    """Forked workers taking chunks from both ends of the queue give the same pages as one process."""
+    """Forked workers taking chunks from both ends of the queue, and the downloads written by a process of
+    their own, give the same files as one process."""
     root, out = built
     other = tmp_path / "parallel"
     result = build_site(root, other, workers=3)
     assert result.pages > len(list((root / "registry").rglob("*.yaml")))
 
-    def pages(site: Path) -> dict[str, str]:
-        return {p.relative_to(site).as_posix(): p.read_text(encoding="utf-8") for p in site.rglob("*") if p.suffix in (".html", ".js")}
+    def pages(site: Path) -> dict[str, bytes]:
+        return {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*")
+                if p.suffix in (".html", ".js", ".csv", ".json", ".sqlite")}
 
     mine, theirs = pages(out), pages(other)
     assert sorted(mine) == sorted(theirs)
+    assert {"downloads/register.json", "downloads/register.sqlite", "downloads/hardware.csv"} <= set(theirs)
     assert [name for name in mine if mine[name] != theirs[name]] == []
 
 

@@ -2,8 +2,9 @@
 
 MkDocs (Material) renders the hand-written pages, the report pages and one template page whose HTML is
 the theme's chrome; record, service and kind pages are rendered from Jinja2 templates into that chrome,
-which is what makes 100,000 records feasible. On a large register the build forks after MkDocs: the record
-pages are shared between the processes while the main one also writes the downloads and the search index. The
+which is what makes 100,000 records feasible. On a large register the build forks twice: once the reports
+are computed, a process writes the downloads; after MkDocs, the record pages are shared between a worker and
+the main process, which also writes the search index. The
 build writes into a fresh sibling folder and renames it over `--out` only when everything, including the
 link check, succeeded.
 """
@@ -73,8 +74,9 @@ def build_site(
     """Build the site of the register at `root` into `out` (replaced only on success).
 
     With `workers` > 1 (the default from `PARALLEL_FROM` records on a machine with two cores or more) the
-    build forks `workers - 1` processes after MkDocs has run: they render record and service pages while the
-    main process writes the downloads and the search index, then renders pages too.
+    build forks one process for the downloads once the reports are computed, and `workers - 1` processes after
+    MkDocs has run: they render record and service pages while the main process writes the search index, then
+    renders pages too.
     """
     say = log or (lambda _msg: None)
     started = time.perf_counter()
@@ -109,6 +111,16 @@ def build_site(
         site_dir = work / "site"
         reports = evaluation.all()
         t = lap("reports", t)
+        if parallel:
+            gc.collect()
+            gc.freeze()  # forked processes share the register: keep the collector from touching (copying) it
+            frozen = True
+        # The downloads need the reports and nothing after them: on a large register one more process writes
+        # them while this one writes the pages, runs MkDocs and renders (MkDocs empties its site folder, so
+        # they go beside it and move in at the end).
+        side: _Job[list[tuple[str, str, int]]] = _Job.start(functools.partial(parts.downloads, evaluation, work / "downloads"),
+                                                            parallel)
+        jobs.append(side)  # cancelled with the others if the build stops
         history, log_entries = parts.history(point)
         t = lap("history", t)
         data = docs.SiteData(register, reports, evaluation.figures(), history, log_entries, as_of_day, point.schemas.raw,
@@ -151,7 +163,7 @@ def build_site(
         checker = linkcheck.LinkChecker(files, dirs)
         broken = [(f"records/{title}", href) for title, href in _chrome_links(chrome, checker)]
         # Record and service pages in chunks from a queue with two ends: the main process takes chunks from
-        # the front after it has written the downloads and the search index, forked workers take them from
+        # the front after it has written the search index, forked workers take them from
         # the back. Each process touches (and so copies, after the fork) only a contiguous part of the register.
         prev = incremental.previous(root, out, MARKER)
         if prev is not None:
@@ -160,24 +172,15 @@ def build_site(
         queue = render.ChunkQueue(list(register.records.values()), render.CHUNK, shared=parallel)
         if parallel:
             gc.collect()
-            gc.freeze()  # the forked workers share the register: keep the collector from touching (copying) it
-            frozen = True
-        for _ in range(n - 1):
-            jobs.append(_Job.start(functools.partial(render.render_queue, renderer, queue, False), parallel))
-        if parallel and prev is not None:
-            # Rebuilding in place leaves few pages to render: the downloads, which change with any record,
-            # are written by one more process meanwhile.
-            side: _Job[list[tuple[str, str, int]]] = _Job.start(functools.partial(parts.downloads, evaluation, site_dir), True)
-            parts.search(evaluation, site_dir)
-            t = lap("search", t)
-            results = [render.render_queue(renderer, queue, True)] + [job.result() for job in jobs]
-            downloads = side.result()
-            t = lap("records+downloads", t)
-        else:
-            downloads = parts.downloads(evaluation, site_dir)
-            parts.search(evaluation, site_dir)
-            t = lap("downloads+search", t)
-            results = [render.render_queue(renderer, queue, True)] + [job.result() for job in jobs]
+            gc.freeze()
+        renderers = [_Job.start(functools.partial(render.render_queue, renderer, queue, False), parallel) for _ in range(n - 1)]
+        jobs.extend(renderers)
+        parts.search(evaluation, site_dir)
+        t = lap("search", t)
+        results = [render.render_queue(renderer, queue, True)] + [job.result() for job in renderers]
+        downloads = side.result()
+        _move_into(work / "downloads", site_dir / "downloads")
+        t = lap("records+downloads", t)
         fills, kind_count, kind_broken = render.kind_pages(register, chrome, views.env, site_dir, checker)
         count = sum(r.pages for r in results) + kind_count
         page_state = {rel: v for r in results for rel, v in r.written.items()}
@@ -220,6 +223,14 @@ def build_site(
             gc.unfreeze()
         shutil.rmtree(work, ignore_errors=True)
     return BuildResult(out, len(register), count, round(time.perf_counter() - started, 2), timings)
+
+
+def _move_into(source: Path, folder: Path) -> None:
+    """Move the files of `source` into `folder` (created when missing)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in sorted(source.iterdir()):
+        os.replace(path, folder / path.name)
+    source.rmdir()
 
 
 def _check_site_config(root: Path, config: dict[str, Any]) -> None:

@@ -28,11 +28,11 @@ def evaluate(point: Any, say: Callable[[str], None]) -> Any:
     return evaluation
 
 
-def downloads(evaluation: Any, site_dir: Path) -> list[tuple[str, str, int]]:
-    """The downloads (while forked workers render record pages)."""
+def downloads(evaluation: Any, folder: Path) -> list[tuple[str, str, int]]:
+    """The downloads, into `folder` (in a forked process, on a large register)."""
     from bir.site.downloads import write_downloads
 
-    return write_downloads(evaluation, site_dir / "downloads")
+    return write_downloads(evaluation, folder)
 
 
 
