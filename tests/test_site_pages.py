@@ -246,3 +246,16 @@ def test_record_pages_carry_one_link_per_section(demo_site: tuple[Path, Path]) -
     assert 'href="../reports/risk.html"' in written or 'href="risk.html"' in written  # MkDocs pages: the full nav
     assert "md-nav__item--nested" in written
     assert len(page.encode()) < 16_000
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("srv-ams-01", ["srv-ams-01", "srv", "ams", "01"]),
+    ("Dell R750", ["dell", "r750"]),
+    ("a.b:c/d_e", ["a.b:c/d_e", "a", "b", "c", "d", "e"]),
+    ("ÄÖ é-x 42", ["x", "42"]),
+    ("--", []),
+])
+def test_search_tokens_are_whole_tokens_then_their_parts(text: str, expected: list[str]) -> None:
+    from bir.site.search import tokens
+
+    assert tokens(text) == expected

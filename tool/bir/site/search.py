@@ -24,6 +24,7 @@ MAX_SHARD = 1500
 MAX_POSTINGS = 200  # a token shared by more records (a kind prefix, "server") lists this many; type more to narrow
 _TOKEN = re.compile(r"[0-9a-z]+(?:[-_.:/][0-9a-z]+)*")
 _SAFE_KEY = re.compile(r"[^0-9a-z]")
+_SEPARATORS = re.compile(r"[-_.:/]")
 
 
 def tokens(text: str) -> list[str]:
@@ -32,9 +33,9 @@ def tokens(text: str) -> list[str]:
     for match in _TOKEN.finditer(text.lower()):
         whole = match.group(0)
         out.append(whole)
-        parts = re.split(r"[-_.:/]", whole)
-        if len(parts) > 1:
-            out.extend(p for p in parts if p)
+        if whole.isalnum():
+            continue  # one part: the token itself
+        out.extend(p for p in _SEPARATORS.split(whole) if p)
     return out
 
 
