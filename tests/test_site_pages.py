@@ -259,3 +259,22 @@ def test_search_tokens_are_whole_tokens_then_their_parts(text: str, expected: li
     from bir.site.search import tokens
 
     assert tokens(text) == expected
+
+
+@pytest.mark.parametrize("value", ['<script>alert("x")</script>', "O'Brien & Co", "plain", "", "é <b>", Decimal("12.50"), None])
+def test_tables_built_in_python_escape_as_the_templates_do(value: object) -> None:
+    """Rows built in Python (`render.record_rows`) read byte for byte as the template loops they replaced."""
+    from markupsafe import escape
+
+    from bir.site.render import Markup, environment, esc, record_rows
+
+    assert esc(value) == str(escape(value))
+    row = {"id": "hw-1", "href": "../records/hw-1.html", "name": value, "kind": "hardware", "status": value,
+           "run": Decimal("1.50"), "book": None, "shared": True}
+    loop = environment("EUR").from_string(
+        '{% for c in rows %}<tr data-record="{{ c.id }}"><td class="bir-id"><a href="{{ c.href }}">{{ c.id }}</a></td>'
+        '<td class="bir-text">{{ c.name }}</td><td class="bir-word">{{ c.kind }}</td><td class="bir-word">{{ c.status }}</td>'
+        '<td class="bir-word">{{ "yes" if c.shared else "no" }}</td><td class="bir-num" data-sort="{{ c.run }}">{{ money(c.run) }}'
+        "</td><td class=\"bir-num\" data-sort=\"{{ c.book if c.book is not none else '' }}\">{{ money(c.book) }}</td></tr>\n"
+        "{% endfor %}")
+    assert record_rows([row], "EUR", shared=True) == Markup(loop.render(rows=[row]))
