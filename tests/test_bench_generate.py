@@ -203,3 +203,31 @@ def test_smallest_register_has_every_kind(tmp_path: Path) -> None:
     assert len(list((tmp_path / "registry").glob("*/*.yaml"))) == 50
     with pytest.raises(ValueError, match="at least"):
         GEN.generate(tmp_path / "tiny", 10)
+
+
+def test_the_memory_sampler_takes_at_most_a_twentieth_of_a_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sample that takes 40 ms (a large process's page tables) is followed by a pause of at least 760 ms:
+    in one second, two samples at most, and the peak is kept."""
+    import time
+
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
+    assert spec is not None and spec.loader is not None
+    run = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = run
+    spec.loader.exec_module(run)
+    calls: list[float] = []
+
+    def slow_pss(pid: int) -> int:
+        calls.append(time.perf_counter())
+        time.sleep(0.04)
+        return 1000 + len(calls)
+
+    monkeypatch.setattr(run, "_pss_kb", slow_pss)
+    monkeypatch.setattr(run, "_tree", lambda pid: iter([pid]))
+    sampler = run._TreeSampler(1)
+    sampler.start()
+    time.sleep(1.0)
+    sampler.stop.set()
+    sampler.join()
+    assert 1 <= len(calls) <= 2
+    assert sampler.peak_kb == 1000 + len(calls)
