@@ -247,3 +247,24 @@ def test_service_pages_list_the_first_rows_and_count_all(demo_site: tuple[Path, 
         assert f'data-figure="single_points_of_failure" data-value="{spof}"' in page
         assert (f"The first 2 of {spof} single points of failure" in page) == (spof > 2), sid
         assert page.count('<li data-record="') == min(spof, 2), sid
+
+
+def test_a_parallel_build_computes_the_figures_once(built: tuple[Path, Path], tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The downloads' process is forked after the figures are computed, so it does not compute them again."""
+    import os
+
+    import bir.reports as reports
+
+    calls = tmp_path / "calls"
+    real = reports.figures
+
+    def counted(*args: object, **kwargs: object) -> object:
+        with open(calls, "a", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()}\n")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reports, "figures", counted)
+    root, _out = built
+    build_site(root, tmp_path / "out", workers=2)
+    assert calls.read_text(encoding="utf-8").splitlines() == [str(os.getpid())]

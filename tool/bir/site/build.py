@@ -111,11 +111,15 @@ def build_site(
         site_dir = work / "site"
         reports = evaluation.all()
         t = lap("reports", t)
+        # The figures before the fork: the downloads read them too, and a process forked first would compute
+        # them again for itself.
+        figures = evaluation.figures()
+        t = lap("figures", t)
         if parallel:
             gc.collect()
             gc.freeze()  # forked processes share the register: keep the collector from touching (copying) it
             frozen = True
-        # The downloads need the reports and nothing after them: on a large register one more process writes
+        # The downloads need the reports and figures and nothing after them: on a large register one more process writes
         # them while this one writes the pages, runs MkDocs and renders (MkDocs empties its site folder, so
         # they go beside it and move in at the end).
         side: _Job[list[tuple[str, str, int]]] = _Job.start(functools.partial(parts.downloads, evaluation, work / "downloads"),
@@ -123,9 +127,9 @@ def build_site(
         jobs.append(side)  # cancelled with the others if the build stops
         history, log_entries = parts.history(point)
         t = lap("history", t)
-        data = docs.SiteData(register, reports, evaluation.figures(), history, log_entries, as_of_day, point.schemas.raw,
+        data = docs.SiteData(register, reports, figures, history, log_entries, as_of_day, point.schemas.raw,
                              docs.Fills(work / "fills"), evaluation.context)
-        views = render.Views.make(register, evaluation.figures(), history, log_entries, as_of_day,
+        views = render.Views.make(register, figures, history, log_entries, as_of_day,
                                   evaluation.context.inverse, reports)
         t = lap("index", t)
         with tempfile.TemporaryDirectory(prefix="bir-docs-") as tmp:
@@ -172,7 +176,7 @@ def build_site(
         queue = render.ChunkQueue(list(register.records.values()), render.CHUNK, shared=parallel)
         if parallel:
             gc.collect()
-            gc.freeze()
+            gc.freeze()  # again: what was built since the first fork (views, chrome, queue) is shared too
         renderers = [_Job.start(functools.partial(render.render_queue, renderer, queue, False), parallel) for _ in range(n - 1)]
         jobs.extend(renderers)
         parts.search(evaluation, site_dir)
