@@ -128,9 +128,11 @@ def _compact_nav(text: str, sections: list[tuple[str, str]]) -> str:
         if depth == 0:
             end = m.start()
             break
+    if end < 0:
+        return text  # the navigation never closes: leave it as it is
     list_start = text.find('<ul class="md-nav__list"', start, end)
     list_end = text.rfind("</ul>", start, end)
-    if end < 0 or list_start < 0 or list_end < list_start:
+    if list_start < 0 or list_end < list_start:
         return text
     items = "".join(f'<li class="md-nav__item"><a href="{html.escape(href)}" class="md-nav__link">'
                     f'<span class="md-ellipsis">{html.escape(title)}</span></a></li>\n' for title, href in sections)
