@@ -273,10 +273,20 @@ class Renderer:
             self.kept += 1
         return same
 
-    def digest(self, rec: Record) -> bytes:
+    def tables(self, rec: Record) -> dict[str, list[dict[str, object]]]:
+        """The lists a record page shows that come from elsewhere in the register: its history, and a party's
+        or location's tables of records (built once for both the digest and the page)."""
+        party, location = self.v.figures.parties.get(rec.id), self.v.figures.locations.get(rec.id)
+        return {"history": self.history_rows(rec.id),
+                "owns": self.rows(party.owns) if party else [],
+                "pays_for": self.rows(party.pays_for) if party else [],
+                "holds": self.rows(party.holds) if party else [],
+                "located": self.rows(location.holds) if location else []}
+
+    def digest(self, rec: Record, tables: Mapping[str, list[dict[str, object]]]) -> bytes:
         """Everything a record page shows, hashed: its data, figures, the names and links of every record it
-        names or that names it, its history, its party or location tables, and what every page shares
-        (code, chrome, as-of day). Equal digests, equal pages."""
+        names or that names it, its history, its party or location tables (`tables`), and what every page
+        shares (code, chrome, as-of day). Equal digests, equal pages."""
         v = self.v
         records, hrefs = v.register.records, v.hrefs
         h = hashlib.blake2b(self.key, digest_size=16)
@@ -285,17 +295,18 @@ class Renderer:
         named = sorted(_ids_in(rec.data, records))
         h.update(repr([(r, records[r].name, hrefs.get(r, "")) for r in named]).encode())
         h.update(repr([(t, s.id, s.name, hrefs.get(s.id, "")) for t, s in v.inverse.get(rec.id, ())]).encode())
-        h.update(repr(self.history_rows(rec.id)).encode())
+        h.update(repr(tables["history"]).encode())
         party, location = v.figures.parties.get(rec.id), v.figures.locations.get(rec.id)
         if party is not None:
-            h.update(repr((party, self.rows(party.owns), self.rows(party.pays_for), self.rows(party.holds))).encode())
+            h.update(repr((party, tables["owns"], tables["pays_for"], tables["holds"])).encode())
         if location is not None:
-            h.update(repr((location, self.rows(location.holds))).encode())
+            h.update(repr((location, tables["located"])).encode())
         return h.digest()
 
     def record(self, rec: Record) -> None:
         rel_path = f"records/{pages.file_id(rec.id)}.html"
-        digest = self.digest(rec)
+        tables = self.tables(rec)
+        digest = self.digest(rec, tables)
         if self.unchanged(rel_path, digest):
             return
         v, esc = self.v, html.escape
@@ -341,7 +352,7 @@ class Renderer:
             attributes=Markup(pages.attributes(self.anchors, rec)),  # noqa: S704 - built from html.escape-d parts
             relations=Markup("".join(rows)),  # noqa: S704 - built from html.escape-d parts
             diagram=Markup(diagram),  # noqa: S704 - built from html.escape-d parts
-            history=self.history_rows(rec.id),
+            history=tables["history"],
             history_note=self.note,
             timeline=self.timeline(rec),
             edit_url=f"{v.repo}/edit/main/{rec.path}" if v.repo else None,
@@ -349,10 +360,10 @@ class Renderer:
             service_href=pages.service_href,
             party=party,
             location=location,
-            owns=self.rows(party.owns) if party else [],
-            pays_for=self.rows(party.pays_for) if party else [],
-            holds=self.rows(party.holds) if party else [],
-            located=self.rows(location.holds) if location else [],
+            owns=tables["owns"],
+            pays_for=tables["pays_for"],
+            holds=tables["holds"],
+            located=tables["located"],
             hrefs=hrefs,
             **v.operations.for_record(rec.id),
         )
