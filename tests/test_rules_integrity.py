@@ -11,13 +11,17 @@ from pathlib import Path
 import pytest
 
 from bir.api import load, validate
-from bir.base.model import to_decimal
+from bir.base.model import Register, to_decimal
+from bir.cache.validation import relation_index
+from bir.check.checker import LoadResult
+from bir.check.rules import RecordFacts, link_of
 from bir.check.rules.integrity import WAIVABLE
+from bir.read.config import load_config
 from bir.read.yamlstrict import parse
 from bir.reports import build_report
 from bir.reports.money import minor_units, normalised, to_base
 from bir.reports.risk import all_rules
-from support import CASES, make_register, run
+from support import CASES, PROJECT, make_register, run
 
 
 def problems(root: Path, rule: str) -> list[tuple[str, int, int, str, str]]:
@@ -120,6 +124,29 @@ def test_orphan(tmp_path: Path) -> None:
     # the base register's server supports a service: no orphan; a planned record is not in service
     root = make_register(tmp_path / "b" / "reg", CASES / "_base", records={"hardware/srv-09.yaml": lone.replace("in_use", "planned")})
     assert problems(root, "record.orphan") == []
+
+
+
+@pytest.mark.parametrize(("label", "link"), [
+    ("relation supports", "supports"), ("relation located_in", "located_in"), ("installations[0]", "installed_on"),
+    ("installations[12]", "installed_on"), ("software", ""), ("assigned_to", ""), ("owner", None),
+    ("financial.cost_centre", None), ("relationship", None), ("relation", None), ("installation", None),
+])
+def test_how_a_reference_ties_a_record_in(label: str, link: str | None) -> None:
+    assert link_of(label) == link
+    assert link_of(label) == link  # the kept answer is the same
+
+
+def test_the_relation_index_of_a_popular_target_keeps_every_source_in_order() -> None:
+    facts = [RecordFacts(f"srv-{i:04d}", "hardware", f"registry/hardware/srv-{i:04d}.yaml", "in_use",
+                         (("/relations/0/target", "fac-dc", frozenset({"facility"}), "relation located_in"),
+                          ("/owner", "team-it", frozenset({"party"}), "owner"),
+                          ("/installations/0/host", "srv-0000", frozenset({"hardware"}), "installations[0]")),
+                         (), (), None) for i in range(3000)]
+    index = relation_index(LoadResult(Register("r", load_config((PROJECT / "bir.yaml").read_bytes(), None)), index={f.id: [f] for f in facts}))
+    assert index.get("fac-dc") == [(f.path, "located_in") for f in facts]
+    assert index.get("srv-0000") == [(f.path, "installed_on") for f in facts]
+    assert index.get("team-it") == []
 
 
 # ------------------------------------------------------------------------------------------ money

@@ -21,6 +21,12 @@ class RelationIndex:
     def __init__(self, packed: dict[str, str] | None = None) -> None:
         self._packed = packed or {}
 
+    @classmethod
+    def packed(cls, sources: dict[str, list[str]]) -> RelationIndex:
+        """The index of target id -> ["<source file>\t<relation type>", ...] (joined once: adding one
+        source at a time copies a popular target's whole entry each time)."""
+        return cls({target: "\n".join(lines) for target, lines in sources.items()})
+
     def add(self, target: str, source: str, rtype: str) -> None:
         entry = f"{source}\t{rtype}"
         old = self._packed.get(target)

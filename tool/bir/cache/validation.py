@@ -27,6 +27,7 @@ from bir.cache.gitkeys import KeySources
 from bir.cache.relations import RELATIONS_CACHE, RelationIndex, Relations, StoredRelations
 from bir.cache.results import ResultStore
 from bir.check.checker import LoadResult, RuleSet, Summary, load
+from bir.check.rules import link_of
 from bir.git import worktree
 from bir.read.files import discover
 
@@ -220,16 +221,20 @@ def validate_worktree(root: Path, rules: RuleSet, git: Git, tracked: Callable[[]
 
 
 def relation_index(result: LoadResult) -> RelationIndex:
-    """Who points at whom: target id -> [(source file, relation type)], from the facts every load computes."""
-    out = RelationIndex()
+    """Who points at whom: target id -> [(source file, relation type)], from the facts every load computes:
+    the relations, and the installations (software installed on a host rests on it)."""
+    sources: dict[str, list[str]] = {}
     for facts in result.index.values():
         for f in facts:
-            for _jpath, target, _allowed, label in f.references:
-                if label.startswith("relation "):
-                    out.add(target, f.path, label[len("relation "):])
-                elif label.startswith("installations["):  # software installed on a host rests on it
-                    out.add(target, f.path, "installed_on")
-    return out
+            for ref in f.references:
+                rtype = link_of(ref[3])
+                if rtype:
+                    found = sources.get(ref[1])
+                    if found is None:
+                        sources[ref[1]] = [f"{f.path}\t{rtype}"]
+                    else:
+                        found.append(f"{f.path}\t{rtype}")
+    return RelationIndex.packed(sources)
 
 
 def exit_code(problems: list[Problem], strict: bool) -> int:

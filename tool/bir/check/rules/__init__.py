@@ -53,6 +53,34 @@ class RecordFacts(NamedTuple):
     hw_class: str | None = None
 
 
+def link_of(label: str) -> str | None:
+    """How a reference of this label ties a record into the register: the relation's type (`relation
+    supports` -> `supports`), `installed_on` for an installation (software rests on its host), `""` for a
+    licence's `software` and a device's holder (`assigned_to`), which tie it in without being a relation;
+    None for a reference that does not (an owner, a supplier, a cost centre...).
+
+    Register rules ask it for every reference of every record (700,000 at 100,000 records): the answer
+    for each label is kept, and a register has a few dozen labels."""
+    found = _LINKS.get(label, _UNSEEN)
+    if found is not _UNSEEN:
+        return found  # type: ignore[return-value]
+    if label.startswith("relation "):
+        found = label[len("relation "):]
+    elif label.startswith("installations["):
+        found = "installed_on"
+    elif label in ("software", "assigned_to"):
+        found = ""
+    else:
+        found = None
+    if len(_LINKS) < 10_000:  # labels come from the schemas and from indices: bounded, but never trusted to be
+        _LINKS[label] = found
+    return found  # type: ignore[return-value]
+
+
+_LINKS: dict[str, object] = {}
+_UNSEEN = object()
+
+
 RecordCheck = Callable[["Record", "Config", "dt.date"], Iterable[Finding]]
 RegisterCheck = Callable[[dict[str, list[RecordFacts]], "Config"], Iterable[Finding]]
 

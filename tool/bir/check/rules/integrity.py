@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from bir.base.problems import Severity
-from bir.check.rules import Finding, RecordFacts, rule
+from bir.check.rules import Finding, RecordFacts, link_of, rule
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -52,8 +52,10 @@ def party_types(index: Index, config: Config) -> Iterator[Finding]:
         f = facts[0]
         for jpath, target, _allowed, label in f.references:
             wanted = PARTY_TYPES.get(label)
+            if wanted is None:
+                continue
             got = types.get(target)
-            if wanted is None or got is None or got in wanted:
+            if got is None or got in wanted:
                 continue
             if label == "owner" and target == f.id:
                 continue  # a party may own itself
@@ -99,12 +101,6 @@ def waiver_rule_known(record: Record, config: Config, day: dt.date) -> Iterator[
                       f"did you mean '{close[0]}'?" if close else "name a risk rule of the rules reference (Risk and audit)")
 
 
-def _links(label: str) -> bool:
-    """A reference that ties a component into the register: a relation, an installation, a licence's software,
-    the person a device is handed out to."""
-    return label.startswith("relation ") or label.startswith("installations[") or label in ("software", "assigned_to")
-
-
 def orphans(index: Index, config: Config) -> Iterator[Finding]:
     """A component in service (hardware, software, cloud service, network, information) is related to the
     rest of the register: it has a relation (a location, a service it supports, a host...), an installation
@@ -115,15 +111,20 @@ def orphans(index: Index, config: Config) -> Iterator[Finding]:
     Fails:  a server in use with no relation, and none pointing at it.
     """
     targeted: set[str] = set()
+    add = targeted.add
     for facts in index.values():
-        for _j, target, _a, label in facts[0].references:
-            if _links(label):
-                targeted.add(target)
+        for ref in facts[0].references:
+            if link_of(ref[3]) is not None:
+                add(ref[1])
+    in_service: dict[str, frozenset[str]] = {}
     for rid, facts in index.items():
         f = facts[0]
-        if f.kind not in ORPHAN_KINDS or f.status not in config.model_for(f.kind).in_service or rid in targeted:
+        if f.kind not in ORPHAN_KINDS or rid in targeted:
             continue
-        if any(_links(label) for _j, _t, _a, label in f.references):
+        states = in_service.get(f.kind)
+        if states is None:
+            states = in_service[f.kind] = config.model_for(f.kind).in_service
+        if f.status not in states or any(link_of(ref[3]) is not None for ref in f.references):
             continue
         yield Finding("/relations", f"{rid} is {f.status} but has no relation, location or service, and nothing relates to it",
                       "add where it is (located_in), what it supports (supports) or runs on, or retire it if it is gone",

@@ -56,13 +56,14 @@ def reference_kinds(index: Index, config: Config) -> Iterator[Finding]:
     Passes: `{type: covered_by, target: ctr-dell-support}` where `ctr-dell-support` is a contract.
     Fails:  `owner: srv-db-01` (a hardware record, not a party).
     """
-    kinds = {rid: facts[0].kind for rid, facts in index.items()}
+    kind_of = {rid: facts[0].kind for rid, facts in index.items()}.get
     for facts in index.values():
         for f in facts:
-            for jpath, target, allowed, label in f.references:
-                kind = kinds.get(target)
-                if kind is None or kind in allowed:
+            for ref in f.references:
+                kind = kind_of(ref[1])
+                if kind is None or kind in ref[2]:
                     continue
+                jpath, target, allowed, label = ref
                 yield Finding(jpath, f"{label} '{target}' is a {kind} record; it must be a {' or '.join(sorted(allowed))}",
                               "point it at a record of the right kind", path=f.path)
 
