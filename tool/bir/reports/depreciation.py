@@ -272,16 +272,20 @@ class Schedule:
     def fiscal_years(self) -> list[tuple[FiscalYear, Decimal, Decimal, Decimal]]:
         """The schedule by fiscal year: (year, book value at its start, charge, book value at its end)."""
         cal = calendar(self.fiscal_year_end)
-        out: dict[int, tuple[FiscalYear, Decimal, Decimal, Decimal]] = {}
+        out: list[tuple[FiscalYear, Decimal, Decimal, Decimal]] = []
         book = self.cost
-        for p in self.periods:
-            fy = cal.year_of(p.booked)
-            got = out.get(fy.year)
-            opening = got[1] if got else book
-            charge = (got[2] if got else ZERO) + p.charge
-            out[fy.year] = (fy, opening, charge, p.book_value)
+        fy: FiscalYear | None = None
+        opening = charge = ZERO
+        for p in self.periods:  # booked days ascend: a fiscal year's periods follow each other
+            if fy is None or p.booked > fy.end:
+                if fy is not None:
+                    out.append((fy, opening, charge, book))
+                fy, opening, charge = cal.year_of(p.booked), book, ZERO
+            charge += p.charge
             book = p.book_value
-        return [out[y] for y in sorted(out)]
+        if fy is not None:
+            out.append((fy, opening, charge, book))
+        return out
 
 
 def settings(record: Record, config: Config) -> dict[str, Any]:
@@ -347,8 +351,10 @@ def build_periods(s: Schedule) -> list[Period]:
     count = 1 + max(0, -((-over.numerator) // (over.denominator * size)))
     ends = [first_end + k * size for k in range(count)]
     day = dt.timedelta(days=1)
-    starts = [cal.month_start(fy0, e) for e in [first_end - size, *ends]]
-    bounds = [(max(s.start, a), b - day) for a, b in itertools.pairwise(starts)]
+    month_start = cal.month_start
+    starts = [month_start(fy0, e) for e in [first_end - size, *ends]]
+    bounds = [(a, b - day) for a, b in itertools.pairwise(starts)]
+    bounds[0] = (max(s.start, starts[0]), bounds[0][1])  # only the first period can start before the life
     if s.method == "declining_balance":
         return _declining(s, bounds, ends, virtual, first_end - size)
     # The exact fraction (E - V) / L in integers: V = num / den, so (E * den - num) / (L * den), and the
@@ -363,13 +369,15 @@ def build_periods(s: Schedule) -> list[Period]:
     exact = units == units.to_integral_value()
     total = int(units) if exact else 0
     cost, depreciable, currency = s.cost, s.depreciable, s.currency
+    make = tuple.__new__  # a Period, without the named tuple's argument handling (a million at 100k records)
     for (a, b), e in zip(bounds, ends, strict=True):
-        n = min(max(e * den - num, 0), whole)
+        n = e * den - num
+        n = 0 if n < 0 else whole if n > whole else n
         if exact:
             acc = Decimal((2 * total * n + whole) // (2 * whole)) * q
         else:
             acc = round_to(depreciable * n / whole, currency)
-        append(Period(a, b, b, acc - before, acc, cost - acc))
+        append(make(Period, (a, b, b, acc - before, acc, cost - acc)))
         before = acc
     return out
 

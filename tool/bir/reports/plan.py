@@ -20,6 +20,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from bir.base.model import Record, parse_date, to_decimal
 from bir.reports.context import Context
@@ -78,25 +79,48 @@ class Price:
 
 
 def catalogue_price(ctx: Context, rec: Record) -> Price | None:
-    """The price of a replacement for `rec` on the day (see the module documentation)."""
-    best: tuple[int, dt.date, Decimal, str, str] | None = None
-    model, product = rec.data.get("model"), rec.data.get("product")
+    """The price of a replacement for `rec` on the day (see the module documentation); found once per
+    record (the decisions ask for it several times)."""
+    prices: dict[str, Price | None] = ctx.cache.setdefault("catalogue prices", {})
+    if rec.id in prices:
+        return prices[rec.id]
+    got = prices[rec.id] = _catalogue_price(ctx, rec)
+    return got
+
+
+def _catalogue(ctx: Context) -> list[tuple[str, Any, Any, int, dt.date, Decimal, str, str]]:
+    """The catalogue's entries priced by the day, read once: (kind, class, replaces, rank, date, price,
+    currency, description)."""
+    found: list[tuple[str, Any, Any, int, dt.date, Decimal, str, str]] | None = ctx.cache.get("catalogue")
+    if found is not None:
+        return found
+    found = ctx.cache["catalogue"] = []
     for entry in ctx.config.raw.get("catalogue") or ():
         if not isinstance(entry, dict):
             continue
         priced = parse_date(entry.get("date"))
         price = to_decimal(entry.get("price"))
-        if priced is None or price is None or priced > ctx.as_of or entry.get("kind", "hardware") != rec.kind:
-            continue
-        if entry.get("class") is not None and entry.get("class") != rec.data.get("class"):
-            continue
-        if entry.get("replaces") is not None and entry.get("replaces") not in (model, product):
+        if priced is None or price is None or priced > ctx.as_of:
             continue
         rank = 2 if entry.get("replaces") is not None else 1 if entry.get("class") is not None else 0
-        key = (rank, priced)
-        if best is None or key > best[:2]:
-            label = str(entry.get("description") or entry.get("replaces") or entry.get("class") or rec.kind)
-            best = (rank, priced, price, str(entry.get("currency") or ctx.config.base_currency), label)
+        label = str(entry.get("description") or entry.get("replaces") or entry.get("class") or "")
+        found.append((entry.get("kind", "hardware"), entry.get("class"), entry.get("replaces"), rank, priced, price,
+                      str(entry.get("currency") or ctx.config.base_currency), label))
+    return found
+
+
+def _catalogue_price(ctx: Context, rec: Record) -> Price | None:
+    best: tuple[int, dt.date, Decimal, str, str] | None = None
+    model, product = rec.data.get("model"), rec.data.get("product")
+    for kind, cls, replaces, rank, priced, price, currency, label in _catalogue(ctx):
+        if kind != rec.kind:
+            continue
+        if cls is not None and cls != rec.data.get("class"):
+            continue
+        if replaces is not None and replaces not in (model, product):
+            continue
+        if best is None or (rank, priced) > best[:2]:
+            best = (rank, priced, price, currency, label or rec.kind)
     if best is not None:
         return Price(to_base(best[2], best[3], ctx.config), f"catalogue {best[1].isoformat()}: {best[4]}")
     own = ctx.purchase_base(rec)
