@@ -437,3 +437,26 @@ def test_a_signed_pack_copied_under_another_name_is_ignored(tmp_path: Path, base
     monkeypatch.setattr("bir.base.atomic._key", None)
     got, store = judged(base_register, want_data=True)
     assert got == fresh and store is not None and store.hits == 0
+
+
+def test_a_run_with_compiled_validators_does_not_load_the_compiler(tmp_path: Path, base_register: Path) -> None:
+    """The code fastjsonschema generates imports the package (13 ms); the code kept in the cache leaves that
+    line out and is given its exceptions, so a run over compiled validators never loads it, and a refused
+    record is still refused."""
+    import subprocess
+    import sys
+
+    import fastjsonschema
+
+    from bir.read.schemas import _GENERATED_IMPORT
+
+    assert _GENERATED_IMPORT in fastjsonschema.compile_to_code({"type": "object"}, use_formats=False)
+    bad = base_register / "registry" / "hardware" / "srv-01.yaml"
+    bad.write_text(bad.read_text().replace("status: in_use", "status: 42"))
+    script = ("import sys; from pathlib import Path; from bir.api import validate; "
+              f"r = validate(Path({str(base_register)!r}), use_cache=False, jobs=1); "
+              "print(sorted({p.rule for p in r.problems}), 'fastjsonschema' in sys.modules)")
+    env = {**os.environ, "BIR_CACHE_DIR": str(tmp_path / "cold")}
+    runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True).stdout.strip()
+            for _ in range(2)]
+    assert runs == ["['schema.type'] True", "['schema.type'] False"]

@@ -91,7 +91,7 @@ class SchemaError(UsageError):
         self.problems = problems
 
 
-COMPILED_FORMAT = 2  # part of the compiled validators' cache names: a new format never reads an old file
+COMPILED_FORMAT = 3  # part of the compiled validators' cache names: a new format never reads an old file
 
 
 def compiled_cache_dir() -> Path | None:
@@ -130,6 +130,21 @@ class SharedValidators(Protocol):
     def fetch(self, name: str) -> object | None: ...
 
     def publish(self, name: str, path: Path) -> None: ...
+
+
+# The one import of the code fastjsonschema generates. Loading that package takes 13 ms, more than anything
+# else `bir validate` imports; only compiling needs it, so the line is left out of the code kept in the
+# cache and its names are given when the code runs (a version that writes another line still works: it
+# then imports the package).
+_GENERATED_IMPORT = "from fastjsonschema import JsonSchemaValueException, JsonSchemaValuesException\n"
+
+
+class Invalid(ValueError):
+    """What a compiled validator raises for a value its schema refuses (`SchemaSet.is_valid` says False; the
+    detailed validator explains why)."""
+
+    def __init__(self, message: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(message)
 
 
 class SchemaSet:
@@ -276,13 +291,13 @@ class SchemaSet:
             if name not in self.raw:
                 raise UsageError(f"no schema {name}.schema.json in {self.source}")
             source = fastjsonschema.compile_to_code(self.bundled(name), use_formats=False)
-            code_obj = compile(source, f"<schema {name}>", "exec")
+            code_obj = compile(source.replace(_GENERATED_IMPORT, "", 1), f"<schema {name}>", "exec")
             if cached is not None:
                 write_cache(cached, code_obj, codec="marshal")  # a read-only cache folder: only slower
                 mine = True
         if mine and cached is not None and self.shared is not None:
             self.shared.publish(cached.name, cached)
-        namespace: dict[str, Any] = {}
+        namespace: dict[str, Any] = {"JsonSchemaValueException": Invalid, "JsonSchemaValuesException": Invalid}
         exec(code_obj, namespace)  # noqa: S102  # generated here from the register's schemas, or sealed by this user
         patterns = namespace.get("REGEX_PATTERNS")
         if isinstance(patterns, dict):  # keyed by the schema's own patterns: run them on RE2, not on `re`
