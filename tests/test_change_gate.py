@@ -248,6 +248,41 @@ def test_a_waiver_in_the_same_change_accepts_the_risk(repo: Path) -> None:
     assert (code, rules(report)) == (0, [])
 
 
+
+def waiver(wid: str, record: str, rule: str = "licence.over_deployed", expires: str = "2027-07-01") -> str:
+    return yaml.safe_dump({"id": wid, "kind": "waiver", "name": f"Waiver {wid}", "owner": "team-ops", "status": "active",
+                           "status_dates": {"active": "2026-05-01"}, "rule": rule, "record": record,
+                           "reason": "accepted until the renewal", "approver": "team-ops", "expires": expires})
+
+
+@pytest.mark.parametrize(("expires", "expected"), [("2027-07-01", (0, [])), ("2026-05-20", (1, ["change.new-risk"]))])
+def test_among_many_waivers_the_change_reads_those_of_the_records_it_reaches(
+        repo: Path, monkeypatch: pytest.MonkeyPatch, expires: str, expected: tuple[int, list[str]]) -> None:
+    """A change reads the waivers of the records it reaches, found through the relation index of the head's
+    validation, not every waiver: the waiver of the licence the change over-deploys still accepts the risk, and
+    a lapsed one does not; without the index (no cache) every waiver is read, with the same outcome."""
+    from bir.change import side
+
+    folder = repo / "registry/waiver"
+    folder.mkdir()
+    for n in range(20):  # waivers of records the change does not reach
+        (folder / f"wvr-{n:03d}.yaml").write_text(waiver(f"wvr-{n:03d}", "lt-1", "record.verification_overdue"))
+    (folder / "wvr-os.yaml").write_text(waiver("wvr-os", "lic-os", expires=expires))
+    commit(repo, "Waivers", date="2026-05-02T10:00:00+00:00")
+    read: list[str] = []
+    real = side.parse_record
+    monkeypatch.setattr(side, "parse_record", lambda path, data: read.append(path) or real(path, data))
+    edit(repo, "hardware/srv-01.yaml", relations=[{"type": "licensed_by", "target": "lic-os"}])
+    code, report, _ = change(repo, "--base", "HEAD", "--format", "json")
+    assert (code, rules(report)) == expected
+    assert [p for p in read if p.startswith("registry/waiver/")] == ["registry/waiver/wvr-os.yaml"]
+    commit(repo, "srv-01 licensed", date="2026-05-03T10:00:00+00:00")
+    read.clear()  # a commit as the head: no validation cache, so no index
+    code, report, _ = change(repo, "--base", "HEAD~1", "--head", "HEAD", "--format", "json")
+    assert (code, rules(report)) == expected
+    assert {p for p in read if p.startswith("registry/waiver/wvr-")} == {f"registry/waiver/{p.name}" for p in folder.iterdir()}
+
+
 # -- the change record survives the merge ----------------------------------------------------------------
 def test_the_change_record_is_read_from_a_squashed_template(repo: Path) -> None:
     from bir.history.trail import change_log

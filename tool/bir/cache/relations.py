@@ -9,6 +9,11 @@ from typing import BinaryIO, Protocol
 RELATIONS_CACHE = "relations.bin"
 
 
+# The type under which a waiver is listed as pointing at the record it waives (not a relation: a change
+# reads the waivers of the records it reaches through it, and no walk over relations follows it).
+WAIVES = "waives"
+
+
 class RelationIndex:
     """Who points at whom: target id -> [(source file, relation type)].
 
@@ -59,7 +64,7 @@ class RelationIndex:
         for blob in blobs:
             table.append((offset, len(blob), hashlib.sha256(blob).digest()))
             offset += len(blob)
-        header = seal(pickle.dumps((token, table), protocol=pickle.HIGHEST_PROTOCOL))
+        header = seal(pickle.dumps((RELATIONS_FORMAT, token, table), protocol=pickle.HIGHEST_PROTOCOL))
         if header is None:
             return
         try:
@@ -69,6 +74,9 @@ class RelationIndex:
 
 
 RELATION_SHARDS = 256
+# In the header: an index written by another format (2: waivers listed under the records they waive) is
+# no index, and the validation it belongs to is done again.
+RELATIONS_FORMAT = 2
 
 
 class CacheDamaged(Exception):
@@ -107,9 +115,9 @@ class StoredRelations:
             size = int.from_bytes(handle.read(8), "big")
             payload = unseal(handle.read(size)) if 0 < size < 1 << 24 else None
             value = pickle.loads(payload) if payload is not None else None  # noqa: S301 -- sealed by this user's key
-            if isinstance(value, tuple) and len(value) == 2 and value[0] == token \
-                    and isinstance(value[1], list) and len(value[1]) == RELATION_SHARDS:
-                return cls(handle, value[1], 8 + size)
+            if isinstance(value, tuple) and len(value) == 3 and value[0] == RELATIONS_FORMAT and value[1] == token \
+                    and isinstance(value[2], list) and len(value[2]) == RELATION_SHARDS:
+                return cls(handle, value[2], 8 + size)
         except Exception:  # noqa: S110 -- a damaged cache is a missing cache
             pass
         if handle is not None:

@@ -24,7 +24,7 @@ from bir import __version__
 from bir.base.atomic import read_cache, register_cache_dir, write_cache
 from bir.base.problems import Problem, Severity
 from bir.cache.gitkeys import KeySources
-from bir.cache.relations import RELATIONS_CACHE, RelationIndex, Relations, StoredRelations
+from bir.cache.relations import RELATIONS_CACHE, WAIVES, RelationIndex, Relations, StoredRelations
 from bir.cache.results import ResultStore
 from bir.check.checker import LoadResult, RuleSet, Summary, load
 from bir.check.rules import link_of
@@ -222,12 +222,14 @@ def validate_worktree(root: Path, rules: RuleSet, git: Git, tracked: Callable[[]
 
 def relation_index(result: LoadResult) -> RelationIndex:
     """Who points at whom: target id -> [(source file, relation type)], from the facts every load computes:
-    the relations, and the installations (software installed on a host rests on it)."""
+    the relations, the installations (software installed on a host rests on it), and the waivers (listed
+    under the record they waive, as `waives`)."""
     sources: dict[str, list[str]] = {}
     for facts in result.index.values():
         for f in facts:
+            waiver = f.kind == "waiver"
             for ref in f.references:
-                rtype = link_of(ref[3])
+                rtype = link_of(ref[3]) or (WAIVES if waiver and ref[3] == "record" else None)
                 if rtype:
                     found = sources.get(ref[1])
                     if found is None:

@@ -3,7 +3,7 @@
 The neighbourhood is everything the change can affect: the changed records, the records that rest on them
 up to the services they serve (`affected_services`), every component of those services (so single points
 of failure are judged over the whole service), the licences the changed records consume with all their
-consumers, the records all of these refer to (owners, targets) and the waivers. On each side that small
+consumers, the records all of these refer to (owners, targets) and the waivers of all of them. On each side that small
 register goes through the same models as the reports (`bir.reports`): risk findings, single points of
 failure and licence positions are compared base against head; costs are the changed records' own. The
 base's rules judge both sides, so the comparison shows what the records change, not what the rules do.
@@ -40,7 +40,7 @@ class Side(Protocol):
 
     def pointing_at(self, ids: list[str], types: frozenset[str]) -> dict[str, list[tuple[str, Record]]]: ...
 
-    def of_kind(self, kind: str) -> dict[str, Record]: ...
+    def waivers_on(self, ids: set[str]) -> dict[str, Record]: ...
 
 
 def _dependants(side: Side, ids: list[str], known: Mapping[str, Record]) -> dict[str, list[Record]]:
@@ -149,7 +149,7 @@ def neighbourhood(side: Side, focus: set[str], services: list[str], licences: li
     refs = sorted({target for rec in list(records.values()) for _j, target, _k, _l in iter_references(rec.kind, rec.data)}
                   - set(records))
     records.update(side.by_id(refs))
-    for rid, waiver in side.of_kind("waiver").items():
+    for rid, waiver in side.waivers_on(set(records)).items():  # a waiver of a record outside silences nothing here
         records.setdefault(rid, waiver)
     return records
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from bir.base.layout import RECORD_DIR, record_of
 from bir.base.model import KINDS, Record
-from bir.cache.relations import CacheDamaged, Relations
+from bir.cache.relations import WAIVES, CacheDamaged, Relations
 from bir.git.plumbing import Git
 from bir.read.yamlstrict import parse
 
@@ -77,7 +77,7 @@ class Head:
         """For each id, the files of the records whose relations name it (a superset is fine: callers parse)."""
         if self.relations is not None:
             try:
-                return {i: {src for src, _rtype in self.relations.get(i, ())} for i in ids}
+                return {i: {src for src, rtype in self.relations.get(i, ()) if rtype != WAIVES} for i in ids}
             except CacheDamaged:  # the cache changed under this run: search the files instead
                 self.relations = None
         found = self.git.grep_words(ids, self.sha)
@@ -107,15 +107,23 @@ class Head:
         self.load(paths)
         return {r.id: r for p in paths if (r := self.records.get(p)) is not None}
 
-    def of_kind(self, kind: str) -> dict[str, Record]:
-        """Every head record of one kind (a small kind: waivers)."""
-        if self.sha is None:
-            folder = self.root / RECORD_DIR / kind
-            paths = sorted(f"{RECORD_DIR}/{kind}/{p.name}" for p in folder.glob("*.yaml")) if folder.is_dir() else []
-        else:
-            paths = sorted(self.git.ls_tree(self.sha, (f"{RECORD_DIR}/{kind}",)))
+    def waivers_on(self, ids: set[str]) -> dict[str, Record]:
+        """The head's waivers of the records `ids` (their `record` is one of them): through the relation
+        index when there is one (it lists each waiver under its record), else every waiver is read."""
+        if self.relations is not None:
+            try:
+                paths = sorted({src for i in ids for src, rtype in self.relations.get(i, ()) if rtype == WAIVES})
+            except CacheDamaged:  # the cache changed under this run: read them all instead
+                self.relations = None
+        if self.relations is None:
+            folder = f"{RECORD_DIR}/waiver"
+            if self.sha is None:
+                found = self.root / folder
+                paths = sorted(f"{folder}/{p.name}" for p in found.glob("*.yaml")) if found.is_dir() else []
+            else:
+                paths = sorted(self.git.ls_tree(self.sha, (folder,)))
         self.load(paths)
-        return {r.id: r for p in paths if (r := self.records.get(p)) is not None}
+        return {r.id: r for p in paths if (r := self.records.get(p)) is not None and r.data.get("record") in ids}
 
 
 class Base:
@@ -145,7 +153,8 @@ class Base:
                     out[rel.target].append((rel.type, rec))
         return {i: v for i, v in out.items() if v}
 
-    def of_kind(self, kind: str) -> dict[str, Record]:
-        out = {rid: rec for rid, rec in self.head.of_kind(kind).items() if rec.path not in self.changed}
-        out.update({r.id: r for r in self.changed.values() if r is not None and r.kind == kind})
+    def waivers_on(self, ids: set[str]) -> dict[str, Record]:
+        out = {rid: rec for rid, rec in self.head.waivers_on(ids).items() if rec.path not in self.changed}
+        out.update({r.id: r for r in self.changed.values()
+                    if r is not None and r.kind == "waiver" and r.data.get("record") in ids})
         return out
