@@ -11,6 +11,8 @@ import datetime as dt
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from hashlib import blake2b as _blake2b
+from hashlib import sha1 as _sha1
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -51,21 +53,14 @@ def content_key(path: str, data: bytes) -> bytes:
     """What a file's day-free verdict depends on besides the rules: its path and its bytes, as the file's
     git blob id (so that git, which knows the id of every file it tracks, can vouch for a file unread:
     `bir.cache.gitkeys`)."""
-    import hashlib
-
-    blob = hashlib.sha1(b"blob %d\0" % len(data), usedforsecurity=False)
+    blob = _sha1(b"blob %d\0" % len(data), usedforsecurity=False)
     blob.update(data)
     return blob_key(path, blob.digest())
 
 
 def blob_key(path: str, blob_id: bytes) -> bytes:
     """The content key of the file at `path` whose git blob id is `blob_id` (20 bytes)."""
-    import hashlib
-
-    digest = hashlib.blake2b(path.encode("utf-8", "surrogateescape"), digest_size=20)
-    digest.update(b"\0")
-    digest.update(blob_id)
-    return digest.digest()
+    return _blake2b(path.encode("utf-8", "surrogateescape") + b"\0" + blob_id, digest_size=20).digest()
 
 
 class ResultCache(Protocol):

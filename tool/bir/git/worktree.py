@@ -90,12 +90,19 @@ def take(root: Path, git: Git, clock_ns: int, folders: tuple[Stamp, ...]) -> Sna
     and `clock_ns` read from the file system's clock, before the files were read."""
     if any(ctime >= clock_ns for _rel, ctime, _ino in folders):
         return RACY
-    tree = git.tree_id("HEAD", RECORD_DIR)
-    if not tree:
-        return NO_TREE
-    tracked = git.diff_tracked("HEAD", None)
-    every_untracked = git.untracked(ignored_too=True)
-    visible = git.untracked()
+    from concurrent.futures import ThreadPoolExecutor
+
+    # Four questions to git, asked at once: each is a process of its own (at 100,000 files, one after the
+    # other they took 0.3 s).
+    with ThreadPoolExecutor(4) as pool:
+        tree_of = pool.submit(git.tree_id, "HEAD", RECORD_DIR)
+        tracked_of = pool.submit(git.diff_tracked, "HEAD", None)
+        every_untracked_of = pool.submit(git.untracked, ignored_too=True)
+        visible_of = pool.submit(git.untracked)
+        tree = tree_of.result()
+        if not tree:
+            return NO_TREE
+        tracked, every_untracked, visible = tracked_of.result(), every_untracked_of.result(), visible_of.result()
     differing = _register_paths(tracked)
     changed = _prints(root, differing | set(every_untracked))
     if any(p is not None and p[1] >= clock_ns for _path, p in changed):
