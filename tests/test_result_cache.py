@@ -54,6 +54,28 @@ def test_every_case_is_judged_the_same_from_the_cache(tmp_path: Path, case: Path
     assert again == fresh
 
 
+
+def test_the_rules_across_records_judge_an_index_once(base_register: Path, cache_dir: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The problems of the rules across records are kept for the last index (every path and content key): the
+    same files are not judged again; a changed file, or a damaged memo, is."""
+    runs: list[int] = []
+    real = checker.check_register
+    monkeypatch.setattr(checker, "check_register", lambda index, config: runs.append(len(index)) or real(index, config))
+    target = base_register / "registry" / "hardware" / "srv-01.yaml"
+    target.write_text(target.read_text().replace("owner: team-it", "owner: team-nobody", 1))
+    first, _ = judged(base_register)
+    assert len(runs) == 1 and any(":ref.unknown:owner 'team-nobody' is not a known record" in line for line in first)
+    again, _ = judged(base_register)
+    assert (len(runs), again) == (1, first)  # placed on the same line and column, from the memo
+    target.write_text(target.read_text().replace("owner: team-nobody", "owner: team-it", 1))
+    fixed, _ = judged(base_register)
+    assert len(runs) == 2 and not any(":ref.unknown:" in line for line in fixed)
+    memo = next((cache_dir / "results").glob("*.register"))
+    memo.write_bytes(memo.read_bytes()[:-3] + b"xyz")
+    assert judged(base_register)[0] == fixed and len(runs) == 3
+
+
 def test_a_cached_file_is_not_parsed_again(base_register: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     judged(base_register, want_data=True)
     calls: list[str] = []

@@ -3,8 +3,9 @@
 For each file the checker has judged, the cache keeps, under a digest of its path and bytes
 (`bir.check.checker.content_key`): the problems found in it (strict YAML, schema, record rules, placed on
 their lines), the facts the rules across records need (its index entry) and, for the reports and the site,
-its data. The rules across records are never cached: they run over the index on every run, so a changed
-record is judged against every other one. Entries are grouped by what else a verdict depends on, the
+its data. The rules across records run over the index whenever it changed: their problems are kept for the
+last index of each context only (a digest of every file's path and content key, `checker.index_digest`), so a
+changed record is judged against every other one, and a load of the same files does not judge it again. Entries are grouped by what else a verdict depends on, the
 *context*: bir's code, the Python and YAML library versions, the point's configuration and schemas. The day
 is not in it: the one rule that depends on the day (date.future) is kept as the status date and its
 problem, and applied to the day of each run.
@@ -135,6 +136,7 @@ class ResultStore:
         self.used_data: dict[bytes, Any] = {}
         self.hits = self.misses = 0
         self._shared_values: dict[Any, Any] = {}
+        self._register: tuple[bytes, list[Problem]] | None = None  # the rules across records: to write
 
     @classmethod
     def open(cls, rules: RuleSet) -> ResultStore | None:
@@ -206,6 +208,22 @@ class ResultStore:
         index = None if facts is None else RecordFacts(facts[0], facts[1], path, *facts[2:])
         return FileResult(path, kind, found, data, index, key, usable)
 
+    def register_verdict(self, digest: bytes) -> list[Problem] | None:
+        """The problems the rules across records found in the index of `digest`, when this user's own cache
+        holds them (never the shared layer's: an index is the whole register, which a pull request changes)."""
+        found = _unpack(read_cache(self._pack(self.own, "register"), codec="marshal"), self.context) \
+            if self.own is not None else None
+        kept = found.get(digest) if found is not None else None
+        if not isinstance(kept, tuple):
+            return None
+        try:
+            return [_problem_in(t[0], t[1:]) for t in kept]
+        except (IndexError, KeyError, TypeError):  # not of this shape: judged again
+            return None
+
+    def remember_register(self, digest: bytes, problems: list[Problem]) -> None:
+        self._register = (digest, problems)
+
     # -- writing ----------------------------------------------------------------------------------------
     def remember(self, result: FileResult, want_data: bool) -> None:
         if result.key is None or any(p.path != result.path for p in result.problems):
@@ -253,6 +271,10 @@ class ResultStore:
             if set(mine) == read_own and (key is None or path.with_suffix(path.suffix + ".sig").is_file()):
                 continue
             _write(path, self.context, mine, key)
+        if self._register is not None:
+            digest, problems = self._register
+            _write(self._pack(self.own, "register"), self.context,
+                   {digest: tuple((p.path, *_problem_out(p)) for p in problems)}, None)
         _prune(self.own, self.context)
 
 

@@ -73,6 +73,10 @@ class ResultCache(Protocol):
 
     def empty(self) -> bool: ...
 
+    def register_verdict(self, digest: bytes) -> list[Problem] | None: ...
+
+    def remember_register(self, digest: bytes, problems: list[Problem]) -> None: ...
+
 
 @dataclass(slots=True)
 class Summary:
@@ -297,7 +301,15 @@ def load(root: Path, rules: RuleSet, candidates: list[Candidate], discovery_prob
         else:
             checked = _collect_cached(root, candidates, rules, want_data, reader, jobs, cache, problems, register, index,
                                       by_kind, known() if known is not None else {}, keys)
-        problems.extend(place_register_problems(list(check_register(index, rules.config)), root, reader))
+        # The rules across records judge the index, and the index follows from every file's path and content
+        # key (in this context): a load of the same files finds what the last one did.
+        digest = index_digest(candidates, keys) if cache is not None and len(keys) == len(candidates) else None
+        found = cache.register_verdict(digest) if cache is not None and digest is not None else None
+        if found is None:
+            found = list(place_register_problems(list(check_register(index, rules.config)), root, reader))
+            if cache is not None and digest is not None:
+                cache.remember_register(digest, found)
+        problems.extend(found)
         problems.sort(key=Problem.sort_key)
         if len(items) >= PARALLEL_THRESHOLD:
             # What was built here lives as long as the command and holds no cycles: set it aside from the
@@ -306,6 +318,13 @@ def load(root: Path, rules: RuleSet, candidates: list[Candidate], discovery_prob
 
             gc.freeze()
     return LoadResult(register, problems, len(candidates), dict(sorted(by_kind.items())), index, checked, keys)
+
+
+def index_digest(candidates: Sequence[Candidate], keys: dict[str, bytes]) -> bytes:
+    """What the rules across records depend on in a load (besides its context): every file's path and content
+    key, in the order of the listing."""
+    return _blake2b(b"\0".join(c.path.encode("utf-8", "surrogateescape") + b"\0" + keys[c.path] for c in candidates),
+                    digest_size=32).digest()
 
 
 def _collect(root: Path, items: list[tuple[str, str]], rules: RuleSet, want_data: bool,
