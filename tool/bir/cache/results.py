@@ -4,11 +4,11 @@ For each file the checker has judged, the cache keeps, under a digest of its pat
 (`bir.check.checker.content_key`): the problems found in it (strict YAML, schema, record rules, placed on
 their lines), the facts the rules across records need (its index entry) and, for the reports and the site,
 its data. The rules across records run over the index whenever it changed: their problems are kept for the
-last index of each context only (a digest of every file's path and content key, `checker.index_digest`), so a
-changed record is judged against every other one, and a load of the same files does not judge it again. Entries are grouped by what else a verdict depends on, the
-*context*: bir's code, the Python and YAML library versions, the point's configuration and schemas. The day
-is not in it: the one rule that depends on the day (date.future) is kept as the status date and its
-problem, and applied to the day of each run.
+last index of each context only (a digest of every file's path and content key, `checker.index_digest`), so
+a changed record is judged against every other one, and a load of the same files does not judge it again.
+Entries are grouped by what else a verdict depends on, the *context*: bir's code, the Python and YAML
+library versions, the point's configuration and schemas. The day is not in it: the one rule that depends
+on the day (date.future) is kept as the status date and its problem, and applied to the day of each run.
 
 Where it lives: `$BIR_CACHE_DIR/results/` when `BIR_CACHE_DIR` is set, else the user's cache folder; one
 `<context>.facts` pack (what validation needs) and one `<context>.data` pack (the records' data, read only by
