@@ -51,10 +51,38 @@ def _cache_dir(root: Path) -> Path | None:
 
 
 def _key(rules: RuleSet) -> str:
-    """What a cached result depends on besides the files: bir's version, the rules and the day (a rule,
-    date.future, depends on it)."""
-    return hashlib.sha256(b"\0".join([__version__.encode(), rules.fingerprint.encode(),
+    """What a cached result depends on besides the files: bir's version and code, the rules and the day (a
+    rule, date.future, depends on it)."""
+    return hashlib.sha256(b"\0".join([__version__.encode(), code_stamp().encode(), rules.fingerprint.encode(),
                                       rules.day.isoformat().encode()])).hexdigest()
+
+
+_STAMP: list[str] = []
+
+
+def code_stamp() -> str:
+    """bir's modules as the file system shows them (path, size, modification time): the last run's verdict
+    was made by this code only if they are as they were. The version alone stays the same between two commits
+    of a checkout; reading the modules, as the result cache's context does (`results.code_digest`), costs
+    several times more than their status, and this cache never leaves the machine."""
+    if not _STAMP:
+        import os
+
+        import bir
+
+        folder = os.path.dirname(os.path.abspath(bir.__file__))
+        digest = hashlib.sha256()
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+            for name in sorted(f for f in filenames if f.endswith(".py")):
+                path = os.path.join(dirpath, name)
+                try:
+                    st = os.stat(path)
+                except OSError:
+                    continue
+                digest.update(f"{os.path.relpath(path, folder)}\0{st.st_size}\0{st.st_mtime_ns}\0".encode("utf-8", "surrogateescape"))
+        _STAMP.append(digest.hexdigest())
+    return _STAMP[0]
 
 
 @dataclass(slots=True)
