@@ -184,6 +184,10 @@ def _blocking(findings: list[RiskFinding], config: Any) -> list[RiskFinding]:
     return [f for f in findings if SEVERITY_RANK.get(f.severity, 9) <= limit]
 
 
+# The files outside the register a change is also judged by: the site's configuration, the workflows, the feeds.
+OTHER_PATHS = (SITE_CONFIG, ".github", "feeds")
+
+
 def compute_change(root: Path, base: str, head: str | None = None, *, today: dt.date | None = None,
                    validate_head: bool = True, jobs: int | None = None) -> ChangeReport:
     """Compare the head (a commit, or None for the working tree) with its merge base with `base`."""
@@ -202,20 +206,21 @@ def compute_change(root: Path, base: str, head: str | None = None, *, today: dt.
     if head_sha is None:
         from concurrent.futures import ThreadPoolExecutor
 
-        # git compares the working tree with HEAD (a stat of every file, in C) while this process reads
-        # the configuration and loads the models the impact needs.
-        with ThreadPoolExecutor(1) as pool:
+        # git compares the working tree with HEAD (a stat of every file, in C) and the base with the working
+        # tree's other files while this process reads the configuration and loads the models the impact needs.
+        with ThreadPoolExecutor(2) as pool:
             tracked = pool.submit(git.diff_tracked, against, None) if against is not None else None
+            others = pool.submit(git.diff, base_sha, None, OTHER_PATHS)
             head_point = at_worktree(root, today)
             file_changes, checked = _worktree_changes(git, head_point, base_sha, validate_head, against, tracked)
+            extra = others.result()
         file_changes = _pair_untracked_renames(git, root, file_changes)
     else:
         file_changes = git.diff(base_sha, head_sha)
         head_point = at_commit(root, git, head_sha, today)
+        extra = git.diff(base_sha, head_sha, OTHER_PATHS)
     base_point = at_commit(root, git, base_sha, today)
     base_config = base_point.config
-    extra = git.diff(base_sha, head_sha, (SITE_CONFIG, ".github", "feeds")) if head_sha else \
-        git.diff(base_sha, None, (SITE_CONFIG, ".github", "feeds"))
     rules = _rules_change(git, base_sha, head_point, file_changes + extra)
 
     # The head: validated as a whole (cached for the working tree), parsed only where it changed.
