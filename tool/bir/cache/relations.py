@@ -32,11 +32,6 @@ class RelationIndex:
         source at a time copies a popular target's whole entry each time)."""
         return cls({target: "\n".join(lines) for target, lines in sources.items()})
 
-    def add(self, target: str, source: str, rtype: str) -> None:
-        entry = f"{source}\t{rtype}"
-        old = self._packed.get(target)
-        self._packed[target] = entry if old is None else f"{old}\n{entry}"
-
     def get(self, target: str, default: object = ()) -> list[tuple[str, str]]:
         packed = self._packed.get(target)
         if packed is None:

@@ -3,10 +3,11 @@
 The neighbourhood is everything the change can affect: the changed records, the records that rest on them
 up to the services they serve (`affected_services`), every component of those services (so single points
 of failure are judged over the whole service), the licences the changed records consume with all their
-consumers, the records all of these refer to (owners, targets) and the waivers of all of them. On each side that small
-register goes through the same models as the reports (`bir.reports`): risk findings, single points of
-failure and licence positions are compared base against head; costs are the changed records' own. The
-base's rules judge both sides, so the comparison shows what the records change, not what the rules do.
+consumers, the records all of these refer to (owners, targets) and the waivers of all of them. On each
+side that small register goes through the same models as the reports (`bir.reports`): risk findings,
+single points of failure and licence positions are compared base against head; costs are the changed
+records' own. The base's rules judge both sides, so the comparison shows what the records change, not
+what the rules do.
 """
 
 from __future__ import annotations
