@@ -481,10 +481,10 @@ def test_validate_rerun_in_git_needs_no_listing(repo: Path, monkeypatch: pytest.
 def test_an_unchanged_run_after_bir_s_own_code_changed_is_judged_again(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The last verdict is bir's code's as well as the files': the version stays the same between two commits
     of a checkout, so the status of bir's modules is part of the cache's key (`code_stamp`)."""
-    import bir.cache.validation
+    import bir.cache.stamp
 
     assert not validate(repo).cached and validate(repo).cached
-    stamp = bir.cache.validation.code_stamp()
-    assert stamp == bir.cache.validation.code_stamp() and len(stamp) == 64
-    monkeypatch.setattr(bir.cache.validation, "_STAMP", ["another build of bir"])
+    stamp = bir.cache.stamp.code_stamp()
+    assert stamp == bir.cache.stamp.code_stamp() and len(stamp) == 64
+    monkeypatch.setattr(bir.cache.stamp, "_STAMP", ["another build of bir"])
     assert not validate(repo).cached and validate(repo).cached

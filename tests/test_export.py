@@ -360,7 +360,7 @@ def test_csv_opens_cleanly_in_spreadsheets(reg: Path, tmp_path: Path) -> None:
 def test_export_json_is_the_standard_librarys_text_with_exact_numbers(doc: dict[Any, Any], expected: str) -> None:
     """`exactjson.indented` (orjson) writes what `exactjson.dumps` (the standard library) writes, byte for byte."""
     from bir.base import exactjson
-    from bir.read.yamlstrict import Number
+    from bir.read.yamlvalues import Number
 
     real = {k: Number(v[len("Number:"):]) if isinstance(v, str) and v.startswith("Number:") else v for k, v in doc.items()}
     assert exactjson.indented(real).decode() == expected

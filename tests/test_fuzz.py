@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 
 from bir.base.problems import Problem, UsageError
 from bir.base.rules import CATALOG
-from bir.check.checker import RuleSet, check_file
+from bir.check.checker import check_file
+from bir.check.ruleset import RuleSet
 from bir.read.yamlstrict import parse
 from support import make_register
 

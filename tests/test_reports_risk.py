@@ -182,7 +182,7 @@ def test_json_of_values_orjson_refuses_is_the_standard_librarys(report: RiskRepo
     import dataclasses
     import json
 
-    from bir.read.yamlstrict import Number
+    from bir.read.yamlvalues import Number
     from bir.reports.render import as_dict
 
     first = dataclasses.replace(report.findings[0], message=f"big {2 ** 70}")

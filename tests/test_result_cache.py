@@ -482,3 +482,78 @@ def test_a_run_with_compiled_validators_does_not_load_the_compiler(tmp_path: Pat
     runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True).stdout.strip()
             for _ in range(2)]
     assert runs == ["['schema.type'] True", "['schema.type'] False"]
+
+
+def test_the_configuration_is_interpreted_once_per_content(base_register: Path, cache_dir: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """`bir.yaml` is checked and interpreted once for its bytes, its schemas and bir's code; an edit of any of
+    them interprets it again, a configuration that fails is never kept, and a damaged memo is ignored."""
+    import bir.cache.configs
+    import bir.cache.stamp
+    from bir.read.config import ConfigError, load_config
+
+    calls: list[bytes] = []
+
+    def counting(text: bytes, schemas: object) -> object:
+        calls.append(text)
+        return load_config(text, schemas)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bir.cache.configs, "load_config", counting)
+    first = at_worktree(base_register, DAY).config
+    again = at_worktree(base_register, DAY).config
+    assert len(calls) == 1 and again == first and again.name == first.name
+
+    config = base_register / "bir.yaml"
+    config.write_bytes(config.read_bytes() + b"\n# an edit\n")
+    assert at_worktree(base_register, DAY).config == first and len(calls) == 2
+    at_worktree(base_register, DAY)
+    assert len(calls) == 2
+
+    schema = base_register / "schemas" / "hardware.schema.json"
+    schema.write_text(schema.read_text().replace('"title": "Hardware record"', '"title": "Hardware"', 1))
+    at_worktree(base_register, DAY)
+    assert len(calls) == 3
+
+    monkeypatch.setattr(bir.cache.stamp, "_STAMP", ["another build of bir"])
+    at_worktree(base_register, DAY)
+    assert len(calls) == 4
+
+    memo = next(cache_dir.glob("registers/*/configuration.pickle"))
+    memo.write_bytes(memo.read_bytes()[:-1] + b"\0")  # the seal no longer matches: interpreted again
+    at_worktree(base_register, DAY)
+    assert len(calls) == 5
+
+    saved = config.read_bytes()
+    config.write_bytes(saved + b"name: [not, a, name]\n")
+    for expected in (6, 7):  # an invalid configuration fails every time, and is never kept
+        with pytest.raises(ConfigError):
+            at_worktree(base_register, DAY)
+        assert len(calls) == expected
+    config.write_bytes(saved)
+    assert at_worktree(base_register, DAY).config == first
+
+
+def test_an_unchanged_re_run_loads_neither_the_checker_nor_pyyaml(tmp_path: Path, base_register: Path) -> None:
+    """An unchanged re-run reads the last verdict: it loads no parser and no checker (PyYAML alone takes about
+    10 ms to import), and a run after an edit loads them again and finds the problem."""
+    import subprocess
+    import sys
+
+    script = ("import sys, runpy; sys.argv = ['bir', 'validate', sys.argv[1], '--format', 'json']\n"
+              "try:\n    runpy.run_module('bir', run_name='__main__')\n"
+              "except SystemExit as exc:\n"
+              "    print(exc.code, sorted(m for m in ('yaml', 'bir.read.yamlstrict', 'bir.check.checker', 're2') "
+              "if m in sys.modules), file=sys.stderr)\n")
+    env = {**os.environ, "BIR_CACHE_DIR": str(tmp_path / "runs")}
+
+    def run() -> str:
+        done = subprocess.run([sys.executable, "-c", script, str(base_register)], capture_output=True, text=True,
+                              env=env, check=True)
+        return done.stderr.strip()
+
+    full = "0 ['bir.check.checker', 'bir.read.yamlstrict', 're2', 'yaml']"
+    assert [run(), run()] == [full, "0 []"]
+    record = base_register / "registry" / "hardware" / "srv-01.yaml"
+    record.write_text(record.read_text().replace("status: in_use", "status: 42"))
+    assert run() == full.replace("0 ", "1 ", 1)
+    assert run() == "1 []"

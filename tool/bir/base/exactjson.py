@@ -1,7 +1,7 @@
 """JSON of record data with numbers exactly as written: `12345678901234567.89` stays that, not the float
 `1.2345678901234568e+16`.
 
-The strict loader keeps each number's text (`bir.read.yamlstrict.Number`, a float that carries it); Python's
+The strict loader keeps each number's text (`bir.read.yamlvalues.Number`, a float that carries it); Python's
 json module writes every float with `float.__repr__`. Here such numbers are written as their exact decimal
 (`Decimal(text)`, always valid JSON for a finite number), through a marker that cannot occur in record text
 (a NUL character: the `text.control` rule refuses it in every string).

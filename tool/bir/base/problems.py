@@ -5,7 +5,7 @@ A problem is made by its rule (`bir.base.rules.Rule.problem`), so every rule id 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -49,6 +49,19 @@ class Problem:
             "hint": self.hint,
             "json_path": self.json_path,
         }
+
+
+@dataclass(slots=True)
+class Summary:
+    """What a validation found, in numbers."""
+
+    records: int
+    errors: int
+    warnings: int
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"records": self.records, "errors": self.errors, "warnings": self.warnings, "by_kind": self.by_kind}
 
 
 class UsageError(Exception):

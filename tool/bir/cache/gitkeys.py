@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bir.base.layout import RECORD_DIR
-from bir.check.checker import blob_key
 from bir.git.plumbing import FileChange, Git, GitError, work_tree_holder
 from bir.read.files import Candidate
 
@@ -119,6 +118,8 @@ class KeySources:
 def _tree(git: Git, head: str) -> dict[str, tuple[int, bytes]]:
     """Every regular file of HEAD's registry/: path -> (size, content key); read in a thread, while the
     register is listed."""
+    from bir.check.checker import blob_key
+
     listing = git.run(["ls-tree", "-r", "-z", "-l", "--full-name", head, "--", RECORD_DIR])
     out: dict[str, tuple[int, bytes]] = {}
     for entry in listing.split(b"\0"):

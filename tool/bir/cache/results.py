@@ -49,9 +49,10 @@ from typing import Any
 from bir import __version__
 from bir.base.atomic import read_cache, read_cache_verified, seal, user_cache_dir, write_bytes
 from bir.base.problems import Problem, Severity
-from bir.check.checker import FileResult, RuleSet
+from bir.check.checker import FileResult
 from bir.check.rules import RecordFacts
-from bir.read.yamlstrict import Number
+from bir.check.ruleset import RuleSet
+from bir.read.yamlvalues import Number
 
 STORE_FORMAT = 6
 _AFTER_REFERENCES = RecordFacts._fields.index("references") + 1
@@ -328,7 +329,7 @@ def _prune(folder: Path, context: str, days: int = 14) -> None:
 def _interned(data: Any) -> Any:
     """A record's data as a pack stores it: mapping keys interned (marshal then writes each key once per
     pack, and the register read back shares one string per field name instead of one per record). A number
-    that keeps its written text (`yamlstrict.Number`, which marshal cannot store) is stored as its text,
+    that keeps its written text (`yamlvalues.Number`, which marshal cannot store) is stored as its text,
     and the record as `(data, paths of its numbers)`: reading it back then puts back those few numbers
     (`_restored`) instead of walking every value."""
     numbers: list[tuple[str | int, ...]] = []

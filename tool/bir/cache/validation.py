@@ -22,18 +22,17 @@ from typing import TYPE_CHECKING
 
 from bir import __version__
 from bir.base.atomic import read_cache, register_cache_dir, write_cache
-from bir.base.problems import Problem, Severity
-from bir.cache.gitkeys import KeySources
+from bir.base.problems import Problem, Severity, Summary
 from bir.cache.relations import RELATIONS_CACHE, WAIVES, RelationIndex, Relations, StoredRelations
-from bir.cache.results import ResultStore
-from bir.check.checker import LoadResult, RuleSet, Summary, load
-from bir.check.rules import link_of
+from bir.cache.stamp import code_stamp
 from bir.git import worktree
 from bir.read.files import discover
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from bir.check.checker import LoadResult
+    from bir.check.ruleset import RuleSet
     from bir.git.plumbing import FileChange, Git
     from bir.git.worktree import Snapshot, Stamp
 
@@ -55,34 +54,6 @@ def _key(rules: RuleSet) -> str:
     rule, date.future, depends on it)."""
     return hashlib.sha256(b"\0".join([__version__.encode(), code_stamp().encode(), rules.fingerprint.encode(),
                                       rules.day.isoformat().encode()])).hexdigest()
-
-
-_STAMP: list[str] = []
-
-
-def code_stamp() -> str:
-    """bir's modules as the file system shows them (path, size, modification time): the last run's verdict
-    was made by this code only if they are as they were. The version alone stays the same between two commits
-    of a checkout; reading the modules, as the result cache's context does (`results.code_digest`), costs
-    several times more than their status, and this cache never leaves the machine."""
-    if not _STAMP:
-        import os
-
-        import bir
-
-        folder = os.path.dirname(os.path.abspath(bir.__file__))
-        digest = hashlib.sha256()
-        for dirpath, dirnames, filenames in os.walk(folder):
-            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-            for name in sorted(f for f in filenames if f.endswith(".py")):
-                path = os.path.join(dirpath, name)
-                try:
-                    st = os.stat(path)
-                except OSError:
-                    continue
-                digest.update(f"{os.path.relpath(path, folder)}\0{st.st_size}\0{st.st_mtime_ns}\0".encode("utf-8", "surrogateescape"))
-        _STAMP.append(digest.hexdigest())
-    return _STAMP[0]
 
 
 @dataclass(slots=True)
@@ -128,6 +99,8 @@ def validate(root: Path, rules: RuleSet, *, use_cache: bool = True, jobs: int | 
             return through_git
     clock_ns = worktree.clock(folder) if folder is not None else None
     stamps = worktree.folder_stamps(root)  # before the files are listed: a later change shows in them
+    from bir.cache.gitkeys import KeySources
+
     sources = KeySources.start(root) if use_cache else None  # before the listing
     candidates, found = discover(root)
     prints = {c.path: c.fingerprint for c in candidates}
@@ -142,6 +115,10 @@ def validate(root: Path, rules: RuleSet, *, use_cache: bool = True, jobs: int | 
                     # describe it.
                     _keep_snapshot(root, folder, clock_ns, stamps, key, cached.token, cached.summary, cached.problems)
                 return Validation(cached.summary, cached.problems, cached=True, relations=relations)
+    # What a full run needs, loaded only when one is due: an unchanged re-run never loads the checker or PyYAML.
+    from bir.cache.results import ResultStore
+    from bir.check.checker import load
+
     store = ResultStore.open(rules) if use_cache else None
     result = load(root, rules, candidates, found, want_data=False, jobs=jobs, cache=store,
                   known=sources.known(candidates) if store is not None and sources is not None else None)
@@ -252,6 +229,8 @@ def relation_index(result: LoadResult) -> RelationIndex:
     """Who points at whom: target id -> [(source file, relation type)], from the facts every load computes:
     the relations, the installations (software installed on a host rests on it), and the waivers (listed
     under the record they waive, as `waives`)."""
+    from bir.check.rules import link_of
+
     sources: dict[str, list[str]] = {}
     for facts in result.index.values():
         for f in facts:

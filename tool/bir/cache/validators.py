@@ -12,11 +12,11 @@ signed validator copied under another name is ignored.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from bir.base.atomic import read_cache_verified, write_bytes
-from bir.cache.results import results_dir, shared_dir
 
 
 class SignedValidators:
@@ -29,6 +29,9 @@ class SignedValidators:
     @classmethod
     def open(cls) -> SignedValidators | None:
         """The layer for this job (None when it neither trusts a shared cache nor signs one)."""
+        if not os.environ.get("BIR_CACHE_SHARED") and not os.environ.get("BIR_CACHE_SIGNING_KEY", "").strip():
+            return None  # neither variable set (every run outside CI): the result cache need not be loaded
+        from bir.cache.results import results_dir, shared_dir
         from bir.cache.trust import signing_key, trusted_key
 
         shared = shared_dir()

@@ -16,14 +16,14 @@ from hashlib import sha1 as _sha1
 from pathlib import Path
 from typing import Any, Protocol
 
-from bir.base.config import Config
 from bir.base.gcpause import gc_paused
 from bir.base.model import KINDS, Record, Register, iter_references
-from bir.base.problems import Problem, Severity
+from bir.base.problems import Problem, Severity, Summary
 from bir.check.rules import RecordFacts, check_record, check_register
 from bir.check.rules.dates import DATE_FUTURE, DATE_INVALID
+from bir.check.ruleset import RuleSet
 from bir.read.files import FILE_UNREADABLE, Candidate, read_regular, read_to_end
-from bir.read.schemas import SCHEMA_TYPE, SchemaSet
+from bir.read.schemas import SCHEMA_TYPE
 from bir.read.text import TEXT_BIDI, TEXT_CONTROL, TEXT_INVISIBLE, TEXT_WORKFLOW
 from bir.read.yamlstrict import YAML_EMPTY, compose, node_at, parse
 
@@ -76,19 +76,6 @@ class ResultCache(Protocol):
     def register_verdict(self, digest: bytes) -> list[Problem] | None: ...
 
     def remember_register(self, digest: bytes, problems: list[Problem]) -> None: ...
-
-
-@dataclass(slots=True)
-class Summary:
-    """What a validation found, in numbers."""
-
-    records: int
-    errors: int
-    warnings: int
-    by_kind: dict[str, int] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, object]:
-        return {"records": self.records, "errors": self.errors, "warnings": self.warnings, "by_kind": self.by_kind}
 
 
 @dataclass(slots=True)
@@ -156,16 +143,6 @@ def place(problems: list[Problem], data: bytes) -> list[Problem]:
             p = Problem(p.path, mark.line + 1, mark.column + 1, p.severity, p.rule, p.message, p.hint, p.json_path)
         out.append(p)
     return out
-
-
-@dataclass(frozen=True, slots=True)
-class RuleSet:
-    """What records are judged by: the configuration and the schemas of one point, and the day."""
-
-    config: Config
-    schemas: SchemaSet
-    day: dt.date
-    fingerprint: str = ""  # of the configuration's bytes and the schemas: what a cached verdict depends on
 
 
 def check_file(path: str, folder_kind: str, data: bytes, rules: RuleSet, want_data: bool, keyed: bool = False) -> FileResult:
@@ -237,7 +214,7 @@ def _check_path(root: Path, reader: Reader | None, path: str, kind: str, rules: 
     keyed = bool(_WORKER.get("keyed") or _KEYED[0])
     result = check_file(path, kind, data, rules, want_data, keyed)
     if keyed:
-        from bir.read.yamlstrict import Oversized
+        from bir.read.yamlvalues import Oversized
 
         if not isinstance(data, Oversized):
             result.key = content_key(path, data)  # of the very bytes checked: a file changed meanwhile is not mixed up
@@ -402,7 +379,7 @@ def _read_small(path: str, size: int) -> bytes | None:
     files of a sane size only); None when it cannot be: the checker then reads it and says why."""
     import stat as stat_mod
 
-    from bir.read.yamlstrict import MAX_FILE_BYTES
+    from bir.read.yamlvalues import MAX_FILE_BYTES
 
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
     try:

@@ -9,8 +9,7 @@ from itertools import groupby
 from typing import TextIO
 
 from bir.base.escape import markdown, terminal, workflow_data, workflow_property
-from bir.base.problems import Problem, Severity
-from bir.check.checker import Summary
+from bir.base.problems import Problem, Severity, Summary
 
 _COLOURS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m"}
 _RESET, _BOLD, _DIM = "\033[0m", "\033[1m", "\033[2m"

@@ -30,13 +30,15 @@ from bir.base.layout import CONFIG_FILE, FEED_DIR, RECORD_DIR, SCHEMA_DIR
 from bir.base.model import Register
 from bir.base.problems import Problem, UsageError
 from bir.base.rules import define
-from bir.check.checker import LoadResult, RuleSet, load
+from bir.cache.configs import interpreted
+from bir.check.ruleset import RuleSet
 from bir.read.config import load_config, read_config_file
 from bir.read.files import FILE_SYMLINK, Candidate, candidates_at, discover, read_regular
 from bir.read.schemas import SchemaSet, compiled_cache_dir
 
 if TYPE_CHECKING:
     from bir.cache.validation import Validation
+    from bir.check.checker import LoadResult
     from bir.git.plumbing import Git, GitReader
     from bir.read.feeds import Feed
     from bir.read.osv import Advisory
@@ -194,6 +196,8 @@ class Point:
     def load(self, *, want_data: bool = True, jobs: int | None = None, rules: RuleSet | None = None) -> LoadResult:
         """The register at this point: every valid record (with `want_data`), and the problems found, judged by
         this point's rules (or by `rules`: a change's head is also judged by its base's)."""
+        from bir.check.checker import LoadResult, load
+
         if self.empty:
             return LoadResult(Register(str(self.root), self.config), [], 0, {})
         from bir.cache.gitkeys import KeySources
@@ -282,7 +286,7 @@ def at_worktree(root: Path, day: dt.date) -> Point:
     schemas = SchemaSet.from_folder(root / SCHEMA_DIR, cache_dir=compiled_cache_dir())
     schemas.shared = shared_validators()
     text = read_config_file(root)
-    return Point(root, None, day, load_config(text, schemas), text, schemas, WorktreeSource(root))
+    return Point(root, None, day, interpreted(root, text, schemas), text, schemas, WorktreeSource(root))
 
 
 def at_commit(root: Path, git: Git, sha: str, day: dt.date) -> Point:

@@ -13,7 +13,6 @@ from bir.base.layout import CONFIG_FILE
 from bir.base.model import KINDS, to_decimal
 from bir.base.problems import Problem, UsageError
 from bir.base.rules import define
-from bir.read.yamlstrict import parse
 
 if TYPE_CHECKING:
     from bir.read.schemas import SchemaSet
@@ -77,6 +76,8 @@ def load_config(text: bytes, schemas: SchemaSet | None) -> Config:
     """Check and interpret the bytes of `bir.yaml` (from disk or from a commit) against the config schema of
     the same point: an old configuration is judged by the schema it had then. Without a config schema
     (`schemas` None, or no `config.schema.json` in it) only the interpretation checks it."""
+    from bir.read.yamlstrict import parse
+
     parsed = parse(text, CONFIG_FILE)
     if parsed.problems or not isinstance(parsed.value, dict):
         raise ConfigError(f"{CONFIG_FILE} is not valid", parsed.problems or [

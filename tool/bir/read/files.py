@@ -26,7 +26,7 @@ from bir.base.layout import RECORD_DIR
 from bir.base.model import KINDS
 from bir.base.problems import Problem
 from bir.base.rules import define
-from bir.read.yamlstrict import MAX_FILE_BYTES, Oversized
+from bir.read.yamlvalues import MAX_FILE_BYTES, Oversized
 
 
 class Candidate(NamedTuple):

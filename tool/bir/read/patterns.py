@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bir.read.yamlstrict import shorten
+from bir.read.yamlvalues import shorten
 
 
 def _re2_options() -> Any:

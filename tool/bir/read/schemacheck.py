@@ -14,7 +14,8 @@ from typing import Any
 from bir.base.problems import Problem
 from bir.base.rules import define
 from bir.read.patterns import compile_pattern
-from bir.read.yamlstrict import compose, node_at, shorten
+from bir.read.yamlstrict import compose, node_at
+from bir.read.yamlvalues import shorten
 
 SCHEMA_MALFORMED = define("schema.malformed", "error", "config", "schemas are valid JSON Schemas", """
     A schema file that is not a valid draft-07 JSON Schema (a `type` that is not a type name,

@@ -20,13 +20,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from yaml.nodes import MappingNode, ScalarNode
-
 from bir.base.problems import Problem, UsageError
 from bir.base.rules import define
-from bir.read.patterns import compile_pattern, detailed_validator_class
-from bir.read.schemacheck import MAX_SCHEMA_DEPTH, SCHEMA_MALFORMED, check_schema
-from bir.read.yamlstrict import compose, node_at, shorten
+from bir.read.yamlvalues import shorten
 
 Validator = Callable[[Any], Any]
 
@@ -191,6 +187,8 @@ class SchemaSet:
             try:
                 data = json.loads(files[name])
             except RecursionError:
+                from bir.read.schemacheck import MAX_SCHEMA_DEPTH, SCHEMA_MALFORMED
+
                 raise SchemaError(f"schema {source}{name} is nested too deeply to be read", [SCHEMA_MALFORMED.problem(
                     f"schemas/{name}", 1, 1, f"the schema nests deeper than {MAX_SCHEMA_DEPTH} levels",
                     "flatten it: a record's schema never needs this much nesting")]) from None
@@ -255,6 +253,8 @@ class SchemaSet:
         """Check every schema file once (meta-schema, `$ref`s, patterns); SchemaError with the problems."""
         if self._verified:
             return
+        from bir.read.schemacheck import check_schema
+
         problems: list[Problem] = []
         for name in sorted(self.raw):
             problems.extend(check_schema(name, self.raw[name], self.raw, self.files.get(name)))
@@ -301,12 +301,16 @@ class SchemaSet:
         exec(code_obj, namespace)  # noqa: S102  # generated here from the register's schemas, or sealed by this user
         patterns = namespace.get("REGEX_PATTERNS")
         if isinstance(patterns, dict):  # keyed by the schema's own patterns: run them on RE2, not on `re`
+            from bir.read.patterns import compile_pattern
+
             for pattern in list(patterns):
                 patterns[pattern] = compile_pattern(pattern)
         return namespace["validate"]  # type: ignore[no-any-return]
 
     def detailed(self, name: str) -> Any:
         if name not in self._detailed:
+            from bir.read.patterns import detailed_validator_class
+
             self.verify()
             self._detailed[name] = detailed_validator_class()(self.bundled(name))
         return self._detailed[name]
@@ -326,6 +330,8 @@ class SchemaSet:
 
     def explain(self, name: str, value: Any, data: bytes, path: str) -> list[Problem]:
         """Every schema error of an invalid record, positioned, each with a fix hint."""
+        from bir.read.yamlstrict import compose
+
         root = compose(data)
         errors = sorted(self.detailed(name).iter_errors(value), key=lambda e: [str(p) for p in e.absolute_path])
         problems = [_to_problem(e, root, path, self.bundled(name)) for e in _leaf_errors(errors)]
@@ -366,6 +372,10 @@ def _json_type(value: Any) -> str:
 
 
 def _to_problem(e: Any, root: Any, path: str, schema: dict[str, Any]) -> Problem:
+    from yaml.nodes import MappingNode, ScalarNode
+
+    from bir.read.yamlstrict import node_at
+
     parts = [str(p) for p in e.absolute_path]
     field = "/" + "/".join(parts) if parts else ""
     label = shorten(".".join(parts), 120) if parts else "the record"

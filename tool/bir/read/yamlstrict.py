@@ -29,11 +29,10 @@ from yaml.reader import ReaderError
 from bir.base.problems import Problem, UsageError
 from bir.base.rules import Rule, define
 from bir.read import text as deceit
+from bir.read.yamlvalues import MAX_FILE_BYTES, Number, Oversized, shorten
 
-MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 24
 MAX_DIGITS = 4300  # Python's limit for reading an integer from text (sys.get_int_max_str_digits)
-QUOTE_LIMIT = 200  # the longest value a message quotes
 _INF = float("inf")
 
 _PLAIN = "bir:plain"
@@ -49,23 +48,6 @@ _KEYWORDS: dict[str, object] = {
 _INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _FLOAT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 _MISSING = object()
-
-
-class Number(float):
-    """A number of a record as written (`949.00`, `12345678901234567.89`, `1e400`): a float for the schema,
-    which only needs its type and rough size, and its exact text for money (`bir.base.model.to_decimal`
-    reads it). `plain_value` itself still gives a plain float (authoring writes what it returns)."""
-
-    __slots__ = ("text",)
-    text: str
-
-    def __new__(cls, text: str) -> Number:
-        value = super().__new__(cls, text)
-        value.text = text
-        return value
-
-    def __reduce__(self) -> tuple[type[Number], tuple[str]]:  # records cross process boundaries pickled
-        return Number, (self.text,)
 
 
 def storable(value: Any) -> Any:
@@ -119,11 +101,6 @@ def plain_value(text: str) -> object:
                     raise NumberTooLarge(f"the number {shorten(text, 40)} is too large to be read (it would be infinite)")
                 return number
     return text
-
-
-def shorten(text: str, limit: int = QUOTE_LIMIT) -> str:
-    """`text` cut to `limit` characters with an ellipsis: messages quote values, never whole documents."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # -- rules ------------------------------------------------------------------------------------------------
@@ -327,17 +304,6 @@ def _scan_events(data: bytes, path: str) -> list[Problem]:
 
 
 _BRACKETS = re.compile(rb"[\[\]{}]")
-
-
-class Oversized(bytes):
-    """What `bir.read.files.read_regular` returns for a file too large to read: no content, its real size."""
-
-    size: int
-
-    def __new__(cls, size: int) -> Oversized:
-        out = super().__new__(cls, b"")
-        out.size = size
-        return out
 
 
 def _first_deep_bracket(data: bytes) -> int | None:

@@ -14,8 +14,9 @@ from pathlib import Path
 from bir.base.config import Config
 from bir.base.model import iter_references
 from bir.base.problems import Problem, UsageError
-from bir.check.checker import RuleSet, check_file
+from bir.check.checker import check_file
 from bir.check.rules.references import REF_KIND, REF_UNKNOWN
+from bir.check.ruleset import RuleSet
 from bir.read.files import discover, read_regular
 from bir.read.schemas import SchemaSet
 from bir.read.yamlstrict import parse
