@@ -320,3 +320,25 @@ def test_a_journal_that_cannot_be_completed_is_reported(tmp_path: Path, monkeypa
                          "here [file.interrupted-write]" in out
     code, out, _err = run("validate", str(reg), "--no-cache", "--format", "text")
     assert code == 0 and "name: Renamed\n" in path.read_text() and not staged.exists() and not journal.pending(reg)
+
+
+def test_a_record_removed_while_the_register_is_listed_is_not_in_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file removed between the listing of its folder and its status (another writer, a `git checkout`) is
+    not a record of this run, and not an error: the run sees the register as it is."""
+    from bir.read.files import discover
+    from support import CASES
+
+    root = make_register(tmp_path / "reg", CASES / "_base")
+    gone = root / "registry" / "hardware" / "srv-01.yaml"
+    before = [c.path for c in discover(root)[0]]
+    real = os.lstat
+
+    def racing(path: str | os.PathLike[str]) -> os.stat_result:
+        if os.fspath(path) == str(gone):
+            gone.unlink()
+        return real(path)
+
+    monkeypatch.setattr(os, "lstat", racing)
+    found, problems = discover(root)
+    assert [c.path for c in found] == [p for p in before if p != "registry/hardware/srv-01.yaml"] and problems == []
+    assert "registry/hardware/srv-01.yaml" in before

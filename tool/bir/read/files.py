@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import os
 import re
-import stat
-from operator import attrgetter
 from pathlib import Path
+from stat import S_ISDIR, S_ISLNK, S_ISREG
 from typing import NamedTuple
 
 from bir.base.atomic import is_temporary
@@ -161,51 +160,56 @@ def discover(root: Path) -> tuple[list[Candidate], list[Problem]]:
 
 
 def _discover_kind(folder: str, kind: str, found: list[Candidate], problems: list[Problem]) -> None:
-    with os.scandir(folder) as it:
-        entries = sorted(it, key=attrgetter("name"))
+    # os.listdir and one lstat per name: faster than os.scandir's entries, which a register has 100,000 of.
+    names = sorted(os.listdir(folder))
     prefix = f"{RECORD_DIR}/{kind}/"
+    base = folder + os.sep
     append = found.append
     plain = _PLAIN_NAME.fullmatch
+    lstat = os.lstat
+    make = tuple.__new__
     odd: list[str] = []
-    for entry in entries:
-        name = entry.name
-        if plain(name) is not None and name[:-5] not in _RESERVED and entry.is_file(follow_symlinks=False):
-            st = entry.stat(follow_symlinks=False)  # the common case first: one stat, nothing else
-            append(Candidate(prefix + name, kind, (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)))
+    for name in names:
+        try:
+            st = lstat(base + name)
+        except FileNotFoundError:
+            continue  # removed since the folder was listed: not in the register any more
+        if plain(name) is not None and name[:-5] not in _RESERVED and S_ISREG(st.st_mode):
+            # the common case first: one status, nothing else
+            append(make(Candidate, (prefix + name, kind, (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns))))
             continue
         rel = prefix + name
         if is_temporary(name):
             continue
         odd.append(name)
+        mode = st.st_mode
         bad = name_problem(rel, name)
         if bad is not None:
             problems.append(bad)
             if _NEVER_A_RECORD.search(name):
                 continue  # never a record: a line break in a path breaks every listing it passes through
-            if name.endswith(".yaml") and name[0] != "." and entry.is_file(follow_symlinks=False):
-                st = entry.stat(follow_symlinks=False)
+            if name.endswith(".yaml") and name[0] != "." and S_ISREG(mode):
                 append(Candidate(rel, kind, (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)))
                 continue
-        if entry.is_symlink():
+        if S_ISLNK(mode):
             problems.append(FILE_SYMLINK.problem(rel, 0, 0, "symbolic link in the register; links are never followed",
                                   "replace the link with the file itself, or remove it"))
         elif name.startswith("."):
             problems.append(FILE_HIDDEN.problem(rel, 0, 0, "hidden file in the register is not read",
                                     "remove it, or rename it to <id>.yaml if it is a record"))
-        elif entry.is_dir(follow_symlinks=False):
+        elif S_ISDIR(mode):
             problems.append(FILE_LOCATION.problem(rel, 0, 0, "sub-folders of a kind folder are not read",
                                   f"move its records directly into registry/{kind}/"))
-        elif not entry.is_file(follow_symlinks=False):
+        elif not S_ISREG(mode):
             problems.append(FILE_NOT_REGULAR.problem(rel, 0, 0, "not a regular file", "remove it"))
         elif not name.endswith(".yaml"):
             hint = (f"rename it to {name.rsplit('.', 1)[0]}.yaml" if name.endswith(".yml")
                     else "records are `.yaml` files; move other files out of the register")
             problems.append(FILE_EXTENSION.problem(rel, 0, 0, f"'{name}' is not a .yaml record file", hint))
-        elif name.endswith(".yaml") and name[0] != "." and entry.is_file(follow_symlinks=False):
-            st = entry.stat(follow_symlinks=False)  # a record whose name is not the usual lowercase id
+        else:  # a record whose name is not the usual lowercase id
             append(Candidate(rel, kind, (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)))
     if odd:  # only names that are not lowercase ids can collide with another in case
-        problems.extend(_collisions(prefix.rstrip("/"), [e.name for e in entries]))
+        problems.extend(_collisions(prefix.rstrip("/"), names))
 
 
 # A record's usual name: a lowercase id and `.yaml`. Anything else is looked at more closely.
@@ -259,7 +263,7 @@ def read_regular(root: Path, rel: str) -> bytes:
     fd = os.open(root / rel, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
+        if not S_ISREG(st.st_mode):
             raise OSError(f"{rel} is not a regular file")
         if st.st_size > MAX_FILE_BYTES:
             return Oversized(st.st_size)  # parse() reports the real size without reading the content
