@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import importlib
 import os
-import pkgutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +22,31 @@ from bir.base.problems import UsageError
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+# Each command and the module here that adds it: a command's module is imported only when it runs, so a run
+# of `bir validate` does not build the other forty commands (`tests/test_clidoc.py` checks this table).
+COMMAND_MODULES: dict[str, str] = {
+    "assign": "operations", "audit": "operations", "change": "change", "export": "exchange", "feed": "report",
+    "history": "change", "import": "exchange", "init": "authoring", "log": "change", "new": "authoring",
+    "notify": "notify", "reconcile": "exchange", "report": "report", "return": "operations", "set": "authoring",
+    "site": "site", "transition": "authoring", "validate": "validate",
+}
+
+
+class _Commands(click.Group):
+    """The `bir` group, loading each command's module when the command is asked for (help lists them all)."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMAND_MODULES.get(cmd_name)
+        if module is not None and cmd_name not in self.commands:
+            importlib.import_module(f"{__name__}.{module}")
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        load_commands()
+        return super().list_commands(ctx)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="bir")
 def cli() -> None:
     """bir: the register of the managed infrastructure, as code."""
@@ -40,14 +63,10 @@ def resolve_root(root: Path | None) -> Path:
     return find_root(root if root is not None else Path.cwd())
 
 
-def _load_commands() -> None:
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
-        if info.name == "reference":  # the generator of the command reference, not a command
-            continue
-        importlib.import_module(f"{__name__}.{info.name}")
-
-
-_load_commands()
+def load_commands() -> None:
+    """Import every command's module (for help and the generated reference)."""
+    for module in sorted(set(COMMAND_MODULES.values())):
+        importlib.import_module(f"{__name__}.{module}")
 
 
 def _fail(message: str, code: int) -> NoReturn:

@@ -65,8 +65,9 @@ def render_command(cmd: click.Command, path: list[str], ctx: click.Context) -> s
 
 def render() -> str:
     """The whole reference: every command and sub-command of `bir`, in alphabetical order."""
-    from bir.cli import cli
+    from bir.cli import cli, load_commands
 
+    load_commands()
     parts = [HEADER]
     root = click.Context(cli, info_name="bir", **cli.context_settings)
     for path, cmd, ctx in _walk(cli, ["bir"], root):
