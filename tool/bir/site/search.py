@@ -11,6 +11,7 @@ where browsers refuse `fetch` of local files. `manifest.js` lists the shard keys
 
 from __future__ import annotations
 
+import bisect
 import html.parser
 import json
 import re
@@ -131,8 +132,10 @@ def build_index(records: Iterable[Record], url_of: dict[str, str], out: Path,
 
     def post(toks: Iterable[str], n: int) -> None:
         for tok in toks:
-            postings = by_token.setdefault(tok, [])
-            if len(postings) < MAX_POSTINGS:
+            postings = by_token.get(tok)
+            if postings is None:
+                by_token[tok] = [n]
+            elif len(postings) < MAX_POSTINGS:
                 postings.append(n)
 
     for sec in sections:
@@ -143,10 +146,14 @@ def build_index(records: Iterable[Record], url_of: dict[str, str], out: Path,
         rows.append([rec.id, " ".join(rec.name.split())[:120], rec.kind, rec.status, url_of[rec.id]])
         post(record_tokens(rec), n)
     shards: dict[str, list[str]] = {}
-    _split(sorted(by_token), by_token, 1, shards)
+    toks = sorted(by_token)
+    before = [0]  # before[i]: the postings of the tokens ahead of toks[i] (a group's size is a subtraction)
+    for tok in toks:
+        before.append(before[-1] + len(by_token[tok]))
+    _split(toks, before, 0, len(toks), 1, shards)
     sizes: dict[str, int] = {}
-    for key, toks in shards.items():
-        entries = [[tok, *rows[n]] for tok in toks for n in by_token[tok]]
+    for key, group in shards.items():
+        entries = [[tok, *rows[n]] for tok in group for n in by_token[tok]]
         sizes[key] = len(entries)
         payload = json.dumps(entries, ensure_ascii=True, separators=(",", ":")).replace("</", "<\\/")
         (out / f"s-{_shard_key(key)}.js").write_text(f"BIR_SHARD({json.dumps(key)},{payload});\n", encoding="utf-8")
@@ -155,21 +162,28 @@ def build_index(records: Iterable[Record], url_of: dict[str, str], out: Path,
     return sizes
 
 
-def _split(toks: list[str], by_token: dict[str, list[int]], depth: int, shards: dict[str, list[str]]) -> None:
-    """Group sorted tokens by their first `depth` characters; split a group that is too large."""
-    groups: dict[str, list[str]] = {}
-    for tok in toks:
-        groups.setdefault(tok[:depth], []).append(tok)
-    for key, group in groups.items():
-        size = sum(len(by_token[t]) for t in group)
-        longer = [t for t in group if len(t) > depth]
+# Above every character a token holds ([0-9a-z] and -_.:/): `key + _ABOVE` sorts after every token starting with key.
+_ABOVE = "\x7f"
+
+
+def _split(toks: list[str], before: list[int], lo: int, hi: int, depth: int, shards: dict[str, list[str]]) -> None:
+    """Group the sorted tokens toks[lo:hi] by their first `depth` characters; split a group that is too large
+    by one more character. A group is a run of the sorted tokens, found by bisection."""
+    i = lo
+    while i < hi:
+        key = toks[i][:depth]
+        # Tokens shorter than `depth` are a group of one: no other token has them as its first characters.
+        j = i + 1 if len(key) < depth else max(i + 1, bisect.bisect_left(toks, key + _ABOVE, i, hi))
+        size = before[j] - before[i]
+        exact = toks[i] == key  # the key itself is a token: the first of its run
+        longer = j - i - (1 if exact else 0)
         if size > MAX_SHARD and longer and depth < 40:
-            exact = [t for t in group if len(t) <= depth]
             if exact:
-                shards[key] = exact
-            _split(longer, by_token, depth + 1, shards)
+                shards[key] = [key]
+            _split(toks, before, i + 1 if exact else i, j, depth + 1, shards)
         else:
-            shards[key] = group
+            shards[key] = toks[i:j]
+        i = j
 
 
 def lookup(out: Path, query: str) -> list[list[str]]:
