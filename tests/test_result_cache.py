@@ -499,6 +499,7 @@ def test_the_configuration_is_interpreted_once_per_content(base_register: Path, 
         return load_config(text, schemas)  # type: ignore[arg-type]
 
     monkeypatch.setattr(bir.cache.configs, "load_config", counting)
+    monkeypatch.setattr("bir.point.point.load_config", counting)
     first = at_worktree(base_register, DAY).config
     again = at_worktree(base_register, DAY).config
     assert len(calls) == 1 and again == first and again.name == first.name
@@ -529,8 +530,10 @@ def test_the_configuration_is_interpreted_once_per_content(base_register: Path, 
         with pytest.raises(ConfigError):
             at_worktree(base_register, DAY)
         assert len(calls) == expected
-    config.write_bytes(saved)
-    assert at_worktree(base_register, DAY).config == first
+    config.write_bytes(saved)  # as before the failures: the memo of that content still stands
+    assert at_worktree(base_register, DAY).config == first and len(calls) == 7
+    at_worktree(base_register, DAY, use_cache=False)  # `bir validate --no-cache`: afresh
+    assert len(calls) == 8
 
 
 def test_an_unchanged_re_run_loads_neither_the_checker_nor_pyyaml(tmp_path: Path, base_register: Path) -> None:

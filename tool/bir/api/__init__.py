@@ -33,7 +33,8 @@ def validate(root: Path, *, as_of: Day = None, use_cache: bool = True, jobs: int
              want_relations: bool = False) -> Validation:
     """`bir validate`: the register at the point (the working tree, or as of a day), checked by its own rules;
     the warnings of opening the point are among the problems."""
-    return open_point(root, as_of=as_of).validation(use_cache=use_cache, jobs=jobs, want_relations=want_relations)
+    return open_point(root, as_of=as_of, use_cache=use_cache).validation(use_cache=use_cache, jobs=jobs,
+                                                                      want_relations=want_relations)
 
 
 def load(root: Path, *, as_of: Day = None, rev: str | None = None, jobs: int | None = None) -> LoadResult:

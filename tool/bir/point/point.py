@@ -255,9 +255,10 @@ def commit_as_of(git: Git, day: dt.date) -> str | None:
 
 
 def open_point(root: Path, *, rev: str | None = None, as_of: dt.date | str | None = None,
-               today: dt.date | None = None) -> Point:
+               today: dt.date | None = None, use_cache: bool = True) -> Point:
     """The register at `rev` (a commit, evaluated on `as_of` or today), else as it stood at the end of `as_of`
-    (a past day: the last commit on or before it; today or later: the working tree), else the working tree."""
+    (a past day: the last commit on or before it; today or later: the working tree), else the working tree.
+    Without `use_cache` (`bir validate --no-cache`) the working tree's configuration is interpreted afresh."""
     today = today or dt.date.today()
     day = parse_day(as_of) if isinstance(as_of, str) else as_of
     from bir.git.plumbing import Git
@@ -271,7 +272,7 @@ def open_point(root: Path, *, rev: str | None = None, as_of: dt.date | str | Non
         if sha is None:
             return _before_first_commit(root, git, day)
         return at_commit(root, git, sha, day)
-    return at_worktree(root, day or today)
+    return at_worktree(root, day or today, use_cache=use_cache)
 
 
 def shared_validators() -> SharedValidators | None:
@@ -281,12 +282,13 @@ def shared_validators() -> SharedValidators | None:
     return SignedValidators.open()
 
 
-def at_worktree(root: Path, day: dt.date) -> Point:
+def at_worktree(root: Path, day: dt.date, *, use_cache: bool = True) -> Point:
     """The working tree's register, its configuration checked against its own config schema."""
     schemas = SchemaSet.from_folder(root / SCHEMA_DIR, cache_dir=compiled_cache_dir())
     schemas.shared = shared_validators()
     text = read_config_file(root)
-    return Point(root, None, day, interpreted(root, text, schemas), text, schemas, WorktreeSource(root))
+    config = interpreted(root, text, schemas) if use_cache else load_config(text, schemas)
+    return Point(root, None, day, config, text, schemas, WorktreeSource(root))
 
 
 def at_commit(root: Path, git: Git, sha: str, day: dt.date) -> Point:
