@@ -23,7 +23,7 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 # Each command and the module here that adds it: a command's module is imported only when it runs, so a run
-# of `bir validate` does not build the other forty commands (`tests/test_clidoc.py` checks this table).
+# of `bir validate` does not build every other command (`tests/test_clidoc.py` checks this table).
 COMMAND_MODULES: dict[str, str] = {
     "assign": "operations", "audit": "operations", "change": "change", "export": "exchange", "feed": "report",
     "history": "change", "import": "exchange", "init": "authoring", "log": "change", "new": "authoring",
