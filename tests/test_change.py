@@ -478,6 +478,56 @@ def test_validate_rerun_in_git_needs_no_listing(repo: Path, monkeypatch: pytest.
     assert not after.cached and [p.rule for p in after.problems] == ["yaml.syntax"]
 
 
+def test_git_is_asked_once_for_the_keys_and_the_snapshot(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where git vouches for the files, the questions the snapshot needs are asked with the keys', while the
+    register is listed: one `git diff` against HEAD per full run, not two; the snapshot holds on the re-run."""
+    import bir.cache.gitkeys
+    import bir.cache.validation
+    from bir.git.plumbing import Git
+
+    monkeypatch.setattr(bir.cache.gitkeys, "GIT_KEYS_MIN_FILES", 0)
+    monkeypatch.setattr(bir.cache.validation, "SNAPSHOT_MIN_FILES", 0)
+    diffs: list[str | None] = []
+    real = Git.diff_tracked
+    monkeypatch.setattr(Git, "diff_tracked", lambda self, base, head, *a: diffs.append(head) or real(self, base, head, *a))
+    _after_the_clock_moves(repo)
+    first = validate(repo)
+    assert not first.cached and first.summary.errors == 0 and diffs == [None]
+    _no_listing(monkeypatch)
+    again = validate(repo)
+    assert again.cached and again.problems == first.problems
+
+
+def test_a_file_changed_after_git_answered_never_holds_the_snapshot(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """git answers while the register is listed; a file edited after that (while the files are read) is not in
+    those answers. The snapshot taken with them must not describe the edited file as judged: the next run
+    sees the edit and reports its problem, and so does `bir change`."""
+    import bir.cache.gitkeys
+    import bir.cache.validation
+    from bir.git import worktree
+
+    monkeypatch.setattr(bir.cache.gitkeys, "GIT_KEYS_MIN_FILES", 0)
+    monkeypatch.setattr(bir.cache.validation, "SNAPSHOT_MIN_FILES", 0)
+    _after_the_clock_moves(repo)
+    real = worktree.take
+    asked: list[object] = []
+
+    def edit_then_take(root: Path, git: object, clock_ns: int, folders: object, answers: object = None) -> object:
+        asked.append(answers)
+        edit(repo, "party/acme.yaml", "name: Acme Supplies\n", "name: [broken\n")
+        return real(root, git, clock_ns, folders, answers)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(worktree, "take", edit_then_take)
+    first = validate(repo)
+    assert asked and asked[0] is not None  # the answers git gave during the listing
+    assert not first.cached and first.summary.errors == 0  # judged before the edit
+    monkeypatch.setattr(worktree, "take", real)
+    after = validate(repo)
+    assert not after.cached and [(p.path, p.rule) for p in after.problems] == [("registry/party/acme.yaml", "yaml.syntax")]
+    change = compute_change(repo, "HEAD", today=TODAY).to_dict()
+    assert change["counts"] == {"added": 0, "modified": 1, "renamed": 0, "removed": 0}
+
+
 def test_an_unchanged_run_after_bir_s_own_code_changed_is_judged_again(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The last verdict is bir's code's as well as the files': the version stays the same between two commits
     of a checkout, so the status of bir's modules is part of the cache's key (`code_stamp`)."""

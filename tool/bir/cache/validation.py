@@ -31,10 +31,11 @@ from bir.read.files import discover
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from bir.cache.gitkeys import KeySources
     from bir.check.checker import LoadResult
     from bir.check.ruleset import RuleSet
     from bir.git.plumbing import FileChange, Git
-    from bir.git.worktree import Snapshot, Stamp
+    from bir.git.worktree import Answers, Snapshot, Stamp
 
 
 @dataclass(slots=True)
@@ -101,7 +102,8 @@ def validate(root: Path, rules: RuleSet, *, use_cache: bool = True, jobs: int | 
     stamps = worktree.folder_stamps(root)  # before the files are listed: a later change shows in them
     from bir.cache.gitkeys import KeySources
 
-    sources = KeySources.start(root) if use_cache else None  # before the listing
+    # before the listing; git is asked for the snapshot's answers meanwhile too
+    sources = KeySources.start(root, snapshot=folder is not None and clock_ns is not None) if use_cache else None
     candidates, found = discover(root)
     prints = {c.path: c.fingerprint for c in candidates}
     if use_cache and folder is not None:
@@ -113,7 +115,8 @@ def validate(root: Path, rules: RuleSet, *, use_cache: bool = True, jobs: int | 
                     # No snapshot yet (the last full run's timestamps were too recent to trust): every file
                     # is as that run saw it, so this run's stamps and clock, taken before the listing, can
                     # describe it.
-                    _keep_snapshot(root, folder, clock_ns, stamps, key, cached.token, cached.summary, cached.problems)
+                    _keep_snapshot(root, folder, clock_ns, stamps, key, cached.token, cached.summary, cached.problems,
+                                   _answers(sources))
                 return Validation(cached.summary, cached.problems, cached=True, relations=relations)
     # What a full run needs, loaded only when one is due: an unchanged re-run never loads the checker or PyYAML.
     from bir.cache.results import ResultStore
@@ -134,16 +137,21 @@ def validate(root: Path, rules: RuleSet, *, use_cache: bool = True, jobs: int | 
         token = os.urandom(8).hex()
         relations_index.save(folder / RELATIONS_CACHE, token)
         write_cache(folder / VALIDATE_CACHE, ValidateEntry(key, prints, summary, result.problems, token))
-        _keep_snapshot(root, folder, clock_ns, stamps, key, token, summary, result.problems)
+        _keep_snapshot(root, folder, clock_ns, stamps, key, token, summary, result.problems, _answers(sources))
     return Validation(summary, result.problems, relations=relations_index if want_relations else None)
 
 
+def _answers(sources: KeySources | None) -> Answers | None:
+    return sources.from_git.answers() if sources is not None and sources.from_git is not None else None
+
+
 def _keep_snapshot(root: Path, folder: Path, clock_ns: int | None, stamps: tuple[Stamp, ...], key: str, token: str,
-                   summary: Summary, problems: list[Problem]) -> None:
+                   summary: Summary, problems: list[Problem], asked: Answers | None = None) -> None:
     """Write worktree.pickle: the snapshot with the result, or (when git cannot describe this register)
     a record that there is none, so unchanged re-runs do not ask git again. After a racy attempt the file
-    is removed: the next unchanged re-run tries again."""
-    snapshot = _snapshot(root, clock_ns, stamps)
+    is removed: the next unchanged re-run tries again. `asked`: git's answers, asked while the files were
+    listed (else they are asked now)."""
+    snapshot = _snapshot(root, clock_ns, stamps, asked)
     if snapshot == worktree.RACY:
         try:
             (folder / WORKTREE_CACHE).unlink(missing_ok=True)
@@ -178,7 +186,7 @@ def _validated_through_git(root: Path, rules: RuleSet, want_relations: bool) -> 
     return checked
 
 
-def _snapshot(root: Path, clock_ns: int | None, stamps: tuple[Stamp, ...]) -> Snapshot | str:
+def _snapshot(root: Path, clock_ns: int | None, stamps: tuple[Stamp, ...], asked: Answers | None = None) -> Snapshot | str:
     """The working tree's snapshot for `bir change`, or why there is none (worktree.RACY: worth trying
     again on a later run; anything else: not)."""
     from bir.git.plumbing import Git, GitError
@@ -186,7 +194,7 @@ def _snapshot(root: Path, clock_ns: int | None, stamps: tuple[Stamp, ...]) -> Sn
     if clock_ns is None:
         return "no clock"
     try:
-        return worktree.take(root, Git(root), clock_ns, stamps)
+        return worktree.take(root, Git(root), clock_ns, stamps, asked)
     except (GitError, OSError):
         return "no git"
 
