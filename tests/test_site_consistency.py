@@ -195,6 +195,22 @@ def test_charts_show_the_chart_figures(site: tuple[Path, Path, Evaluation, Figur
         assert t.total == len(figures.services[t.key].findings), t.key
 
 
+@pytest.mark.parametrize("limit", [1, 3, 15, 10_000])
+def test_risk_by_service_ranks_every_service_as_the_plain_sort(site: tuple[Path, Path, Evaluation, Figures], limit: int) -> None:
+    """The chart ranks services before it counts their findings: the same services, in the same order (risk
+    score, then id), with the same counts as sorting them all, counted, and keeping the first `limit`."""
+    from collections import Counter
+
+    from bir.reports.figures import SEVERITY_ORDER, risk_by_service
+
+    figures = site[3]
+    ranked = sorted((-(sf.risk_score or 0), sid) for sid, sf in figures.services.items() if sf.findings)
+    assert len(ranked) > 3 and len({score for score, _ in ranked}) < len(ranked)  # ties, broken by id
+    plain = [(sid, [Decimal(Counter(f.severity for f in figures.services[sid].findings).get(s, 0)) for s in SEVERITY_ORDER],
+              sorted({f.record for f in figures.services[sid].findings})) for _, sid in ranked[:limit]]
+    assert [(t.key, [v for _, v in t.values], list(t.records)) for t in risk_by_service(figures, limit)] == plain
+
+
 def test_service_pages_show_the_models_figures_and_component_sets(site: tuple[Path, Path, Evaluation, Figures]) -> None:
     _root, out, evaluation, figures = site
     cost = evaluation.report("cost")

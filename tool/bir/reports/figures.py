@@ -308,16 +308,19 @@ SEVERITY_ORDER = ("high", "medium", "low")
 
 
 def risk_by_service(figs: Figures, limit: int = 15) -> list[Tally]:
-    """Open findings per service by severity, the services with the highest risk score first (`limit` of them)."""
-    rows = []
-    for sid, sf in figs.services.items():
-        if not sf.findings:
-            continue
-        counts = Counter(f.severity for f in sf.findings)
-        rows.append((-(sf.risk_score or 0), sid, Tally(sid, tuple((s, Decimal(counts.get(s, 0))) for s in SEVERITY_ORDER),
-                                                     tuple(sorted({f.record for f in sf.findings})))))
-    rows.sort(key=lambda r: (r[0], r[1]))
-    return [t for _, _, t in rows[:limit]]
+    """Open findings per service by severity, the services with the highest risk score first (`limit` of them).
+    The services are ranked first and only those shown are counted: a large register's services have millions
+    of findings between them."""
+    import heapq
+
+    top = heapq.nsmallest(limit, ((-(sf.risk_score or 0), sid) for sid, sf in figs.services.items() if sf.findings))
+    out = []
+    for _score, sid in top:
+        findings = figs.services[sid].findings
+        counts = Counter(f.severity for f in findings)
+        out.append(Tally(sid, tuple((s, Decimal(counts.get(s, 0))) for s in SEVERITY_ORDER),
+                         tuple(sorted({f.record for f in findings}))))
+    return out
 
 
 def licence_use(lic: LicenceReport) -> list[Tally]:
