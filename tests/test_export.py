@@ -141,6 +141,7 @@ def test_csv_per_kind_flattened_and_safe(reg: Path, tmp_path: Path) -> None:
     ("=1+1", "'=1+1"), ("+44 20 1234", "'+44 20 1234"), ("-x", "'-x"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"),
     ("\rx", "'\rx"), ("\n=1+1", "'\n=1+1"), ("  =1+1", "'  =1+1"), ("\uff1dSUM(A1)", "'\uff1dSUM(A1)"),
     ("a\r=1+1", "a\r=1+1"), ("plain", "plain"), (-5, "-5"), (1.5, "1.5"), (True, "true"), (None, ""),
+    ("", ""), ("   ", "   "), (" plain", " plain"), ("\uff0bx", "'\uff0bx"), (" \uff20x", "' \uff20x"), ("x=1", "x=1"),
 ])
 def test_safe_cell(value: object, cell: str) -> None:
     from bir.write.exporters import safe_cell

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 from collections import defaultdict
 from decimal import Decimal
@@ -148,3 +149,15 @@ def test_site_downloads_equal_the_export(tmp_path: Path) -> None:
     assert (site / "register.metadata.json").read_bytes() == meta.read_bytes()
     assert (site / "register.json").read_text(encoding="utf-8") == exporters.to_json(evaluation.register)
     assert {name for name, _, _ in listed} >= {"register.json", "register.sqlite", "register.metadata.json", "hardware.csv"}
+
+
+@pytest.mark.parametrize("value", [
+    [], ["a"], ["a", "b c"], ("t", "u"), ["é", "日本", "\u2028", "\x7f"], ['quo"te'], ["back\\slash"], ["line\nbreak"],
+    ["tab\t"], ["\x00", "\x1f"], ["\ud800"], [1, "a"], ["a", None], [True], [{"b": 1, "a": 2}], [["x"]], {"b": [1], "a": "é"},
+])
+@pytest.mark.parametrize("sort_keys", [True, False])
+def test_json_cells_are_the_encoder_s_text(value: object, sort_keys: bool) -> None:
+    """A list or object cell is json.dumps' text, also where it is written without the encoder."""
+    from bir.write.sqlitedb import _json_text
+
+    assert _json_text(value, sort_keys) == json.dumps(value, ensure_ascii=False, sort_keys=sort_keys)

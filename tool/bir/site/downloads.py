@@ -40,7 +40,7 @@ def write_csv(register: Register, folder: Path) -> list[Path]:
             writer = exporters.csv_writer(handle)
             writer.writerow([exporters.safe_cell(c) for c in columns])
             for row in rows:
-                writer.writerow([exporters.safe_cell(row.get(c)) for c in columns])
+                writer.writerow(exporters.csv_row(row, columns))
         written.append(path)
         del rows
     return written

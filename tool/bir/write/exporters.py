@@ -55,18 +55,31 @@ def to_json(register: Register) -> str:
 def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """Nested mappings as dotted keys; lists of scalars joined by '; ', lists of mappings as JSON."""
     out: dict[str, Any] = {}
+    _flatten_into(out, data, prefix)
+    return out
+
+
+# Values that are neither mappings nor lists, told by their exact type: asking `isinstance(v, Mapping)` of
+# each of a register's millions of values goes through the ABC machinery every time.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _flatten_into(out: dict[str, Any], data: Mapping[str, Any], prefix: str) -> None:
+    scalars = _SCALARS
     for key, value in data.items():
         name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            out.update(flatten(value, name + "."))
+        kind = type(value)
+        if kind in scalars:
+            out[name] = value
+        elif kind is dict or (kind is not list and isinstance(value, Mapping)):
+            _flatten_into(out, value, name + ".")
         elif isinstance(value, list):
-            if all(not isinstance(v, (Mapping, list)) for v in value):
+            if all(type(v) in scalars or not isinstance(v, (Mapping, list)) for v in value):
                 out[name] = "; ".join(_scalar_text(v) for v in value)
             else:
                 out[name] = json.dumps(value, ensure_ascii=False, sort_keys=True)
         else:
             out[name] = value
-    return out
 
 
 def _scalar_text(value: Any) -> str:
@@ -77,15 +90,28 @@ def _scalar_text(value: Any) -> str:
     return str(value)
 
 
+def csv_row(row: Mapping[str, Any], columns: list[str]) -> list[str]:
+    """The cells of one CSV row: `safe_cell` of each column's value, an absent or empty one as ""."""
+    get, safe = row.get, safe_cell
+    return [safe(v) if (v := get(c)) is not None else "" for c in columns]
+
+
 def safe_cell(value: Any) -> str:
     """A cell a spreadsheet will not evaluate: text starting with = + - @, a tab, a line break or a
     full-width = + - @ (after any leading spaces) gets a leading '. Numbers stay numbers."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if type(value) is str:
+        text = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
-    text = _scalar_text(value)
-    if text.lstrip(" ").startswith(FORMULA_START):
+    else:
+        text = _scalar_text(value)
+    # only text starting with a space or a formula character is looked at more closely (most cells are not)
+    if text[:1] in _LOOK_CLOSER and text.lstrip(" ").startswith(FORMULA_START):
         return "'" + text
     return text
+
+
+_LOOK_CLOSER = frozenset({" ", *FORMULA_START})  # each of FORMULA_START is one character
 
 
 def csv_writer(handle: Any) -> Any:
@@ -109,7 +135,7 @@ def to_csv(register: Register) -> dict[str, str]:
         writer = csv_writer(buf)
         writer.writerow([safe_cell(c) for c in columns])
         for row in rows:
-            writer.writerow([safe_cell(row.get(c)) for c in columns])
+            writer.writerow(csv_row(row, columns))
         out[kind] = buf.getvalue()
     return out
 
@@ -131,5 +157,5 @@ def write_csv(register: Register, folder: Path) -> list[Path]:
 from bir.write.cyclonedx import cyclonedx_json, software_type, to_cyclonedx  # noqa: E402 - the BOM has its own module
 from bir.write.sqlitedb import write_sqlite  # noqa: E402 - the database has its own module
 
-__all__ = ["cyclonedx_json", "flatten", "safe_cell", "software_type", "to_csv", "to_cyclonedx", "to_json", "write_csv",
+__all__ = ["csv_row", "cyclonedx_json", "flatten", "safe_cell", "software_type", "to_csv", "to_cyclonedx", "to_json", "write_csv",
            "write_sqlite"]

@@ -26,7 +26,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import operator
 import os
+import re
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
@@ -151,12 +153,23 @@ def _cell(value: Any, column: Column) -> Any:
     if value is None:
         return None
     if column.json:
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return _json_text(value)
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return _json_text(value)
     return value
+
+
+_ESCAPED = re.compile(r'[\x00-\x1f"\\]')  # what json.dumps(ensure_ascii=False) writes as an escape
+
+
+def _json_text(value: Any, sort_keys: bool = True) -> str:
+    """`json.dumps(value, ensure_ascii=False, sort_keys=sort_keys)`, written directly for a list of strings that
+    need no escape (tags, ids: most of the lists a register holds), asked of the encoder for anything else."""
+    if type(value) in (list, tuple) and all(type(v) is str for v in value) and not _ESCAPED.search("".join(value)):
+        return '["' + '", "'.join(value) + '"]' if value else "[]"
+    return json.dumps(value, ensure_ascii=False, sort_keys=sort_keys)
 
 
 def _money_currency(record: Record, item: dict[str, Any] | None, base: str) -> str:
@@ -183,11 +196,12 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, (tuple, list)):
-        return json.dumps(list(value), ensure_ascii=False)
+        return _json_text(value, sort_keys=False)
     return value
 
 
 _FIGURE_TYPES = {"int": "INTEGER", "Decimal": "REAL", "Decimal | None": "REAL"}
+_AS_IS = frozenset({str, int, float, bool, type(None)})  # what `_plain` hands back unchanged, asked without a call
 
 
 def _figure_table(con: sqlite3.Connection, name: str, cls: type, lines: Sequence[Any], *, record_field: str | None = "record",
@@ -196,7 +210,11 @@ def _figure_table(con: sqlite3.Connection, name: str, cls: type, lines: Sequence
     cols = [(f.name, _FIGURE_TYPES.get(str(f.type), "TEXT")) for f in fields] + [(n, t) for n, t, _ in extra]
     fks = [(record_field, "records")] if record_field else []
     _create(con, name, cols, fks=fks)
-    rows = [[_plain(getattr(line, f.name)) for f in fields] + [fn(line) for _, _, fn in extra] for line in lines]
+    get = operator.attrgetter(*(f.name for f in fields))
+    plain, as_is = _plain, _AS_IS
+    one = len(fields) == 1
+    rows = [[v if type(v) in as_is else plain(v) for v in ((get(line),) if one else get(line))]
+            + [fn(line) for _, _, fn in extra] for line in lines]
     con.executemany(f"INSERT INTO {q(name)} VALUES ({', '.join('?' for _ in cols)})", rows)  # noqa: S608
     if record_field:
         _index(con, name, record_field)
@@ -267,25 +285,34 @@ def _write_table(con: sqlite3.Connection, table: Table, records: list[Record], c
     if not table.path:
         fks.insert(0, ("id", "records"))
     _create(con, table.name, cols, pk=None if table.path else "id", fks=fks)
+    # Each row starts as NULLs and gets the values the record holds, found by walking its data along the
+    # columns' paths (a tree of them): a kind's table has dozens of columns, a record fills a few of them.
+    lead = 2 if table.path else 0
+    tree: _PathTree = {}
+    at = lead
+    for c in table.columns:
+        node = tree
+        rel = c.path[len(table.path):]
+        for part in rel[:-1]:
+            node = node.setdefault(part, ({}, []))[0]
+        node.setdefault(rel[-1], ({}, []))[1].append((at, c))
+        at += 3 if c.money else 1
+    blank: list[Any] = [None] * at
     rows: list[list[Any]] = []
     for rec in records:
-        items: list[tuple[int | None, dict[str, Any] | None, Any]]
         if table.path:
             value = _get(rec.data, table.path)
-            items = [(i, item, item) for i, item in enumerate(value) if isinstance(item, dict)] if isinstance(value, list) else []
+            if not isinstance(value, list):
+                continue
+            for position, item in enumerate(value):
+                if isinstance(item, dict):
+                    row = blank[:]
+                    row[0], row[1] = rec.id, position
+                    _fill_row(row, item, tree, rec, item, config, base)
+                    rows.append(row)
         else:
-            items = [(None, None, rec.data)]
-        for position, item, data in items:
-            row: list[Any] = [rec.id, position] if table.path else []
-            for c in table.columns:
-                value = _get(data, c.path[len(table.path):])
-                row.append(_cell(value, c))
-                if c.money:
-                    cur = _money_currency(rec, item, base)
-                    amount = Decimal(repr(value)) if isinstance(value, float) else (Decimal(value) if isinstance(value, int) and
-                                                                                  not isinstance(value, bool) else None)
-                    row += [cur if amount is not None else None,
-                            float(to_base(amount, cur, config)) if amount is not None else None]
+            row = blank[:]
+            _fill_row(row, rec.data, tree, rec, None, config, base)
             rows.append(row)
     con.executemany(f"INSERT INTO {q(table.name)} VALUES ({', '.join('?' for _ in cols)})", rows)  # noqa: S608
     if table.path:
@@ -293,6 +320,31 @@ def _write_table(con: sqlite3.Connection, table: Table, records: list[Record], c
     for c in table.columns:
         if c.references or c.enum or c.name == "status":
             _index(con, table.name, c.name)
+
+
+# key -> (the tree below it, the columns at it with their place in the row)
+_PathTree = dict[str, tuple["_PathTree", list[tuple[int, Column]]]]
+
+
+def _fill_row(row: list[Any], data: dict[str, Any], tree: _PathTree, rec: Record, item: dict[str, Any] | None,
+              config: Any, base: str) -> None:
+    """Set the cells of `row` for the values `data` holds along the paths of `tree` (what `_get` finds for each
+    column's path; a path through anything but a mapping holds nothing)."""
+    for key, value in data.items():
+        entry = tree.get(key)
+        if entry is None or value is None:
+            continue
+        below, here = entry
+        for at, c in here:
+            row[at] = _cell(value, c)
+            if c.money:
+                amount = Decimal(repr(value)) if isinstance(value, float) else (Decimal(value) if isinstance(value, int) and
+                                                                              not isinstance(value, bool) else None)
+                if amount is not None:
+                    cur = _money_currency(rec, item, base)
+                    row[at + 1], row[at + 2] = cur, float(to_base(amount, cur, config))
+        if below and isinstance(value, dict):
+            _fill_row(row, value, below, rec, item, config, base)
 
 
 def _figures(con: sqlite3.Connection, evaluation: Evaluation) -> None:
