@@ -91,7 +91,7 @@ def _scalar_text(value: Any) -> str:
 
 
 def csv_row(row: Mapping[str, Any], columns: list[str]) -> list[str]:
-    """The cells of one CSV row: `safe_cell` of each column's value, an absent or empty one as ""."""
+    """The cells of one CSV row: `safe_cell` of each column's value; an absent value (or None) is "", as `safe_cell` makes it."""
     get, safe = row.get, safe_cell
     return [safe(v) if (v := get(c)) is not None else "" for c in columns]
 
