@@ -107,6 +107,9 @@ def test_figures_equal_the_report_models(demo: tuple[sqlite3.Connection, object]
     total = con.execute("SELECT ROUND(SUM(annual_base), 2) FROM record_run_costs").fetchone()[0]
     assert cents(total) == sum((annual_run_cost(r, register.config, DAY) for r in register), Decimal(0))
     assert cents(total) == sum((line.annual for line in cost.run if line.by == "kind"), Decimal(0))
+    per_record = evaluation.figures().records  # type: ignore[attr-defined]
+    assert {rid: cents(v) for rid, v in con.execute("SELECT record, annual_base FROM record_run_costs")} == {
+        rid: f.annual_run_cost for rid, f in per_record.items() if register.records[rid].kind not in ("party", "waiver")}
     tco = dict(con.execute("SELECT record, total FROM tco").fetchall())
     assert {k: cents(v) for k, v in tco.items()} == {t.record: t.total for t in cost.tco}
     assert con.execute("SELECT COUNT(*) FROM risk_findings").fetchone()[0] == len(evaluation.report("risk").findings) + len(

@@ -41,7 +41,6 @@ from bir import __version__
 from bir.base.model import KINDS, RELATION_TYPES, Record
 from bir.base.rules import CATALOG
 from bir.reports import Evaluation
-from bir.reports.context import annual_run_cost
 from bir.reports.models import (
     DepreciationLine,
     EventLine,
@@ -350,7 +349,7 @@ def _fill_row(row: list[Any], data: dict[str, Any], tree: _PathTree, rec: Record
 def _figures(con: sqlite3.Connection, evaluation: Evaluation) -> None:
     from bir.reports.models import CostReport, LicenceReport, LifecycleReport, RiskReport
 
-    register, ctx, day = evaluation.register, evaluation.context, evaluation.point.day
+    register, ctx = evaluation.register, evaluation.context
     config = register.config
     cost = evaluation.report("cost")
     life = evaluation.report("lifecycle")
@@ -366,8 +365,9 @@ def _figures(con: sqlite3.Connection, evaluation: Evaluation) -> None:
     _figure_table(con, "run_costs", RunCostLine, cost.run, record_field=None)
     records = sorted(register.records.values(), key=lambda r: r.id)
     _create(con, "record_run_costs", [("record", "TEXT"), ("annual_base", "REAL")], pk="record", fks=[("record", "records")])
+    per_record = evaluation.figures().records  # each record's annual run cost as the models computed it
     con.executemany("INSERT INTO record_run_costs VALUES (?, ?)",
-                    [(r.id, float(annual_run_cost(r, config, day))) for r in records if r.kind not in ("party", "waiver")])
+                    [(r.id, float(per_record[r.id].annual_run_cost)) for r in records if r.kind not in ("party", "waiver")])
     _figure_table(con, "tco", TcoLine, cost.tco)
     _figure_table(con, "tco_services", ServiceTcoLine, cost.tco_services, record_field="service")
     _create(con, "life_dates", [("record", "TEXT"), ("kind", "TEXT"), ("end_of_support", "TEXT"), ("end_of_life", "TEXT"),
