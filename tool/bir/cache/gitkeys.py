@@ -60,13 +60,13 @@ class GitKeys:
             return None
         from concurrent.futures import ThreadPoolExecutor
 
-        from bir.git.worktree import ask
+        from bir.git.worktree import Asked
 
         pool = ThreadPoolExecutor(max_workers=5 if snapshot else 3)  # each waits on its own git process
         try:
             tree = pool.submit(_tree, git, head)
             if snapshot:
-                asked = ask(pool, git, head)
+                asked = Asked(pool, git, head)
                 return cls(tree, asked.tracked, asked.visible, asked)
             return cls(tree, pool.submit(git.diff_tracked, head, None, (RECORD_DIR,)), pool.submit(git.untracked, (RECORD_DIR,)))
         finally:

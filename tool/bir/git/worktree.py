@@ -90,7 +90,7 @@ NO_TREE = "no tree"  # HEAD has no committed registry/ (no commit yet, or the re
 
 
 class Answers(NamedTuple):
-    """What git says of the working tree against a commit (`ask`)."""
+    """What git says of the working tree against a commit (`Asked`)."""
 
     tree: str  # id of the commit's registry/ tree ("" when there is none)
     tracked: list[FileChange]  # tracked files that differ from the commit
@@ -99,9 +99,10 @@ class Answers(NamedTuple):
 
 
 class Asked:
-    """The four questions of `ask` under way, each a process of its own."""
+    """What a snapshot needs, asked of git at once, each question a process of its own in `pool` (at 100,000
+    files, one after the other they took 0.3 s)."""
 
-    def __init__(self, pool: Executor, git: Git, rev: str) -> None:
+    def __init__(self, pool: Executor, git: Git, rev: str = "HEAD") -> None:
         self.tree = pool.submit(git.tree_id, rev, RECORD_DIR)
         self.tracked = pool.submit(git.diff_tracked, rev, None)
         self.every_untracked = pool.submit(git.untracked, ignored_too=True)
@@ -110,11 +111,6 @@ class Asked:
     def answers(self) -> Answers:
         """The answers, once git has given them all (git's errors raised here)."""
         return Answers(self.tree.result(), self.tracked.result(), self.every_untracked.result(), self.visible.result())
-
-
-def ask(pool: Executor, git: Git, rev: str = "HEAD") -> Asked:
-    """Ask git, at once, what a snapshot needs: at 100,000 files, one question after the other took 0.3 s."""
-    return Asked(pool, git, rev)
 
 
 def take(root: Path, git: Git, clock_ns: int, folders: tuple[Stamp, ...], asked: Answers | None = None) -> Snapshot | str:
@@ -129,7 +125,7 @@ def take(root: Path, git: Git, clock_ns: int, folders: tuple[Stamp, ...], asked:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(4) as pool:
-            asked = ask(pool, git).answers()
+            asked = Asked(pool, git).answers()
     if not asked.tree:
         return NO_TREE
     differing = _register_paths(asked.tracked)
