@@ -103,7 +103,7 @@ def validate(root: Path, rules: RuleSet, *, use_cache: bool = True, jobs: int | 
     from bir.cache.gitkeys import KeySources
 
     # before the listing; git is asked for the snapshot's answers meanwhile too
-    sources = KeySources.start(root, snapshot=folder is not None and clock_ns is not None) if use_cache else None
+    sources = KeySources.start(root, snapshot=clock_ns is not None) if use_cache else None  # a clock needs a folder
     candidates, found = discover(root)
     prints = {c.path: c.fingerprint for c in candidates}
     if use_cache and folder is not None:
