@@ -17,6 +17,7 @@ report models and the shared context, never computed a second way.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -311,8 +312,6 @@ def risk_by_service(figs: Figures, limit: int = 15) -> list[Tally]:
     """Open findings per service by severity, the services with the highest risk score first (`limit` of them).
     The services are ranked first and only those shown are counted: a large register's services have millions
     of findings between them."""
-    import heapq
-
     top = heapq.nsmallest(limit, ((-(sf.risk_score or 0), sid) for sid, sf in figs.services.items() if sf.findings))
     out = []
     for _score, sid in top:
