@@ -158,7 +158,7 @@ class ResultStore:
         own_keys: set[bytes] = set()
         shared_keys: set[bytes] = set()
         if self.shared is not None:
-            found = _read_signed(self._pack(self.shared, suffix), self.context)
+            found = read_signed(self._pack(self.shared, suffix), self.context)
             if found is not None:
                 merged.update(found)
                 shared_keys = set(found)
@@ -271,10 +271,10 @@ class ResultStore:
             path = self._pack(self.own, suffix)
             if set(mine) == read_own and (key is None or path.with_suffix(path.suffix + ".sig").is_file()):
                 continue
-            _write(path, self.context, mine, key)
+            write_pack(path, self.context, mine, key)
         if self._register is not None:
             digest, problems = self._register
-            _write(self._pack(self.own, "register"), self.context,
+            write_pack(self._pack(self.own, "register"), self.context,
                    {digest: tuple((p.path, *_problem_out(p)) for p in problems)}, None)
         _prune(self.own, self.context)
 
@@ -286,7 +286,7 @@ def _unpack(value: object, context: str) -> dict[bytes, Any] | None:
     return None
 
 
-def _read_signed(path: Path, context: str) -> dict[bytes, Any] | None:
+def read_signed(path: Path, context: str) -> dict[bytes, Any] | None:
     """A shared pack, when its signature verifies with the trusted key (None otherwise: never unpacked)."""
     from bir.cache.trust import read_verified, trusted_key
 
@@ -295,7 +295,7 @@ def _read_signed(path: Path, context: str) -> dict[bytes, Any] | None:
     return None if data is None else _unpack(read_cache_verified(data, codec="marshal"), context)
 
 
-def _write(path: Path, context: str, table: dict[bytes, Any], key: Any) -> None:
+def write_pack(path: Path, context: str, table: dict[bytes, Any], key: Any) -> None:
     import marshal
 
     try:

@@ -16,6 +16,7 @@ content was judged before, so a fresh clone with a restored cache parses only wh
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from bir.cache.gitkeys import KeySources
+    from bir.cache.listing import Listed
+    from bir.cache.results import ResultStore
     from bir.check.checker import LoadResult
     from bir.check.ruleset import RuleSet
     from bir.git.plumbing import FileChange, Git
@@ -101,30 +104,49 @@ def validate(root: Path, rules: RuleSet, *, use_cache: bool = True, jobs: int | 
     clock_ns = worktree.clock(folder) if folder is not None else None
     stamps = worktree.folder_stamps(root)  # before the files are listed: a later change shows in them
     from bir.cache.gitkeys import KeySources
+    from bir.cache.listing import from_main
 
-    # before the listing; git is asked for the snapshot's answers meanwhile too
-    sources = KeySources.start(root, snapshot=clock_ns is not None) if use_cache else None  # a clock needs a folder
-    candidates, found = discover(root)
-    prints = {c.path: c.fingerprint for c in candidates}
-    if use_cache and folder is not None:
-        cached = read_cache(folder / VALIDATE_CACHE)
-        if isinstance(cached, ValidateEntry) and cached.key == key and cached.prints == prints:
-            relations = StoredRelations.open(folder / RELATIONS_CACHE, cached.token) if want_relations else None
-            if relations is not None or not want_relations:
-                if not (folder / WORKTREE_CACHE).is_file():
-                    # No snapshot yet (the last full run's timestamps were too recent to trust): every file
-                    # is as that run saw it, so this run's stamps and clock, taken before the listing, can
-                    # describe it.
-                    _keep_snapshot(root, folder, clock_ns, stamps, key, cached.token, cached.summary, cached.problems,
-                                   _answers(sources))
-                return Validation(cached.summary, cached.problems, cached=True, relations=relations)
+    # In a pull request's job: main's signed listing and git's diff name the files, unlisted (a snapshot
+    # needs a clock, and a clock a folder)
+    listed: Listed | None = None
+    store: ResultStore | None = None
+    if use_cache and clock_ns is not None and os.environ.get("BIR_CACHE_SHARED"):
+        from bir.cache.results import ResultStore
+
+        store = ResultStore.open(rules)
+        listed = from_main(root, rules) if store is not None else None
+    sources: KeySources | None = None
+    prints: dict[str, tuple[int, int, int, int]] | None = None  # of each file listed (none from main's listing)
+    if listed is not None:
+        candidates, found = listed.candidates, list[Problem]()
+        known: Callable[[], dict[str, bytes]] | None = listed.keys
+    else:
+        # before the listing; git is asked for the snapshot's answers meanwhile too
+        sources = KeySources.start(root, snapshot=clock_ns is not None) if use_cache else None
+        candidates, found = discover(root)
+        prints = {c.path: c.fingerprint for c in candidates}
+        if use_cache and folder is not None:
+            cached = read_cache(folder / VALIDATE_CACHE)
+            if isinstance(cached, ValidateEntry) and cached.key == key and cached.prints == prints:
+                relations = StoredRelations.open(folder / RELATIONS_CACHE, cached.token) if want_relations else None
+                if relations is not None or not want_relations:
+                    if not (folder / WORKTREE_CACHE).is_file():
+                        # No snapshot yet (the last full run's timestamps were too recent to trust): every file
+                        # is as that run saw it, so this run's stamps and clock, taken before the listing, can
+                        # describe it.
+                        _keep_snapshot(root, folder, clock_ns, stamps, key, cached.token, cached.summary,
+                                       cached.problems, _answers(sources))
+                    return Validation(cached.summary, cached.problems, cached=True, relations=relations)
+        known = sources.known(candidates) if sources is not None else None
     # What a full run needs, loaded only when one is due: an unchanged re-run never loads the checker or PyYAML.
+    from bir.cache import listing
     from bir.cache.results import ResultStore
     from bir.check.checker import load
 
-    store = ResultStore.open(rules) if use_cache else None
+    if store is None:
+        store = ResultStore.open(rules) if use_cache else None
     result = load(root, rules, candidates, found, want_data=False, jobs=jobs, cache=store,
-                  known=sources.known(candidates) if store is not None and sources is not None else None)
+                  known=known if store is not None else None)
     if store is not None:
         store.save()
         if sources is not None:
@@ -132,12 +154,14 @@ def validate(root: Path, rules: RuleSet, *, use_cache: bool = True, jobs: int | 
     summary = result.summary()
     relations_index = relation_index(result)
     if folder is not None:
-        import os
-
         token = os.urandom(8).hex()
         relations_index.save(folder / RELATIONS_CACHE, token)
-        write_cache(folder / VALIDATE_CACHE, ValidateEntry(key, prints, summary, result.problems, token))
-        _keep_snapshot(root, folder, clock_ns, stamps, key, token, summary, result.problems, _answers(sources))
+        if prints is not None:  # main's listing gives no file's status to compare with on the next run
+            write_cache(folder / VALIDATE_CACHE, ValidateEntry(key, prints, summary, result.problems, token))
+        snapshot = _keep_snapshot(root, folder, clock_ns, stamps, key, token, summary, result.problems,
+                                  listed.answers if listed is not None else _answers(sources))
+        if store is not None and listed is None:
+            listing.keep(rules, root, snapshot, candidates, found, result.keys)
     return Validation(summary, result.problems, relations=relations_index if want_relations else None)
 
 
@@ -146,20 +170,21 @@ def _answers(sources: KeySources | None) -> Answers | None:
 
 
 def _keep_snapshot(root: Path, folder: Path, clock_ns: int | None, stamps: tuple[Stamp, ...], key: str, token: str,
-                   summary: Summary, problems: list[Problem], asked: Answers | None = None) -> None:
+                   summary: Summary, problems: list[Problem], asked: Answers | None = None) -> Snapshot | str:
     """Write worktree.pickle: the snapshot with the result, or (when git cannot describe this register)
     a record that there is none, so unchanged re-runs do not ask git again. After a racy attempt the file
     is removed: the next unchanged re-run tries again. `asked`: git's answers, asked while the files were
-    listed (else they are asked now)."""
+    listed (else they are asked now). The snapshot, or why there is none."""
     snapshot = _snapshot(root, clock_ns, stamps, asked)
     if snapshot == worktree.RACY:
         try:
             (folder / WORKTREE_CACHE).unlink(missing_ok=True)
         except OSError:
             pass
-        return
+        return snapshot
     kept = snapshot if isinstance(snapshot, worktree.Snapshot) else None
     write_cache(folder / WORKTREE_CACHE, WorktreeEntry(worktree.SNAPSHOT_FORMAT, key, token, kept, summary, problems))
+    return snapshot
 
 
 def _validated_through_git(root: Path, rules: RuleSet, want_relations: bool) -> Validation | None:

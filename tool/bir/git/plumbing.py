@@ -82,6 +82,14 @@ class FileChange(NamedTuple):
     new_blob: str | None = None
 
 
+class TreeChange(NamedTuple):
+    """One file of `git diff-tree`: status (A, M, D, T...), path inside the trees, mode on the new side."""
+
+    status: str
+    path: str
+    mode: str
+
+
 @dataclass(slots=True)
 class Commit:
     """One first-parent commit of a history pass, with the files it changed under the given paths."""
@@ -372,11 +380,29 @@ class Git:
             args.append(head)
         return list(_parse_raw(_text(self.run([*args, "--", *paths])), self._rel if self.prefix else None))
 
-    def untracked(self, paths: Sequence[str] = REGISTER_PATHS, *, ignored_too: bool = False) -> list[str]:
-        """Untracked files under `paths` (relative to the root): those git ignores only with `ignored_too`."""
+    def tree_changes(self, old: str, new: str) -> list[TreeChange]:
+        """Every file that differs between the trees (or commits) `old` and `new`, paths inside the trees as
+        git writes them (no rename detection: a moved file is a removal and an addition)."""
+        out = self.run(["diff-tree", "-r", "-z", "--raw", "--no-renames", "--no-abbrev", "--end-of-options", old, new])
+        return [TreeChange(status.decode("ascii"), path.decode("utf-8", "surrogateescape"), new_mode.decode("ascii"))
+                for _old_mode, new_mode, status, path in _TREE_ENTRY.findall(out)]
+
+    def may_convert_checkouts(self) -> bool:
+        """Whether the repository itself can make a checked-out file's bytes differ from its blob (end of line,
+        encoding, ident): a tracked `.gitattributes` in any folder, or the git folder's `info/attributes`."""
+        if os.path.lexists(os.path.join(self.git_dir, "info", "attributes")):
+            return True
+        return bool(self.run(["ls-files", "-z", "--full-name", "--", ":(top,glob)**/.gitattributes"]).strip(b"\0"))
+
+    def untracked(self, paths: Sequence[str] = REGISTER_PATHS, *, ignored_too: bool = False,
+                  folders: bool = False) -> list[str]:
+        """Untracked files under `paths` (relative to the root): those git ignores only with `ignored_too`. With
+        `folders`, a folder holding nothing tracked is named instead of its files (`name/`), an empty one too."""
         args = ["ls-files", "--others", "-z", "--full-name"]
         if not ignored_too:
             args.append("--exclude-standard")
+        if folders:
+            args.append("--directory")
         out = _text(self.run([*args, "--", *paths]))
         return [visible(rel) for name in out.split("\0") if name and (rel := self._rel(name)) is not None]
 
@@ -638,6 +664,7 @@ def _within(changes: list[FileChange], paths: Sequence[str]) -> list[FileChange]
 # One entry of `--raw -z` output: `:old_mode new_mode old new STATUS\0path\0`, with a second path for a
 # rename or copy (`R86\0old\0new\0`). Matched in C over the whole text: a first commit adding 100,000
 # records is 100,000 entries.
+_TREE_ENTRY = re.compile(rb":(\d+) (\d+) [0-9a-f]+ [0-9a-f]+ ([A-Z])\d*\0([^\0]*)\0")
 _RAW_ENTRY = re.compile(r":(\d+) (\d+) ([0-9a-f]+) ([0-9a-f]+) (?:([RC])\d*\0([^\0]*)\0([^\0]*)|([A-Z])\d*\0([^\0]*))\0")
 
 

@@ -220,6 +220,11 @@ _WINDOWS_REFUSES = re.compile(r'[<>:"\\|?*]')
 _NEVER_A_RECORD = re.compile(r'[\x00-\x1f\x7f-\x9f\ud800-\udfff<>:"\\|?*]')  # as `bir.base.layout.record_of` says
 
 
+def plain_record_name(name: str) -> bool:
+    """Whether `name` is a record file's name that no system objects to (the listing finds no problem in it)."""
+    return _PLAIN_NAME.fullmatch(name) is not None and name[:-5] not in _RESERVED
+
+
 def name_problem(rel: str, name: str) -> Problem | None:
     """What breaks in one name on another system (None for a portable name)."""
     shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
