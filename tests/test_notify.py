@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from support import TEAM, hardware, make_register, run, write_records
+from support import TEAM, commit, git, hardware, make_register, run, write_records
 
 TOKEN = "test-token-0123"
 AS_OF = "2026-12-01"
@@ -184,7 +184,18 @@ def root(tmp_path: Path) -> Path:
          "status_dates": {"active": "2024-02-01"}, "product": "Thing", "metric": "per_device", "quantity": 5,
          "term": {"start": "2024-02-01", "end": "2027-02-01"}},
     ])
-    return reg
+    return recorded(reg)
+
+
+def recorded(root: Path) -> Path:
+    """The working tree committed (dated before AS_OF): `--as-of AS_OF` reads the same register whether the
+    machine's day is AS_OF (the working tree) or later (the last commit on or before it)."""
+    if not (root / ".git").exists():
+        git(root, "init", "-q", "-b", "main")
+        (root / ".gitignore").write_text(".bir-cache/\n")
+    git(root, "add", "-A")
+    commit(root, "Register")
+    return root
 
 
 def edit(root: Path, kind: str, rid: str, **fields: Any) -> None:
@@ -202,6 +213,7 @@ def notify(root: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch, *ext
         monkeypatch.setenv("GITHUB_TOKEN", token)
     monkeypatch.setenv("GITHUB_REPOSITORY", "o/r")
     monkeypatch.setenv("GITHUB_API_URL", github.url)
+    recorded(root)
     return run("notify", "github", "--root", str(root), "--as-of", AS_OF, "--pause", "0", *extra)
 
 
@@ -457,7 +469,7 @@ def test_long_owner_labels_fit_githubs_limit() -> None:
 
 def test_the_demo_registers_deadlines(tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
     """End to end on the demo register: every deadline of its lifecycle report, no reminder, one issue each."""
-    demo = make_register(tmp_path / "demo", demo=True)
+    demo = recorded(make_register(tmp_path / "demo", demo=True))
     code, out, err = run("report", "lifecycle", "--root", str(demo), "--as-of", AS_OF, "--format", "json")
     events = json.loads(out)["events"]
     deadlines = [e for e in events if e["category"] == "deadline"]
