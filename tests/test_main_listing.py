@@ -140,6 +140,7 @@ def _commit_only_untracked(root: Path) -> None:
 CASES: list[tuple[str, Callable[[Path], None], bool]] = [
     ("nothing changed", lambda root: None, True),
     ("records changed, broken, added, removed and renamed, committed", _committed(_ten_changes), True),
+    ("every record of a kind removed, committed", _committed(lambda root: git(root, "rm", "-q", "-r", "registry/service")), True),
     ("an untracked record", _commit_only_untracked, False),
     ("an ignored file in a kind folder", _ignored, False),
     ("an edit not committed", _edit("party/acme.yaml", "Acme Supplies", "Acme"), False),
@@ -259,3 +260,20 @@ def test_bir_change_takes_the_snapshot_of_a_listed_run(tmp_path: Path, monkeypat
     assert found is not None
     checked = found[0]
     assert [f"{p.path}:{p.line}:{p.column}:{p.severity.value}:{p.rule}:{p.message}" for p in checked.problems] == got[1:]
+
+
+def test_an_older_listing_of_main_is_still_true(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               main_signed: tuple[Path, Path]) -> None:
+    """A listing replayed from an older commit of main (actions/cache restores the newest it finds): the diff
+    from that older tree names every file changed since, and the result is a full run's."""
+    repo, main_cache = main_signed
+    _committed(_edit("party/acme.yaml", "Acme Supplies", "Acme Supplies Group"))(repo)
+    write(repo, "hardware/srv-9.yaml", RECORDS["hardware/srv-01.yaml"].replace("srv-01", "srv-9"))
+    _committed(lambda root: None)(repo)
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(repo), str(clone))
+    _committed(_ten_changes)(clone)
+    got, listed = _pr_job(tmp_path, monkeypatch, main_cache, clone)
+    assert not listed
+    assert got == _fresh(tmp_path, monkeypatch, clone)
+    assert got[0].startswith("9 ")  # main's seven, srv-9 added on main since, two added and one removed here
