@@ -154,6 +154,19 @@ CASES: list[tuple[str, Callable[[Path], None], bool]] = [
 ]
 
 
+def _ten_change_pull_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                             main_signed: tuple[Path, Path]) -> tuple[Path, list[str]]:
+    """A clone of main with the ten changes committed, validated by a pull request's job that takes main's
+    listing: the clone and the lines."""
+    repo, main_cache = main_signed
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(repo), str(clone))
+    _committed(_ten_changes)(clone)
+    got, listed = _pr_job(tmp_path, monkeypatch, main_cache, clone)
+    assert not listed
+    return clone, got
+
+
 @pytest.mark.parametrize(("name", "change", "taken"), CASES, ids=[c[0] for c in CASES])
 def test_a_pull_request_s_job_finds_what_a_full_listing_finds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                              main_signed: tuple[Path, Path], name: str,
@@ -171,12 +184,7 @@ def test_the_changed_records_are_judged_and_the_rest_are_main_s(tmp_path: Path, 
                                                                main_signed: tuple[Path, Path]) -> None:
     """The exact problems of the ten-change pull request: the broken record's own, and those of the records
     pointing at the removed and renamed ones (judged across records, as in a full run)."""
-    repo, main_cache = main_signed
-    clone = tmp_path / "clone"
-    git(tmp_path, "clone", "-q", str(repo), str(clone))
-    _committed(_ten_changes)(clone)
-    got, listed = _pr_job(tmp_path, monkeypatch, main_cache, clone)
-    assert not listed
+    _, got = _ten_change_pull_request(tmp_path, monkeypatch, main_signed)
     rules = sorted({line.split(":")[4] for line in got[1:]})
     files = sorted({line.split(":")[0] for line in got[1:]})
     assert got[0].startswith("8 ")
@@ -249,12 +257,7 @@ def test_bir_change_takes_the_snapshot_of_a_listed_run(tmp_path: Path, monkeypat
     from bir.git.plumbing import Git
     from bir.point.point import open_point
 
-    repo, main_cache = main_signed
-    clone = tmp_path / "clone"
-    git(tmp_path, "clone", "-q", str(repo), str(clone))
-    _committed(_ten_changes)(clone)
-    got, listed = _pr_job(tmp_path, monkeypatch, main_cache, clone)
-    assert not listed
+    clone, got = _ten_change_pull_request(tmp_path, monkeypatch, main_signed)
     point = open_point(clone)
     found = validation_module.validate_worktree(clone, point.rules, Git(clone), lambda: Git(clone).diff_tracked("HEAD", None))
     assert found is not None
