@@ -96,3 +96,22 @@ def test_no_import_cycles_between_modules() -> None:
         if not state.get(module):
             visit(module, [module])
     assert cycles == []
+
+
+def test_the_change_check_imports_only_the_reports_it_reads() -> None:
+    """`bir change` reads the risk and licence models through `bir.reports.context`: the package's names
+    (`evaluate`, `REPORTS`...) are imported when first asked for, so the other reports stay unloaded, and
+    asking for one still gives it."""
+    import subprocess
+    import sys
+
+    code = ("import sys, bir.change.compute, bir.change.render\n"
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith('bir.reports'))))\n"
+            "from bir.reports import REPORTS, evaluate\n"
+            "print(len(REPORTS), evaluate.__module__, 'bir.reports.assignments' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=PACKAGE.parent).stdout.splitlines()
+    assert out == [" ".join(["bir.reports", "bir.reports.context", "bir.reports.decisions", "bir.reports.depreciation",
+                             "bir.reports.graph", "bir.reports.licences", "bir.reports.models", "bir.reports.money",
+                             "bir.reports.plan", "bir.reports.risk"]),
+                   "10 bir.reports.evaluation True"]
