@@ -254,7 +254,7 @@ def test_a_parallel_build_computes_the_figures_once(built: tuple[Path, Path], tm
     """The downloads' process is forked after the figures are computed, so it does not compute them again."""
     import os
 
-    import bir.reports as reports
+    import bir.reports.evaluation as reports
 
     calls = tmp_path / "calls"
     real = reports.figures
