@@ -104,8 +104,10 @@ def _future_record(root: Path) -> str:
     return path.relative_to(root).as_posix()
 
 
-@pytest.mark.parametrize("days", [(dt.date(2026, 12, 1), dt.date(2027, 1, 1)), (dt.date(2027, 1, 1), dt.date(2026, 12, 1))],
-                         ids=["first-in-the-future", "first-in-the-past"])
+@pytest.mark.parametrize("days", [(dt.date(2026, 12, 1), dt.date(2027, 1, 1)), (dt.date(2027, 1, 1), dt.date(2026, 12, 1)),
+                                  (dt.date(2026, 12, 15), dt.date(2026, 12, 14)), (dt.date(2026, 12, 14), dt.date(2026, 12, 15))],
+                         ids=["first-in-the-future", "first-in-the-past", "on-the-day-then-the-day-before",
+                              "the-day-before-then-on-the-day"])
 def test_the_day_is_applied_to_a_cached_verdict(base_register: Path, days: tuple[dt.date, dt.date]) -> None:
     """date.future depends on the day: a verdict cached on one day is right on another."""
     rel = _future_record(base_register)

@@ -59,6 +59,7 @@ _AFTER_REFERENCES = RecordFacts._fields.index("references") + 1
 RESULTS_DIR = "results"
 _SEVERITIES = {s.value: s for s in Severity}
 _code: list[str] = []
+_new_tuple = tuple.__new__  # a named tuple's own constructor is a Python function
 
 
 def code_digest() -> str:
@@ -138,6 +139,8 @@ class ResultStore:
         self.hits = self.misses = 0
         self._shared_values: dict[Any, Any] = {}
         self._register: tuple[bytes, list[Problem]] | None = None  # the rules across records: to write
+        self._day: dt.date | None = None
+        self._day_text = ""
 
     @classmethod
     def open(cls, rules: RuleSet) -> ResultStore | None:
@@ -184,7 +187,9 @@ class ResultStore:
         return not self._facts_table()
 
     def lookup(self, path: str, key: bytes, day: dt.date, want_data: bool) -> FileResult | None:
-        entry = self._facts_table().get(key)
+        # (called once per file: 100,000 times in a pull request's check, so the table and the day's text are
+        # taken without a call each time)
+        entry = (self._facts if self._facts is not None else self._facts_table()).get(key)
         if entry is None:
             self.misses += 1
             return None
@@ -196,8 +201,8 @@ class ResultStore:
             if data is None:
                 self.misses += 1
                 return None
-        found = [_problem_in(path, t) for t in problems]
-        if future is not None and dt.date.fromisoformat(future[0]) > day:
+        found = [_problem_in(path, t) for t in problems] if problems else []
+        if future is not None and future[0] > (self._day_text if self._day is day else self._day_of(day)):
             if future[1] is None:  # in the future on this day, not on the day it was checked: check it again
                 self.misses += 1
                 return None
@@ -206,8 +211,13 @@ class ResultStore:
         self.used[key] = entry
         if data is not None:
             self.used_data[key] = stored
-        index = None if facts is None else RecordFacts(facts[0], facts[1], path, *facts[2:])
+        index = None if facts is None else _new_tuple(RecordFacts, (facts[0], facts[1], path, *facts[2:]))
         return FileResult(path, kind, found, data, index, key, usable)
+
+    def _day_of(self, day: dt.date) -> str:
+        """The day as a status date is kept (ISO 8601, which sorts as the days do)."""
+        self._day, self._day_text = day, day.isoformat()
+        return self._day_text
 
     def register_verdict(self, digest: bytes) -> list[Problem] | None:
         """The problems the rules across records found in the index of `digest`, when this user's own cache
