@@ -41,7 +41,7 @@ from bir.base.model import KINDS
 from bir.read.files import Candidate, plain_record_name
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
     from bir.base.problems import Problem
     from bir.check.ruleset import RuleSet
@@ -131,15 +131,14 @@ def read(context: str) -> Listing | None:
                                      and isinstance(entry[1], bytes) and len(entry[1]) == _KEY_BYTES * len(entry[0])):
             return None
         names = entry[0]
-        if not all(type(a) is str and a < b for a, b in pairwise(names)):
+        if not all(type(name) is str for name in names) or not all(a < b for a, b in pairwise(names)):
             return None  # not one name each, in a listing's order
     return Listing(tree, kinds)
 
 
-def from_main(root: Path, rules: RuleSet, meanwhile: Callable[[], object] | None = None) -> Listed | None:
+def from_main(root: Path, rules: RuleSet) -> Listed | None:
     """The working tree's files from main's signed listing and git's diff of main's tree against HEAD's, when
-    the two describe it exactly (see the module's notes); None when the register must be listed.
-    `meanwhile` is called while git answers (the caller's own reading)."""
+    the two describe it exactly (see the module's notes); None when the register must be listed."""
     from bir.cache.results import context_of, shared_dir
     from bir.cache.trust import trusted_key
 
@@ -174,8 +173,6 @@ def from_main(root: Path, rules: RuleSet, meanwhile: Callable[[], object] | None
             if listing is None or not _plain_folders(root):
                 return None
             files = {kind: _main_files(kind, entry) for kind, entry in listing.kinds.items()}
-            if meanwhile is not None:
-                meanwhile()
             answers = Answers(tree.result(), tracked.result(), [], [])
             if others.result() or converts.result() or not answers.tree:
                 return None
