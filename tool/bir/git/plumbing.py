@@ -664,8 +664,9 @@ def _within(changes: list[FileChange], paths: Sequence[str]) -> list[FileChange]
 # One entry of `--raw -z` output: `:old_mode new_mode old new STATUS\0path\0`, with a second path for a
 # rename or copy (`R86\0old\0new\0`). Matched in C over the whole text: a first commit adding 100,000
 # records is 100,000 entries.
-_TREE_ENTRY = re.compile(rb":(\d+) (\d+) [0-9a-f]+ [0-9a-f]+ ([A-Z])\d*\0([^\0]*)\0")
 _RAW_ENTRY = re.compile(r":(\d+) (\d+) ([0-9a-f]+) ([0-9a-f]+) (?:([RC])\d*\0([^\0]*)\0([^\0]*)|([A-Z])\d*\0([^\0]*))\0")
+# The same without renames, over bytes (`tree_changes`): old mode, new mode, status, path.
+_TREE_ENTRY = re.compile(rb":(\d+) (\d+) [0-9a-f]+ [0-9a-f]+ ([A-Z])\d*\0([^\0]*)\0")
 
 
 def visible(path: str) -> str:

@@ -175,7 +175,7 @@ def _discover_kind(folder: str, kind: str, found: list[Candidate], problems: lis
         except FileNotFoundError:
             continue  # removed since the folder was listed: not in the register any more
         if plain(name) is not None and name[:-5] not in _RESERVED and S_ISREG(st.st_mode):
-            # the common case first: one status, nothing else
+            # the common case first: one status, nothing else (`plain_record_name`, written out: a call per file)
             append(make(Candidate, (prefix + name, kind, (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns))))
             continue
         rel = prefix + name
