@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bir.base.model import KINDS, Record, Register
+from bir.base.model import KINDS, Register
 from bir.reports import Evaluation
 from bir.write import exporters
 
@@ -22,27 +22,13 @@ def write_json(register: Register, path: Path) -> None:
 
 
 def write_csv(register: Register, folder: Path) -> list[Path]:
-    """`exporters.to_csv`, one kind at a time: a byte-order mark, then id first and the sorted flattened
-    columns, CR LF line ends."""
-    by_kind: dict[str, list[Record]] = {}
-    for rec in exporters.records_by_id(register):
-        by_kind.setdefault(rec.kind, []).append(rec)
+    """`exporters.to_csv`, written one kind at a time (`exporters.write_kind_csv`) instead of held in memory."""
     written = []
-    for kind in KINDS:
-        if kind not in by_kind:
-            continue
-        rows = [exporters.flatten(r.data) for r in by_kind[kind]]
-        columns = sorted({c for row in rows for c in row} - {"id"})
-        columns.insert(0, "id")
+    for kind, records in exporters.records_by_kind(register).items():
         path = folder / f"{kind}.csv"
         with open(path, "w", encoding="utf-8", newline="") as handle:
-            handle.write(exporters.CSV_BOM)
-            writer = exporters.csv_writer(handle)
-            writer.writerow([exporters.safe_cell(c) for c in columns])
-            for row in rows:
-                writer.writerow(exporters.csv_row(row, columns))
+            exporters.write_kind_csv(handle, records)
         written.append(path)
-        del rows
     return written
 
 

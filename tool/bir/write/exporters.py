@@ -120,22 +120,33 @@ def csv_writer(handle: Any) -> Any:
     return csv.writer(handle, lineterminator=CSV_LINE_END)
 
 
+def records_by_kind(register: Register) -> dict[str, list[Record]]:
+    """The kinds that have records, in the order of KINDS, each with its records sorted by id."""
+    by_kind: dict[str, list[Record]] = {}
+    for rec in records_by_id(register):
+        by_kind.setdefault(rec.kind, []).append(rec)
+    return {kind: by_kind[kind] for kind in KINDS if kind in by_kind}
+
+
+def write_kind_csv(handle: Any, records: list[Record]) -> None:
+    """One kind's CSV into `handle` (a text file opened with newline=""): a byte-order mark, then a header of
+    id first and the sorted flattened columns, then a row per record; CR LF line ends."""
+    rows = [flatten(r.data) for r in records]
+    columns = sorted({c for row in rows for c in row} - {"id"})
+    columns.insert(0, "id")
+    handle.write(CSV_BOM)
+    writer = csv_writer(handle)
+    writer.writerow([safe_cell(c) for c in columns])
+    for row in rows:
+        writer.writerow(csv_row(row, columns))
+
+
 def to_csv(register: Register) -> dict[str, str]:
-    """One CSV text per kind that has records: kind -> text (a byte-order mark first, CR LF line ends).
-    Columns: id first, then sorted."""
+    """One CSV text per kind that has records: kind -> text (`write_kind_csv`)."""
     out: dict[str, str] = {}
-    for kind in KINDS:
-        rows = [flatten(r.data) for r in records_by_id(register) if r.kind == kind]
-        if not rows:
-            continue
-        columns = sorted({c for row in rows for c in row} - {"id"})
-        columns.insert(0, "id")
+    for kind, records in records_by_kind(register).items():
         buf = io.StringIO()
-        buf.write(CSV_BOM)
-        writer = csv_writer(buf)
-        writer.writerow([safe_cell(c) for c in columns])
-        for row in rows:
-            writer.writerow(csv_row(row, columns))
+        write_kind_csv(buf, records)
         out[kind] = buf.getvalue()
     return out
 
@@ -157,5 +168,5 @@ def write_csv(register: Register, folder: Path) -> list[Path]:
 from bir.write.cyclonedx import cyclonedx_json, software_type, to_cyclonedx  # noqa: E402 - the BOM has its own module
 from bir.write.sqlitedb import write_sqlite  # noqa: E402 - the database has its own module
 
-__all__ = ["csv_row", "cyclonedx_json", "flatten", "safe_cell", "software_type", "to_csv", "to_cyclonedx", "to_json", "write_csv",
-           "write_sqlite"]
+__all__ = ["csv_row", "cyclonedx_json", "flatten", "records_by_kind", "safe_cell", "software_type", "to_csv", "to_cyclonedx",
+           "to_json", "write_csv", "write_kind_csv", "write_sqlite"]
