@@ -138,12 +138,14 @@ def read(context: str) -> Listing | None:
 
 def from_main(root: Path, rules: RuleSet) -> Listed | None:
     """The working tree's files from main's signed listing and git's diff of main's tree against HEAD's, when
-    the two describe it exactly (see the module's notes); None when the register must be listed."""
-    from bir.cache.results import context_of, shared_dir
+    the two describe it exactly (see the module's notes); None when the register must be listed, or when
+    there is no result cache to read main's verdicts through (as `ResultStore.open` decides)."""
+    if not os.environ.get("BIR_CACHE_SHARED") or not rules.fingerprint or os.environ.get("BIR_NO_RESULT_CACHE"):
+        return None  # decided before anything is imported: an unchanged re-run loads neither checker nor PyYAML
+    from bir.cache.results import context_of, results_dir, shared_dir
     from bir.cache.trust import trusted_key
 
-    if not os.environ.get("BIR_CACHE_SHARED") or trusted_key() is None or not rules.fingerprint \
-            or os.environ.get("BIR_NO_RESULT_CACHE"):
+    if results_dir() is None or trusted_key() is None:
         return None
     from bir.base.journal import settle
 

@@ -33,8 +33,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from bir.cache.gitkeys import KeySources
-    from bir.cache.listing import Listed
-    from bir.cache.results import ResultStore
     from bir.check.checker import LoadResult
     from bir.check.ruleset import RuleSet
     from bir.git.plumbing import FileChange, Git
@@ -108,13 +106,7 @@ def validate(root: Path, rules: RuleSet, *, use_cache: bool = True, jobs: int | 
 
     # In a pull request's job: main's signed listing and git's diff name the files, unlisted (a snapshot
     # needs a clock, and a clock a folder)
-    listed: Listed | None = None
-    store: ResultStore | None = None
-    if use_cache and clock_ns is not None and os.environ.get("BIR_CACHE_SHARED"):
-        from bir.cache.results import ResultStore
-
-        store = ResultStore.open(rules)
-        listed = from_main(root, rules) if store is not None else None
+    listed = from_main(root, rules) if use_cache and clock_ns is not None else None
     sources: KeySources | None = None
     prints: dict[str, tuple[int, int, int, int]] | None = None  # of each file listed (none from main's listing)
     if listed is not None:
@@ -143,8 +135,7 @@ def validate(root: Path, rules: RuleSet, *, use_cache: bool = True, jobs: int | 
     from bir.cache.results import ResultStore
     from bir.check.checker import load
 
-    if store is None:
-        store = ResultStore.open(rules) if use_cache else None
+    store = ResultStore.open(rules) if use_cache else None
     result = load(root, rules, candidates, found, want_data=False, jobs=jobs, cache=store,
                   known=known if store is not None else None)
     if store is not None:
