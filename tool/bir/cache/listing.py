@@ -112,15 +112,16 @@ def keep(rules: RuleSet, root: Path, snapshot: Snapshot | str, candidates: Seque
         return
     table: dict[bytes, Any] = {b"tree": snapshot.tree,
                                b"kinds": {kind: (tuple(names), b"".join(found)) for kind, (names, found) in kinds.items()}}
-    write_pack(_pack(folder, context_of(rules)), context_of(rules), table, key)
+    context = context_of(rules)
+    write_pack(_pack(folder, context), context, table, key)
 
 
-def read(context: str) -> Listing | None:
-    """Main's listing for `context`, from the shared layer, when its signature verifies (None otherwise)."""
-    from bir.cache.results import read_signed, shared_dir
+def read(shared: Path, context: str) -> Listing | None:
+    """Main's listing for `context`, from the shared layer's folder `shared`, when its signature verifies (None
+    otherwise)."""
+    from bir.cache.results import read_signed
 
-    shared = shared_dir()
-    table = read_signed(_pack(shared, context), context) if shared is not None else None
+    table = read_signed(_pack(shared, context), context)
     if table is None:
         return None
     tree, kinds = table.get(b"tree"), table.get(b"kinds")
@@ -171,7 +172,7 @@ def from_main(root: Path, rules: RuleSet) -> Listed | None:
             others = pool.submit(git.untracked, ignored_too=True, folders=True)
             converts = pool.submit(git.may_convert_checkouts)
             # meanwhile: main's files, as if nothing changed
-            listing = read(context)
+            listing = read(shared, context)
             if listing is None or not _plain_folders(root):
                 return None
             files = {kind: _main_files(kind, entry) for kind, entry in listing.kinds.items()}
