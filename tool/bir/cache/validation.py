@@ -101,12 +101,12 @@ def validate(root: Path, rules: RuleSet, *, use_cache: bool = True, jobs: int | 
             return through_git
     clock_ns = worktree.clock(folder) if folder is not None else None
     stamps = worktree.folder_stamps(root)  # before the files are listed: a later change shows in them
+    from bir.cache import listing
     from bir.cache.gitkeys import KeySources
-    from bir.cache.listing import from_main
 
     # In a pull request's job: main's signed listing and git's diff name the files, unlisted (a snapshot
     # needs a clock, and a clock a folder)
-    listed = from_main(root, rules) if use_cache and clock_ns is not None else None
+    listed = listing.from_main(root, rules) if use_cache and clock_ns is not None else None
     sources: KeySources | None = None
     prints: dict[str, tuple[int, int, int, int]] | None = None  # of each file listed (none from main's listing)
     if listed is not None:
@@ -131,7 +131,6 @@ def validate(root: Path, rules: RuleSet, *, use_cache: bool = True, jobs: int | 
                     return Validation(cached.summary, cached.problems, cached=True, relations=relations)
         known = sources.known(candidates) if sources is not None else None
     # What a full run needs, loaded only when one is due: an unchanged re-run never loads the checker or PyYAML.
-    from bir.cache import listing
     from bir.cache.results import ResultStore
     from bir.check.checker import load
 
