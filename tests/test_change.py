@@ -538,3 +538,40 @@ def test_an_unchanged_run_after_bir_s_own_code_changed_is_judged_again(repo: Pat
     assert stamp == bir.cache.stamp.code_stamp() and len(stamp) == 64
     monkeypatch.setattr(bir.cache.stamp, "_STAMP", ["another build of bir"])
     assert not validate(repo).cached and validate(repo).cached
+
+
+# States of the register the change does not touch, committed on the base: `bir change` validates the head's
+# whole register, so it reports them exactly as `bir validate` does (the pull request's job runs it alone).
+UNTOUCHED_PROBLEMS: dict[str, tuple[Callable[[Path], None], list[str]]] = {
+    "clean": (lambda r: None, []),
+    "schema error": (lambda r: edit(r, "hardware/srv-02.yaml", "class: server\n", "class: server\ncolour: red\n"),
+                     ["schema.unknown-field"]),
+    "dangling reference": (lambda r: edit(r, "hardware/srv-02.yaml", "class: server\n",
+                                          "class: server\nrelations:\n  - {type: depends_on, target: srv-99}\n"),
+                           ["ref.unknown"]),
+    "yaml syntax": (lambda r: write(r, "hardware/srv-09.yaml", "id: srv-09\nkind: hardware\nname: [unclosed\n"),
+                    ["yaml.syntax"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNTOUCHED_PROBLEMS))
+def test_the_change_validates_the_whole_register_as_validate_does(repo: Path, name: str) -> None:
+    mutate, rules = UNTOUCHED_PROBLEMS[name]
+    mutate(repo)
+    base = commit(repo, f"Base with {name}")
+    edit(repo, "party/acme.yaml", "Acme Supplies", "Acme Supplies BV")
+    commit(repo, "Rename Acme")
+    validated = run("validate", str(repo), "--format", "github")
+    changed = run("change", "--root", str(repo), "--base", base, "--format", "github", "--markdown-out", str(repo.parent / "r.md"))
+    annotations = [line for line in validated.out.splitlines() if line.startswith("::")]
+    assert [a.split("title=")[1].split("::")[0] for a in annotations] == rules
+    summary = validated.out.splitlines()[len(annotations)]
+    assert summary == f"{7 + (name == 'yaml syntax')} records: {len(rules)} error(s), 0 warning(s)"
+    verdict = "❌ 1 validation error on the head" if rules else "✅ No policy violations"
+    assert changed.out.splitlines() == [*annotations, f"the head's register: {summary}", verdict]
+    assert changed.code == validated.code == (1 if rules else 0)
+    paragraphs = (repo.parent / "r.md").read_text().split("\n\n")
+    assert paragraphs[2] == (f"Validated the head's whole register: {7 + (name == 'yaml syntax')} records, "
+                             f"**{len(rules)} error(s)**, 0 warning(s).")
+    data = json.loads(run("change", "--root", str(repo), "--base", base, "--format", "json").out)
+    assert data["head_summary"] == json.loads(run("validate", str(repo), "--format", "json").out)["summary"]

@@ -20,7 +20,7 @@ from typing import Any
 from bir.base.diff import FieldChange, diff_fields
 from bir.base.layout import CONFIG_FILE, SCHEMA_DIR, SITE_CONFIG, record_of
 from bir.base.model import Record
-from bir.base.problems import Problem, UsageError
+from bir.base.problems import Problem, Summary, UsageError
 from bir.cache.validation import Validation
 from bir.change.impact import NEEDS, compute_impact
 from bir.change.model import ChangeReport, RecordChange, RiskFinding, RulesChange
@@ -226,14 +226,16 @@ def compute_change(root: Path, base: str, head: str | None = None, *, today: dt.
     # The head: validated as a whole (cached for the working tree), parsed only where it changed.
     head_problems: list[Problem] = []
     base_rule_problems: list[Problem] = []
+    head_summary: Summary | None = None
     relations = None
     if validate_head:
         if head_sha is None:
             if checked is None:
                 checked = head_point.validation(jobs=jobs, want_relations=True)
-            head_problems, relations = list(checked.problems), checked.relations
+            head_problems, relations, head_summary = list(checked.problems), checked.relations, checked.summary
         else:
-            head_problems = list(head_point.load(want_data=False, jobs=jobs).problems)
+            loaded = head_point.load(want_data=False, jobs=jobs)
+            head_problems, head_summary = list(loaded.problems), loaded.summary()
         if any(f.path == CONFIG_FILE or f.path.startswith(SCHEMA_DIR + "/") for f in rules.files):
             base_rule_problems = _under_base_rules(root, head_point, base_point, head_problems, jobs)
     hd = Head(git, root, head_sha, relations)
@@ -267,7 +269,7 @@ def compute_change(root: Path, base: str, head: str | None = None, *, today: dt.
     violations.sort(key=Problem.sort_key)
     return ChangeReport(base_sha, head_sha, records, other_files, violations, head_problems, impact, base_ref=base,
                         base_tip=base_tip, rules=rules, base_rule_problems=base_rule_problems, blocking_risks=blocking,
-                        required_fields=base_config.change_required_fields)
+                        required_fields=base_config.change_required_fields, head_summary=head_summary)
 
 
 def _record_changes(record_changes: list[FileChange], hd: Head, base_blobs: dict[str, bytes | None],

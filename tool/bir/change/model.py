@@ -9,7 +9,7 @@ from typing import Any
 
 from bir.base.diff import FieldChange
 from bir.base.model import Record
-from bir.base.problems import Problem
+from bir.base.problems import Problem, Summary
 from bir.git.plumbing import FileChange
 
 
@@ -170,6 +170,7 @@ class ChangeReport:
     base_rule_problems: list[Problem] = field(default_factory=list)  # head problems only the base's rules find
     blocking_risks: list[RiskFinding] = field(default_factory=list)  # new findings at or above the blocking severity
     required_fields: tuple[str, ...] = ()  # the change record fields the base's bir.yaml requires
+    head_summary: Summary | None = None  # the head's whole register validated, in numbers (None: not validated)
 
     @property
     def errors(self) -> int:
@@ -191,6 +192,7 @@ class ChangeReport:
                 "rules": self.rules.to_dict(),
                 "other_files": [{"status": f.status, "path": f.path, "old_path": f.old_path} for f in self.other_files],
                 "violations": [p.to_dict() for p in self.violations],
+                "head_summary": self.head_summary.to_dict() if self.head_summary is not None else None,
                 "head_problems": [p.to_dict() for p in self.head_problems],
                 "base_rule_problems": [p.to_dict() for p in self.base_rule_problems],
                 "blocking_risks": [r.to_dict() for r in self.blocking_risks],

@@ -44,6 +44,14 @@ def all_problems(report: ChangeReport) -> list[Problem]:
     return report.violations + report.head_problems + report.base_rule_problems
 
 
+def validated(report: ChangeReport) -> str:
+    """What validating the head's whole register found, in `bir validate`'s words ("" when it was not)."""
+    s = report.head_summary
+    if s is None:
+        return ""
+    return f"the head's register: {s.records} records: {s.errors} error(s), {s.warnings} warning(s)"
+
+
 def verdict(report: ChangeReport) -> str:
     n = sum(1 for p in report.violations if p.is_error)
     h = sum(1 for p in report.head_problems if p.is_error)
@@ -80,6 +88,8 @@ def render_text(report: ChangeReport) -> str:
     lines = [verdict(report).replace("✅ ", "").replace("❌ ", ""),
              f"compared {head} with {terminal(compared(report))}",
              f"records: {c['added']} added, {c['modified']} modified, {c['renamed']} renamed, {c['removed']} removed"]
+    if report.head_summary is not None:
+        lines.append(validated(report))
     for r in report.records:
         what = f"{r.change:<8} {r.kind}/{terminal(r.id)}"
         if r.change == "renamed":
@@ -142,6 +152,10 @@ def render_markdown(report: ChangeReport, limit: int = MAX_RECORD_ROWS) -> str:
            f"{md(compared(report))}: {c['added']} added, {c['modified']} modified, {c['renamed']} renamed, "
            f"{c['removed']} removed; one-off cost **{_money(i.one_off)} {md(i.currency)}**, annual run cost "
            f"**{_signed(i.annual_delta)} {md(i.currency)}**, {len(i.services)} service(s) affected.", ""]
+    if report.head_summary is not None:
+        found = report.head_summary
+        out[-1:-1] = ["", f"Validated the head's whole register: {found.records} records, **{found.errors} error(s)**, "
+                          f"{found.warnings} warning(s)."]
     problems = all_problems(report)
     if problems:
         out += ["#### Policy violations and head problems", "", "| file | line | rule | message |", "|---|---|---|---|"]

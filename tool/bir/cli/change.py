@@ -32,13 +32,15 @@ def _stdout() -> TextIO:
 def change_cmd(root: Path | None, base: str | None, head: str | None, fmt: str, event: Path | None,
                markdown_out: Path | None) -> int:
     """Compare the head with its merge base with --base: records changed, rules changed, policy violations
-    judged by the base's rules, and the impact on everything the change can affect.
+    judged by the base's rules, and the impact on everything the change can affect. The head's whole
+    register is validated as `bir validate` does (its problems are reported and its errors fail the check),
+    so a pull request's job runs this command alone.
 
     Exit codes: 0 no violations, 1 policy violations, head validation errors, a new risk at the blocking
     severity or an incomplete change record, 2 usage error, 3 internal error.
     """
     from bir.api import change
-    from bir.change.render import record_markdown, render_markdown, render_text, verdict
+    from bir.change.render import record_markdown, render_markdown, render_text, validated, verdict
     from bir.check.reporters import write_annotations
 
     result = change(resolve_root(root), base=base, head=head, event=event)
@@ -55,6 +57,8 @@ def change_cmd(root: Path | None, base: str | None, head: str | None, fmt: str, 
         out.write(md)
     elif fmt == "github":
         write_annotations(result.problems(), out)
+        if report is not None and report.head_summary is not None:
+            out.write(validated(report) + "\n")
         out.write((verdict(report) if report is not None else "change record checked") + "\n")
         _append_summary(md)
     else:
