@@ -280,3 +280,42 @@ def test_an_older_listing_of_main_is_still_true(tmp_path: Path, monkeypatch: pyt
     assert not listed
     assert got == _fresh(tmp_path, monkeypatch, clone)
     assert got[0].startswith("9 ")  # main's seven, srv-9 added on main since, two added and one removed here
+
+
+def test_the_job_s_bir_change_alone_lists_nothing_and_reads_the_change_between_commits(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, main_signed: tuple[Path, Path]) -> None:
+    """The pull request's job runs `bir change` alone: it validates through main's listing (the register is not
+    listed), asks git once for the working tree against HEAD, reads the change between the two commits (no
+    diff of the base against the working tree), and reports what a run without any cache reports."""
+    from bir.change.compute import compute_change
+    from bir.git import plumbing
+
+    repo, main_cache = main_signed
+    base = git(repo, "rev-parse", "HEAD").strip()
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(repo), str(clone))
+    _committed(_ten_changes)(clone)
+    _use(monkeypatch, tmp_path / "pr-cache", BIR_CACHE_SHARED=str(main_cache), BIR_CACHE_TRUSTED_KEY=PUBLIC)
+    asked: list[tuple[str, str | None, tuple[str, ...]]] = []
+    listed: list[Path] = []
+    real_tracked, real_discover = plumbing.Git.diff_tracked, validation_module.discover
+
+    def tracked(self: plumbing.Git, old: str, new: str | None, paths: tuple[str, ...] = plumbing.REGISTER_PATHS) -> object:
+        asked.append((old, new, tuple(paths)))
+        return real_tracked(self, old, new, paths)
+
+    monkeypatch.setattr(plumbing.Git, "diff_tracked", tracked)
+    monkeypatch.setattr(validation_module, "discover", lambda root: listed.append(root) or real_discover(root))
+    report = compute_change(clone, base).to_dict()
+    head = git(clone, "rev-parse", "HEAD").strip()
+    register = [(old, new) for old, new, paths in asked if paths == plumbing.REGISTER_PATHS]
+    assert not listed
+    assert register.count(("HEAD", None)) + register.count((head, None)) == 1  # the working tree against HEAD, once
+    assert (base, None) not in register and (base, head) in register  # the change: between the two commits
+    assert [(r["change"], r["id"]) for r in report["records"]] == [
+        ("added", "net-new"), ("modified", "acme"), ("added", "team-new"), ("modified", "team-ops"),  # moved, same id
+        ("removed", "svc-portal"), ("modified", "svc-shop")]
+    assert report["head_summary"]["records"] == 8
+    _use(monkeypatch, tmp_path / "no-cache", BIR_NO_RESULT_CACHE="1")
+    shutil.rmtree(clone / ".bir-cache", ignore_errors=True)
+    assert compute_change(clone, base).to_dict() == report

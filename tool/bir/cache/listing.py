@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from bir.base.problems import Problem
     from bir.check.ruleset import RuleSet
     from bir.git.plumbing import TreeChange
-    from bir.git.worktree import Answers, Snapshot
+    from bir.git.worktree import Answers, Snapshot, Tracked
 
 SUFFIX = "tree"
 _KEY_BYTES = 20  # a content key (`bir.check.checker.content_key`)
@@ -137,10 +137,11 @@ def read(shared: Path, context: str) -> Listing | None:
     return Listing(tree, kinds)
 
 
-def from_main(root: Path, rules: RuleSet) -> Listed | None:
+def from_main(root: Path, rules: RuleSet, asked: Tracked | None = None) -> Listed | None:
     """The working tree's files from main's signed listing and git's diff of main's tree against HEAD's, when
     the two describe it exactly (see the module's notes); None when the register must be listed, or when
-    there is no result cache to read main's verdicts through (as `ResultStore.open` decides)."""
+    there is no result cache to read main's verdicts through (as `ResultStore.open` decides). `asked`: git's
+    diff of a commit against the working tree, already asked by the caller: taken when that commit is HEAD."""
     if not os.environ.get("BIR_CACHE_SHARED") or not rules.fingerprint or os.environ.get("BIR_NO_RESULT_CACHE"):
         return None  # decided before anything is imported: an unchanged re-run loads neither checker nor PyYAML
     from bir.cache.results import context_of, results_dir, shared_dir
@@ -167,7 +168,8 @@ def from_main(root: Path, rules: RuleSet) -> Listed | None:
         pool = ThreadPoolExecutor(max_workers=4)  # each waits on its own git process
         try:
             tree = pool.submit(git.tree_id, head, RECORD_DIR)
-            tracked = pool.submit(git.diff_tracked, head, None)
+            tracked = asked.changes if asked is not None and asked.head == head else \
+                pool.submit(git.diff_tracked, head, None).result
             # untracked files, ignored ones too, and folders git does not track (an empty one too)
             others = pool.submit(git.untracked, ignored_too=True, folders=True)
             converts = pool.submit(git.may_convert_checkouts)
@@ -176,7 +178,7 @@ def from_main(root: Path, rules: RuleSet) -> Listed | None:
             if listing is None or not _plain_folders(root):
                 return None
             files = {kind: _main_files(kind, entry) for kind, entry in listing.kinds.items()}
-            answers = Answers(tree.result(), tracked.result(), [], [])
+            answers = Answers(tree.result(), tracked(), [], [])
             if others.result() or converts.result() or not answers.tree:
                 return None
         finally:

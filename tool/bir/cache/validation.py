@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from bir.check.checker import LoadResult
     from bir.check.ruleset import RuleSet
     from bir.git.plumbing import FileChange, Git
-    from bir.git.worktree import Answers, Snapshot, Stamp
+    from bir.git.worktree import Answers, Snapshot, Stamp, Tracked
 
 
 @dataclass(slots=True)
@@ -87,11 +87,12 @@ VALIDATE_CACHE, WORKTREE_CACHE = "validate.pickle", "worktree.pickle"
 
 
 def validate(root: Path, rules: RuleSet, *, use_cache: bool = True, jobs: int | None = None,
-             want_relations: bool = False) -> Validation:
+             want_relations: bool = False, tracked: Tracked | None = None) -> Validation:
     """Validate the working tree at `root` (files as they are on disk) by `rules`.
 
     With `want_relations`, also return who points at whom, kept with the cache: finding the records that
-    point at a changed record then costs a look-up, not a search of the register.
+    point at a changed record then costs a look-up, not a search of the register. `tracked`: git's diff of
+    HEAD against the working tree, asked already by the caller (taken only while HEAD is that commit).
     """
     folder = _cache_dir(root)
     key = _key(rules)
@@ -106,7 +107,7 @@ def validate(root: Path, rules: RuleSet, *, use_cache: bool = True, jobs: int | 
 
     # In a pull request's job: main's signed listing and git's diff name the files, unlisted (a snapshot
     # needs a clock, and a clock a folder)
-    listed = listing.from_main(root, rules) if use_cache and clock_ns is not None else None
+    listed = listing.from_main(root, rules, tracked) if use_cache and clock_ns is not None else None
     sources: KeySources | None = None
     prints: dict[str, tuple[int, int, int, int]] | None = None  # of each file listed (none from main's listing)
     if listed is not None:

@@ -48,22 +48,33 @@ def _conflicts(path: str, data: bytes | None) -> Problem | None:
     return None
 
 
-def _worktree_changes(git: Git, head: Point, base_sha: str, use_cache: bool, head_now: str | None,
-                      tracked_now: Future[list[FileChange]] | None) -> tuple[list[FileChange], Validation | None]:
-    """The working tree's changes against `base_sha`, and its cached validation when git shows that the
-    working tree is still what was validated (then nothing is listed: the cost follows the change).
-    `tracked_now` is git's diff of HEAD (`head_now`) against the working tree, under way."""
+def _worktree_changes(git: Git, head: Point, base_sha: str, validate: bool, head_now: str | None,
+                      tracked_now: Future[list[FileChange]] | None,
+                      jobs: int | None = None) -> tuple[list[FileChange], Validation | None]:
+    """The working tree's changes against `base_sha`, and its validation when `validate`.
+
+    A cached validation is taken when git shows that the working tree is still what was validated (then
+    nothing is listed: the cost follows the change). Else the working tree is validated first, which keeps a
+    snapshot of it: git shows through that snapshot too that a clean checkout (as in CI) is HEAD's tree, and
+    the change is read between two commits, without git's stat of every file against the base. `tracked_now`
+    is git's diff of HEAD (`head_now`) against the working tree, under way."""
     from bir.cache.validation import validate_worktree
+    from bir.git.worktree import Tracked
 
     if head_now is None or tracked_now is None:  # no commit yet on this branch
         return git.diff(base_sha, None), None
-    found = validate_worktree(head.root, head.rules, git, tracked_now.result) if use_cache else None
+    found = validate_worktree(head.root, head.rules, git, tracked_now.result) if validate else None
+    validated = None
+    if found is None and validate:
+        validated = head.validation(jobs=jobs, want_relations=True, tracked=Tracked(head_now, tracked_now.result))
+        found = validate_worktree(head.root, head.rules, git, tracked_now.result)
     tracked = tracked_now.result()
     if found is None:
         if head_now == base_sha:
-            return tracked + [FileChange("A", p) for p in git.untracked()], None
-        return git.diff(base_sha, None), None
+            return tracked + [FileChange("A", p) for p in git.untracked()], validated
+        return git.diff(base_sha, None), validated
     checked, untracked = found
+    checked = validated or checked  # the run just made: its problems include the point's warnings
     if head_now == base_sha:
         return tracked + [FileChange("A", p) for p in untracked], checked
     if not tracked and not untracked:  # a clean checkout (as in CI): the change is between two commits
@@ -212,7 +223,7 @@ def compute_change(root: Path, base: str, head: str | None = None, *, today: dt.
             tracked = pool.submit(git.diff_tracked, against, None) if against is not None else None
             others = pool.submit(git.diff, base_sha, None, OTHER_PATHS)
             head_point = at_worktree(root, today)
-            file_changes, checked = _worktree_changes(git, head_point, base_sha, validate_head, against, tracked)
+            file_changes, checked = _worktree_changes(git, head_point, base_sha, validate_head, against, tracked, jobs)
             extra = others.result()
         file_changes = _pair_untracked_renames(git, root, file_changes)
     else:

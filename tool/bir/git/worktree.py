@@ -18,7 +18,7 @@ folder or file changed in the same clock tick as the snapshot makes the snapshot
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -96,6 +96,15 @@ class Answers(NamedTuple):
     tracked: list[FileChange]  # tracked files that differ from the commit
     every_untracked: list[str]  # untracked files, those git ignores too
     visible: list[str]  # untracked files git does not ignore
+
+
+class Tracked(NamedTuple):
+    """git's diff of the commit `head` against the working tree (`Git.diff_tracked(head, None)`), asked by a
+    caller that needs it too (`bir change`), so that a validation in the same run does not ask git again and
+    compete with it for the disk and the cores. `changes()` waits for git's answer."""
+
+    head: str
+    changes: Callable[[], list[FileChange]]
 
 
 class Asked:

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from bir.cache.validation import Validation
     from bir.check.checker import LoadResult
     from bir.git.plumbing import Git, GitReader
+    from bir.git.worktree import Tracked
     from bir.read.feeds import Feed
     from bir.read.osv import Advisory
     from bir.read.schemas import SharedValidators
@@ -178,13 +179,16 @@ class Point:
 
         return hashlib.sha256(self.config_bytes + b"\0" + self.schemas.fingerprint.encode()).hexdigest()
 
-    def validation(self, *, use_cache: bool = True, jobs: int | None = None, want_relations: bool = False) -> Validation:
+    def validation(self, *, use_cache: bool = True, jobs: int | None = None, want_relations: bool = False,
+                   tracked: Tracked | None = None) -> Validation:
         """Every problem of the register at this point (cached for the working tree), and a warning for each
-        thing that opening the point found."""
+        thing that opening the point found. `tracked`: git's diff of a commit against the working tree, asked
+        already by the caller (see `bir.cache.validation.validate`)."""
         from bir.cache.validation import Validation, validate
 
         if self.is_worktree:
-            checked = validate(self.root, self.rules, use_cache=use_cache, jobs=jobs, want_relations=want_relations)
+            checked = validate(self.root, self.rules, use_cache=use_cache, jobs=jobs, want_relations=want_relations,
+                               tracked=tracked)
         else:
             result = self.load(want_data=False, jobs=jobs)
             checked = Validation(result.summary(), result.problems)
