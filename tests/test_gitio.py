@@ -150,7 +150,7 @@ def _small_repo(tmp_path: Path) -> Path:
     return repo
 
 
-# -- discovery (GitPython's Repo), the command wrapper and the persistent blob reader ---------------------
+# -- discovery (git's own), the commands and the persistent blob reader ---------------------
 
 
 def test_a_linked_worktree_and_a_symlinked_path_are_the_same_repository(repo: Path, tmp_path: Path) -> None:
@@ -175,7 +175,7 @@ def test_a_folder_that_holds_no_work_tree_is_refused(repo: Path, tmp_path: Path)
 
 
 def test_a_folder_named_like_a_variable_is_that_folder(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """GitPython expands `$VAR` in paths unless told not to: the register in `$HOME` is not the home folder."""
+    """A path is never expanded: the register in a folder named `$HOME` is not the home folder."""
     odd = repo / "$HOME"
     (odd / "registry").mkdir(parents=True)
     (odd / "registry" / "x.yaml").write_text("id: x\n")
@@ -220,14 +220,14 @@ def test_blobs_come_from_one_persistent_process(repo: Path) -> None:
     head = g.resolve("HEAD")
     blob = g.ls_tree(head)["registry/hardware/c.yaml"]
     assert g.cat_blobs([blob]) == {blob: b"id: c\n"}
-    process = g._cmd.cat_file_all
+    process = g._cat
     assert process is not None
     many = [f"{head}:registry/hardware/c.yaml", f"{head}:bir.yaml", *(f"{head}:registry/missing-{i}.yaml" for i in range(400))]
     assert len("\n".join(many)) > 4096
     got = g.cat_blobs(many)
     assert (got[many[0]], got[many[1]], set(list(got.values())[2:])) == (b"id: c\n", b"name: x\n", {None})
     assert g.cat_blobs([head, f"{head}:registry"]) == {head: None, f"{head}:registry": None}  # a commit, a tree
-    assert g._cmd.cat_file_all is process
+    assert g._cat is process
 
 
 def test_a_missing_name_that_looks_like_a_header_is_missing(repo: Path) -> None:
@@ -242,12 +242,16 @@ def test_a_cat_file_process_that_ended_is_replaced(repo: Path) -> None:
     g = Git(repo / "reg")
     blob = g.ls_tree(g.resolve("HEAD"))["bir.yaml"]
     assert g.cat_blobs([blob]) == {blob: b"name: x\n"}
-    process = g._cmd.cat_file_all
-    assert process is not None and process.proc is not None
-    process.proc.kill()
-    process.proc.wait()
+    process = g._cat
+    assert process is not None
+    process.kill()
+    process.wait()
     assert g.cat_blobs([blob]) == {blob: b"name: x\n"}
-    assert g._cmd.cat_file_all is not process
+    replaced = g._cat
+    assert replaced is not process and replaced is not None and replaced.poll() is None
+    g.close()  # the process ends with its input closed, and is waited for
+    assert g._cat is None and replaced.returncode is not None
+    assert g.cat_blobs([blob]) == {blob: b"name: x\n"}  # a closed Git starts another on the next read
 
 
 def test_blobs_from_several_threads_at_once(repo: Path) -> None:

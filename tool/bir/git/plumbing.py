@@ -1,25 +1,23 @@
 """All git access of the project: one module, argument lists only, never user text as an option.
 
-Built on GitPython, the project's git library, each part measured against what it replaced (on the
-generated registers of `bench/`, 2 cores, best of 5; the commit that made the change has the figures):
-- the repository is discovered by GitPython's `Repo` (the register's folder and its parents): 0.1 ms
-  against 1.0 ms for `git rev-parse --show-toplevel --show-prefix`;
-- every git command runs through GitPython's command wrapper (`git.cmd.Git.execute`), in the register's
-  folder, with one environment (no prompt, no pager, one language): the same cost as `subprocess.run`;
-- blobs are read from GitPython's persistent `git cat-file --batch` process, kept for the life of a `Git`.
-  Its own reader (`Git.get_object_data`) asks for one object at a time, a round trip each: 4.9 s for
-  100,000 records against 0.73 s for the one `cat-file --batch` run given every name that it replaces.
-  So the requests are written to that process in one go while the answers are read (0.67 s), and a
-  command that reads blobs several times starts git once;
-- the history pass keeps git's own `git log` process and its own streamed reading: git, started through
-  the wrapper (`as_process`, no slower than `subprocess.Popen`), is parsed as it writes, the tree diffs
-  (git) and the parsing (here) on two cores at once. GitPython's ways of reading history are slower:
-  the whole output first, then parsing, +8 % (0.634 s against 0.587 s at 100,000 records x 1,000
-  commits); its object model (`Repo.iter_commits` with `Commit.diff`), 73 s against 0.79 s.
-GitPython is imported when a `Git` is first made, so a command that never reads git does not pay for it
-and a missing git is a clear error, not a failed import. Importing it costs 20 to 35 ms (with bir's own
-modules already loaded), which every command that reads git pays once: it is the price of the library,
-and shows on the smallest registers (`bir change` at 1,000 records: 0.15 s before, 0.17 s after).
+git itself is the library: every question is a git command run with `subprocess`, each part measured against
+what it replaced (on the generated registers of `bench/`, 2 cores; the commit that made the change has the
+figures):
+- the repository is the one git finds from the register's folder (`git rev-parse`, one process of about
+  2 ms, with a calling git's variables removed), so linked worktrees, `.git` files and git's own rules for
+  parent folders are git's;
+- every git command runs in the register's folder, with one environment (no prompt, no pager, one
+  language, no optional locks);
+- blobs are read from one persistent `git cat-file --batch` process, kept for the life of a `Git`. Asking
+  for one object at a time, a round trip each, took 4.9 s for 100,000 records against 0.73 s for the one
+  `cat-file --batch` run given every name that it replaces. So the requests are written to that process in
+  one go while the answers are read (0.67 s), and a command that reads blobs several times starts git once;
+- the history pass reads `git log` as git writes it: the tree diffs (git) and the parsing (here) on two
+  cores at once (whole output first, then parsing: +8 %; an object model's commit-by-commit diffs: 73 s
+  against 0.79 s at 100,000 records x 1,000 commits).
+Until the eighth round this module ran git through GitPython's command wrapper and found the repository
+with its `Repo`. bir used nothing else of it, and importing it cost 35-40 ms (and a `git version` process)
+in every command that reads git: 8 % of a pull request's check at 10,000 records.
 
 Refs given by users are verified with `git rev-parse --verify --quiet --end-of-options <ref>^{commit}`
 before use and passed on as full object ids. A calling git's GIT_DIR, GIT_WORK_TREE and GIT_INDEX_FILE
@@ -37,17 +35,16 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import subprocess
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from bir.base.gcpause import gc_paused
 from bir.base.problems import UsageError
-
-if TYPE_CHECKING:
-    from git.cmd import Git as Command
 
 _HEX40 = re.compile(r"^[0-9a-f]{40}$")
 _ZERO = "0" * 40
@@ -59,6 +56,9 @@ NO_GIT = "git is not installed or not on PATH; install git to compare or read hi
 # never blocks a git the user runs at the same time).
 _ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
 _CALLER_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")
+# What tells git which repository to use; none of it reaches the discovery of the register's own.
+_LOCATORS = (*_CALLER_VARS, "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR", "GIT_NAMESPACE")
+_EXE = "git"
 # One header of `git cat-file --batch`; anything else ("<name> missing", "<name> ambiguous") is no blob.
 _BATCH_HEADER = re.compile(rb"^([0-9a-f]{40}) (blob|tree|commit|tag) (\d+)\n$")
 _INLINE_REQUEST = 4096  # bytes of requests written before reading: within any pipe's buffer
@@ -117,42 +117,34 @@ class Done(NamedTuple):
     stderr: str
 
 
-def _gitpython() -> tuple[type[Command], type[Exception]]:
-    """GitPython's command wrapper and its "git not found" error, imported on first use."""
-    try:
-        from git.cmd import Git as command
-        from git.exc import GitCommandNotFound
-    except ModuleNotFoundError:
-        raise GitError("GitPython is missing from this installation of bir; reinstall bir (`pip install .`)") from None
-    except ImportError:  # GitPython runs `git version` when imported
-        raise GitError(NO_GIT) from None
-    return command, GitCommandNotFound
-
-
 def _discover(root: Path) -> tuple[Path, str, str]:
-    """The work tree's top, the register's folder relative to it ("sub/dir/" or "") and the git folder."""
-    from git import Repo
-    from git.exc import InvalidGitRepositoryError, NoSuchPathError
-
+    """The work tree's top, the register's folder relative to it ("sub/dir/" or "") and the git folder, as git
+    finds them from the register's folder (a calling git's variables removed)."""
     where = os.path.abspath(root)
     not_inside = (f"{root} is not inside a git repository; the register's history lives in git "
                   "(run `git init`, or pass the register's folder with --root)")
     if not os.path.isdir(where) or not os.access(where, os.R_OK | os.X_OK):
         raise GitError(f"{root} is not a folder this user can read")
+    env = {k: v for k, v in os.environ.items() if k not in _LOCATORS}
+    env.update(_ENV)
     try:
-        # expand_vars=False: a folder named `$HOME` is that folder, not the home folder.
-        repo = Repo(where, search_parent_directories=True, expand_vars=False)
-    except (InvalidGitRepositoryError, NoSuchPathError):
-        raise GitError(not_inside) from None
-    except Exception as exc:  # a repository git cannot read either (a broken .git file or config)
-        raise GitError(f"the git repository holding {root} cannot be read: {exc}") from None
-    git_dir = os.path.realpath(repo.git_dir)
-    top = repo.working_tree_dir
-    if "GIT_WORK_TREE" in os.environ:  # GitPython follows it; the register's own work tree is wanted
-        top = work_tree_holder(where) or top
-    if top is None:
+        found = subprocess.run([_EXE, "rev-parse", "--absolute-git-dir", "--is-bare-repository", "--is-inside-git-dir",
+                                "--show-toplevel"], cwd=where, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                               check=False)
+    except OSError:
+        raise GitError(NO_GIT) from None
+    lines = found.stdout.decode("utf-8", "surrogateescape").splitlines()
+    if len(lines) < 3:
+        message = found.stderr.decode("utf-8", "replace").strip().splitlines()
+        if not message or message[-1].startswith("fatal: not a git repository"):
+            raise GitError(not_inside)
+        raise GitError(f"the git repository holding {root} cannot be read: {message[-1].removeprefix('fatal: ')}")
+    git_dir = os.path.realpath(lines[0])
+    if lines[1] == "true":
         raise GitError(f"{root} is inside a bare git repository, which has no files to read; clone it")
-    top = os.path.realpath(top)
+    if lines[2] == "true" or len(lines) < 4:
+        raise GitError(f"{root} is inside the git folder {git_dir}; give the register's folder")
+    top = os.path.realpath(lines[3])
     here = os.path.realpath(where)
     if here == git_dir or here.startswith(git_dir + os.sep):
         raise GitError(f"{root} is inside the git folder {git_dir}; give the register's folder")
@@ -160,6 +152,21 @@ def _discover(root: Path) -> tuple[Path, str, str]:
         raise GitError(not_inside)
     rel = os.path.relpath(here, top)
     return Path(top), ("" if rel == "." else Path(rel).as_posix() + "/"), git_dir
+
+
+def _end(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a persistent git process (its input closed first: git ends by itself), and wait for it."""
+    for stream in (proc.stdin, proc.stdout):
+        try:
+            if stream is not None:
+                stream.close()
+        except OSError:
+            pass
+    try:
+        proc.wait(timeout=1)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def work_tree_holder(folder: str) -> str | None:
@@ -179,29 +186,33 @@ class Git:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        command, self._not_found = _gitpython()
         self.top, self.prefix, self.git_dir = _discover(self.root)
-        # A Path, not a str: GitPython expands `$VAR` in a str. The wrapper runs git in the process's own
-        # folder when it has none, so that is checked too.
-        self._cmd: Command = command(Path(os.path.abspath(self.root)))
-        if self._cmd.working_dir is None or not os.path.samefile(self._cmd.working_dir, self.root):
-            raise GitError(f"{root} cannot be used as the folder git runs in")
+        self._where = os.path.abspath(self.root)
         env = dict(_ENV)
         if any(var in os.environ for var in _CALLER_VARS):
             env.update(GIT_DIR=self.git_dir, GIT_WORK_TREE=str(self.top),
                        GIT_INDEX_FILE=os.path.join(self.git_dir, "index"))
-        self._cmd.update_environment(**env)
-        self._exe = str(command.GIT_PYTHON_GIT_EXECUTABLE or "git")
+        self._env = env  # over the process's environment as it is when git starts
         self._blobs = threading.Lock()  # the persistent cat-file process answers one batch at a time
+        self._cat: subprocess.Popen[bytes] | None = None
+        self._closer: weakref.finalize[[subprocess.Popen[bytes]], Git] | None = None
 
     # -- plumbing -------------------------------------------------------------------------------------
-    def _run(self, args: Sequence[str], *, check: bool = True) -> Done:
+    def _start(self, args: Sequence[str], *, stdin: int | None = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
+        """git with `args` started in the register's folder, its output piped."""
         try:
-            code, out, err = self._cmd.execute([self._exe, "-c", "core.quotepath=off", *args], with_extended_output=True,
-                                               with_exceptions=False, stdout_as_string=False,
-                                               strip_newline_in_stdout=False)
-        except self._not_found:
+            return subprocess.Popen([_EXE, "-c", "core.quotepath=off", *args], cwd=self._where, env={**os.environ, **self._env},
+                                    stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        except OSError:
+            if not os.path.isdir(self._where):
+                raise GitError(f"{self.root} is not a folder this user can read") from None
             raise GitError(NO_GIT) from None
+
+    def _run(self, args: Sequence[str], *, check: bool = True) -> Done:
+        proc = self._start(args)
+        out, err_bytes = proc.communicate()
+        code = proc.returncode
+        err = err_bytes.decode("utf-8", "replace")
         if check and code != 0:
             msg = err.strip().splitlines()
             raise GitError(f"git {args[0]} failed: {msg[-1] if msg else 'exit code ' + str(code)}")
@@ -316,12 +327,14 @@ class Git:
                 raise GitError(f"git cat-file failed: {exc}") from None
 
     def _batch(self, wanted: list[str], payload: bytes) -> dict[str, bytes | None]:
-        """One batch of requests to GitPython's persistent `cat-file --batch` process, written in one go
-        (from a second thread when they could fill the pipe) while the answers are read."""
-        try:
-            proc = self._cmd._get_persistent_cmd("cat_file_all", "cat_file", batch=True)
-        except self._not_found:
-            raise GitError(NO_GIT) from None
+        """One batch of requests to the persistent `cat-file --batch` process, written in one go (from a second
+        thread when they could fill the pipe) while the answers are read."""
+        proc = self._cat
+        if proc is None or proc.poll() is not None:
+            if proc is not None:
+                self._put_away()
+            proc = self._cat = self._start(["cat-file", "--batch"], stdin=subprocess.PIPE)
+            self._closer = weakref.finalize(self, _end, proc)
         stdin, stdout = proc.stdin, proc.stdout
         if stdin is None or stdout is None:
             raise OSError("the cat-file process has no pipes")
@@ -356,12 +369,26 @@ class Git:
                     raise OSError("git stopped in the middle of an object")
                 result[name] = data[:size] if found.group(2) == b"blob" else None
         except BaseException:
-            self._cmd.clear_cache()  # ends the process, so a writer blocked on a full pipe returns
+            self._put_away()  # ends the process, so a writer blocked on a full pipe returns
             raise
         finally:
             if writer is not None:
                 writer.join()
         return result
+
+    def _put_away(self) -> None:
+        """End the persistent cat-file process (the next batch starts a new one)."""
+        proc, self._cat = self._cat, None
+        if proc is not None:
+            proc.kill()
+            if self._closer is not None:
+                self._closer()  # closes its pipes and waits for it, once
+            self._closer = None
+
+    def close(self) -> None:
+        """End the persistent cat-file process now (it also ends when this `Git` is collected, or at exit)."""
+        with self._blobs:
+            self._put_away()
 
     def reader(self, rev: str, paths: Sequence[str] = REGISTER_PATHS) -> GitReader:
         return GitReader(self, rev, self.ls_tree(rev, paths))
@@ -556,14 +583,10 @@ class Git:
         commits.append(c)
 
     def _stream(self, args: Sequence[str], each: Callable[[bytes], None], separator: bytes) -> tuple[int, bytes]:
-        """Run git (started by GitPython's wrapper), handing each `separator`-delimited record of its output
-        to `each` as soon as it is complete; the exit code and the error output."""
-        try:
-            started = self._cmd.execute([self._exe, "-c", "core.quotepath=off", *args], as_process=True)
-        except self._not_found:
-            raise GitError(NO_GIT) from None
-        proc = started.proc
-        assert proc is not None and proc.stdout is not None and proc.stderr is not None
+        """Run git, handing each `separator`-delimited record of its output to `each` as soon as it is complete;
+        the exit code and the error output."""
+        proc = self._start(args)
+        assert proc.stdout is not None and proc.stderr is not None
         errors: list[bytes] = []
         drain = threading.Thread(target=lambda: errors.append(proc.stderr.read() if proc.stderr else b""), daemon=True)
         drain.start()
