@@ -174,6 +174,23 @@ def test_a_folder_that_holds_no_work_tree_is_refused(repo: Path, tmp_path: Path)
         Git(tmp_path / "missing")
 
 
+def test_a_repository_git_refuses_is_said_in_git_s_words(tmp_path: Path) -> None:
+    """A repository owned by another user: git's refusal and its advice, in one sentence."""
+    import os
+
+    if os.geteuid() != 0:
+        pytest.skip("needs to give a folder to another user")
+    repo = tmp_path / "theirs"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    os.chown(repo, 65534, 65534)
+    with pytest.raises(GitError) as caught:
+        Git(repo)
+    assert str(caught.value) == (
+        f"the git repository holding {repo} cannot be read: detected dubious ownership in repository at '{repo}' "
+        f"To add an exception for this directory, call: git config --global --add safe.directory {repo}")
+
+
 def test_a_folder_named_like_a_variable_is_that_folder(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A path is never expanded: the register in a folder named `$HOME` is not the home folder."""
     odd = repo / "$HOME"

@@ -135,10 +135,11 @@ def _discover(root: Path) -> tuple[Path, str, str]:
         raise GitError(NO_GIT) from None
     lines = found.stdout.decode("utf-8", "surrogateescape").splitlines()
     if len(lines) < 3:
-        message = found.stderr.decode("utf-8", "replace").strip().splitlines()
-        if not message or message[-1].startswith("fatal: not a git repository"):
+        said = " ".join(line.strip() for line in found.stderr.decode("utf-8", "replace").splitlines() if line.strip())
+        if not said or said.startswith("fatal: not a git repository"):
             raise GitError(not_inside)
-        raise GitError(f"the git repository holding {root} cannot be read: {message[-1].removeprefix('fatal: ')}")
+        # git's whole answer: "detected dubious ownership ... call: git config --global --add safe.directory ..."
+        raise GitError(f"the git repository holding {root} cannot be read: {said.removeprefix('fatal: ')[:500]}")
     git_dir = os.path.realpath(lines[0])
     if lines[1] == "true":
         raise GitError(f"{root} is inside a bare git repository, which has no files to read; clone it")
@@ -198,11 +199,12 @@ class Git:
         self._closer: weakref.finalize[[subprocess.Popen[bytes]], Git] | None = None
 
     # -- plumbing -------------------------------------------------------------------------------------
-    def _start(self, args: Sequence[str], *, stdin: int | None = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
+    def _start(self, args: Sequence[str], *, stdin: int | None = subprocess.DEVNULL,
+               stderr: int = subprocess.PIPE) -> subprocess.Popen[bytes]:
         """git with `args` started in the register's folder, its output piped."""
         try:
             return subprocess.Popen([_EXE, "-c", "core.quotepath=off", *args], cwd=self._where, env={**os.environ, **self._env},
-                                    stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                    stdin=stdin, stdout=subprocess.PIPE, stderr=stderr)
         except OSError:
             if not os.path.isdir(self._where):
                 raise GitError(f"{self.root} is not a folder this user can read") from None
@@ -333,7 +335,8 @@ class Git:
         if proc is None or proc.poll() is not None:
             if proc is not None:
                 self._put_away()
-            proc = self._cat = self._start(["cat-file", "--batch"], stdin=subprocess.PIPE)
+            # its errors are not read (a pipe nobody reads could fill and stop it): a failure shows in its answers
+            proc = self._cat = self._start(["cat-file", "--batch"], stdin=subprocess.PIPE, stderr=subprocess.DEVNULL)
             self._closer = weakref.finalize(self, _end, proc)
         stdin, stdout = proc.stdin, proc.stdout
         if stdin is None or stdout is None:
