@@ -182,7 +182,7 @@ def from_main(root: Path, rules: RuleSet, asked: Tracked | None = None) -> Liste
             if others.result() or converts.result() or not answers.tree:
                 return None
         finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown(wait=True, cancel_futures=True)  # no git thread left running: a validation may fork next
         if any(c.path.startswith(_PREFIX) or (c.old_path or "").startswith(_PREFIX) for c in answers.tracked):
             return None  # the working tree is not HEAD's tree
         changes = git.tree_changes(listing.tree, answers.tree) if answers.tree != listing.tree else []

@@ -66,6 +66,7 @@ def _worktree_changes(git: Git, head: Point, base_sha: str, validate: bool, head
     found = validate_worktree(head.root, head.rules, git, tracked_now.result) if validate else None
     validated = None
     if found is None and validate:
+        tracked_now.result()  # git's answer in hand first: a validation of many files forks its workers
         validated = head.validation(jobs=jobs, want_relations=True, tracked=Tracked(head_now, tracked_now.result))
         found = validate_worktree(head.root, head.rules, git, tracked_now.result)
     tracked = tracked_now.result()
@@ -223,8 +224,8 @@ def compute_change(root: Path, base: str, head: str | None = None, *, today: dt.
             tracked = pool.submit(git.diff_tracked, against, None) if against is not None else None
             others = pool.submit(git.diff, base_sha, None, OTHER_PATHS)
             head_point = at_worktree(root, today)
+            extra = others.result()  # before the validation, which may fork (no thread of git's then in flight)
             file_changes, checked = _worktree_changes(git, head_point, base_sha, validate_head, against, tracked, jobs)
-            extra = others.result()
         file_changes = _pair_untracked_renames(git, root, file_changes)
     else:
         file_changes = git.diff(base_sha, head_sha)
