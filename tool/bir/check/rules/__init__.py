@@ -143,10 +143,13 @@ def check_record(record: Record, config: Config, day: dt.date) -> Iterator[Probl
 
 
 def check_register(index: dict[str, list[RecordFacts]], config: Config) -> Iterator[Problem]:
-    for r in REGISTER_RULES:
-        assert r.register_check is not None
-        for f in r.register_check(index, config):
-            yield r.base.problem(f.path or "", 0, 0, f.message, f.hint, f.json_path)
+    from bir.check.rules.refpass import shared_pass
+
+    with shared_pass(index):  # the rules over references read them in one pass
+        for r in REGISTER_RULES:
+            assert r.register_check is not None
+            for f in r.register_check(index, config):
+                yield r.base.problem(f.path or "", 0, 0, f.message, f.hint, f.json_path)
 
 
 RULES: list[Rule] = _discover()

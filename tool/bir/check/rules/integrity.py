@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from bir.base.problems import Severity
-from bir.check.rules import Finding, RecordFacts, link_of, rule
+from bir.check.rules import Finding, RecordFacts, rule
+from bir.check.rules.refpass import reference_pass
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -16,15 +17,6 @@ if TYPE_CHECKING:
     from bir.base.model import Record
 
 Index = dict[str, list[RecordFacts]]
-PEOPLE = frozenset({"person", "team", "department"})
-SELLERS = frozenset({"supplier", "manufacturer"})
-# reference label -> the party types it may name
-PARTY_TYPES: dict[str, frozenset[str]] = {
-    "owner": PEOPLE, "service_owner": PEOPLE, "verified_by": PEOPLE, "retirement.decided_by": PEOPLE, "approver": PEOPLE,
-    "assigned_to": PEOPLE, "financial.cost_centre": frozenset({"cost_centre"}), "financial.supplier": SELLERS,
-    "supplier": SELLERS, "provider": SELLERS, "manufacturer": SELLERS, "vendor": SELLERS,
-    "cost_centre": frozenset({"cost_centre"}), "auditor": PEOPLE, "approved_by": PEOPLE,  # budgets and audits
-}
 # The risk rules a waiver can silence (the risk report's; tests/test_rules_integrity.py keeps the two equal).
 WAIVABLE: tuple[str, ...] = (
     "software.end_of_life", "hardware.end_of_life", "software.end_of_support", "hardware.end_of_support",
@@ -47,21 +39,10 @@ def party_types(index: Index, config: Config) -> Iterator[Finding]:
     Passes: `financial.cost_centre: cc-it-ops` where `cc-it-ops` has `party_type: cost_centre`.
     Fails:  `financial.cost_centre: dell` where `dell` has `party_type: supplier`.
     """
-    types = {rid: facts[0].party_type for rid, facts in index.items() if facts[0].kind == "party"}
-    for facts in index.values():
-        f = facts[0]
-        for jpath, target, _allowed, label in f.references:
-            wanted = PARTY_TYPES.get(label)
-            if wanted is None:
-                continue
-            got = types.get(target)
-            if got is None or got in wanted:
-                continue
-            if label == "owner" and target == f.id:
-                continue  # a party may own itself
-            yield Finding(jpath, f"{label} '{target}' is a {got.replace('_', ' ')}; it must be a {' or '.join(sorted(wanted))}",
-                          f"point {label} at a party of type {' or '.join(sorted(wanted))}, or correct the party_type of '{target}'",
-                          path=f.path)
+    for f, (jpath, target, _allowed, label), got, wanted in reference_pass(index).wrong_party:  # a party may own itself
+        yield Finding(jpath, f"{label} '{target}' is a {got.replace('_', ' ')}; it must be a {' or '.join(sorted(wanted))}",
+                      f"point {label} at a party of type {' or '.join(sorted(wanted))}, or correct the party_type of '{target}'",
+                      path=f.path)
 
 
 def data_bearing_from_what_it_stores(index: Index, config: Config) -> Iterator[Finding]:
@@ -110,16 +91,8 @@ def orphans(index: Index, config: Config) -> Iterator[Finding]:
     Passes: a server in use with `{type: located_in, target: fac-rack-07}`.
     Fails:  a server in use with no relation, and none pointing at it.
     """
-    targeted: set[str] = set()
-    add = targeted.add
-    ties: dict[str, bool] = {}  # label -> whether it ties a record in (a few dozen labels, 700,000 references)
-    for facts in index.values():
-        for ref in facts[0].references:
-            tied = ties.get(ref[3])
-            if tied is None:
-                tied = ties[ref[3]] = link_of(ref[3]) is not None
-            if tied:
-                add(ref[1])
+    found = reference_pass(index)
+    targeted, tied = found.targeted, found.tied
     in_service: dict[str, frozenset[str]] = {}
     for rid, facts in index.items():
         f = facts[0]
@@ -128,7 +101,7 @@ def orphans(index: Index, config: Config) -> Iterator[Finding]:
         states = in_service.get(f.kind)
         if states is None:
             states = in_service[f.kind] = config.model_for(f.kind).in_service
-        if f.status not in states or any(ties[ref[3]] for ref in f.references):
+        if f.status not in states or rid in tied:
             continue
         yield Finding("/relations", f"{rid} is {f.status} but has no relation, location or service, and nothing relates to it",
                       "add where it is (located_in), what it supports (supports) or runs on, or retire it if it is gone",

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from bir.base.problems import Severity
 from bir.check.rules import Finding, RecordFacts, rule
+from bir.check.rules.refpass import reference_pass
 
 if TYPE_CHECKING:
     from bir.base.config import Config
@@ -38,8 +39,7 @@ def references_resolve(index: Index, config: Config) -> Iterator[Finding]:
     import difflib
 
     ids: list[str] | None = None
-    missing = [(f, ref) for facts in index.values() for f in facts for ref in f.references if ref[1] not in index]
-    for n, (f, (jpath, target, allowed, label)) in enumerate(missing):
+    for n, (f, (jpath, target, allowed, label)) in enumerate(reference_pass(index).missing):
         if ids is None:
             ids = list(index)
         # Suggestions compare against every id: worth it for a typo or two, not for a thousand broken links.
@@ -56,16 +56,9 @@ def reference_kinds(index: Index, config: Config) -> Iterator[Finding]:
     Passes: `{type: covered_by, target: ctr-dell-support}` where `ctr-dell-support` is a contract.
     Fails:  `owner: srv-db-01` (a hardware record, not a party).
     """
-    kind_of = {rid: facts[0].kind for rid, facts in index.items()}.get
-    for facts in index.values():
-        for f in facts:
-            for ref in f.references:
-                kind = kind_of(ref[1])
-                if kind is None or kind in ref[2]:
-                    continue
-                jpath, target, allowed, label = ref
-                yield Finding(jpath, f"{label} '{target}' is a {kind} record; it must be a {' or '.join(sorted(allowed))}",
-                              "point it at a record of the right kind", path=f.path)
+    for f, (jpath, target, allowed, label), kind in reference_pass(index).wrong_kind:
+        yield Finding(jpath, f"{label} '{target}' is a {kind} record; it must be a {' or '.join(sorted(allowed))}",
+                      "point it at a record of the right kind", path=f.path)
 
 
 def _cycles(index: Index, edges_of: str) -> Iterator[list[str]]:
