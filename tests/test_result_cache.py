@@ -562,3 +562,20 @@ def test_an_unchanged_re_run_loads_neither_the_checker_nor_pyyaml(tmp_path: Path
     record.write_text(record.read_text().replace("status: in_use", "status: 42"))
     assert run() == full.replace("0 ", "1 ", 1)
     assert run() == "1 []"
+
+
+@pytest.mark.parametrize("paths", [[], ["registry/party/a.yaml"], ["registry/party/a.yaml", "registry/party/b\udcff.yaml",
+                                                                   "registry/hardware/é.yaml"]], ids=["none", "one", "three"])
+def test_the_index_digest_is_every_path_and_key_in_order(paths: list[str]) -> None:
+    """`path\\0key\\0path\\0key...` in the listing's order, paths as their bytes on disk (not UTF-8 kept)."""
+    from hashlib import blake2b
+
+    from bir.check.checker import index_digest
+    from bir.read.files import Candidate
+
+    candidates = [Candidate(p, "party", (0, 0, 0, 0)) for p in paths]
+    keys = {p: bytes([i]) * 20 for i, p in enumerate(paths)}
+    layout = b"\0".join(p.encode("utf-8", "surrogateescape") + b"\0" + keys[p] for p in paths)
+    assert index_digest(candidates, keys) == blake2b(layout, digest_size=32).digest()
+    if len(paths) > 1:
+        assert index_digest(candidates[::-1], keys) != index_digest(candidates, keys)
