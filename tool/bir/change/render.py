@@ -12,6 +12,7 @@ from bir.base.escape import markdown as md
 from bir.base.escape import terminal
 from bir.base.problems import Problem
 from bir.change.model import ChangeReport
+from bir.check.reporters import summary_line
 from bir.history.changerecord import ChangeRecord
 
 MAX_RECORD_ROWS = 200
@@ -46,10 +47,7 @@ def all_problems(report: ChangeReport) -> list[Problem]:
 
 def validated(report: ChangeReport) -> str:
     """What validating the head's whole register found, in `bir validate`'s words ("" when it was not)."""
-    s = report.head_summary
-    if s is None:
-        return ""
-    return f"the head's register: {s.records} records: {s.errors} error(s), {s.warnings} warning(s)"
+    return "" if report.head_summary is None else f"the head's register: {summary_line(report.head_summary)}"
 
 
 def verdict(report: ChangeReport) -> str:

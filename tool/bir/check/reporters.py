@@ -49,9 +49,14 @@ def write_annotations(problems: Iterable[Problem], out: TextIO) -> None:
         out.write(f"::{level} {props}::{workflow_data(msg)}\n")
 
 
+def summary_line(summary: Summary) -> str:
+    """A validation in one line, as `bir validate --format github` ends (and `bir change` says of the head)."""
+    return f"{summary.records} records: {summary.errors} error(s), {summary.warnings} warning(s)"
+
+
 def github(summary: Summary, problems: list[Problem], out: TextIO) -> None:
     write_annotations(problems, out)
-    out.write(f"{summary.records} records: {summary.errors} error(s), {summary.warnings} warning(s)\n")
+    out.write(summary_line(summary) + "\n")
 
 
 def markdown_summary(summary: Summary, problems: Iterable[Problem], limit: int = 200) -> str:

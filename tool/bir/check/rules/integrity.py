@@ -39,7 +39,7 @@ def party_types(index: Index, config: Config) -> Iterator[Finding]:
     Passes: `financial.cost_centre: cc-it-ops` where `cc-it-ops` has `party_type: cost_centre`.
     Fails:  `financial.cost_centre: dell` where `dell` has `party_type: supplier`.
     """
-    for f, (jpath, target, _allowed, label), got, wanted in reference_pass(index).wrong_party:  # a party may own itself
+    for f, (jpath, target, _allowed, label), got, wanted in reference_pass(index).wrong_party:
         yield Finding(jpath, f"{label} '{target}' is a {got.replace('_', ' ')}; it must be a {' or '.join(sorted(wanted))}",
                       f"point {label} at a party of type {' or '.join(sorted(wanted))}, or correct the party_type of '{target}'",
                       path=f.path)

@@ -95,11 +95,10 @@ def _make(index: Index) -> ReferencePass:
                 if ties_in:
                     targeted.add(target)
                     tied.add(f.id)
-                if kind == "party":
-                    wanted = wanted_of(label)
-                    got = type_of(target) if wanted is not None else None
-                    if got is not None and wanted is not None and got not in wanted \
-                            and not (label == "owner" and target == f.id):  # a party may own itself
-                        wrong_party.append((f, ref, got, wanted))
+                wanted = wanted_of(label) if kind == "party" else None
+                if wanted is not None:
+                    got = type_of(target)
+                    if got is not None and got not in wanted and not (label == "owner" and target == f.id):
+                        wrong_party.append((f, ref, got, wanted))  # (a party may own itself)
             first = False
     return ReferencePass(missing, wrong_kind, wrong_party, targeted, tied)
