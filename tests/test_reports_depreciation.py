@@ -14,7 +14,7 @@ import pytest
 from bir.base.model import Record
 from bir.point.point import at_worktree
 from bir.reports import build_report
-from bir.reports.depreciation import Schedule, days_30_360, days_glpi, declining_months, schedule, settings
+from bir.reports.depreciation import Schedule, calendar, days_30_360, days_glpi, declining_months, schedule, settings
 from bir.reports.models import CostReport
 from support import day, hardware, loaded_register
 
@@ -251,3 +251,64 @@ def test_cost_report_schedule_section(tmp_path: Path) -> None:
     assert years[:3] == [(2024, "6000.00", "1100.00", "4900.00"), (2025, "4900.00", "1200.00", "3700.00"),
                          (2026, "3700.00", "1200.00", "2500.00")]
     assert years[-1] == (2029, "100.00", "100.00", "0.00")  # the 60th month is January 2029
+
+
+def _from_periods(s: Schedule, days: list[dt.date]) -> tuple[Any, ...]:
+    """What the reports read of a schedule, computed from its periods as the module documents it (the oracle
+    of the straight line's closed form)."""
+    periods = s.periods
+    booked = [p.booked for p in periods]
+    acc = [ZERO_ if not (n := sum(b <= d for b in booked)) else periods[n - 1].accumulated for d in days]
+    first = next((p.booked for p in periods if p.accumulated >= s.depreciable), s.start)
+    years: list[tuple[int, str, str, str]] = []
+    book = s.cost  # a year opens on the book value the year before closed on, the first on the cost
+    for p in periods:
+        fy = calendar(s.fiscal_year_end).year_of(p.booked)
+        if years and years[-1][0] == fy.year:
+            y, opening, charge, _ = years[-1]
+            years[-1] = (y, opening, str(D(charge) + p.charge), str(p.book_value))
+        else:
+            years.append((fy.year, str(book), str(ZERO_ + p.charge), str(p.book_value)))
+        book = p.book_value
+    return ([str(a) for a in acc], [str(s.cost - a) for a in acc], periods[-1].booked, first, years)
+
+
+ZERO_ = D("0.00")  # money.ZERO, what accumulated() gives before the first period
+
+
+def _closed(s: Schedule, days: list[dt.date]) -> tuple[Any, ...]:
+    fresh = Schedule(*(getattr(s, f) for f in Schedule.__dataclass_fields__))  # nothing built yet
+    acc = [fresh.accumulated(d) for d in days]
+    years = [(fy.year, str(o), str(c), str(b)) for fy, o, c, b in fresh.fiscal_years()]
+    return ([str(a) for a in acc], [str(fresh.book_value(d)) for d in days], fresh.end_of_useful_life,
+            fresh.fully_depreciated_on, years)
+
+
+def test_the_straight_line_closed_form_equals_its_periods() -> None:
+    """The reports read a straight line's accumulated amount, book value, end of useful life, the day it is
+    fully depreciated and its fiscal years from the closed form, without building the periods: on 3,000
+    random schedules (every period, first-period rule, day count and fiscal year end; costs that are and are
+    not whole minor units, residuals, three currencies) each equals what the periods give, text for text,
+    and none of them built the periods."""
+    rng = random.Random(20261202)
+    checked = 0
+    for _ in range(3000):
+        period = rng.choice(["month", "half_year", "year"])
+        proration = rng.choice(["monthly", "monthly", "daily"])
+        first = rng.choice(["full_month", "mid_month", "half_year", "half_year_conditional", "anniversary"])
+        if first == "anniversary" and proration != "daily":
+            first = "full_month"
+        currency = rng.choice(["EUR", "EUR", "JPY", "KWD"])
+        cost = D(rng.choice(["1200.00", "999.99", "0.05", "1.00", "12345.678", "7", "100000.00", "33.333"]))
+        residual = D(rng.choice(["0", "0", "100.00", "0.01", "999.99"]))
+        start = dt.date(2020, 1, 1) + dt.timedelta(days=rng.randrange(0, 2500))
+        s = Schedule("x", "straight_line", cost, min(residual, cost), rng.choice([1, 2, 5, 11, 12, 13, 36, 60, 61, 84]),
+                     start, currency, D(2), period, proration, first, rng.choice(["actual", "30/360", "30/360_glpi"]),
+                     rng.choice(["12-31", "06-30", "03-31", "02-28", "09-30"]))
+        days = [start + dt.timedelta(days=rng.randrange(-40, 2900)) for _ in range(6)] + [start, start - dt.timedelta(days=1)]
+        fresh = Schedule(*(getattr(s, f) for f in Schedule.__dataclass_fields__))
+        closed = _closed(fresh, days)
+        assert "periods" not in fresh.__dict__ or first == "anniversary"
+        assert closed == _from_periods(s, days), s
+        checked += 1
+    assert checked == 3000

@@ -225,8 +225,18 @@ class Schedule:
         return () if self.method == "none" else tuple(build_periods(self))
 
     @cached_property
+    def _line(self) -> _StraightLine | None:
+        """The straight line's closed form (None for the other methods): what the reports read of a straight
+        line is found from it without building the periods (41,788 schedules of 24-84 periods at 100k)."""
+        if self.method in ("none", "declining_balance") or self.life_months <= 0 or (
+                self.first_period == "anniversary" and self.proration != "daily"):
+            return None
+        return _StraightLine(self, _grid(self))
+
+    @cached_property
     def _booked(self) -> list[dt.date]:
-        return [p.booked for p in self.periods]
+        line = self._line
+        return line.booked if line is not None else [p.booked for p in self.periods]
 
     @cached_property
     def depreciable(self) -> Decimal:
@@ -246,12 +256,16 @@ class Schedule:
         """The last day of the useful life (the day the last charge is booked)."""
         if self.method == "none":
             return None
+        if self._line is not None:
+            return self._line.booked[-1]
         return self.periods[-1].booked if self.periods else self.start
 
     def accumulated(self, as_of: dt.date) -> Decimal:
         """Depreciation booked by the end of `as_of`."""
         n = bisect.bisect_right(self._booked, as_of)  # the periods booked by then (booked days ascend)
-        return self.periods[n - 1].accumulated if n else ZERO
+        if not n:
+            return ZERO
+        return self._line.accumulated(n - 1) if self._line is not None else self.periods[n - 1].accumulated
 
     def book_value(self, as_of: dt.date) -> Decimal:
         return self.cost - self.accumulated(as_of)
@@ -261,7 +275,11 @@ class Schedule:
         """The day the book value reaches the residual value (None for `none`)."""
         if self.method == "none":
             return None
-        periods = self.periods  # the accumulated amount never falls: the first period that reaches it
+        line = self._line
+        if line is not None:  # the accumulated amount never falls: the first period that reaches it
+            k = bisect.bisect_left(range(len(line.booked)), self.depreciable, key=line.accumulated)
+            return line.booked[k] if k < len(line.booked) else self.start
+        periods = self.periods
         n = bisect.bisect_left(periods, self.depreciable, key=attrgetter("accumulated"))
         return periods[n].booked if n < len(periods) else self.start
 
@@ -273,6 +291,22 @@ class Schedule:
         """The schedule by fiscal year: (year, book value at its start, charge, book value at its end)."""
         cal = calendar(self.fiscal_year_end)
         out: list[tuple[FiscalYear, Decimal, Decimal, Decimal]] = []
+        line = self._line
+        if line is not None:  # a year's charge is what accumulated in it: no sum of periods
+            opening, before, last = self.cost, line.before, -1
+            year: FiscalYear | None = None
+            for k, booked in enumerate(line.booked):
+                if year is None or booked > year.end:
+                    if year is not None:
+                        acc = line.accumulated(k - 1)
+                        out.append((year, opening, ZERO + (acc - before), self.cost - acc))  # a sum from ZERO
+                        opening, before = self.cost - acc, acc
+                    year = cal.year_of(booked)
+                last = k
+            if year is not None:
+                acc = line.accumulated(last)
+                out.append((year, opening, ZERO + (acc - before), self.cost - acc))
+            return out
         book = self.cost
         fy: FiscalYear | None = None
         opening = charge = ZERO
@@ -338,6 +372,37 @@ def build_periods(s: Schedule) -> list[Period]:
         return [Period(s.start, s.start, s.start, s.depreciable, s.depreciable, s.cost - s.depreciable)]
     if s.first_period == "anniversary" and s.proration != "daily":
         return _anniversary(s)
+    grid = _grid(s)
+    bounds = [(a, b - _DAY) for a, b in itertools.pairwise(grid.starts)]
+    bounds[0] = (max(s.start, grid.starts[0]), bounds[0][1])  # only the first period can start before the life
+    if s.method == "declining_balance":
+        return _declining(s, bounds, grid.ends, grid.virtual, grid.ends[0] - grid.size)
+    line = _StraightLine(s, grid)
+    out: list[Period] = []
+    append = out.append
+    before = line.before
+    cost = s.cost
+    make = tuple.__new__  # a Period, without the named tuple's argument handling
+    for k, (a, b) in enumerate(bounds):
+        acc = line.accumulated(k)
+        append(make(Period, (a, b, b, acc - before, acc, cost - acc)))
+        before = acc
+    return out
+
+
+_DAY = dt.timedelta(days=1)
+
+
+class _Grid(NamedTuple):
+    """Where a schedule's periods fall: the fiscal calendar's months from the start of the first fiscal year."""
+
+    size: int  # months a period
+    virtual: Fraction  # where the life starts
+    ends: list[int]  # each period's end
+    starts: list[dt.date]  # the first day of the period before each end, and the day after the last
+
+
+def _grid(s: Schedule) -> _Grid:
     cal = calendar(s.fiscal_year_end)
     fy0 = cal.year_of(s.start)
     size = PERIODS.get(s.period, 1)
@@ -350,36 +415,36 @@ def build_periods(s: Schedule) -> list[Period]:
     over = virtual + s.life_months - first_end  # the last period is the first that ends at or after the life
     count = 1 + max(0, -((-over.numerator) // (over.denominator * size)))
     ends = [first_end + k * size for k in range(count)]
-    day = dt.timedelta(days=1)
     month_start = cal.month_start
-    starts = [month_start(fy0, e) for e in [first_end - size, *ends]]
-    bounds = [(a, b - day) for a, b in itertools.pairwise(starts)]
-    bounds[0] = (max(s.start, starts[0]), bounds[0][1])  # only the first period can start before the life
-    if s.method == "declining_balance":
-        return _declining(s, bounds, ends, virtual, first_end - size)
-    # The exact fraction (E - V) / L in integers: V = num / den, so (E * den - num) / (L * den), and the
-    # accumulated amount in minor units rounded half up, all in integer arithmetic (the common case is fast).
-    q = quantum(s.currency)
-    units = s.depreciable / q
-    num, den = virtual.numerator, virtual.denominator
-    whole = s.life_months * den
-    out: list[Period] = []
-    append = out.append
-    before = round_to(ZERO, s.currency)
-    exact = units == units.to_integral_value()
-    total = int(units) if exact else 0
-    cost, depreciable, currency = s.cost, s.depreciable, s.currency
-    make = tuple.__new__  # a Period, without the named tuple's argument handling (a million at 100k records)
-    for (a, b), e in zip(bounds, ends, strict=True):
-        n = e * den - num
+    return _Grid(size, virtual, ends, [month_start(fy0, e) for e in [first_end - size, *ends]])
+
+
+class _StraightLine:
+    """A straight line's accumulated amount after any period, in closed form: the exact fraction (E - V) / L
+    of the life at the period's end E (V = num / den, so (E * den - num) / (L * den)), rounded half up to the
+    minor unit, in integer arithmetic when the depreciable amount is a whole number of minor units. One
+    formula for the periods (`build_periods`) and for what the reports read without them."""
+
+    __slots__ = ("_currency", "_den", "_depreciable", "_ends", "_num", "_q", "_total", "_whole", "before", "booked")
+
+    def __init__(self, s: Schedule, grid: _Grid) -> None:
+        self._q = q = quantum(s.currency)
+        units = s.depreciable / q
+        self._num, self._den = grid.virtual.numerator, grid.virtual.denominator
+        self._whole = s.life_months * self._den
+        self._total = int(units) if units == units.to_integral_value() else None
+        self._depreciable, self._currency, self._ends = s.depreciable, s.currency, grid.ends
+        self.before = round_to(ZERO, s.currency)  # accumulated before the first period
+        self.booked = [b - _DAY for b in grid.starts[1:]]  # each period's last day, when its charge is booked
+
+    def accumulated(self, k: int) -> Decimal:
+        """Accumulated by the end of period `k` (0 is the first)."""
+        whole = self._whole
+        n = self._ends[k] * self._den - self._num
         n = 0 if n < 0 else whole if n > whole else n
-        if exact:
-            acc = Decimal((2 * total * n + whole) // (2 * whole)) * q
-        else:
-            acc = round_to(depreciable * n / whole, currency)
-        append(make(Period, (a, b, b, acc - before, acc, cost - acc)))
-        before = acc
-    return out
+        if self._total is not None:
+            return Decimal((2 * self._total * n + whole) // (2 * whole)) * self._q
+        return round_to(self._depreciable * n / whole, self._currency)
 
 
 def _virtual_start(s: Schedule, cal: FiscalCalendar, fy0: FiscalYear, j: int, first_end: int, size: int) -> Fraction:
