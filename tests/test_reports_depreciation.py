@@ -312,3 +312,20 @@ def test_the_straight_line_closed_form_equals_its_periods() -> None:
         assert closed == _from_periods(s, days), s
         checked += 1
     assert checked == 3000
+
+
+def test_the_calendar_tables_equal_month_start() -> None:
+    """The month tables a schedule reads its periods' days from give what `month_start` gives, for every
+    fiscal year end (a short February, the 30th and 31st) and ranges reaching before and after what the
+    tables held, and `month_of` is the fiscal month a day falls in."""
+    rng = random.Random(7)
+    for end in ("12-31", "06-30", "02-28", "01-31", "09-30", "03-31"):
+        cal = calendar(end)
+        for _ in range(300):
+            day_ = dt.date(1990, 1, 1) + dt.timedelta(days=rng.randrange(0, 20000))
+            fy = cal.year_of(day_)
+            first, step = rng.randrange(-30, 30), rng.choice([1, 6, 12])
+            months = range(first, first + step * rng.randrange(1, 15), step)
+            assert cal.month_starts(fy, months) == [cal.month_start(fy, m) for m in months]
+            assert cal.month_ends(fy, months) == [cal.month_start(fy, m) - dt.timedelta(days=1) for m in months]
+            assert cal.month_of(fy, day_) == max(m for m in range(12) if cal.month_start(fy, m) <= day_)

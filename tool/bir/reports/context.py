@@ -77,6 +77,8 @@ class Context:
     cache: dict[str, Any] = field(default_factory=dict)  # results shared between reports (licence positions)
     _schedules: dict[str, dep.Schedule | None] = field(default_factory=dict)
     _life: dict[str, LifeDates] = field(default_factory=dict)
+    _recurring: dict[str, tuple[Recurring, ...]] = field(default_factory=dict)
+    _purchase: dict[str, Decimal | None] = field(default_factory=dict)
 
     @property
     def config(self) -> Any:
@@ -172,7 +174,10 @@ class Context:
         return cur if isinstance(cur, str) else str(self.config.base_currency)
 
     def purchase_base(self, record: Record) -> Decimal | None:
-        return purchase_base(record, self.config)
+        """`purchase_base` of the record, computed once per run (the cost, budget and plan read it)."""
+        if record.id not in self._purchase:
+            self._purchase[record.id] = purchase_base(record, self.config)
+        return self._purchase[record.id]
 
     def money(self, value: Decimal) -> Decimal:
         """`value` rounded half up to the base currency's minor unit (cents for EUR, whole yen for JPY)."""
@@ -182,8 +187,12 @@ class Context:
         """When an intangible runs out: contract `end`, else `term.end`."""
         return record.date("end") or record.date("term.end")
 
-    def recurring(self, record: Record) -> list[Recurring]:
-        return recurring_costs(record, self.config)
+    def recurring(self, record: Record) -> tuple[Recurring, ...]:
+        """`recurring_costs` of the record, computed once per run (the cost, budget and decisions read them)."""
+        got = self._recurring.get(record.id)
+        if got is None:
+            got = self._recurring[record.id] = tuple(recurring_costs(record, self.config))
+        return got
 
 
 def ended_on(record: Record, config: Config) -> dt.date | None:

@@ -48,7 +48,6 @@ from __future__ import annotations
 import bisect
 import calendar as _calendar
 import datetime as dt
-import itertools
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -79,6 +78,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 DEFAULTS: dict[str, Any] = {"method": "none", "rate": 2, "fiscal_year_end": "12-31", **PRESETS["bir"], "day_count": "actual"}
 _DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_DAY = dt.timedelta(days=1)
 
 
 def days_in_month(year: int, month: int) -> int:
@@ -163,6 +163,9 @@ class FiscalCalendar:
         self.month, self.day = month, day
         self._years: dict[dt.date, FiscalYear] = {}
         self._starts: dict[int, dt.date] = {}
+        self._first = 0  # the month index of _table[0]
+        self._table: list[dt.date] = []  # month starts of consecutive month indexes
+        self._ends: list[dt.date] = []  # the day before each
 
     def year_end(self, year: int) -> dt.date:
         return dt.date(year, self.month, min(self.day, days_in_month(year, self.month)))
@@ -186,6 +189,38 @@ class FiscalCalendar:
             year, month = divmod(index, 12)
             got = self._starts[index] = dt.date(year, month + 1, min(self.day, days_in_month(year, month + 1))) + dt.timedelta(days=1)
         return got
+
+
+    def _covered(self, fy: FiscalYear, lo: int, hi: int) -> int:
+        """The position in the tables of fiscal month 0 of `fy`, the tables made to cover months `lo`..`hi`."""
+        base = fy.end.year * 12 + self.month - 13
+        first, last = self._first, self._first + len(self._table) - 1
+        if not self._table or base + lo < first or base + hi > last:
+            first = min(base + lo, first) if self._table else base + lo
+            last = max(base + hi, last) if self._table else base + hi
+            self._first = first
+            self._table = [self._start_of(index) for index in range(first, last + 1)]
+            self._ends = [d - _DAY for d in self._table]
+        return base - self._first
+
+    def _start_of(self, index: int) -> dt.date:
+        year, month = divmod(index, 12)
+        return dt.date(year, month + 1, min(self.day, days_in_month(year, month + 1))) + _DAY
+
+    def month_starts(self, fy: FiscalYear, months: range) -> list[dt.date]:
+        """`month_start(fy, m)` for each m of `months` (a non-empty range with a positive step)."""
+        at = self._covered(fy, months.start, months[-1])
+        return self._table[at + months.start:at + months[-1] + 1:months.step]
+
+    def month_ends(self, fy: FiscalYear, months: range) -> list[dt.date]:
+        """The day before `month_start(fy, m)` for each m of `months` (a non-empty range with a positive step)."""
+        at = self._covered(fy, months.start, months[-1])
+        return self._ends[at + months.start:at + months[-1] + 1:months.step]
+
+    def month_of(self, fy: FiscalYear, day: dt.date) -> int:
+        """The fiscal month of `fy` (0 to 11) that `day`, a day of `fy`, falls in."""
+        at = self._covered(fy, 1, 12)
+        return bisect.bisect_right(self._table, day, at + 1, at + 12) - (at + 1)
 
 
 _CALENDARS: dict[str, FiscalCalendar] = {}
@@ -373,7 +408,7 @@ def build_periods(s: Schedule) -> list[Period]:
     if s.first_period == "anniversary" and s.proration != "daily":
         return _anniversary(s)
     grid = _grid(s)
-    bounds = [(a, b - _DAY) for a, b in itertools.pairwise(grid.starts)]
+    bounds = list(zip(grid.starts, grid.booked, strict=False))
     bounds[0] = (max(s.start, grid.starts[0]), bounds[0][1])  # only the first period can start before the life
     if s.method == "declining_balance":
         return _declining(s, bounds, grid.ends, grid.virtual, grid.ends[0] - grid.size)
@@ -390,8 +425,6 @@ def build_periods(s: Schedule) -> list[Period]:
     return out
 
 
-_DAY = dt.timedelta(days=1)
-
 
 class _Grid(NamedTuple):
     """Where a schedule's periods fall: the fiscal calendar's months from the start of the first fiscal year."""
@@ -400,23 +433,20 @@ class _Grid(NamedTuple):
     virtual: Fraction  # where the life starts
     ends: list[int]  # each period's end
     starts: list[dt.date]  # the first day of the period before each end, and the day after the last
+    booked: list[dt.date]  # each period's last day, when its charge is booked
 
 
 def _grid(s: Schedule) -> _Grid:
     cal = calendar(s.fiscal_year_end)
     fy0 = cal.year_of(s.start)
     size = PERIODS.get(s.period, 1)
-    # position of the start, in fiscal months from the start of its fiscal year
-    j = 0
-    while cal.month_start(fy0, j + 1) <= s.start:
-        j += 1
+    j = cal.month_of(fy0, s.start)  # position of the start, in fiscal months from the start of its fiscal year
     first_end = (j // size + 1) * size  # position (fiscal months) at the end of the period holding the start
     virtual = _virtual_start(s, cal, fy0, j, first_end, size)
     over = virtual + s.life_months - first_end  # the last period is the first that ends at or after the life
     count = 1 + max(0, -((-over.numerator) // (over.denominator * size)))
-    ends = [first_end + k * size for k in range(count)]
-    month_start = cal.month_start
-    return _Grid(size, virtual, ends, [month_start(fy0, e) for e in [first_end - size, *ends]])
+    months = range(first_end - size, first_end + count * size, size)  # the first period's start, then each end
+    return _Grid(size, virtual, list(months[1:]), cal.month_starts(fy0, months), cal.month_ends(fy0, months[1:]))
 
 
 class _StraightLine:
@@ -435,7 +465,7 @@ class _StraightLine:
         self._total = int(units) if units == units.to_integral_value() else None
         self._depreciable, self._currency, self._ends = s.depreciable, s.currency, grid.ends
         self.before = round_to(ZERO, s.currency)  # accumulated before the first period
-        self.booked = [b - _DAY for b in grid.starts[1:]]  # each period's last day, when its charge is booked
+        self.booked = grid.booked  # each period's last day, when its charge is booked
 
     def accumulated(self, k: int) -> Decimal:
         """Accumulated by the end of period `k` (0 is the first)."""
