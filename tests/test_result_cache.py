@@ -133,6 +133,42 @@ def test_point_load_reads_through_the_cache(tmp_path: Path, monkeypatch: pytest.
     assert len(second.register) == len(first.register) == len(list((root / "registry").rglob("*.yaml")))
 
 
+def test_a_cached_register_shares_each_text_once(tmp_path: Path) -> None:
+    """The data pack stores each text value once, however many records hold it: read back, equal values of
+    different records (a state, a currency, the id records refer to, a number's written text) are one
+    string, the data equal to a fresh parse's."""
+    root = make_register(tmp_path / "demo", demo=True)
+    fresh = at_worktree(root, DAY).load(jobs=1)  # parses every file and keeps the packs
+    cached = at_worktree(root, DAY).load(jobs=1)
+    assert {k: v.data for k, v in cached.register.records.items()} == {k: v.data for k, v in fresh.register.records.items()}
+    texts: dict[str, list[object]] = {}
+
+    def walk(value: object) -> None:
+        if isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+        elif type(value) is str:
+            texts.setdefault(value, []).append(value)
+        elif isinstance(value, float) and isinstance(getattr(value, "text", None), str):
+            texts.setdefault(value.text, []).append(value.text)  # type: ignore[attr-defined]
+
+    for rec in cached.register:
+        walk(rec.data)
+    repeated = {t: objs for t, objs in texts.items() if len(objs) > 1}
+    assert {"in_use", "EUR", "team-platform"} <= set(repeated)
+    assert all(all(o is objs[0] for o in objs) for objs in repeated.values()), \
+        [t for t, objs in repeated.items() if any(o is not objs[0] for o in objs)][:5]
+    fresh_texts: dict[str, set[int]] = {}
+    for rec in fresh.register:
+        status = rec.data.get("status")
+        if isinstance(status, str):
+            fresh_texts.setdefault(status, set()).add(id(status))
+    assert any(len(ids) > 1 for ids in fresh_texts.values())  # a fresh parse does not share them: the pack does
+
+
 def test_the_caches_live_under_bir_cache_dir(base_register: Path, cache_dir: Path) -> None:
     from bir.api import validate
 

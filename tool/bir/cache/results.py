@@ -138,6 +138,7 @@ class ResultStore:
         self.used_data: dict[bytes, Any] = {}
         self.hits = self.misses = 0
         self._shared_values: dict[Any, Any] = {}
+        self._shared_text: dict[str, str] = {}  # one string per value text across the records a pack stores
         self._register: tuple[bytes, list[Problem]] | None = None  # the rules across records: to write
         self._day: dt.date | None = None
         self._day_text = ""
@@ -246,7 +247,7 @@ class ResultStore:
         entry = (result.kind, tuple(_problem_out(p) for p in problems), facts, stored_future, result.usable)
         self.used[result.key] = entry
         if want_data and result.usable and result.data is not None:
-            self.used_data[result.key] = _interned(result.data)
+            self.used_data[result.key] = _interned(result.data, self._shared_text)
 
     def _canonical(self, f: RecordFacts) -> tuple[Any, ...]:
         """An index entry as marshal stores it best: the path left out (the key holds it), and the strings and
@@ -336,25 +337,29 @@ def _prune(folder: Path, context: str, days: int = 14) -> None:
         pass
 
 
-def _interned(data: Any) -> Any:
-    """A record's data as a pack stores it: mapping keys interned (marshal then writes each key once per
-    pack, and the register read back shares one string per field name instead of one per record). A number
-    that keeps its written text (`yamlvalues.Number`, which marshal cannot store) is stored as its text,
-    and the record as `(data, paths of its numbers)`: reading it back then puts back those few numbers
+def _interned(data: Any, texts: dict[str, str]) -> Any:
+    """A record's data as a pack stores it: mapping keys interned, and every text value the same string
+    object as the equal values of the other records the pack stores (`texts`), so marshal writes each once
+    per pack and the register read back shares them: at 10,000 records 259,000 text values are 50,000
+    distinct texts (states, kinds, dates, currencies, the ids records refer to), 12 of the register's 34 MB.
+    A number that keeps its written text (`yamlvalues.Number`, which marshal cannot store) is stored as its
+    text, and the record as `(data, paths of its numbers)`: reading it back then puts back those few numbers
     (`_restored`) instead of walking every value."""
     numbers: list[tuple[str | int, ...]] = []
     intern = sys.intern
+    shared = texts.setdefault
 
     def walk(value: Any, at: tuple[str | int, ...]) -> Any:
-        # Only containers and numbers are walked into; the leaves (most values are text) are kept as they are.
         if type(value) is dict:
-            return {intern(k) if type(k) is str else k: (walk(v, (*at, k)) if type(v) in _WALKED else v)
+            return {intern(k) if type(k) is str else k: (shared(v, v) if type(v) is str else walk(v, (*at, k))
+                                                         if type(v) in _WALKED else v)
                     for k, v in value.items()}
         if type(value) is list:
-            return [walk(v, (*at, i)) if type(v) in _WALKED else v for i, v in enumerate(value)]
+            return [shared(v, v) if type(v) is str else walk(v, (*at, i)) if type(v) in _WALKED else v
+                    for i, v in enumerate(value)]
         if type(value) is Number:
             numbers.append(at)
-            return value.text
+            return shared(value.text, value.text)
         return value
 
     stored = walk(data, ())
