@@ -190,7 +190,6 @@ class FiscalCalendar:
             got = self._starts[index] = dt.date(year, month + 1, min(self.day, days_in_month(year, month + 1))) + dt.timedelta(days=1)
         return got
 
-
     def _covered(self, fy: FiscalYear, lo: int, hi: int) -> int:
         """The position in the tables of fiscal month 0 of `fy`, the tables made to cover months `lo`..`hi`."""
         base = fy.end.year * 12 + self.month - 13
@@ -328,19 +327,15 @@ class Schedule:
         out: list[tuple[FiscalYear, Decimal, Decimal, Decimal]] = []
         line = self._line
         if line is not None:  # a year's charge is what accumulated in it: no sum of periods
-            opening, before, last = self.cost, line.before, -1
-            year: FiscalYear | None = None
+            opening, before = self.cost, line.before
+            year = cal.year_of(line.booked[0])  # a straight line has at least one period
             for k, booked in enumerate(line.booked):
-                if year is None or booked > year.end:
-                    if year is not None:
-                        acc = line.accumulated(k - 1)
-                        out.append((year, opening, ZERO + (acc - before), self.cost - acc))  # a sum from ZERO
-                        opening, before = self.cost - acc, acc
-                    year = cal.year_of(booked)
-                last = k
-            if year is not None:
-                acc = line.accumulated(last)
-                out.append((year, opening, ZERO + (acc - before), self.cost - acc))
+                if booked > year.end:
+                    acc = line.accumulated(k - 1)
+                    out.append((year, opening, ZERO + (acc - before), self.cost - acc))  # a sum from ZERO
+                    opening, before, year = self.cost - acc, acc, cal.year_of(booked)
+            acc = line.accumulated(len(line.booked) - 1)
+            out.append((year, opening, ZERO + (acc - before), self.cost - acc))
             return out
         book = self.cost
         fy: FiscalYear | None = None
@@ -407,12 +402,13 @@ def build_periods(s: Schedule) -> list[Period]:
         return [Period(s.start, s.start, s.start, s.depreciable, s.depreciable, s.cost - s.depreciable)]
     if s.first_period == "anniversary" and s.proration != "daily":
         return _anniversary(s)
-    grid = _grid(s)
+    line = s._line  # the schedule's own straight line (None for declining balance), shared with its figures
+    grid = line.grid if line is not None else _grid(s)
     bounds = list(zip(grid.starts, grid.booked, strict=False))
     bounds[0] = (max(s.start, grid.starts[0]), bounds[0][1])  # only the first period can start before the life
     if s.method == "declining_balance":
         return _declining(s, bounds, grid.ends, grid.virtual, grid.ends[0] - grid.size)
-    line = _StraightLine(s, grid)
+    line = line or _StraightLine(s, grid)
     out: list[Period] = []
     append = out.append
     before = line.before
@@ -423,7 +419,6 @@ def build_periods(s: Schedule) -> list[Period]:
         append(make(Period, (a, b, b, acc - before, acc, cost - acc)))
         before = acc
     return out
-
 
 
 class _Grid(NamedTuple):
@@ -455,7 +450,7 @@ class _StraightLine:
     minor unit, in integer arithmetic when the depreciable amount is a whole number of minor units. One
     formula for the periods (`build_periods`) and for what the reports read without them."""
 
-    __slots__ = ("_currency", "_den", "_depreciable", "_ends", "_num", "_q", "_total", "_whole", "before", "booked")
+    __slots__ = ("_currency", "_den", "_depreciable", "_ends", "_num", "_q", "_total", "_whole", "before", "booked", "grid")
 
     def __init__(self, s: Schedule, grid: _Grid) -> None:
         self._q = q = quantum(s.currency)
@@ -466,6 +461,7 @@ class _StraightLine:
         self._depreciable, self._currency, self._ends = s.depreciable, s.currency, grid.ends
         self.before = round_to(ZERO, s.currency)  # accumulated before the first period
         self.booked = grid.booked  # each period's last day, when its charge is booked
+        self.grid = grid
 
     def accumulated(self, k: int) -> Decimal:
         """Accumulated by the end of period `k` (0 is the first)."""
