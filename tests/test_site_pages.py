@@ -261,6 +261,42 @@ def test_search_tokens_are_whole_tokens_then_their_parts(text: str, expected: li
     assert tokens(text) == expected
 
 
+def test_search_token_set_is_the_set_of_tokens() -> None:
+    """`token_set` (two scans) holds exactly the tokens `tokens` lists, on crafted and random text."""
+    import random
+
+    from bir.site.search import token_set, tokens
+
+    crafted = ["srv-ams-01", "--a--b--", "a..b", "x/", "/y", "K\u212a-\u0130stanbul", "ab_cd.ef:gh/ij-kl", "", " \n ", "a-b c-d a"]
+    alphabet = "ab1Z-_.:/ \né\u212a"
+    rng = random.Random(7)
+    texts = crafted + ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 30))) for _ in range(5000)]
+    for text in texts:
+        assert token_set(text) == set(tokens(text)), text
+
+
+@pytest.mark.parametrize(("page", "sections"), [
+    ("<article><h1 id='t'>Title</h1><p>before</p><table><tr><td>cell</td></tr></table><p>after</p></article>",
+     [("p.html", "Title", "before after")]),
+    ("<article><h1 id='t'>T</h1>a<TABLE class='x'><tr><td><table><td>inner</td></table>still</td></tr></TABLE>b"
+     "<h2 id='s'>S</h2>text</article>", [("p.html", "T", "a b"), ("p.html#s", "T › S", "text")]),
+    ("<article><h1 id='t'>T</h1>kept<table><tr><td>never closed</td></tr><h2 id='late'>Late</h2>lost</article>",
+     [("p.html", "T", "kept")]),
+    ("<article><h1 id='t'>T</h1>x</table>y</article>", [("p.html", "T", "x y")]),
+])
+def test_search_page_sections_leave_tables_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page: str,
+                                              sections: list[tuple[str, str, str]]) -> None:
+    """Table text is not indexed; the tables are cut out before parsing, with the same sections as a parse
+    that skips them (a table left open runs to the end of the page)."""
+    from bir.site import search
+    from bir.site.search import page_sections
+
+    (tmp_path / "p.html").write_text(page, encoding="utf-8")
+    assert [(s.url, s.title, s.text) for s in page_sections(tmp_path, ["p.html"])] == sections
+    monkeypatch.setattr(search, "without_tables", lambda text: text)  # the parser alone skips them the same way
+    assert [(s.url, s.title, s.text) for s in page_sections(tmp_path, ["p.html"])] == sections
+
+
 @pytest.mark.parametrize("value", ['<script>alert("x")</script>', "O'Brien & Co", "plain", "", "é <b>", Decimal("12.50"), None])
 def test_tables_built_in_python_escape_as_the_templates_do(value: object) -> None:
     """Rows built in Python (`render.record_rows`) read byte for byte as the template loops they replaced."""

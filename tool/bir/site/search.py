@@ -26,6 +26,7 @@ MAX_POSTINGS = 200  # a token shared by more records (a kind prefix, "server") l
 _TOKEN = re.compile(r"[0-9a-z]+(?:[-_.:/][0-9a-z]+)*")
 _SAFE_KEY = re.compile(r"[^0-9a-z]")
 _SEPARATORS = re.compile(r"[-_.:/]")
+_PART = re.compile(r"[0-9a-z]+")
 
 
 def tokens(text: str) -> list[str]:
@@ -40,6 +41,15 @@ def tokens(text: str) -> list[str]:
     return out
 
 
+def token_set(text: str) -> set[str]:
+    """`set(tokens(text))`, in two scans: the whole tokens, and every run of letters and digits (each run is a
+    part of exactly one whole token)."""
+    low = text.lower()
+    found = set(_TOKEN.findall(low))
+    found.update(_PART.findall(low))
+    return found
+
+
 def record_tokens(rec: Record) -> set[str]:
     fields = [rec.id, rec.name]
     for key in ("serial_number", "asset_tag", "hostname", "product", "circuit_id", "code"):
@@ -47,10 +57,7 @@ def record_tokens(rec: Record) -> set[str]:
         if isinstance(value, str):
             fields.append(value)
     fields.extend(rec.tags)
-    found: set[str] = set()
-    for text in fields:
-        found.update(tokens(text))
-    return found
+    return token_set("\n".join(fields))  # no token spans a line break
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +87,7 @@ class _Sections(html.parser.HTMLParser):
             return
         if tag in ("script", "style", "svg", "table"):
             self.skip += 1
-        elif tag in ("h1", "h2", "h3") and a.get("id"):
+        elif tag in ("h1", "h2", "h3") and a.get("id") and not self.skip:
             self.heading = tag
             self.sections.append([a["id"] or "", ""])
 
@@ -101,12 +108,38 @@ class _Sections(html.parser.HTMLParser):
             self.sections[-1].append(data)
 
 
+_TABLE_TAG = re.compile(r"<(/?)table\b[^>]*>", re.IGNORECASE)
+
+
+def without_tables(text: str) -> str:
+    """`text` with every outermost table element (and what it holds) replaced by a space.
+
+    The search indexes no table text (a report page is mostly one table of up to 5,000 rows), and cutting the
+    tables out before parsing spares the parser most of the page. A table left open runs to the end, as the
+    parser would skip it."""
+    kept: list[str] = []
+    depth = pos = 0
+    for m in _TABLE_TAG.finditer(text):
+        if not m.group(1):
+            if not depth:
+                kept.append(text[pos : m.start()])
+            depth += 1
+        elif depth:
+            depth -= 1
+            if not depth:
+                kept.append(" ")
+                pos = m.end()
+    if not depth:
+        kept.append(text[pos:])
+    return "".join(kept)
+
+
 def page_sections(site: Path, pages: Iterable[str]) -> list[PageSection]:
     """The sections of the written pages `pages` (relative to `site`), for the search index."""
     out: list[PageSection] = []
     for rel in pages:
         parser = _Sections()
-        parser.feed((site / rel).read_text(encoding="utf-8"))
+        parser.feed(without_tables((site / rel).read_text(encoding="utf-8")))
         title = ""
         for i, (anchor, heading, *body) in enumerate(parser.sections):
             heading = " ".join(heading.split())
@@ -140,7 +173,7 @@ def build_index(records: Iterable[Record], url_of: dict[str, str], out: Path,
 
     for sec in sections:
         rows.append([sec.url, sec.title, "page", "", sec.url])
-        post(set(tokens(sec.title)) | {t for t in tokens(sec.text) if len(t) > 1}, len(rows) - 1)
+        post(token_set(sec.title) | {t for t in token_set(sec.text) if len(t) > 1}, len(rows) - 1)
     for rec in records:
         n = len(rows)
         rows.append([rec.id, " ".join(rec.name.split())[:120], rec.kind, rec.status, url_of[rec.id]])
