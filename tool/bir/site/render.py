@@ -170,7 +170,10 @@ def record_rows(rows: Iterable[Mapping[str, Any]], currency: str, shared: bool =
 
 
 def environment(currency: str) -> Environment:
-    env = Environment(loader=PackageLoader("bir.site", "templates"), autoescape=select_autoescape(default=True))
+    # auto_reload off: the templates are the package's own files, and a record page includes one; with it on,
+    # every include asked the file system whether the template had changed (a stat per page).
+    env = Environment(loader=PackageLoader("bir.site", "templates"), autoescape=select_autoescape(default=True),
+                      auto_reload=False)
 
     def money(value: Decimal | None) -> str:
         return facts.money(value, currency)
@@ -246,6 +249,10 @@ class Renderer:
         env = views.env
         self.record_t: Template = env.get_template("record.html.j2")
         self.service_t: Template = env.get_template("service.html.j2")
+        # A record's hand-outs, budgets, maintenance and vulnerabilities, rendered apart: most records have none,
+        # and their part is then the same text on every page (an include made a context for it each time).
+        self.operations_t: Template = env.get_template("operations.html.j2")
+        self.no_operations = self.operations(Operations().for_record(""), always=True)
         self.anchors = pages.link_map(views.register).anchors(1)
         self.commit_url = _commit_url(views.repo)
         self.note = "No change to this record in the git history." if views.has_log else "The register is not in git: no history."
@@ -365,9 +372,15 @@ class Renderer:
             holds=tables["holds"],
             located=tables["located"],
             hrefs=hrefs,
-            **v.operations.for_record(rec.id),
+            operations=self.operations(v.operations.for_record(rec.id)),
         )
         self.pages[rel_path] = (digest, self.write(rel_path, f"{rec.name} ({rec.id})", content))
+
+    def operations(self, lists: Mapping[str, list[Any]], always: bool = False) -> Markup:
+        """The part of a record page with its hand-outs, budgets, maintenance and vulnerabilities."""
+        if not always and not any(lists.values()):
+            return self.no_operations
+        return Markup(self.operations_t.render(hrefs=self.v.hrefs, as_of=self.v.as_of, **lists))  # noqa: S704 - autoescaped
 
     def rows(self, ids: tuple[str, ...]) -> list[dict[str, object]]:
         """The rows of a party's or location's table of records (at most TABLE_ROWS), figures from the models."""
