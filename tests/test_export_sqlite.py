@@ -164,3 +164,30 @@ def test_json_cells_are_the_encoder_s_text(value: object, sort_keys: bool) -> No
     from bir.write.sqlitedb import _json_text
 
     assert _json_text(value, sort_keys) == json.dumps(value, ensure_ascii=False, sort_keys=sort_keys)
+
+
+def test_a_database_whose_figures_fail_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The site writes the record tables while the reports are computed and adds the figures later: if the
+    second step fails, neither a half database nor its temporary file is left, and an earlier file stays."""
+    from bir.point.point import at_worktree
+    from bir.reports import evaluate
+    from bir.write import sqlitedb
+
+    root = make_register(tmp_path / "reg", demo=True)
+    evaluation = evaluate(at_worktree(root, DAY))
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "register.sqlite").write_bytes(b"the earlier database")
+    part = sqlitedb.begin_sqlite(evaluation.register, evaluation.point, folder / "register.sqlite")
+    assert part.tmp.parent == folder and part.tmp.is_file()
+    assert {r[0] for r in sqlite3.connect(part.tmp).execute("select name from sqlite_master where type='table'")} >= {
+        "records", "relations", "hardware"}
+
+    def broken(con: sqlite3.Connection, evaluation: object) -> None:
+        raise RuntimeError("killed while adding the figures")
+
+    monkeypatch.setattr(sqlitedb, "fill_figures", broken)
+    with pytest.raises(RuntimeError):
+        sqlitedb.finish_sqlite(evaluation, part)
+    assert sorted(p.name for p in folder.iterdir()) == ["register.sqlite"]
+    assert (folder / "register.sqlite").read_bytes() == b"the earlier database"

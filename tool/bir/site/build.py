@@ -2,9 +2,10 @@
 
 MkDocs (Material) renders the hand-written pages, the report pages and one template page whose HTML is
 the theme's chrome; record, service and kind pages are rendered from Jinja2 templates into that chrome,
-which is what makes 100,000 records feasible. On a large register the build forks twice: once the reports
-are computed, a process writes the downloads; after MkDocs, the record pages are shared between a worker and
-the main process, which also writes the search index. The
+which is what makes 100,000 records feasible. On a large register the build forks three times: while the
+reports are computed, a process writes the downloads that need none (JSON, CSV, the database's record
+tables); once they are computed, another adds the database's figures; after MkDocs, the record pages are
+shared between a worker and the main process, which also writes the search index. The
 build writes into a fresh sibling folder and renames it over `--out` only when everything, including the
 link check, succeeded.
 """
@@ -74,7 +75,8 @@ def build_site(
     """Build the site of the register at `root` into `out` (replaced only on success).
 
     With `workers` > 1 (the default from `PARALLEL_FROM` records on a machine with two cores or more) the
-    build forks one process for the downloads once the reports are computed, and `workers - 1` processes after
+    build forks a process for the downloads that need no report before the reports are computed, one for the
+    rest of them once they are, and `workers - 1` processes after
     MkDocs has run: they render record and service pages while the main process writes the search index, then
     renders pages too.
     """
@@ -109,22 +111,28 @@ def build_site(
     frozen = False
     try:
         site_dir = work / "site"
+        if parallel:
+            gc.freeze()  # forked processes share the register: keep the collector from touching (copying) it
+            frozen = True
+        # The downloads that need no report (JSON, CSV, the database's record tables): on a large register a
+        # process writes them while this one computes the reports, which keep one core busy. MkDocs empties
+        # its site folder, so the downloads go beside it and move in at the end.
+        early: _Job[Any] = _Job.start(functools.partial(parts.record_downloads, evaluation, work / "downloads"), parallel)
+        jobs.append(early)  # cancelled with the others if the build stops
         reports = evaluation.all()
         t = lap("reports", t)
-        # The figures before the fork: the downloads read them too, and a process forked first would compute
-        # them again for itself.
+        # The figures before the next fork: the downloads read them too, and a process forked first would
+        # compute them again for itself.
         figures = evaluation.figures()
         t = lap("figures", t)
         if parallel:
             gc.collect()
-            gc.freeze()  # forked processes share the register: keep the collector from touching (copying) it
-            frozen = True
-        # The downloads need the reports and figures and nothing after them: on a large register one more process writes
-        # them while this one writes the pages, runs MkDocs and renders (MkDocs empties its site folder, so
-        # they go beside it and move in at the end).
-        side: _Job[list[tuple[str, str, int]]] = _Job.start(functools.partial(parts.downloads, evaluation, work / "downloads"),
-                                                            parallel)
-        jobs.append(side)  # cancelled with the others if the build stops
+            gc.freeze()  # what the reports built is shared too
+        # The rest of the downloads (the database's figures) need the reports and figures and nothing after
+        # them: one more process writes them while this one writes the pages, runs MkDocs and renders.
+        side: _Job[list[tuple[str, str, int]]] = _Job.start(
+            functools.partial(parts.figure_downloads, evaluation, work / "downloads", early.result()), parallel)
+        jobs.append(side)
         history, log_entries = parts.history(point)
         t = lap("history", t)
         data = docs.SiteData(register, reports, figures, history, log_entries, as_of_day, point.schemas.raw,

@@ -9,11 +9,13 @@ neutralised by `exporters.safe_cell`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bir.base.model import KINDS, Register
 from bir.reports import Evaluation
-from bir.write import exporters
+from bir.write import exporters, sqlitedb
 
 
 def write_json(register: Register, path: Path) -> None:
@@ -32,9 +34,17 @@ def write_csv(register: Register, folder: Path) -> list[Path]:
     return written
 
 
-def write_downloads(evaluation: Evaluation, out: Path) -> list[tuple[str, str, int]]:
-    """Write every download into `out`; returns (file name, description, size in bytes)."""
-    register = evaluation.register
+@dataclass(frozen=True, slots=True)
+class RecordFiles:
+    """What `write_record_files` wrote: (file name, description) of each file, and the database it started."""
+
+    files: list[tuple[str, str]]
+    database: sqlitedb.PartialDatabase
+
+
+def write_record_files(register: Register, point: Any, out: Path) -> RecordFiles:
+    """The downloads that need the records only, no report: the JSON, the CSV files and the database's record
+    tables (the site writes them while the reports are computed)."""
     out.mkdir(parents=True, exist_ok=True)
     files: list[tuple[str, str]] = []
     write_json(register, out / "register.json")
@@ -42,9 +52,21 @@ def write_downloads(evaluation: Evaluation, out: Path) -> list[tuple[str, str, i
     counts = {kind: len(register.of_kind(kind)) for kind in KINDS}
     for path in write_csv(register, out):
         files.append((path.name, f"{counts.get(path.stem, 0)} {path.stem} records, one row each"))
-    exporters.write_sqlite(evaluation, out / "register.sqlite")
-    files.append(("register.sqlite", "SQLite database: a typed table per kind, `records`, `relations`, `exchange_rates` "
-                  "and the report figures (book values, run costs, TCO, end-of-life dates, risk findings)"))
-    files.append(("register.metadata.json", "datasette metadata for it: `datasette register.sqlite --metadata "
-                  "register.metadata.json`"))
+    return RecordFiles(files, sqlitedb.begin_sqlite(register, point, out / "register.sqlite"))
+
+
+def write_figure_files(evaluation: Evaluation, out: Path, first: RecordFiles) -> list[tuple[str, str, int]]:
+    """The rest of the downloads, after `write_record_files`: the database's figures and its metadata.
+    Returns (file name, description, size in bytes) of every download."""
+    sqlitedb.finish_sqlite(evaluation, first.database)
+    files = [*first.files,
+             ("register.sqlite", "SQLite database: a typed table per kind, `records`, `relations`, `exchange_rates` "
+              "and the report figures (book values, run costs, TCO, end-of-life dates, risk findings)"),
+             ("register.metadata.json", "datasette metadata for it: `datasette register.sqlite --metadata "
+              "register.metadata.json`")]
     return [(name, desc, (out / name).stat().st_size) for name, desc in files]
+
+
+def write_downloads(evaluation: Evaluation, out: Path) -> list[tuple[str, str, int]]:
+    """Write every download into `out`; returns (file name, description, size in bytes)."""
+    return write_figure_files(evaluation, out, write_record_files(evaluation.register, evaluation.point, out))

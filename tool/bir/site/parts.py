@@ -29,11 +29,19 @@ def evaluate(point: Any, say: Callable[[str], None]) -> Any:
     return evaluation
 
 
-def downloads(evaluation: Any, folder: Path) -> list[tuple[str, str, int]]:
-    """The downloads, into `folder` (in a forked process, on a large register)."""
-    from bir.site.downloads import write_downloads
+def record_downloads(evaluation: Any, folder: Path) -> Any:
+    """The downloads that need no report, into `folder` (in a forked process while the reports are computed,
+    on a large register): `bir.site.downloads.RecordFiles`."""
+    from bir.site.downloads import write_record_files
 
-    return write_downloads(evaluation, folder)
+    return write_record_files(evaluation.register, evaluation.point, folder)
+
+
+def figure_downloads(evaluation: Any, folder: Path, first: Any) -> list[tuple[str, str, int]]:
+    """The rest of the downloads, once the reports are computed (in a forked process, on a large register)."""
+    from bir.site.downloads import write_figure_files
+
+    return write_figure_files(evaluation, folder, first)
 
 
 

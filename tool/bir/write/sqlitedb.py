@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from bir import __version__
-from bir.base.model import KINDS, RELATION_TYPES, Record
+from bir.base.model import KINDS, RELATION_TYPES, Record, Register
 from bir.base.rules import CATALOG
 from bir.reports import Evaluation
 from bir.reports.models import (
@@ -234,7 +234,14 @@ FIGURES = {  # table -> (title, description)
 
 def fill(con: sqlite3.Connection, evaluation: Evaluation) -> list[Table]:
     """Write every table into an empty database; returns the record tables (for the metadata)."""
-    register, point, ctx = evaluation.register, evaluation.point, evaluation.context
+    planned = fill_register(con, evaluation.register, evaluation.point)
+    fill_figures(con, evaluation)
+    return planned
+
+
+def fill_register(con: sqlite3.Connection, register: Register, point: Any) -> list[Table]:
+    """The tables of the records themselves (`records`, `relations`, one or more per kind): they need the
+    register and its schemas only, none of the reports. Returns the record tables (for the metadata)."""
     config = register.config
     base = config.base_currency
     records = sorted(register.records.values(), key=lambda r: r.id)
@@ -260,13 +267,17 @@ def fill(con: sqlite3.Connection, evaluation: Evaluation) -> list[Table]:
         planned += tables
         for table in tables:
             _write_table(con, table, of_kind, config, base)
+    return planned
+
+
+def fill_figures(con: sqlite3.Connection, evaluation: Evaluation) -> None:
+    """The tables of the report figures, and `export_info`, after `fill_register`'s."""
+    register, point = evaluation.register, evaluation.point
     _figures(con, evaluation)
     con.execute("CREATE TABLE export_info (key TEXT PRIMARY KEY, value TEXT)")
     con.executemany("INSERT INTO export_info VALUES (?, ?)", [
-        ("as_of", point.day.isoformat()), ("base_currency", base), ("register", config.name),
+        ("as_of", point.day.isoformat()), ("base_currency", register.config.base_currency), ("register", register.config.name),
         ("commit", point.commit or ""), ("where", point.describe()), ("bir_version", __version__)])
-    _ = ctx
-    return planned
 
 
 def _write_table(con: sqlite3.Connection, table: Table, records: list[Record], config: Any, base: str) -> None:
@@ -401,26 +412,62 @@ def _figures(con: sqlite3.Connection, evaluation: Evaluation) -> None:
 def write_sqlite(evaluation: Evaluation, path: Path) -> Path:
     """Write the database to `path` (atomically: a reader never sees half of it) and its datasette metadata
     beside it (`<stem>.metadata.json`); returns the metadata's path."""
+    return finish_sqlite(evaluation, begin_sqlite(evaluation.register, evaluation.point, path))
+
+
+@dataclass(frozen=True, slots=True)
+class PartialDatabase:
+    """A database with the record tables written and committed (`begin_sqlite`), in a temporary file beside
+    `path`, waiting for the figures (`finish_sqlite`)."""
+
+    path: Path
+    tmp: Path
+    tables: list[Table]
+
+    def discard(self) -> None:
+        self.tmp.unlink(missing_ok=True)
+
+
+def begin_sqlite(register: Register, point: Any, path: Path) -> PartialDatabase:
+    """The record tables of the database for `path`, in a temporary file beside it. They need no report, so
+    the site writes them while the reports are computed; `write_sqlite` runs both steps, so the file is the
+    same byte for byte either way (two transactions: the record tables', then the figures')."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    tmp = Path(name)
     try:
         con = sqlite3.connect(tmp)
         try:
-            tables = fill(con, evaluation)
+            tables = fill_register(con, register, point)
             con.commit()
         finally:
             con.close()
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
+        raise
+    return PartialDatabase(path, tmp, tables)
+
+
+def finish_sqlite(evaluation: Evaluation, part: PartialDatabase) -> Path:
+    """Add the figures to the database `begin_sqlite` started, put it at its path (atomically) and write its
+    datasette metadata beside it; returns the metadata's path."""
+    try:
+        con = sqlite3.connect(part.tmp)
+        try:
+            fill_figures(con, evaluation)
+            con.commit()
+        finally:
+            con.close()
+        os.chmod(part.tmp, 0o644)
+        os.replace(part.tmp, part.path)
+    except BaseException:
+        part.discard()
         raise
     from bir.base.atomic import write_text
 
-    meta = path.with_name(path.stem + ".metadata.json")
-    write_text(meta, json.dumps(metadata(evaluation, tables, path.stem), indent=2, ensure_ascii=False) + "\n")
+    meta = part.path.with_name(part.path.stem + ".metadata.json")
+    write_text(meta, json.dumps(metadata(evaluation, part.tables, part.path.stem), indent=2, ensure_ascii=False) + "\n")
     return meta
 
 
