@@ -129,10 +129,18 @@ def build_site(
             gc.collect()
             gc.freeze()  # what the reports built is shared too
         # The rest of the downloads (the database's figures) need the reports and figures and nothing after
-        # them: one more process writes them while this one writes the pages, runs MkDocs and renders.
-        side: _Job[list[tuple[str, str, int]]] = _Job.start(
-            functools.partial(parts.figure_downloads, evaluation, work / "downloads", early.result()), parallel)
-        jobs.append(side)
+        # them: one more process writes them while this one writes the pages, runs MkDocs and renders. It
+        # starts when the first part is done: now on a large register, else after MkDocs (never waiting here).
+        side: _Job[list[tuple[str, str, int]]] | None = None
+
+        def start_side() -> _Job[list[tuple[str, str, int]]]:
+            job = _Job.start(functools.partial(parts.figure_downloads, evaluation, work / "downloads", early.result()),
+                             parallel)
+            jobs.append(job)
+            return job
+
+        if early.ready():
+            side = start_side()
         history, log_entries = parts.history(point)
         t = lap("history", t)
         data = docs.SiteData(register, reports, figures, history, log_entries, as_of_day, point.schemas.raw,
@@ -157,6 +165,8 @@ def build_site(
             t = lap("pages", t)
             _mkdocs_build(config_file)
             t = lap("mkdocs", t)
+        if side is None:
+            side = start_side()
         template = site_dir / "records" / "_template.html"
         try:
             chrome = render.Chrome(template.read_text(encoding="utf-8"), docs.nav_sections(nav))
@@ -291,6 +301,10 @@ class _Job(Generic[T]):
         job.proc.start()
         send.close()
         return job
+
+    def ready(self) -> bool:
+        """True when the result can be had without waiting."""
+        return self.proc is None or bool(self.recv.poll())
 
     def result(self) -> T:
         if self.proc is None:
