@@ -232,13 +232,6 @@ FIGURES = {  # table -> (title, description)
 }
 
 
-def fill(con: sqlite3.Connection, evaluation: Evaluation) -> list[Table]:
-    """Write every table into an empty database; returns the record tables (for the metadata)."""
-    planned = fill_register(con, evaluation.register, evaluation.point)
-    fill_figures(con, evaluation)
-    return planned
-
-
 def fill_register(con: sqlite3.Connection, register: Register, point: Any) -> list[Table]:
     """The tables of the records themselves (`records`, `relations`, one or more per kind): they need the
     register and its schemas only, none of the reports. Returns the record tables (for the metadata)."""
