@@ -18,13 +18,16 @@ CHROME_SHARED = frozenset({"records", "services"})
 _LINK = re.compile(r'(?:href|src)="([^"]*)"')
 
 
-def list_files(site: Path) -> tuple[set[str], set[str]]:
-    """Every file and folder under `site`, relative, POSIX separators."""
+def list_files(site: Path, prune: Collection[str] = ()) -> tuple[set[str], set[str]]:
+    """Every file and folder under `site`, relative, POSIX separators; the top-level folders named in `prune`
+    are listed but not walked into."""
     files: set[str] = set()
     dirs: set[str] = set()
     base = len(str(site)) + 1
     for folder, subdirs, names in os.walk(site):
         rel = folder[base:].replace(os.sep, "/")
+        if not rel and prune:
+            subdirs[:] = [d for d in subdirs if d not in prune]
         prefix = f"{rel}/" if rel else ""
         dirs.update(prefix + d for d in subdirs)
         files.update(prefix + n for n in names)

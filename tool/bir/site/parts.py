@@ -4,7 +4,6 @@ the sitemap. `bir.site.build` runs them in order (some in forked processes)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -78,19 +77,12 @@ def sitemap(site_dir: Path, site_url: object, register: Any, history: dict[str, 
 def written_pages(site_dir: Path) -> list[str]:
     """The pages MkDocs rendered (guide, reference, reports, schema, lists), which the search indexes by section;
     record, service and kind pages are found as records."""
-    out = []
-    base = len(str(site_dir)) + 1
-    for folder, subdirs, names in os.walk(site_dir):
-        rel_dir = folder[base:].replace(os.sep, "/")
-        if not rel_dir:  # the folders of one page a record are not walked (100,000 files at 100k records)
-            subdirs[:] = [d for d in subdirs if d not in ("records", "kinds", "assets", "downloads", "search-index")]
-        prefix = f"{rel_dir}/" if rel_dir else ""
-        for name in names:
-            rel = prefix + name
-            if not name.endswith(".html") or rel in ("404.html", "search.html") or (
-                    rel_dir.partition("/")[0] == "services" and rel != "services/index.html"):
-                continue
-            out.append(rel)
+    from bir.site.linkcheck import list_files
+
+    # The folders of one page a record are not walked (100,000 files at 100k records).
+    files, _ = list_files(site_dir, prune=("records", "kinds", "assets", "downloads", "search-index"))
+    out = [rel for rel in files if rel.endswith(".html") and rel not in ("404.html", "search.html")
+           and not (rel.partition("/")[0] == "services" and rel != "services/index.html")]
     return sorted(out, key=lambda rel: rel.split("/"))
 
 
