@@ -580,8 +580,8 @@ def test_an_unchanged_re_run_loads_neither_the_checker_nor_pyyaml(tmp_path: Path
     import subprocess
     import sys
 
-    script = ("import sys, runpy; sys.argv = ['bir', 'validate', sys.argv[1], '--format', 'json']\n"
-              "try:\n    runpy.run_module('bir', run_name='__main__')\n"
+    script = ("import sys\nfrom bir.cli import main\n"  # what `python -m bir` runs, up to its exit
+              "try:\n    main(['validate', sys.argv[1], '--format', 'json'])\n"
               "except SystemExit as exc:\n"
               "    print(exc.code, sorted(m for m in ('yaml', 'bir.read.yamlstrict', 'bir.check.checker', 're2') "
               "if m in sys.modules), file=sys.stderr)\n")

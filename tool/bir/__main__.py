@@ -1,3 +1,3 @@
-from bir.cli import main
+from bir.cli import run
 
-main()
+run()
