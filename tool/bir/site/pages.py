@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import html
 import re
 from collections.abc import Iterable, Mapping
@@ -246,8 +247,19 @@ def attributes(anchors: Mapping[str, str], rec: Record) -> str:
     return _value_html(anchors, rec.data, "", refs, top=True)
 
 
+_HTML_SPECIAL = re.compile(r"[&<>\"']")
+
+
 def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
+    """`html.escape(str(value), quote=True)`, which most texts pass through unchanged: they are only searched."""
+    text = value if type(value) is str else str(value)
+    return html.escape(text, quote=True) if _HTML_SPECIAL.search(text) else text
+
+
+@functools.lru_cache(maxsize=4096)
+def _label(key: str) -> str:
+    """A field name as an attribute table's heading (the same few hundred names on every page)."""
+    return _e(key.replace("_", " "))
 
 
 _INDEX = re.compile(r"\[\d+\]")
@@ -255,17 +267,21 @@ _INDEX = re.compile(r"\[\d+\]")
 
 def _value_html(anchors: Mapping[str, str], value: Any, path: str, refs: set[str], top: bool = False) -> str:
     # Plain strings with html.escape: Markup.format is ten times slower, and this runs for every field of 100k records.
-    if isinstance(value, Mapping):
+    # Most values are strings, and record data holds plain dicts and lists: their types are tested first (the
+    # abstract `Mapping` test costs more than the rest of a scalar's work).
+    if type(value) is str:
+        return _scalar_html(anchors, value, path, refs)
+    if type(value) is dict or (type(value) is not list and isinstance(value, Mapping)):
         rows = []
         for key, sub in value.items():
             if top and key in ("relations", "id", "kind"):
                 continue
             sub_path = f"{path}.{key}" if path else str(key)
-            rows.append(f"<tr><th>{_e(str(key).replace('_', ' '))}</th><td>{_value_html(anchors, sub, sub_path, refs)}</td></tr>")
+            rows.append(f"<tr><th>{_label(str(key))}</th><td>{_value_html(anchors, sub, sub_path, refs)}</td></tr>")
         cls = "bir-attrs" if top else "bir-attrs bir-nested"
         return f'<table class="{cls}"><tbody>' + "".join(rows) + "</tbody></table>"
     if isinstance(value, list):
-        if all(not isinstance(v, (Mapping, list)) for v in value):
+        if all(type(v) is str or not isinstance(v, (dict, list, Mapping)) for v in value):
             return ", ".join(_scalar_html(anchors, v, path, refs) for v in value) if value else "–"
         items = [f"<li>{_value_html(anchors, v, f'{path}[{i}]', refs)}</li>" for i, v in enumerate(value)]
         return "<ol>" + "".join(items) + "</ol>"
