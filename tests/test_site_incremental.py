@@ -85,7 +85,7 @@ def test_rebuild_after_changes_equals_a_full_build(repo: Path, tmp_path: Path) -
     lines: list[str] = []
     build_site(repo, out, log=lines.append, workers=2)  # a forked worker renders, another writes the downloads
     assert "records: 3 of 572 file(s) checked, the others' verdicts from the cache" in lines
-    assert any(line.startswith("records+downloads: ") for line in lines)
+    assert any(line.startswith("record pages: ") for line in lines)
     other = tmp_path / "full"
     _full(repo, other)
     now, full = _files(out), _files(other)
@@ -99,6 +99,24 @@ def test_rebuild_after_changes_equals_a_full_build(repo: Path, tmp_path: Path) -
     assert any("fac-bld-rtm-office" in (reg / "hardware" / f"{Path(r).stem}.yaml").read_text(encoding="utf-8")
                for r in changed if (reg / "hardware" / f"{Path(r).stem}.yaml").exists())
     assert all(now[rel][1] == before[rel][1] for rel in kept)
+
+
+def test_a_changed_configuration_rewrites_the_pages_it_shows_in(repo: Path, tmp_path: Path) -> None:
+    """No record file changed, but bir.yaml's currency did: every page that shows an amount shows it in the new
+    currency, as a full build does (a page's digest holds the configuration, not only its record's bytes)."""
+    out = tmp_path / "out"
+    build_site(repo, out)
+    config = repo / "bir.yaml"
+    text = config.read_text(encoding="utf-8").replace("base_currency: EUR", "base_currency: CHF", 1)
+    config.write_text(text.replace("    CHF: 1.06", "    EUR: 0.94", 1), encoding="utf-8")  # a record costing 0 still shows "CHF"
+    lines: list[str] = []
+    build_site(repo, out, log=lines.append)
+    other = tmp_path / "full"
+    _full(repo, other)
+    now, full = _files(out), _files(other)
+    assert sorted(now) == sorted(full)
+    assert [rel for rel in now if now[rel][0] != full[rel][0]] == []
+    assert "CHF" in now["records/team-platform.html"][0].decode()
 
 
 def test_a_page_changed_by_hand_is_written_again(repo: Path, tmp_path: Path) -> None:

@@ -146,7 +146,7 @@ def build_site(
         data = docs.SiteData(register, reports, figures, history, log_entries, as_of_day, point.schemas.raw,
                              docs.Fills(work / "fills"), evaluation.context)
         views = render.Views.make(register, figures, history, log_entries, as_of_day,
-                                  evaluation.context.inverse, reports)
+                                  evaluation.context.inverse, reports, evaluation.loaded.keys, _data_context(point))
         t = lap("index", t)
         with tempfile.TemporaryDirectory(prefix="bir-docs-") as tmp:
             docs_dir = Path(tmp) / "docs"
@@ -200,9 +200,10 @@ def build_site(
         parts.search(evaluation, site_dir)
         t = lap("search", t)
         results = [render.render_queue(renderer, queue, True)] + [job.result() for job in renderers]
+        t = lap("record pages", t)
         downloads = side.result()
         _move_into(work / "downloads", site_dir / "downloads")
-        t = lap("records+downloads", t)
+        t = lap("downloads", t)
         fills, kind_count, kind_broken = render.kind_pages(register, chrome, views.env, site_dir, checker)
         count = sum(r.pages for r in results) + kind_count
         page_state = {rel: v for r in results for rel, v in r.written.items()}
@@ -217,10 +218,9 @@ def build_site(
                                                   table_id="bir-services") + docs.services_reconciliation(data)
         data.fills["downloads"] = docs.downloads_table(downloads)
         _fill(site_dir, data.fills)
+        t = lap("fills", t)
         parts.sitemap(site_dir, site_url, register, history, files)
-        if frozen:
-            gc.unfreeze()
-            frozen = False
+        t = lap("sitemap", t)
         if check_links:
             broken += linkcheck.check(site_dir, skip=frozenset(rendered), also=rendered)
             t = lap("links", t)
@@ -245,6 +245,13 @@ def build_site(
             gc.unfreeze()
         shutil.rmtree(work, ignore_errors=True)
     return BuildResult(out, len(register), count, round(time.perf_counter() - started, 2), timings)
+
+
+def _data_context(point: Any) -> str:
+    """What a record's data depends on besides its file's path and bytes (the result cache's context)."""
+    from bir.cache.results import context_of
+
+    return context_of(point.rules)
 
 
 def _move_into(source: Path, folder: Path) -> None:

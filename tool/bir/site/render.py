@@ -10,6 +10,7 @@ Each rendered content area is link-checked in memory against the files the site 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import html
 import json
@@ -29,10 +30,10 @@ from markupsafe import Markup
 from bir.base.model import ADMINISTRATIVE_KINDS, Record, Register
 from bir.read.yamlstrict import storable
 from bir.reports.figures import Figures
-from bir.site import charts, facts, incremental, pages
+from bir.site import charts, facts, incremental, pages, recordpage
 from bir.site.linkcheck import LinkChecker
 from bir.site.operations import Operations
-from bir.site.safe import safe_url
+from bir.site.safe import esc, safe_url
 
 KIND_PAGE_ROWS = 5000
 KIND_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -139,17 +140,6 @@ def _compact_nav(text: str, sections: list[tuple[str, str]]) -> str:
     return text[:list_start] + f'<ul class="md-nav__list" data-md-scrollfix>\n{items}' + text[list_end:]
 
 
-_SPECIAL = re.compile(r"[&<>\"']")
-_JINJA_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&#39;", '"': "&#34;"})
-
-
-def esc(value: object) -> str:
-    """`str(value)` escaped exactly as the templates' autoescape does (markupsafe), so that a table built
-    in Python reads byte for byte as the template loop it replaces."""
-    text = str(value)
-    return text.translate(_JINJA_ESCAPES) if _SPECIAL.search(text) else text
-
-
 def record_rows(rows: Iterable[Mapping[str, Any]], currency: str, shared: bool = False) -> Markup:
     """The rows of a table of records (id, name, kind, status, [shared,] annual run cost, book value).
 
@@ -202,11 +192,17 @@ class Views:
     repo: str | None
     env: Environment
     operations: Operations = field(default_factory=Operations)
+    # Each record file's content key (path -> a digest of its path and bytes, from the load), and what its data
+    # depends on besides them (bir's code, the configuration, the schemas, the YAML library: the result cache's
+    # context). A page's digest takes the key for the record's data when there is one.
+    keys: Mapping[str, bytes] = field(default_factory=dict)
+    context: str = ""
 
     @classmethod
     def make(cls, register: Register, figures: Figures, history: Mapping[str, list[Any]], log: list[Any],
              as_of: dt.date, inverse: dict[str, list[tuple[str, Record]]] | None = None,
-             reports: Mapping[str, Any] | None = None) -> Views:
+             reports: Mapping[str, Any] | None = None, keys: Mapping[str, bytes] | None = None,
+             context: str = "") -> Views:
         repo = safe_url(register.config.repository_url)
         return cls(
             register,
@@ -220,6 +216,8 @@ class Views:
             repo.rstrip("/") if repo else None,
             environment(register.config.base_currency),
             Operations.of(reports or {}),
+            keys if keys is not None and context else {},
+            context,
         )
 
 
@@ -245,9 +243,12 @@ class Renderer:
         self.previous, self.out = previous or {}, out  # the last build's record pages (in place in `out`)
         self.pages: dict[str, tuple[bytes, tuple[int, int, int]]] = {}  # rel -> (digest, file fingerprint)
         self.kept = 0
-        self.key = _code_key() + repr((views.as_of, views.repo, views.has_log)).encode() + chrome.page("", "").encode()
+        self.key = _code_key() + repr((views.as_of, views.repo, views.has_log, views.context,
+                                       views.register.config.base_currency)).encode() + chrome.page("", "").encode()
         env = views.env
-        self.record_t: Template = env.get_template("record.html.j2")
+        currency = views.register.config.base_currency
+        self.money: Callable[[Any], str] = functools.partial(facts.money, currency=currency)
+        self.record_rows: Callable[[Any], str] = functools.partial(record_rows, currency=currency)
         self.service_t: Template = env.get_template("service.html.j2")
         # A record's hand-outs, budgets, maintenance and vulnerabilities, rendered apart: most records have none,
         # and their part is then the same text on every page (an include made a context for it each time).
@@ -297,7 +298,7 @@ class Renderer:
         v = self.v
         records, hrefs = v.register.records, v.hrefs
         h = hashlib.blake2b(self.key, digest_size=16)
-        h.update(marshal.dumps((rec.id, rec.kind, rec.path, storable(rec.data)), 2))
+        h.update(self.data_key(rec))
         h.update(repr(v.figures.records[rec.id]).encode())
         named = sorted(_ids_in(rec.data, records))
         h.update(repr([(r, records[r].name, hrefs.get(r, "")) for r in named]).encode())
@@ -309,6 +310,12 @@ class Renderer:
         if location is not None:
             h.update(repr((location, tables["located"])).encode())
         return h.digest()
+
+    def data_key(self, rec: Record) -> bytes:
+        """What stands for the record's data in a digest: its file's content key (its data is the parse of
+        those bytes under `Views.context`, which the page key holds), else the data itself."""
+        key = self.v.keys.get(rec.path)
+        return b"k" + key if key is not None else b"d" + marshal.dumps((rec.id, rec.kind, rec.path, storable(rec.data)), 2)
 
     def record(self, rec: Record) -> None:
         rel_path = f"records/{pages.file_id(rec.id)}.html"
@@ -348,7 +355,7 @@ class Renderer:
         # computed values only when the models give it one (a finding, say).
         computed = rec.kind not in ADMINISTRATIVE_KINDS or bool(
             f.book_value is not None or f.annual_run_cost or f.end_of_support or f.services or f.findings or f.licence)
-        content = self.record_t.render(
+        content = recordpage.record_content(
             rec=rec,
             name=rec.name,
             status=rec.status,
@@ -356,9 +363,9 @@ class Renderer:
             f=f,
             computed=computed,
             as_of=v.as_of,
-            attributes=Markup(pages.attributes(self.anchors, rec)),  # noqa: S704 - built from html.escape-d parts
-            relations=Markup("".join(rows)),  # noqa: S704 - built from html.escape-d parts
-            diagram=Markup(diagram),  # noqa: S704 - built from html.escape-d parts
+            attributes=pages.attributes(self.anchors, rec),
+            relations="".join(rows),
+            diagram=diagram,
             history=tables["history"],
             history_note=self.note,
             timeline=self.timeline(rec),
@@ -367,12 +374,11 @@ class Renderer:
             service_href=pages.service_href,
             party=party,
             location=location,
-            owns=tables["owns"],
-            pays_for=tables["pays_for"],
-            holds=tables["holds"],
-            located=tables["located"],
+            tables=tables,
             hrefs=hrefs,
             operations=self.operations(v.operations.for_record(rec.id)),
+            money=self.money,
+            record_rows=self.record_rows,
         )
         self.pages[rel_path] = (digest, self.write(rel_path, f"{rec.name} ({rec.id})", content))
 
@@ -445,7 +451,7 @@ class Renderer:
                   "href": pages.record_href(f.record)} for f in sf.findings[:SERVICE_ROWS]]
         rel = f"services/{pages.file_id(svc.id)}.html"
         h = hashlib.blake2b(self.key, digest_size=16)
-        h.update(marshal.dumps((svc.id, svc.path, storable(svc.data)), 2))
+        h.update(self.data_key(svc))
         # what the page shows of the figures (not every id: a page lists SERVICE_ROWS of each)
         shown = (len(sf.components), sf.shared, sf.annual_run_cost, sf.annual_run_cost_full, sf.tco, sf.book_value_full,
                  len(sf.findings), sf.risk_score, len(sf.single_points_of_failure))

@@ -8,6 +8,15 @@ import re
 _MD_SPECIAL = {c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+!|~$"}
 _URL_OK = re.compile(r"^(https?://|mailto:)[^\s<>\"'`\\]+$", re.IGNORECASE)
 _CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+_SPECIAL = re.compile(r"[&<>\"']")
+_JINJA_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&#39;", '"': "&#34;"})
+
+
+def esc(value: object) -> str:
+    """`str(value)` escaped exactly as the templates' autoescape does (markupsafe), so that HTML built in
+    Python reads byte for byte as the template it replaces."""
+    text = value if type(value) is str else str(value)
+    return text.translate(_JINJA_ESCAPES) if _SPECIAL.search(text) else text
 
 
 def md_text(value: object) -> str:
