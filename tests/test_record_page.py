@@ -1,6 +1,7 @@
 """A record page's content is written in Python (`bir.site.recordpage`); the Jinja2 template it replaced is
-kept here as the oracle (`oracles/record.html.j2`). Every record page of the demo register (a hostile record
-and git history among them) and of a generated register is rendered both ways and must be the same text."""
+kept here as the oracle (`oracles/record.html.j2`, and `oracles/operations.html.j2` for the part with a record's
+hand-outs, budgets, maintenance plans and vulnerabilities). Every record page of the demo register (a hostile
+record and git history among them) and of a generated register is rendered both ways and must be the same text."""
 
 from __future__ import annotations
 
@@ -43,8 +44,21 @@ def _compare_every_page(root: Path, out: Path, monkeypatch: pytest.MonkeyPatch) 
         seen.append(kw["rec"].id)
         return ours
 
+    operations = recordpage.operations_content
+
+    def both_operations(**kw: Any) -> str:
+        ours = operations(**kw)
+        env = render.environment("EUR")  # the operations part shows no amount through money()
+        env.loader = FileSystemLoader(ORACLES)
+        assert ours == env.get_template("operations.html.j2").render(**kw)
+        parts.update(name for name in ("held", "budgets", "maintenance", "vulnerabilities") if kw[name])
+        return ours
+
+    parts: set[str] = set()
     monkeypatch.setattr(recordpage, "record_content", both)
+    monkeypatch.setattr(recordpage, "operations_content", both_operations)
     build_site(root, out, workers=1)
+    seen.extend(sorted(f"part:{p}" for p in parts))
     return seen
 
 
@@ -57,7 +71,9 @@ def results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_every_demo_page_reads_as_the_template_wrote_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = demo_repo(tmp_path / "repo")
     seen = _compare_every_page(root, tmp_path / "out", monkeypatch)
-    assert len(seen) == len(list((root / "registry").rglob("*.yaml"))) and HOSTILE_ID in seen
+    pages = [s for s in seen if not s.startswith("part:")]
+    assert len(pages) == len(list((root / "registry").rglob("*.yaml"))) and HOSTILE_ID in pages
+    assert seen[len(pages):] == ["part:budgets", "part:held", "part:maintenance", "part:vulnerabilities"]
     page = (tmp_path / "out" / "records" / f"{HOSTILE_ID}.html").read_text(encoding="utf-8")
     assert "<script>alert" not in page  # the hostile record's text stays text
 
@@ -71,4 +87,4 @@ def test_every_generated_page_reads_as_the_template_wrote_it(tmp_path: Path, mon
     spec.loader.exec_module(gen)
     gen.generate(tmp_path / "gen", 1500, seed=3)
     seen = _compare_every_page(tmp_path / "gen", tmp_path / "out", monkeypatch)
-    assert len(seen) == 1500
+    assert len(seen) == 1500 + 3 and seen[1500:] == ["part:budgets", "part:held", "part:maintenance"]

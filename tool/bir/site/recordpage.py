@@ -204,3 +204,74 @@ def record_content(*, rec: Any, name: str, status: str, description: object, f: 
         out.append(f"<p>{esc(history_note)}</p>")
     out.append(f'\n<p class="bir-source">Source file: <code>{esc(rec.path)}</code></p>')
     return "".join(out)
+
+
+# ------------------------------------------------------------------ a record's operations
+
+
+def _td(value: object, cls: str = "", inner: str | None = None) -> str:
+    """A sortable cell: its value as the sort key, `inner` (HTML) or the value as its text."""
+    shown = "" if value is None else esc(value)
+    css = f' class="{esc(cls)}"' if cls else ""
+    return f'<td data-sort="{shown}"{css}>{shown if inner is None else inner}</td>'
+
+
+def _link(hrefs: Mapping[str, str], rid: str) -> str:
+    return f'<a href="{esc(hrefs.get(rid, ""))}">{esc(rid)}</a>'
+
+
+def _held(held: Sequence[Any], hrefs: Mapping[str, str]) -> str:
+    rows = "".join(f"<tr>{_td(p.record, inner=_link(hrefs, p.record))}{_td(p.holder, inner=_link(hrefs, p.holder))}{_td(p.start)}"
+                   f"{_td(p.end, inner=esc(p.end) if p.end else 'now')}{_td(p.days)}{_td(p.commit)}</tr>\n" for p in held)
+    return ('<h2 id="assignments">Held now and before</h2>\n<p class="bir-note">From the git history of <code>assigned_to</code>: '
+            'each period a device was handed out.</p>\n<table class="bir-table" id="bir-held"><thead><tr><th>record</th>'
+            "<th>holder</th><th>from</th><th>to</th><th>days</th><th>commit</th></tr></thead><tbody>\n"
+            f"{rows}</tbody></table>")
+
+
+def _budgets(budgets: Sequence[Any], hrefs: Mapping[str, str], as_of: dt.date) -> str:
+    rows = "".join(
+        f"<tr>{_td(b.year)}{_td(b.budget, inner=_link(hrefs, b.budget) if b.budget else '')}{_td(b.status)}{_td(b.capital_budget)}"
+        f"{_td(b.capital_actual)}{_td(b.capital_forecast)}{_td(b.operating_budget)}{_td(b.operating_actual)}"
+        f"{_td(b.operating_forecast)}{_td(b.total_budget)}{_td(b.total_forecast)}"
+        f"{_td(b.variance, 'bir-budget-' + str(b.position).replace(' ', '-'))}{_td(b.position)}</tr>\n" for b in budgets)
+    return (f'<h2 id="budgets">Budgets</h2>\n<p class="bir-note">Actuals to {esc(as_of)} and the forecast to the year end, '
+            'against the budget (variance = forecast minus budget).</p>\n<table class="bir-table" id="bir-budgets"><thead><tr>'
+            "<th>year</th><th>budget</th><th>status</th><th>capital budget</th><th>capital actual</th><th>capital forecast</th>"
+            "<th>operating budget</th><th>operating actual</th><th>operating forecast</th><th>total budget</th>"
+            "<th>total forecast</th><th>variance</th><th>position</th></tr></thead><tbody>\n"
+            f"{rows}</tbody></table>")
+
+
+def _maintenance(plans: Sequence[Any], hrefs: Mapping[str, str]) -> str:
+    rows = "".join(
+        f"<tr>{_td(m.type)}{_td(m.interval_months)}"
+        f"{_td(m.source, inner='this record' if m.source == 'record' else _link(hrefs, m.source))}{_td(m.last_done)}"
+        f"{_td(m.last_result)}{_td(m.next_due)}{_td(m.state, 'bir-maintenance-' + str(m.state))}</tr>\n" for m in plans)
+    return ('<h2 id="maintenance">Maintenance</h2>\n<table class="bir-table" id="bir-maintenance"><thead><tr><th>type</th>'
+            "<th>every (months)</th><th>plan of</th><th>last done</th><th>last result</th><th>next due</th><th>state</th></tr>"
+            f"</thead><tbody>\n{rows}</tbody></table>")
+
+
+def _advisory(advisory: str) -> str:
+    return f'<a href="https://osv.dev/vulnerability/{esc(advisory)}" rel="nofollow noopener">{esc(advisory)}</a>'
+
+
+def _vulnerabilities(vulns: Sequence[Any], hrefs: Mapping[str, str]) -> str:
+    rows = "".join(
+        f"<tr>{_td(v.advisory, inner=_advisory(v.advisory))}"
+        f"{_td(', '.join(map(str, v.aliases)))}{_td(v.severity, 'bir-sev-' + str(v.severity))}{_td(v.score)}"
+        f"{_td(v.record, inner=_link(hrefs, v.record))}{_td(v.version)}{_td(v.fixed)}{_td(v.waived_by)}{_td(v.summary)}</tr>\n"
+        for v in vulns)
+    return ('<h2 id="vulnerabilities">Vulnerabilities</h2>\n<table class="bir-table" id="bir-vulnerabilities"><thead><tr>'
+            "<th>advisory</th><th>aliases</th><th>severity</th><th>score</th><th>software</th><th>version</th><th>fixed in</th>"
+            f"<th>waived by</th><th>summary</th></tr></thead><tbody>\n{rows}</tbody></table>")
+
+
+def operations_content(*, hrefs: Mapping[str, str], as_of: dt.date, held: Sequence[Any], budgets: Sequence[Any],
+                       maintenance: Sequence[Any], vulnerabilities: Sequence[Any]) -> str:
+    """The part of a record page with its hand-outs, budgets, maintenance plans and vulnerabilities (each
+    section only when it has lines); the lines are the report models' (`bir.site.operations`)."""
+    return "\n".join(("", _held(held, hrefs) if held else "", _budgets(budgets, hrefs, as_of) if budgets else "",
+                      _maintenance(maintenance, hrefs) if maintenance else "",
+                      _vulnerabilities(vulnerabilities, hrefs) if vulnerabilities else ""))

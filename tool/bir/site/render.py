@@ -250,14 +250,14 @@ class Renderer:
         self.money: Callable[[Any], str] = functools.partial(facts.money, currency=currency)
         self.record_rows: Callable[[Any], str] = functools.partial(record_rows, currency=currency)
         self.service_t: Template = env.get_template("service.html.j2")
-        # A record's hand-outs, budgets, maintenance and vulnerabilities, rendered apart: most records have none,
-        # and their part is then the same text on every page (an include made a context for it each time).
-        self.operations_t: Template = env.get_template("operations.html.j2")
+        # A record's hand-outs, budgets, maintenance and vulnerabilities: most records have none, and their part
+        # is then the same text on every page.
         self.no_operations = self.operations(Operations().for_record(""), always=True)
         self.anchors = pages.link_map(views.register).anchors(1)
         self.commit_url = _commit_url(views.repo)
         self.note = "No change to this record in the git history." if views.has_log else "The register is not in git: no history."
         self.broken: list[tuple[str, str]] = []
+        self._record_hrefs: dict[str, str] = {}
 
     def write(self, rel: str, title: str, content: str) -> tuple[int, int, int]:
         self.broken.extend((rel, href) for href in self.links.check_text(rel, content))
@@ -382,11 +382,11 @@ class Renderer:
         )
         self.pages[rel_path] = (digest, self.write(rel_path, f"{rec.name} ({rec.id})", content))
 
-    def operations(self, lists: Mapping[str, list[Any]], always: bool = False) -> Markup:
+    def operations(self, lists: Mapping[str, list[Any]], always: bool = False) -> str:
         """The part of a record page with its hand-outs, budgets, maintenance and vulnerabilities."""
         if not always and not any(lists.values()):
             return self.no_operations
-        return Markup(self.operations_t.render(hrefs=self.v.hrefs, as_of=self.v.as_of, **lists))  # noqa: S704 - autoescaped
+        return recordpage.operations_content(hrefs=self.v.hrefs, as_of=self.v.as_of, **lists)
 
     def rows(self, ids: tuple[str, ...]) -> list[dict[str, object]]:
         """The rows of a party's or location's table of records (at most TABLE_ROWS), figures from the models."""
@@ -431,6 +431,13 @@ class Renderer:
         return [{"date": d, "label": label, "cls": "bir-today" if order == 0 else ("bir-future" if d > today else "")}
                 for d, order, label in points]
 
+    def record_href(self, rid: str) -> str:
+        """`pages.record_href(rid)`, kept: a service page links up to 500 records, most of them on other pages too."""
+        href = self._record_hrefs.get(rid)
+        if href is None:
+            href = self._record_hrefs[rid] = pages.record_href(rid)
+        return href
+
     @staticmethod
     def anchors_plain(rid: str, href: str) -> str:
         return f'<a href="{html.escape(href)}">{html.escape(rid)}</a>' if href else html.escape(rid)
@@ -445,10 +452,10 @@ class Renderer:
             c, f = records[cid], per_record[cid]
             comp_rows.append({"id": c.id, "name": c.name, "kind": c.kind, "status": c.status, "run": f.annual_run_cost,
                               "book": f.book_value, "shared": len(f.services) > 1, "href": v.hrefs[c.id]})
-        spof = [{"id": cid, "name": records[cid].name, "kind": records[cid].kind, "href": pages.record_href(cid)}
+        spof = [{"id": cid, "name": records[cid].name, "kind": records[cid].kind, "href": self.record_href(cid)}
                 for cid in sf.single_points_of_failure[:SERVICE_ROWS]]
         risks = [{"severity": f.severity, "record": f.record, "message": f.message, "rule": f.rule,
-                  "href": pages.record_href(f.record)} for f in sf.findings[:SERVICE_ROWS]]
+                  "href": self.record_href(f.record)} for f in sf.findings[:SERVICE_ROWS]]
         rel = f"services/{pages.file_id(svc.id)}.html"
         h = hashlib.blake2b(self.key, digest_size=16)
         h.update(self.data_key(svc))
