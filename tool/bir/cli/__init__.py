@@ -141,8 +141,11 @@ def run() -> NoReturn:
             print(exc.code, file=sys.stderr)
             code = 1
     for step in (getattr(threading, "_shutdown", None), getattr(atexit, "_run_exitfuncs", None)):
-        if step is not None:
-            step()
+        try:
+            if step is not None:
+                step()
+        except BaseException:  # noqa: S110 - Ctrl-C while exiting: end as the interpreter would, quietly
+            pass
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
