@@ -7,6 +7,7 @@ reads (status, owner, relations, money), so reports and the site never re-parse 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -151,8 +152,15 @@ def parse_date(value: object) -> dt.date | None:
     """An ISO date string as a date, or None when absent or not a real calendar date."""
     if not isinstance(value, str) or len(value) != 10:
         return None
+    return _iso_day(value)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _iso_day(text: str) -> dt.date | None:
+    """A date (immutable, so one object serves every record with that text): the reports read the same few
+    thousand days 1.6 million times at 100,000 records."""
     try:
-        return dt.date.fromisoformat(value)
+        return dt.date.fromisoformat(text)
     except ValueError:
         return None
 

@@ -47,7 +47,7 @@ def holdings(ctx: Context) -> dict[str, tuple[str, ...]]:
 
 def _parents(ctx: Context) -> dict[str, str]:
     out: dict[str, str] = {}
-    for fac in ctx.register.of_kind("facility"):
+    for fac in ctx.of_kind("facility"):
         for rel in ctx.relations(fac):
             if rel.type == "part_of":
                 out.setdefault(fac.id, rel.target)
@@ -60,7 +60,7 @@ def last_audits(ctx: Context) -> dict[str, Record]:
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     own: dict[str, Record] = {}
-    for aud in ctx.register.of_kind("audit"):
+    for aud in ctx.of_kind("audit"):
         day = aud.date("date")
         where = aud.data.get("location")
         if aud.status != "completed" or day is None or day > ctx.as_of or not isinstance(where, str):
@@ -70,7 +70,7 @@ def last_audits(ctx: Context) -> dict[str, Record]:
             own[where] = aud
     parents = _parents(ctx)
     out: dict[str, Record] = {}
-    for fac in ctx.register.of_kind("facility"):
+    for fac in ctx.of_kind("facility"):
         best: Record | None = None
         node: str | None = fac.id
         seen: set[str] = set()
@@ -109,7 +109,7 @@ def audit_report(ctx: Context) -> AuditReport:
     held = holdings(ctx)
     last = last_audits(ctx)
     audits: list[AuditLine] = []
-    for aud in ctx.register.of_kind("audit"):
+    for aud in ctx.of_kind("audit"):
         results = aud.data.get("results") if isinstance(aud.data.get("results"), dict) else {}
         assert isinstance(results, dict)
         lists = {k: [str(v) for v in results.get(k) or () if isinstance(v, str)] for k in ("present", "missing", "wrong_place", "unexpected")}
@@ -121,7 +121,7 @@ def audit_report(ctx: Context) -> AuditReport:
                                 tuple(sorted({aud.id, *lists["present"], *lists["missing"], *lists["wrong_place"]}))))
     audits.sort(key=lambda a: (a.date or dt.date.min, a.audit), reverse=True)
     coverage: list[CoverageLine] = []
-    for fac in ctx.register.of_kind("facility"):
+    for fac in ctx.of_kind("facility"):
         records = held.get(fac.id, ())
         if not records or ctx.is_ended(fac):
             continue
@@ -152,7 +152,7 @@ def audit_overdue(ctx: Context) -> Check:
     Fails:  the same building last audited on 2025-05-12, or never.
     """
     held = holdings(ctx)
-    for fac in ctx.register.of_kind("facility"):
+    for fac in ctx.of_kind("facility"):
         if not ctx.in_service(fac) or not held.get(fac.id):
             continue
         due = next_audit(ctx, fac)

@@ -105,7 +105,7 @@ def budget_lines(ctx: Context) -> list[BudgetLine]:
         return cached  # type: ignore[no-any-return]
     centres = _by_centre(ctx)
     lines = []
-    for bud in ctx.register.of_kind("budget"):
+    for bud in ctx.of_kind("budget"):
         centre, year = bud.data.get("cost_centre"), bud.data.get("year")
         if not isinstance(centre, str) or not isinstance(year, int):
             continue

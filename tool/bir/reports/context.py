@@ -79,10 +79,21 @@ class Context:
     _life: dict[str, LifeDates] = field(default_factory=dict)
     _recurring: dict[str, tuple[Recurring, ...]] = field(default_factory=dict)
     _purchase: dict[str, Decimal | None] = field(default_factory=dict)
+    _by_kind: dict[str, list[Record]] = field(default_factory=dict)
 
     @property
     def config(self) -> Any:
         return self.register.config
+
+    def of_kind(self, kind: str) -> list[Record]:
+        """`register.of_kind(kind)` (the records of `kind` in register order), from one pass over the register
+        made on first use: the reports ask 25 times, and each ask read every record."""
+        if not self._by_kind:
+            by_kind: dict[str, list[Record]] = {}
+            for rec in self.register.records.values():
+                by_kind.setdefault(rec.kind, []).append(rec)
+            self._by_kind = by_kind
+        return list(self._by_kind.get(kind, ()))
 
     def rec(self, rid: str) -> Record | None:
         return self.register.records.get(rid)

@@ -173,7 +173,7 @@ def _parties(ctx: Context, run_lines: Mapping[tuple[str, str], Decimal], book: M
             if rel.type == "member_of":
                 members[rel.target].append(rec.id)
     out: dict[str, PartyFigures] = {}
-    for party in ctx.register.of_kind("party"):
+    for party in ctx.of_kind("party"):
         pid = party.id
         paid = sorted(pays.get(pid, ()))
         out[pid] = PartyFigures(pid, tuple(sorted(owns.get(pid, ()))), tuple(sorted(holds.get(pid, ()))), tuple(paid),
@@ -194,7 +194,7 @@ def location_holdings(ctx: Context) -> dict[str, tuple[tuple[str, ...], tuple[st
             elif rel.type == "part_of" and rec.kind == "facility":
                 parts[rel.target].append(rec.id)
     out: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
-    for place in ctx.register.of_kind("facility"):
+    for place in ctx.of_kind("facility"):
         places: set[str] = set()
         stack = [place.id]
         while stack:

@@ -120,7 +120,7 @@ def position(ctx: Context, lic: Record) -> LicencePosition:
 def licence_positions(ctx: Context) -> list[LicencePosition]:
     """Positions of the licences in service (active), computed once per context."""
     if "licence_positions" not in ctx.cache:
-        licences = sorted(ctx.register.of_kind("licence"), key=lambda r: r.id)
+        licences = sorted(ctx.of_kind("licence"), key=lambda r: r.id)
         ctx.cache["licence_positions"] = [position(ctx, lic) for lic in licences if ctx.in_service(lic)]
     return list(ctx.cache["licence_positions"])
 

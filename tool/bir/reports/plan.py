@@ -142,7 +142,7 @@ def allocation(ctx: Context) -> dict[str, str]:
         return got  # type: ignore[no-any-return]
     spares: dict[str, list[Record]] = defaultdict(list)
     candidates: list[tuple[int, dt.date, str, str]] = []
-    for rec in ctx.register.of_kind("hardware"):
+    for rec in ctx.of_kind("hardware"):
         if is_reuse_candidate(ctx, rec):
             spares[ctx.hw_class(rec)].append(rec)
         elif ctx.in_service(rec):

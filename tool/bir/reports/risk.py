@@ -82,7 +82,7 @@ def _path(ctx: Context, rec: Record) -> tuple[str, tuple[str, ...]]:
 
 
 def _past_life(ctx: Context, kind: str, which: str) -> Check:
-    for rec in ctx.register.of_kind(kind):
+    for rec in ctx.of_kind(kind):
         if not ctx.in_service(rec):
             continue
         life = ctx.life(rec)
@@ -178,7 +178,7 @@ def _supported(ctx: Context, rec: Record) -> bool:
 def critical_services(ctx: Context) -> set[str]:
     """Active services whose criticality is one of `reports.critical_levels` (default: critical)."""
     levels = (ctx.config.raw.get("reports") or {}).get("critical_levels") or ["critical"]
-    return {s.id for s in ctx.register.of_kind("service") if s.data.get("criticality") in levels and ctx.in_service(s)}
+    return {s.id for s in ctx.of_kind("service") if s.data.get("criticality") in levels and ctx.in_service(s)}
 
 
 def unsupported_critical_component(ctx: Context) -> Check:
@@ -207,7 +207,7 @@ def contract_notice_missed(ctx: Context) -> Check:
     Passes: deadline passed, `renewal: {decision: renew, decided_on: "2026-09-01"}`.
     Fails:  deadline passed, no `renewal.decision` (or `pending`): the contract renews or lapses by default.
     """
-    for ctr in ctx.register.of_kind("contract"):
+    for ctr in ctx.of_kind("contract"):
         end, notice = ctr.date("end"), ctr.data.get("notice_period_days")
         if not ctx.in_service(ctr) or end is None or not isinstance(notice, int) or ctr.get("renewal.type") == "none":
             continue
@@ -343,7 +343,7 @@ def disposed_without_sanitisation(ctx: Context) -> Check:
 
     Passes: a disposed laptop with a sanitisation certificate.  Fails: a disposed server without one.
     """
-    for rec in ctx.register.of_kind("hardware"):
+    for rec in ctx.of_kind("hardware"):
         if rec.status != "disposed" or not ctx.data_bearing(rec):
             continue
         ok = all(rec.get(f"sanitisation.{k}") for k in ("method", "date", "certificate"))
@@ -413,7 +413,7 @@ def active_waivers(ctx: Context) -> tuple[dict[tuple[str, str], str], dict[tuple
     """(rule, record) -> waiver id, for waivers in force on the date, and for lapsed ones (with a note)."""
     active: dict[tuple[str, str], str] = {}
     lapsed: dict[tuple[str, str], str] = {}
-    for w in sorted(ctx.register.of_kind("waiver"), key=lambda r: r.id):
+    for w in sorted(ctx.of_kind("waiver"), key=lambda r: r.id):
         key = (str(w.data.get("rule", "")), str(w.data.get("record", "")))
         expires = w.date("expires")
         start = w.status_date("active")
@@ -460,7 +460,7 @@ def risk_report(ctx: Context) -> RiskReport:
         for s in f.services:
             by_service[s].append(f)
     scores: list[ServiceRisk] = []
-    for svc in ctx.register.of_kind("service"):
+    for svc in ctx.of_kind("service"):
         if not ctx.in_service(svc):
             continue
         fs = by_service.get(svc.id, [])

@@ -194,7 +194,7 @@ def matches(ctx: Context) -> list[VulnerabilityLine]:
     active, _lapsed = active_waivers(ctx)
     rated = {a.id: severity_of(a) for a in advs.values()}
     out: list[VulnerabilityLine] = []
-    software = [r for r in ctx.register.of_kind("software") if not ctx.is_ended(r)]
+    software = [r for r in ctx.of_kind("software") if not ctx.is_ended(r)]
     for rec in software:
         for adv in advs.values():
             found = match(rec, adv)
@@ -221,7 +221,7 @@ def vulnerability_report(ctx: Context) -> VulnerabilityReport:
     for v in found:
         per_record[v.record] = per_record.get(v.record, 0) + 1
     coverage = []
-    for rec in ctx.register.of_kind("software"):
+    for rec in ctx.of_kind("software"):
         if ctx.is_ended(rec):
             continue
         purl, cpe = rec.data.get("purl"), rec.data.get("cpe")
@@ -256,7 +256,7 @@ def vulnerable(ctx: Context) -> Check:
         by_record.setdefault(v.record, []).append(v)
     if not advisories(ctx):
         return
-    for rec in ctx.register.of_kind("software"):
+    for rec in ctx.of_kind("software"):
         if ctx.is_ended(rec) or not (isinstance(rec.data.get("purl"), str) or isinstance(rec.data.get("cpe"), str)):
             continue
         hits = by_record.get(rec.id)
