@@ -4,7 +4,7 @@ MkDocs (Material) renders the hand-written pages, the report pages and one templ
 the theme's chrome; record, service and kind pages are rendered from Jinja2 templates into that chrome,
 which is what makes 100,000 records feasible. On a large register the build forks three times: while the
 reports are computed, a process writes the downloads that need none (JSON, CSV, the database's record
-tables); once they are computed, another adds the database's figures; after MkDocs, the record pages are
+tables) and indexes the records for the search; once they are computed, another adds the database's figures; after MkDocs, the record pages are
 shared between a worker and the main process, which also writes the search index. The
 build writes into a fresh sibling folder and renames it over `--out` only when everything, including the
 link check, succeeded.
@@ -31,6 +31,7 @@ from typing import Any, Generic, TypeVar
 
 import yaml
 
+from bir.base.gcpause import gc_paused
 from bir.base.model import RELATION_TYPES
 from bir.base.problems import UsageError
 from bir.site import docs, incremental, linkcheck, pages, parts, render
@@ -114,10 +115,11 @@ def build_site(
         if parallel:
             gc.freeze()  # forked processes share the register: keep the collector from touching (copying) it
             frozen = True
-        # The downloads that need no report (JSON, CSV, the database's record tables): on a large register a
-        # process writes them while this one computes the reports, which keep one core busy. MkDocs empties
+        # The downloads that need no report (JSON, CSV, the database's record tables) and the records' part of
+        # the search index: on a large register a process makes them while this one computes the reports,
+        # which keep one core busy. MkDocs empties
         # its site folder, so the downloads go beside it and move in at the end.
-        early: _Job[Any] = _Job.start(functools.partial(parts.record_downloads, evaluation, work / "downloads"), parallel)
+        early: _Job[Any] = _Job.start(functools.partial(parts.before_reports, evaluation, work / "downloads"), parallel)
         jobs.append(early)  # cancelled with the others if the build stops
         reports = evaluation.all()
         t = lap("reports", t)
@@ -134,7 +136,7 @@ def build_site(
         side: _Job[list[tuple[str, str, int]]] | None = None
 
         def start_side() -> _Job[list[tuple[str, str, int]]]:
-            job = _Job.start(functools.partial(parts.figure_downloads, evaluation, work / "downloads", early.result()),
+            job = _Job.start(functools.partial(parts.figure_downloads, evaluation, work / "downloads", early.result()[0]),
                              parallel)
             jobs.append(job)
             return job
@@ -197,20 +199,21 @@ def build_site(
             gc.freeze()  # again: what was built since the first fork (views, chrome, queue) is shared too
         renderers = [_Job.start(functools.partial(render.render_queue, renderer, queue, False), parallel) for _ in range(n - 1)]
         jobs.extend(renderers)
-        parts.search(evaluation, site_dir)
+        parts.search(evaluation, site_dir, early.result()[1])
         t = lap("search", t)
+        # The kind pages before this process's share of the record pages: the workers take the records it leaves.
+        fills, kind_count, kind_broken = render.kind_pages(register, chrome, views.env, site_dir, checker)
+        t = lap("kind pages", t)
         results = [render.render_queue(renderer, queue, True)] + [job.result() for job in renderers]
         t = lap("record pages", t)
         downloads = side.result()
         _move_into(work / "downloads", site_dir / "downloads")
         t = lap("downloads", t)
-        fills, kind_count, kind_broken = render.kind_pages(register, chrome, views.env, site_dir, checker)
         count = sum(r.pages for r in results) + kind_count
         page_state = {rel: v for r in results for rel, v in r.written.items()}
         kept = sum(r.kept for r in results)
         broken += kind_broken + [b for r in results for b in r.broken]
         service_rows = dict(row for r in results for row in r.service_rows)
-        t = lap("records", t)
         data.fills.update(fills)
         cols = ["service", "name", "criticality", "status", "components", "annual_run_cost", "annual_run_cost_in_full", "risks",
                 "single_points_of_failure"]
@@ -317,7 +320,8 @@ class _Job(Generic[T]):
         if self.proc is None:
             return self.value  # type: ignore[return-value]
         try:
-            ok, value = self.recv.recv()
+            with gc_paused():  # a worker's result can be a million small objects (the search's records part)
+                ok, value = self.recv.recv()
         except EOFError:
             ok, value = False, f"a build worker died (exit code {self.proc.exitcode})"
         finally:

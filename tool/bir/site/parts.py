@@ -29,11 +29,25 @@ def evaluate(point: Any, say: Callable[[str], None]) -> Any:
 
 
 def record_downloads(evaluation: Any, folder: Path) -> Any:
-    """The downloads that need no report, into `folder` (in a forked process while the reports are computed,
-    on a large register): `bir.site.downloads.RecordFiles`."""
+    """The downloads that need no report, into `folder`: `bir.site.downloads.RecordFiles`."""
     from bir.site.downloads import write_record_files
 
     return write_record_files(evaluation.register, evaluation.point, folder)
+
+
+def before_reports(evaluation: Any, folder: Path) -> tuple[Any, Any]:
+    """What needs only the register, in a forked process while the reports are computed (on a large
+    register): the record downloads into `folder`, and the records' part of the search index
+    (`bir.site.search.RecordPostings`, which `search` takes)."""
+    from bir.site.search import record_postings
+
+    files = record_downloads(evaluation, folder)
+    return files, record_postings(*_search_records(evaluation.register))
+
+
+def _search_records(register: Any) -> tuple[list[Any], dict[str, str]]:
+    return (sorted(register.records.values(), key=lambda r: r.id),
+            {r.id: site_path(r.id, r.kind == "service") for r in register.records.values()})
 
 
 def figure_downloads(evaluation: Any, folder: Path, first: Any) -> list[tuple[str, str, int]]:
@@ -44,17 +58,14 @@ def figure_downloads(evaluation: Any, folder: Path, first: Any) -> list[tuple[st
 
 
 
-def search(evaluation: Any, site_dir: Path) -> None:
-    """The search index: every record, and the sections of the pages MkDocs wrote."""
+def search(evaluation: Any, site_dir: Path, prepared: Any = None) -> None:
+    """The search index: every record (`prepared`: their part, from `before_reports`), and the sections of
+    the pages MkDocs wrote."""
     from bir.site.search import build_index, page_sections
 
-    register = evaluation.register
-    build_index(
-        sorted(register.records.values(), key=lambda r: r.id),
-        {r.id: site_path(r.id, r.kind == "service") for r in register.records.values()},
-        site_dir / "search-index",
-        page_sections(site_dir, written_pages(site_dir)),
-    )
+    records, urls = _search_records(evaluation.register) if prepared is None else ([], {})
+    build_index(records, urls, site_dir / "search-index", page_sections(site_dir, written_pages(site_dir)),
+                prepared=prepared)
 
 
 

@@ -15,7 +15,7 @@ import bisect
 import html.parser
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -154,30 +154,57 @@ def _shard_key(key: str) -> str:
     return "".join(c if not _SAFE_KEY.match(c) else f"_{ord(c):x}" for c in key)
 
 
-def build_index(records: Iterable[Record], url_of: dict[str, str], out: Path,
-                sections: Iterable[PageSection] = ()) -> dict[str, int]:
+@dataclass(slots=True)
+class RecordPostings:
+    """The records' part of the index: their rows, and each token's rows (numbered from the first record, at
+    most MAX_POSTINGS a token). It needs only the register, so the site computes it while the reports are."""
+
+    rows: list[list[str]]
+    by_token: dict[str, list[int]]
+
+
+def _post(by_token: dict[str, list[int]], toks: Iterable[str], n: int) -> None:
+    for tok in toks:
+        postings = by_token.get(tok)
+        if postings is None:
+            by_token[tok] = [n]
+        elif len(postings) < MAX_POSTINGS:
+            postings.append(n)
+
+
+def record_postings(records: Iterable[Record], url_of: Mapping[str, str]) -> RecordPostings:
+    """Each record's row ([id, name, kind, status, url]) and the rows of each of their tokens."""
+    rows: list[list[str]] = []
+    by_token: dict[str, list[int]] = {}
+    for rec in records:
+        _post(by_token, record_tokens(rec), len(rows))
+        rows.append([rec.id, " ".join(rec.name.split())[:120], rec.kind, rec.status, url_of[rec.id]])
+    return RecordPostings(rows, by_token)
+
+
+def build_index(records: Iterable[Record], url_of: Mapping[str, str], out: Path,
+                sections: Iterable[PageSection] = (), *, prepared: RecordPostings | None = None) -> dict[str, int]:
     """Write `manifest.js` and the shards under `out`; returns {shard key: number of entries}.
 
-    A row is [id, name, kind, status, url]; a page section's is [url, title, "page", "", url]."""
+    A row is [id, name, kind, status, url]; a page section's is [url, title, "page", "", url]. The sections
+    come first; the records' rows follow (`prepared`: `record_postings` of the same records, computed before)."""
     out.mkdir(parents=True, exist_ok=True)
     rows: list[list[str]] = []
     by_token: dict[str, list[int]] = {}
-
-    def post(toks: Iterable[str], n: int) -> None:
-        for tok in toks:
-            postings = by_token.get(tok)
-            if postings is None:
-                by_token[tok] = [n]
-            elif len(postings) < MAX_POSTINGS:
-                postings.append(n)
-
     for sec in sections:
         rows.append([sec.url, sec.title, "page", "", sec.url])
-        post(token_set(sec.title) | {t for t in token_set(sec.text) if len(t) > 1}, len(rows) - 1)
-    for rec in records:
-        n = len(rows)
-        rows.append([rec.id, " ".join(rec.name.split())[:120], rec.kind, rec.status, url_of[rec.id]])
-        post(record_tokens(rec), n)
+        _post(by_token, token_set(sec.title) | {t for t in token_set(sec.text) if len(t) > 1}, len(rows) - 1)
+    part = prepared if prepared is not None else record_postings(records, url_of)
+    base = len(rows)
+    rows.extend(part.rows)
+    # Each token's rows: the sections' first, then the records' in order, MAX_POSTINGS in all (the records'
+    # lists hold their first MAX_POSTINGS, so the first `room` of them are the ones a single pass would keep).
+    for tok, numbers in part.by_token.items():
+        postings = by_token.get(tok)
+        if postings is None:
+            by_token[tok] = [base + n for n in numbers]
+        elif (room := MAX_POSTINGS - len(postings)) > 0:
+            postings.extend(base + n for n in numbers[:room])
     shards: dict[str, list[str]] = {}
     toks = sorted(by_token)
     before = [0]  # before[i]: the postings of the tokens ahead of toks[i] (a group's size is a subtraction)
