@@ -1,7 +1,7 @@
-"""`bir site build`: register -> report models -> history -> MkDocs pages + Jinja2 record pages -> output.
+"""`bir site build`: register -> report models -> history -> MkDocs pages + record pages -> output.
 
 MkDocs (Material) renders the hand-written pages, the report pages and one template page whose HTML is
-the theme's chrome; record, service and kind pages are rendered from Jinja2 templates into that chrome,
+the theme's chrome; record, service and kind pages are rendered into that chrome (`bir.site.render`),
 which is what makes 100,000 records feasible. On a large register the build forks three times: while the
 reports are computed, a process writes the downloads that need none (JSON, CSV, the database's record
 tables) and indexes the records for the search; once they are computed, another adds the database's figures; after MkDocs, the record pages are

@@ -1,4 +1,5 @@
-"""Record, service and kind pages: Jinja2 templates rendered into the theme's chrome, fast enough for 100k records.
+"""Record, service and kind pages rendered into the theme's chrome, fast enough for 100k records: a record
+page's content is written in Python (`bir.site.recordpage`), service and kind pages from Jinja2 templates.
 
 Everything a page needs from the rest of the register is indexed once (`Views`: record links, names, the
 inverse relations, the per-record facts), so a page costs the same however large the register. The chrome
