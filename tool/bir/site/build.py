@@ -4,10 +4,11 @@ MkDocs (Material) renders the hand-written pages, the report pages and one templ
 the theme's chrome; record, service and kind pages are rendered into that chrome (`bir.site.render`),
 which is what makes 100,000 records feasible. On a large register the build forks three times: while the
 reports are computed, a process writes the downloads that need none (JSON, CSV, the database's record
-tables) and indexes the records for the search; once they are computed, another adds the database's figures; after MkDocs, the record pages are
-shared between a worker and the main process, which also writes the search index. The
-build writes into a fresh sibling folder and renames it over `--out` only when everything, including the
-link check, succeeded.
+tables) and indexes the records for the search; once they are computed, another adds the database's
+figures; after MkDocs, the record pages are shared between a worker and the main process, which also
+writes the search index (the records' part made before, the page sections added). The build writes into
+a fresh sibling folder and renames it over `--out` only when everything, including the link check,
+succeeded.
 """
 
 from __future__ import annotations
@@ -117,8 +118,8 @@ def build_site(
             frozen = True
         # The downloads that need no report (JSON, CSV, the database's record tables) and the records' part of
         # the search index: on a large register a process makes them while this one computes the reports,
-        # which keep one core busy. MkDocs empties
-        # its site folder, so the downloads go beside it and move in at the end.
+        # which keep one core busy. MkDocs empties its site folder, so the downloads go beside it and move in
+        # at the end.
         early: _Job[Any] = _Job.start(functools.partial(parts.before_reports, evaluation, work / "downloads"), parallel)
         jobs.append(early)  # cancelled with the others if the build stops
         reports = evaluation.all()
