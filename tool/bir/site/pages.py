@@ -18,7 +18,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from bir.base.model import RELATION_TYPES, Record, Register, iter_references
-from bir.site.safe import md_text, safe_url
+from bir.site.safe import HTML_SPECIAL, md_text, safe_url
 
 _SLUG = re.compile(r"[^a-z0-9._-]")
 SEVERITIES = ("high", "medium", "low")
@@ -247,13 +247,10 @@ def attributes(anchors: Mapping[str, str], rec: Record) -> str:
     return _value_html(anchors, rec.data, "", refs, top=True)
 
 
-_HTML_SPECIAL = re.compile(r"[&<>\"']")
-
-
 def _e(value: object) -> str:
     """`html.escape(str(value), quote=True)`, which most texts pass through unchanged: they are only searched."""
     text = value if type(value) is str else str(value)
-    return html.escape(text, quote=True) if _HTML_SPECIAL.search(text) else text
+    return html.escape(text, quote=True) if HTML_SPECIAL.search(text) else text
 
 
 @functools.lru_cache(maxsize=4096)

@@ -8,7 +8,7 @@ import re
 _MD_SPECIAL = {c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+!|~$"}
 _URL_OK = re.compile(r"^(https?://|mailto:)[^\s<>\"'`\\]+$", re.IGNORECASE)
 _CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
-_SPECIAL = re.compile(r"[&<>\"']")
+HTML_SPECIAL = re.compile(r"[&<>\"']")  # the characters HTML escaping changes
 _JINJA_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&#39;", '"': "&#34;"})
 
 
@@ -16,7 +16,7 @@ def esc(value: object) -> str:
     """`str(value)` escaped exactly as the templates' autoescape does (markupsafe), so that HTML built in
     Python reads byte for byte as the template it replaces."""
     text = value if type(value) is str else str(value)
-    return text.translate(_JINJA_ESCAPES) if _SPECIAL.search(text) else text
+    return text.translate(_JINJA_ESCAPES) if HTML_SPECIAL.search(text) else text
 
 
 def md_text(value: object) -> str:
