@@ -120,7 +120,7 @@ def build_site(
         # the search index: on a large register a process makes them while this one computes the reports,
         # which keep one core busy. MkDocs empties its site folder, so the downloads go beside it and move in
         # at the end.
-        early: _Job[Any] = _Job.start(functools.partial(parts.before_reports, evaluation, work / "downloads"), parallel)
+        early: _Job[parts.BeforeReports] = _Job.start(functools.partial(parts.before_reports, evaluation, work / "downloads"), parallel)
         jobs.append(early)  # cancelled with the others if the build stops
         reports = evaluation.all()
         t = lap("reports", t)
@@ -137,7 +137,7 @@ def build_site(
         side: _Job[list[tuple[str, str, int]]] | None = None
 
         def start_side() -> _Job[list[tuple[str, str, int]]]:
-            job = _Job.start(functools.partial(parts.figure_downloads, evaluation, work / "downloads", early.result()[0]),
+            job = _Job.start(functools.partial(parts.figure_downloads, evaluation, work / "downloads", early.result().files),
                              parallel)
             jobs.append(job)
             return job
@@ -200,7 +200,7 @@ def build_site(
             gc.freeze()  # again: what was built since the first fork (views, chrome, queue) is shared too
         renderers = [_Job.start(functools.partial(render.render_queue, renderer, queue, False), parallel) for _ in range(n - 1)]
         jobs.extend(renderers)
-        parts.search(evaluation, site_dir, early.result()[1])
+        parts.search(evaluation, site_dir, early.result().postings)
         t = lap("search", t)
         # The kind pages before this process's share of the record pages: the workers take the records it leaves.
         fills, kind_count, kind_broken = render.kind_pages(register, chrome, views.env, site_dir, checker)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from bir.base.problems import UsageError
 
@@ -35,14 +35,18 @@ def record_downloads(evaluation: Any, folder: Path) -> Any:
     return write_record_files(evaluation.register, evaluation.point, folder)
 
 
-def before_reports(evaluation: Any, folder: Path) -> tuple[Any, Any]:
+class BeforeReports(NamedTuple):
+    files: Any  # bir.site.downloads.RecordFiles, which `figure_downloads` takes
+    postings: Any  # bir.site.search.RecordPostings, which `search` takes
+
+
+def before_reports(evaluation: Any, folder: Path) -> BeforeReports:
     """What needs only the register, in a forked process while the reports are computed (on a large
-    register): the record downloads into `folder`, and the records' part of the search index
-    (`bir.site.search.RecordPostings`, which `search` takes)."""
+    register): the record downloads into `folder`, and the records' part of the search index."""
     from bir.site.search import record_postings
 
     files = record_downloads(evaluation, folder)
-    return files, record_postings(*_search_records(evaluation.register))
+    return BeforeReports(files, record_postings(*_search_records(evaluation.register)))
 
 
 def _search_records(register: Any) -> tuple[list[Any], dict[str, str]]:
