@@ -131,6 +131,36 @@ def test_a_page_changed_by_hand_is_written_again(repo: Path, tmp_path: Path) -> 
     assert not (out / "records" / "stray.html").exists()
 
 
+def test_pages_rendered_again_with_the_same_bytes_are_not_written(repo: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another version of bir changes every page's digest (the site's code is part of it), so every record and
+    service page is rendered again; one whose bytes are the last build's stays in the output as it is (bytes,
+    mtime, inode), unless its file is no longer the one the last build left there."""
+    out = tmp_path / "out"
+    build_site(repo, out)
+    defaced = out / "records" / "team-platform.html"
+    good = defaced.read_bytes()
+    defaced.write_bytes(b"defaced")
+    before = _files(out)
+    inodes = {rel: (out / rel).stat().st_ino for rel in before}
+    monkeypatch.setattr("bir.site.render._CODE_KEY", [b"another version of bir"])
+    lines: list[str] = []
+    time.sleep(0.01)
+    build_site(repo, out, log=lines.append, workers=2)
+    assert "592 record and service pages unchanged (592 of them rendered again: the same bytes); 2 files written, " \
+           "0 removed" in lines  # the defaced page and the marker
+    now = _files(out)
+    assert [rel for rel in now if now[rel] != before[rel]] == ["records/team-platform.html"]
+    assert defaced.read_bytes() == good
+    assert all((out / rel).stat().st_ino == inodes[rel] for rel in now if rel != "records/team-platform.html")
+    monkeypatch.setattr("bir.site.render._CODE_KEY", [b"and one more"])
+    lines.clear()
+    build_site(repo, out, log=lines.append)  # the manifest holds the rewritten page's bytes too
+    assert "593 record and service pages unchanged (593 of them rendered again: the same bytes); 1 files written, " \
+           "0 removed" in lines
+    assert _files(out) == {**before, "records/team-platform.html": now["records/team-platform.html"]}
+
+
 def test_a_failed_rebuild_leaves_the_output_and_its_manifest(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "out"
     build_site(repo, out)

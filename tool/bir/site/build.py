@@ -212,7 +212,7 @@ def build_site(
         t = lap("downloads", t)
         count = sum(r.pages for r in results) + kind_count
         page_state = {rel: v for r in results for rel, v in r.written.items()}
-        kept = sum(r.kept for r in results)
+        kept, same = sum(r.kept for r in results), sum(r.same for r in results)
         broken += kind_broken + [b for r in results for b in r.broken]
         service_rows = dict(row for r in results for row in r.service_rows)
         data.fills.update(fills)
@@ -236,8 +236,9 @@ def build_site(
         if prev is not None:
             incremental.forget(root)  # until the output is whole again, the next build is a full one
             written, removed, prints = incremental.apply(site_dir, out, keep=set(page_state))
-            page_state = {rel: (d, prints.get(rel, p)) for rel, (d, p) in page_state.items()}
-            say(f"{kept:,} record and service pages unchanged; {written:,} files written, {removed:,} removed")
+            page_state = {rel: state._replace(print=prints.get(rel, state.print)) for rel, state in page_state.items()}
+            again = f" ({same:,} of them rendered again: the same bytes)" if same else ""
+            say(f"{kept + same:,} record and service pages unchanged{again}; {written:,} files written, {removed:,} removed")
         else:
             _replace(site_dir, out)
         incremental.save(root, out, token, page_state)

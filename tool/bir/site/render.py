@@ -32,6 +32,7 @@ from bir.base.model import ADMINISTRATIVE_KINDS, Record, Register
 from bir.read.yamlstrict import storable
 from bir.reports.figures import Figures
 from bir.site import charts, facts, incremental, pages, recordpage
+from bir.site.incremental import PageState
 from bir.site.linkcheck import LinkChecker
 from bir.site.operations import Operations
 from bir.site.safe import esc, safe_url
@@ -239,11 +240,12 @@ class Renderer:
     """Renders record and service pages of one slice of the register into `site_dir`."""
 
     def __init__(self, views: Views, chrome: Chrome, site_dir: Path, links: LinkChecker,
-                 previous: Mapping[str, tuple[bytes, tuple[int, int, int]]] | None = None, out: Path | None = None) -> None:
+                 previous: Mapping[str, PageState] | None = None, out: Path | None = None) -> None:
         self.v, self.chrome, self.site_dir, self.links = views, chrome, site_dir, links
         self.previous, self.out = previous or {}, out  # the last build's record pages (in place in `out`)
-        self.pages: dict[str, tuple[bytes, tuple[int, int, int]]] = {}  # rel -> (digest, file fingerprint)
-        self.kept = 0
+        self.pages: dict[str, PageState] = {}  # rel -> the page, as this build leaves it
+        self.kept = 0  # pages not rendered: their digest and file are the last build's
+        self.same = 0  # pages rendered again and not written: their bytes and file are the last build's
         self.key = _code_key() + repr((views.as_of, views.repo, views.has_log, views.context,
                                        views.register.config.base_currency)).encode() + chrome.page("", "").encode()
         env = views.env
@@ -260,27 +262,39 @@ class Renderer:
         self.broken: list[tuple[str, str]] = []
         self._record_hrefs: dict[str, str] = {}
 
-    def write(self, rel: str, title: str, content: str) -> tuple[int, int, int]:
+    def write(self, rel: str, digest: bytes, title: str, content: str) -> None:
+        """The page `rel` into the site folder, unless the output holds these very bytes, as the last build left
+        them (then the output's file stays: bytes and mtime)."""
         self.broken.extend((rel, href) for href in self.links.check_text(rel, content))
-        with open(self.site_dir / rel, "w", encoding="utf-8") as handle:
-            handle.write(self.chrome.page(title, content))
-            handle.flush()
+        data = self.chrome.page(title, content).encode("utf-8")
+        sha = incremental.content_hash(data)
+        old = self.previous.get(rel)
+        if old is not None and old.content == sha and self._in_place(rel, old):
+            self.pages[rel] = PageState(digest, old.print, sha)
+            self.same += 1
+            return
+        with open(self.site_dir / rel, "wb") as handle:
+            handle.write(data)
             st = os.fstat(handle.fileno())
-        return (st.st_size, st.st_mtime_ns, st.st_ino)
+        self.pages[rel] = PageState(digest, (st.st_size, st.st_mtime_ns, st.st_ino), sha)
+
+    def _in_place(self, rel: str, old: PageState) -> bool:
+        """Whether the output's file `rel` is the one the last build left (size, mtime and inode)."""
+        if self.out is None:
+            return False
+        try:
+            return incremental.fingerprint((self.out / rel).stat()) == old.print
+        except OSError:
+            return False
 
     def unchanged(self, rel: str, digest: bytes) -> bool:
         """True (and the page kept) when the output's page `rel` is the last build's with this digest."""
         old = self.previous.get(rel)
-        if old is None or old[0] != digest or self.out is None:
+        if old is None or old.digest != digest or not self._in_place(rel, old):
             return False
-        try:
-            same = incremental.fingerprint((self.out / rel).stat()) == old[1]
-        except OSError:
-            return False
-        if same:  # the page in the output shows exactly this: leave it (bytes and mtime)
-            self.pages[rel] = old
-            self.kept += 1
-        return same
+        self.pages[rel] = old  # the page in the output shows exactly this: leave it (bytes and mtime)
+        self.kept += 1
+        return True
 
     def tables(self, rec: Record) -> dict[str, list[dict[str, object]]]:
         """The lists a record page shows that come from elsewhere in the register: its history, and a party's
@@ -381,7 +395,7 @@ class Renderer:
             money=self.money,
             record_rows=self.record_rows,
         )
-        self.pages[rel_path] = (digest, self.write(rel_path, f"{rec.name} ({rec.id})", content))
+        self.write(rel_path, digest, f"{rec.name} ({rec.id})", content)
 
     def operations(self, lists: Mapping[str, list[Any]], always: bool = False) -> str:
         """The part of a record page with its hand-outs, budgets, maintenance and vulnerabilities."""
@@ -475,7 +489,7 @@ class Renderer:
                                             risks_html=Markup(risks_html), spof_html=Markup(spof_html),  # noqa: S704 - escaped parts
                                             record_url=pages.record_href(svc.id), shown=SERVICE_ROWS,
                                             spof_total=len(sf.single_points_of_failure))
-            self.pages[rel] = (digest, self.write(rel, f"{svc.name} (service)", content))
+            self.write(rel, digest, f"{svc.name} (service)", content)
         return {
             "service": svc.id,
             "name": svc.name,
@@ -494,8 +508,9 @@ class SliceResult:
     pages: int
     broken: list[tuple[str, str]]
     service_rows: list[tuple[str, dict[str, object]]]
-    written: dict[str, tuple[bytes, tuple[int, int, int]]]  # record pages: rel -> (digest, file fingerprint)
-    kept: int = 0  # record pages left as the last build wrote them
+    written: dict[str, PageState]  # record and service pages: rel -> the page
+    kept: int = 0  # pages left as the last build wrote them, not rendered
+    same: int = 0  # pages rendered again, and left as the last build wrote them: the same bytes
 
 
 def _ids_in(value: Any, records: Mapping[str, Record]) -> set[str]:
@@ -569,8 +584,8 @@ def render_queue(renderer: Renderer, queue: ChunkQueue, front: bool) -> SliceRes
         total.pages += got.pages
         total.broken += got.broken
         total.service_rows += got.service_rows
-    total.written, total.kept = renderer.pages, renderer.kept
-    renderer.broken, renderer.pages, renderer.kept = [], {}, 0
+    total.written, total.kept, total.same = renderer.pages, renderer.kept, renderer.same
+    renderer.broken, renderer.pages, renderer.kept, renderer.same = [], {}, 0, 0
     return total
 
 
