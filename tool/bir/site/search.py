@@ -156,11 +156,18 @@ def _shard_key(key: str) -> str:
 
 @dataclass(slots=True)
 class RecordPostings:
-    """The records' part of the index: their rows, and each token's rows (numbered from the first record, at
-    most MAX_POSTINGS a token). It needs only the register, so the site computes it while the reports are."""
+    """The records' part of the index: their rows, each as the shards hold it (`row_json`), and each token's
+    rows (numbered from the first record, at most MAX_POSTINGS a token). It needs only the register, so the
+    site computes it while the reports are."""
 
-    rows: list[list[str]]
+    rows: list[str]
     by_token: dict[str, list[int]]
+
+
+def row_json(row: list[str]) -> str:
+    """A row's fields as a shard holds them: JSON, ASCII only, with `</` written `<\\/` (a shard is a script,
+    and a name could close it)."""
+    return json.dumps(row, ensure_ascii=True, separators=(",", ":"))[1:-1].replace("</", "<\\/")
 
 
 def _post(by_token: dict[str, list[int]], toks: Iterable[str], n: int) -> None:
@@ -174,11 +181,11 @@ def _post(by_token: dict[str, list[int]], toks: Iterable[str], n: int) -> None:
 
 def record_postings(records: Iterable[Record], url_of: Mapping[str, str]) -> RecordPostings:
     """Each record's row ([id, name, kind, status, url]) and the rows of each of their tokens."""
-    rows: list[list[str]] = []
+    rows: list[str] = []
     by_token: dict[str, list[int]] = {}
     for rec in records:
         _post(by_token, record_tokens(rec), len(rows))
-        rows.append([rec.id, " ".join(rec.name.split())[:120], rec.kind, rec.status, url_of[rec.id]])
+        rows.append(row_json([rec.id, " ".join(rec.name.split())[:120], rec.kind, rec.status, url_of[rec.id]]))
     return RecordPostings(rows, by_token)
 
 
@@ -186,25 +193,23 @@ def build_index(records: Iterable[Record], url_of: Mapping[str, str], out: Path,
                 sections: Iterable[PageSection] = (), *, prepared: RecordPostings | None = None) -> dict[str, int]:
     """Write `manifest.js` and the shards under `out`; returns {shard key: number of entries}.
 
-    A row is [id, name, kind, status, url]; a page section's is [url, title, "page", "", url]. The sections
-    come first; the records' rows follow (`prepared`: `record_postings` of the same records, computed before)."""
+    A row is [id, name, kind, status, url]; a page section's is [url, title, "page", "", url]. A token lists the
+    sections' rows first, then the records' (`prepared`: `record_postings` of the same records, computed
+    before), MAX_POSTINGS in all."""
     out.mkdir(parents=True, exist_ok=True)
-    rows: list[list[str]] = []
-    by_token: dict[str, list[int]] = {}
-    for sec in sections:
-        rows.append([sec.url, sec.title, "page", "", sec.url])
-        _post(by_token, token_set(sec.title) | {t for t in token_set(sec.text) if len(t) > 1}, len(rows) - 1)
     part = prepared if prepared is not None else record_postings(records, url_of)
-    base = len(rows)
-    rows.extend(part.rows)
-    # Each token's rows: the sections' first, then the records' in order, MAX_POSTINGS in all (the records'
-    # lists hold their first MAX_POSTINGS, so the first `room` of them are the ones a single pass would keep).
-    for tok, numbers in part.by_token.items():
-        postings = by_token.get(tok)
-        if postings is None:
-            by_token[tok] = [base + n for n in numbers]
-        elif (room := MAX_POSTINGS - len(postings)) > 0:
-            postings.extend(base + n for n in numbers[:room])
+    # The records' rows are numbered first, so their lists serve as they are; the sections' rows follow them,
+    # and a token the sections share lists the sections' rows before the records' first `room` (the records'
+    # lists hold their first MAX_POSTINGS: the ones a single pass would keep).
+    rows = list(part.rows)
+    by_token = dict(part.by_token)
+    of_sections: dict[str, list[int]] = {}
+    for sec in sections:
+        _post(of_sections, token_set(sec.title) | {t for t in token_set(sec.text) if len(t) > 1}, len(rows))
+        rows.append(row_json([sec.url, sec.title, "page", "", sec.url]))
+    for tok, numbers in of_sections.items():
+        theirs = by_token.get(tok)
+        by_token[tok] = numbers + theirs[:MAX_POSTINGS - len(numbers)] if theirs else numbers
     shards: dict[str, list[str]] = {}
     toks = sorted(by_token)
     before = [0]  # before[i]: the postings of the tokens ahead of toks[i] (a group's size is a subtraction)
@@ -213,10 +218,10 @@ def build_index(records: Iterable[Record], url_of: Mapping[str, str], out: Path,
     _split(toks, before, 0, len(toks), 1, shards)
     sizes: dict[str, int] = {}
     for key, group in shards.items():
-        entries = [[tok, *rows[n]] for tok in group for n in by_token[tok]]
+        # An entry is [token, *row]; a token is letters, digits and -_.:/ (nothing JSON escapes).
+        entries = [f'["{tok}",{rows[n]}]' for tok in group for n in by_token[tok]]
         sizes[key] = len(entries)
-        payload = json.dumps(entries, ensure_ascii=True, separators=(",", ":")).replace("</", "<\\/")
-        (out / f"s-{_shard_key(key)}.js").write_text(f"BIR_SHARD({json.dumps(key)},{payload});\n", encoding="utf-8")
+        (out / f"s-{_shard_key(key)}.js").write_text(f"BIR_SHARD({json.dumps(key)},[{','.join(entries)}]);\n", encoding="utf-8")
     manifest = {"keys": sorted(shards), "files": {k: f"s-{_shard_key(k)}.js" for k in shards}, "records": len(rows)}
     (out / "manifest.js").write_text("BIR_MANIFEST(" + json.dumps(manifest, separators=(",", ":")) + ");\n", encoding="utf-8")
     return sizes
