@@ -67,13 +67,13 @@ def _computed(f: Any, as_of: dt.date, money: Money, service_href: Callable[[str]
         out.append(f'<tr><th>end of life</th><td data-figure="end_of_life" data-value="{esc(f.end_of_life)}">{esc(f.end_of_life)}</td></tr>')
     out.append("\n")
     if f.services:
-        links = ", ".join(f'<a href="{esc(service_href(sid))}">{esc(sid)}</a>' for sid in f.services)
-        out.append(f'<tr><th>serves</th><td data-figure="services" data-value="{esc(" ".join(map(str, f.services)))}">{links}</td></tr>')
+        out.append(f'<tr><th>serves</th><td data-figure="services" data-value="{esc(" ".join(map(str, f.services)))}">'
+                   f"{_service_links(f.services, service_href)}</td></tr>")
     out.append("\n")
     spof = f.single_point_of_failure_for
     if spof:
         out.append(f'<tr><th>single point of failure of</th><td data-figure="single_point_of_failure_for" '
-                   f'data-value="{esc(" ".join(map(str, spof)))}">{esc(", ".join(map(str, spof)))}</td></tr>')
+                   f'data-value="{esc(" ".join(map(str, spof)))}">{_service_links(spof, service_href)}</td></tr>')
     out.append("\n")
     lic = f.licence
     if lic:
@@ -89,6 +89,12 @@ def _computed(f: Any, as_of: dt.date, money: Money, service_href: Callable[[str]
         out.append(f'<tr><th>open risks</th><td data-figure="findings" data-value="{len(f.findings)}"><ul>{items}</ul></td></tr>')
     out.append("\n</tbody></table>")
     return "".join(out)
+
+
+def _service_links(ids: Sequence[str], service_href: Callable[[str], str]) -> str:
+    """Services named in a computed value, each linked to its page (the services it serves, those it is a
+    single point of failure of)."""
+    return ", ".join(f'<a href="{esc(service_href(sid))}">{esc(sid)}</a>' for sid in ids)
 
 
 def _figure(name: str, value: object, shown: str, label: str) -> str:
