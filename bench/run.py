@@ -356,6 +356,21 @@ def _check_jsonschema(root: Path, ctx: Context, every: int = 1) -> tuple[float, 
     return total, peak, "", note
 
 
+def _validate_floor(root: Path, ctx: Context) -> dict[str, Any]:
+    """`validate_floor.py`'s figures (seconds of a bare parse, and of a cold validate whose files are parsed
+    already), or {"error": ...}."""
+    run = run_child([PY, str(BENCH / "validate_floor.py"), str(root)], timeout=ctx.timeout)
+    try:
+        got = json.loads(run.stdout) if run.returncode == 0 else None
+    except ValueError:
+        got = None
+    if not isinstance(got, dict):
+        return {"error": f"exit {run.returncode}: {tail(run.stderr)}"}
+    if got.get("parsed_again"):
+        return {"error": f"{got['parsed_again']} files were parsed again: not the floor"}
+    return {**got, "peak_mb": run.peak_mb}
+
+
 def bench_validate(ctx: Context) -> list[Row]:
     """`bir validate` cold and warm against check-jsonschema and a bare libyaml parse of the same files."""
     rows: list[Row] = []
@@ -388,10 +403,15 @@ def bench_validate(ctx: Context) -> list[Row]:
                 err = "" if run.returncode == 0 else f"exit {run.returncode}: {tail(run.stderr)}"
                 record(name, None if err else run.seconds, run.peak_mb, err, tail(run.stdout, 80))
             if attempt == 0:  # minutes per run: measured once per size
+                floor = _validate_floor(root, ctx)
+                record("bir cold without its parse, 1 proc", floor.get("validate_without_parse"), floor.get("peak_mb"),
+                       floor.get("error", ""), "in one process with the bare parse below; every file's strict parse done before")
+                record("bare parse, same process", floor.get("bare_parse"), floor.get("peak_mb"), floor.get("error", ""))
                 every = max(1, size // CHECK_JSONSCHEMA_FILES)
                 seconds, peak, err, note = _check_jsonschema(root, ctx, every)
                 record("check-jsonschema", None if err else seconds, peak, err, note)
-        order = ("bir cold", "bir warm", "check-jsonschema", "parse 1 proc", "parse 2 procs")
+        order = ("bir cold", "bir warm", "check-jsonschema", "parse 1 proc", "parse 2 procs",
+                 "bir cold without its parse, 1 proc", "bare parse, same process")
         rows.extend(best[name] for name in order)
 
         def ratio(a: str, b: str, best: dict[str, Measure] = best) -> float | None:
@@ -402,6 +422,11 @@ def bench_validate(ctx: Context) -> list[Row]:
         rows.append(Check("validate", size, "bir cold / parse 2 procs", ratio("bir cold", "parse 2 procs"), "<=",
                           0.5 if size >= 100_000 else 0.6))
         rows.append(Check("validate", size, "bir warm / bir cold", ratio("bir warm", "bir cold"), "<=", 0.10))
+        # The floor of the ratio above: the same target for what the check costs with a parser that took no
+        # time. Above it, no parser can bring `bir cold / parse` to its target; only less checking work can.
+        rows.append(Check("validate", size, "floor: bir cold without its parse / bare parse",
+                          ratio("bir cold without its parse, 1 proc", "bare parse, same process"), "<=",
+                          0.5 if size >= 100_000 else 0.6))
         if size >= 100_000:
             bir_peak = best["bir cold"].peak_mb if best["bir cold"].seconds is not None else None
             rows.append(Check("validate", size, "bir cold peak memory", None if bir_peak is None else round(bir_peak, 1),
