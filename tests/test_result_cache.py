@@ -133,19 +133,15 @@ def test_point_load_reads_through_the_cache(tmp_path: Path, monkeypatch: pytest.
     assert len(second.register) == len(first.register) == len(list((root / "registry").rglob("*.yaml")))
 
 
-def test_a_cached_register_shares_each_text_once(tmp_path: Path) -> None:
-    """The data pack stores each text value once, however many records hold it: read back, equal values of
-    different records (a state, a currency, the id records refer to, a number's written text) are one
-    string, the data equal to a fresh parse's."""
-    root = make_register(tmp_path / "demo", demo=True)
-    fresh = at_worktree(root, DAY).load(jobs=1)  # parses every file and keeps the packs
-    cached = at_worktree(root, DAY).load(jobs=1)
-    assert {k: v.data for k, v in cached.register.records.items()} == {k: v.data for k, v in fresh.register.records.items()}
+def _texts(records: object) -> dict[str, list[object]]:
+    """Every text of the records' data with each object holding it: the keys (`key:status`) apart from the
+    values and numbers' written text (`in_use`)."""
     texts: dict[str, list[object]] = {}
 
     def walk(value: object) -> None:
         if isinstance(value, dict):
-            for v in value.values():
+            for k, v in value.items():
+                texts.setdefault(f"key:{k}", []).append(k)
                 walk(v)
         elif isinstance(value, list):
             for v in value:
@@ -155,18 +151,36 @@ def test_a_cached_register_shares_each_text_once(tmp_path: Path) -> None:
         elif isinstance(value, float) and isinstance(getattr(value, "text", None), str):
             texts.setdefault(value.text, []).append(value.text)  # type: ignore[attr-defined]
 
-    for rec in cached.register:
+    for rec in records:  # type: ignore[attr-defined]
         walk(rec.data)
-    repeated = {t: objs for t, objs in texts.items() if len(objs) > 1}
-    assert {"in_use", "EUR", "team-platform"} <= set(repeated)
-    assert all(all(o is objs[0] for o in objs) for objs in repeated.values()), \
-        [t for t, objs in repeated.items() if any(o is not objs[0] for o in objs)][:5]
-    fresh_texts: dict[str, set[int]] = {}
-    for rec in fresh.register:
-        status = rec.data.get("status")
-        if isinstance(status, str):
-            fresh_texts.setdefault(status, set()).add(id(status))
-    assert any(len(ids) > 1 for ids in fresh_texts.values())  # a fresh parse does not share them: the pack does
+    return {t: objs for t, objs in texts.items() if len(objs) > 1}
+
+
+def _not_shared(repeated: dict[str, list[object]]) -> list[str]:
+    return [t for t, objs in repeated.items() if any(o is not objs[0] for o in objs)]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_register_loaded_through_the_cache_shares_each_text_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                  jobs: int) -> None:
+    """Equal texts of different records (a key, a state, a currency, the id records refer to, a number's
+    written text) are one string in a register loaded through the cache: read back from the data pack, and
+    in the first load too, which parses every file (in one process or two) and hands each record to the
+    pack, whose strings the register then holds. The data equals a fresh parse's; a load without the cache
+    keeps a copy of each text per record (what the check above tells apart)."""
+    root = make_register(tmp_path / "demo", demo=True)
+    first = at_worktree(root, DAY).load(jobs=jobs)  # parses every file and keeps the packs
+    cached = at_worktree(root, DAY).load(jobs=jobs)
+    monkeypatch.setenv("BIR_NO_RESULT_CACHE", "1")
+    plain = at_worktree(root, DAY).load(jobs=jobs)
+    data = {k: v.data for k, v in plain.register.records.items()}
+    assert {k: v.data for k, v in first.register.records.items()} == data
+    assert {k: v.data for k, v in cached.register.records.items()} == data
+    for load in (first, cached):
+        repeated = _texts(load.register)
+        assert {"in_use", "EUR", "team-platform", "key:status", "key:owner"} <= set(repeated)
+        assert _not_shared(repeated) == []
+    assert {"in_use", "key:status"} <= set(_not_shared(_texts(plain.register)))
 
 
 def test_the_caches_live_under_bir_cache_dir(base_register: Path, cache_dir: Path) -> None:
@@ -374,8 +388,10 @@ def test_cached_index_entries_equal_fresh_ones_field_by_field(tmp_path: Path) ->
     candidates, problems = point.source.candidates()
     fresh = checker.load(root, point.rules, candidates, problems, want_data=True, jobs=1)
     store = ResultStore.open(point.rules)
-    checker.load(root, point.rules, candidates, problems, want_data=True, jobs=1, cache=store)
-    assert store is not None
+    first = checker.load(root, point.rules, candidates, problems, want_data=True, jobs=1, cache=store)
+    assert store is not None and store.hits == 0
+    assert first.index == fresh.index  # the entries the store hands back as it keeps them
+    assert {k: v.data for k, v in first.register.records.items()} == {k: v.data for k, v in fresh.register.records.items()}
     store.save()
     again_store = ResultStore.open(point.rules)
     again = checker.load(root, point.rules, candidates, problems, want_data=True, jobs=1, cache=again_store)

@@ -69,7 +69,7 @@ class ResultCache(Protocol):
 
     def lookup(self, path: str, key: bytes, day: dt.date, want_data: bool) -> FileResult | None: ...
 
-    def remember(self, result: FileResult, want_data: bool) -> None: ...
+    def remember(self, result: FileResult, want_data: bool) -> FileResult: ...
 
     def empty(self) -> bool: ...
 
@@ -343,21 +343,23 @@ def _collect_cached(root: Path, candidates: list[Candidate], rules: RuleSet, wan
             found.append(hit)
             if hit is None:
                 missing.append((c.path, c.kind))
-    checked: Iterator[FileResult] = iter(())
-    if missing:
-        _KEYED[0] = True
-        try:
-            checked = iter(list(check_files(root, missing, rules, want_data=want_data, reader=reader, jobs=jobs)))
-        finally:
-            _KEYED[0] = False
-    for res in found:
-        if res is None:
-            res = next(checked)
+    # The files checked afresh are taken as they come (not gathered first): each record parsed is handed to
+    # the cache, which gives it back made of the texts it shares, and the parsed copy is freed at once.
+    _KEYED[0] = bool(missing)
+    try:
+        checked = check_files(root, missing, rules, want_data=want_data, reader=reader, jobs=jobs) if missing else iter(())
+        for res in found:
+            if res is None:
+                res = next(checked)
+                if res.key is not None:
+                    res = cache.remember(res, want_data)
             if res.key is not None:
-                cache.remember(res, want_data)
-        if res.key is not None:
-            keys[res.path] = res.key
-        _add(res, problems, register, index, by_kind)
+                keys[res.path] = res.key
+            _add(res, problems, register, index, by_kind)
+        if next(checked, None) is not None:  # none is left: this ends the workers
+            raise AssertionError("the checker gave more results than files")
+    finally:
+        _KEYED[0] = False
     return len(missing)
 
 
