@@ -73,9 +73,9 @@ def test_stale_and_differing_attributes(reg: Path, tmp_path: Path) -> None:
     ]
     assert findings(reg, scan, stale_days=100)[0][0] == "reconcile.differs"
     # a record that is in service but not in the scan at all is stale too
-    empty = tmp_path / "empty.json"
-    empty.write_text("[]")
-    assert findings(reg, empty) == [("reconcile.stale", "hw-1", "hw-1 is in_use but not in the scan")]
+    other = tmp_path / "other.json"
+    other.write_text('[{"hostname": "other-box"}]')
+    assert ("reconcile.stale", "hw-1", "hw-1 is in_use but not in the scan") in findings(reg, other)
 
 
 def test_write_creates_and_updates(reg: Path, tmp_path: Path) -> None:
@@ -103,7 +103,15 @@ def test_write_creates_and_updates(reg: Path, tmp_path: Path) -> None:
     ("hostname,last_seen\nx,2026-01-01,extra\n", "scan.csv", [], "row 2 has more cells than the header"),
     ("{not json", "scan.json", [], "is not valid JSON"),
     ('{"hosts": []}', "scan.json", [], "expected a list of devices"),
-    ("software,version\nFirefox,1\n", "scan.csv", [], "row 2 names no device"),
+    ("hostname,software,version\n,Firefox,1\n", "scan.csv", [], "row 2 names no device"),
+    ("software,version\nFirefox,1\n", "scan.csv", [], "no column names a device (the header has 'software', 'version')"),
+    # A scan that lists no device would report every in-service record missing: the export is wrong.
+    ("", "scan.csv", [], "scan.csv lists no device: compared with it, every in-service record would be missing"),
+    ("hostname,serial\n", "scan.csv", [], "scan.csv lists no device"),
+    ("[]", "scan.json", [], "scan.json lists no device"),
+    ('{"devices": [{"asset": "A-1"}]}', "scan.json", [], "row 1 names no device"),
+    ("Asset,Owner\nA-1,x\n", "scan.csv", ["--write", "--owner", "team-it"],
+     "scan.csv: no column names a device (the header has 'Asset', 'Owner'); name one column hostname, serial_number"),
     ("hostname\nnew-box\n", "scan.csv", ["--write"], "pass --owner PARTY"),
     ("hostname\nnew-box\n", "scan.csv", ["--write", "--owner", "nobody"], "owner names 'nobody', which is not a record"),
     ("hostname\nnew-box\n", "scan.csv", ["--write", "--owner", "team-it", "--class", "toaster"], "[schema."),

@@ -40,6 +40,7 @@ from bir.base.model import get_path, parse_date
 from bir.base.problems import UsageError
 from bir.base.rules import define
 from bir.read.yamlstrict import parse
+from bir.read.yamlvalues import shorten
 from bir.write.authoring import plan_new
 from bir.write.cells import read_input_text, slug
 from bir.write.fieldedit import Assignment, apply
@@ -160,6 +161,11 @@ def read_scan(path: Path) -> list[Device]:
     else:
         reader = csv.DictReader(io.StringIO(raw, newline=""))
         try:
+            named = [ALIASES.get(_column(k)) for k in reader.fieldnames or []]
+            if reader.fieldnames and not set(named) & DEVICE_COLUMNS:
+                found = ", ".join(repr(shorten(k, 40)) for k in reader.fieldnames[:8])
+                raise UsageError(f"{path}: no column names a device (the header has {found}); name one column "
+                                 "hostname, serial_number or mac_address (or host, serial, mac)")
             for row in reader:
                 if None in row:
                     raise UsageError(f"{path}: row {reader.line_num} has more cells than the header")
@@ -170,11 +176,9 @@ def read_scan(path: Path) -> list[Device]:
     for line, row in rows:
         cells: dict[str, str] = {}
         for k, v in row.items():
-            name = ALIASES.get(re.sub(r"[\s\-]+", "_", k.strip().lower()))
+            name = ALIASES.get(_column(k))
             if name is not None:
                 cells[name] = v.strip()
-        if not cells:
-            continue
         serial = cells.get("serial_number", "")
         macs = {_norm_mac(m) for m in re.split(r"[,;\s]+", cells.get("mac_address", "")) if m}
         host = cells.get("hostname", "")
@@ -192,7 +196,17 @@ def read_scan(path: Path) -> list[Device]:
         if cells.get("software"):
             dev.software[cells["software"].lower()] = (cells["software"], cells.get("version", ""))
         dev.rows.append(line)
+    if not devices:
+        raise UsageError(f"{path} lists no device: compared with it, every in-service record would be missing; "
+                         "check that the export holds its rows")
     return list(devices.values())
+
+
+DEVICE_COLUMNS = frozenset({"hostname", "serial_number", "mac_address"})  # what names a device in a scan
+
+
+def _column(header: str) -> str:
+    return re.sub(r"[\s\-]+", "_", header.strip().lower())
 
 
 def _records(ws: Workspace, kinds: Iterable[str]) -> dict[str, dict[str, Any]]:
