@@ -110,6 +110,28 @@ def test_hostile_scan_value_writes_nothing(root: Path, tmp_path: Path) -> None:
     assert code == 2 and "cannot read" in err
 
 
+@pytest.mark.parametrize(("text", "message"), [
+    ("", "scan.csv is empty; when the count found nothing at the location, give a scan of one line, its header: asset_tag"),
+    ("\n  \n", "scan.csv is empty"),
+    ("Asset No;Room\nNW-1;1.01\n", "scan.csv: its first line has several cells ('asset no', 'room') and none is a column"),
+])
+def test_a_scan_that_says_nothing_is_refused(root: Path, tmp_path: Path, text: str, message: str) -> None:
+    """Read as a count that found nothing, an empty scan would record every device at the location missing."""
+    scan = tmp_path / "scan.csv"
+    scan.write_text(text, encoding="utf-8")
+    before = snapshot(root)
+    code, _out, err = run("audit", str(scan), "--location", "fac-hq", "--auditor", "kim", "--root", str(root))
+    assert code == 2 and message in err
+    assert snapshot(root) == before
+
+
+def test_a_count_that_found_nothing_is_a_header_alone(root: Path, tmp_path: Path) -> None:
+    scan = tmp_path / "scan.csv"
+    scan.write_text("asset_tag\n", encoding="utf-8")
+    code, out, _err = run("audit", str(scan), "--location", "fac-hq", "--auditor", "kim", "--dry-run", "--root", str(root))
+    assert code == 1 and out.splitlines()[-1] == "0 seen, 0 present, 4 missing, 0 in the wrong place, 0 unexpected"
+
+
 def test_demo_audits() -> None:
     root = Path(__file__).resolve().parent.parent
     rep = evaluate(at_worktree(root, DAY)).report("audits")

@@ -33,6 +33,7 @@ from typing import Any
 from bir.base.layout import RECORD_DIR
 from bir.base.problems import UsageError
 from bir.base.rules import define
+from bir.read.yamlvalues import shorten
 from bir.reports.context import GONE, build_context
 from bir.reports.figures import location_holdings
 from bir.write.assign import _day
@@ -96,15 +97,24 @@ class AuditResult:
                 "findings": [f.to_dict() for f in self.findings], "written": [e.path for e in self.plan.changed]}
 
 
-def scan_values(text: str) -> list[str]:
-    """The tags or serial numbers of a scan, in order, each once (CSV with a known column, else lines)."""
+def scan_values(text: str, name: str = "the scan") -> list[str]:
+    """The tags or serial numbers of a scan, in order, each once (CSV with a known column, else lines).
+
+    An empty scan is refused, not read as a count that found nothing: recorded, it would say every device
+    at the location is missing. A count that did find nothing is a CSV with its header line alone. So is a
+    first line of several cells none of which is a known column: it is a CSV whose tags cannot be told."""
     lines = [line for line in text.splitlines() if line.strip()]
     if not lines:
-        return []
+        raise UsageError(f"{name} is empty; when the count found nothing at the location, give a scan of one line, "
+                         "its header: asset_tag")
     first = lines[0]
     delim = max((",", ";", "\t"), key=first.count)
     head = [c.strip().lower() for c in next(csv.reader([first], delimiter=delim))]
     col = next((head.index(c) for c in (*_TAG_COLUMNS, *_SERIAL_COLUMNS) if c in head), None)
+    if col is None and len(head) > 1:
+        found = ", ".join(repr(shorten(c, 40)) for c in head[:8])
+        raise UsageError(f"{name}: its first line has several cells ({found}) and none is a column of asset tags "
+                         "or serial numbers; name one asset_tag or serial_number, or give one value a line")
     values: list[str] = []
     if col is not None:
         reader = csv.reader(io.StringIO("\n".join(lines[1:])), delimiter=delim)
@@ -122,7 +132,7 @@ def audit(root: Path, scan: Path, location: str, *, auditor: str, date: str | No
           audit_id: str | None = None, note: str | None = None, dry_run: bool = False, today: dt.date | None = None) -> AuditResult:
     """Compare the scan with the register at `location`, record the audit and verify what was seen where it belongs."""
     text = read_input_text(scan)
-    values = scan_values(text)
+    values = scan_values(text, str(scan))
     with writing(root, dry_run):
         ws = Workspace.open(root, today)
         when = _day(date, "--date", ws.today)
