@@ -160,6 +160,29 @@ def test_mapping_file(reg: Path, tmp_path: Path) -> None:
     assert (code, err) == (1, f"{bad}: row 2 column 'Cores': rejected: 'eight' is not a whole number\n")
 
 
+def test_columns_named_as_the_fields_they_fill_need_no_mapping(reg: Path, tmp_path: Path) -> None:
+    """A spreadsheet whose header is bir's own field names (as the schema reference and `bir export csv` name
+    them, one level down with a dot) imports without a mapping file, typed by the schema (a list of texts
+    written `a; b`); a field that one cell cannot hold (relations, a list of mappings) still needs one."""
+    src = write(tmp_path, "own.csv", "name,serial_number,owner,status,class,cpu_cores,data_bearing,financial.purchase_date,"
+                                     "financial.purchase_cost,warranty_end,tags\n"
+                                     "Carol laptop,SN-C1,team-it,in_stock,laptop,8,true,2026-11-02,1299.50,2029-11-01,"
+                                     "spare; loan-pool\n")
+    code, out, err = run("import", "csv", str(src), "--kind", "hardware", "--root", str(reg))
+    assert (code, err) == (0, "") and out.startswith("1 created, 0 updated")
+    data = yaml.safe_load((reg / "registry/hardware/hw-2.yaml").read_text())
+    assert {k: data[k] for k in ("name", "serial_number", "owner", "status", "class", "cpu_cores", "data_bearing",
+                                 "warranty_end", "tags")} == {
+        "name": "Carol laptop", "serial_number": "SN-C1", "owner": "team-it", "status": "in_stock", "class": "laptop",
+        "cpu_cores": 8, "data_bearing": True, "warranty_end": "2029-11-01", "tags": ["spare", "loan-pool"]}
+    assert (data["financial"]["purchase_date"], data["financial"]["purchase_cost"]) == ("2026-11-02", 1299.5)
+    assert validate_clean(reg) == []
+    related = write(tmp_path, "rel.csv", 'name,serial_number,relations\nDan laptop,SN-D1,"[{""type"": ""located_in""}]"\n')
+    before = snapshot(reg)
+    code, _, err = run("import", "csv", str(related), "--kind", "hardware", "--owner", "team-it", "--root", str(reg))
+    assert code == 2 and "column(s) 'relations' are not understood" in err and snapshot(reg) == before
+
+
 def test_demo_register_reimport_is_idempotent(tmp_path: Path) -> None:
     from bir.api import load as load_register
 

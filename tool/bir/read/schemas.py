@@ -208,24 +208,41 @@ class SchemaSet:
         what authoring uses to place new keys and the import to type CSV cells."""
         if kind in self._fields:
             return self._fields[kind]
-        definitions = (self.raw.get("defs") or {}).get("definitions") or {}
+        defs = self.raw.get("defs") or {}
+        own = self.raw.get(kind) or {}
 
-        def resolve(node: Any) -> Any:
-            ref = str(node.get("$ref", "")) if isinstance(node, dict) else ""
-            if ref.startswith("defs.schema.json#/definitions/"):
-                return definitions.get(ref.rsplit("/", 1)[-1], {})
-            return node
+        def resolve(node: Any, base: Any) -> tuple[Any, Any]:
+            """The node a `$ref` points at (by its whole JSON pointer: `defs.schema.json#/definitions/envelope/
+            properties/name`, or `#/...` in the document it is written in), its own keywords over the target's,
+            and the document it came from; chains of references followed, a few at most."""
+            for _hop in range(8):
+                ref = node.get("$ref") if isinstance(node, dict) else None
+                if not isinstance(ref, str) or "#/" not in ref:
+                    return node, base
+                doc, pointer = ref.split("#/", 1)
+                if doc == "defs.schema.json":
+                    base = defs
+                elif doc:
+                    return {}, base  # another schema file: not one of the kind's own fields
+                target: Any = base
+                for part in pointer.split("/"):
+                    part = part.replace("~1", "/").replace("~0", "~")
+                    target = target.get(part) if isinstance(target, dict) else None
+                if not isinstance(target, dict):
+                    return {}, base
+                node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+            return {}, base
 
         out: dict[str, dict[str, Any]] = {}
         props = (self.raw.get(kind) or {}).get("properties")
         for name, sub in (props.items() if isinstance(props, dict) else ()):
-            sub = resolve(sub)
+            sub, base = resolve(sub, own)
             if not isinstance(sub, dict):
                 continue
             out[name] = sub
             children = sub.get("properties")
             for child, node in (children.items() if isinstance(children, dict) else ()):
-                node = resolve(node)
+                node, _base = resolve(node, base)
                 if isinstance(node, dict):
                     out[f"{name}.{child}"] = node
         self._fields[kind] = out

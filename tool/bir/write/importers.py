@@ -247,6 +247,21 @@ def import_csv(root: Path, csv_path: Path, kind: str, *, mapping_path: Path | No
                            dry_run=dry_run, today=today, delimiter=delimiter, decimal=decimal)
 
 
+_CELL_TYPES = frozenset({"string", "number", "integer", "boolean"})
+
+
+def _is_own_field(node: Any) -> bool:
+    """Whether a column of this name fills the field of that name: a field of the kind's schema that one
+    cell can hold (text, a number, a yes/no, or a list of texts written `a; b` as `bir export csv` writes
+    it), not a mapping or a list of mappings (relations), which need a mapping file."""
+    if not isinstance(node, dict):
+        return False
+    if node.get("type") == "array":
+        items = node.get("items")
+        return isinstance(items, dict) and items.get("type") == "string"
+    return node.get("type") in _CELL_TYPES
+
+
 def _import_csv(root: Path, csv_path: Path, kind: str, *, mapping_path: Path | None, owner: str | None,
                 update: bool, dry_run: bool, today: dt.date | None, delimiter: str | None,
                 decimal: str | None) -> ImportResult:
@@ -265,6 +280,10 @@ def _import_csv(root: Path, csv_path: Path, kind: str, *, mapping_path: Path | N
     except csv.Error as exc:
         raise UsageError(f"{csv_path}: the header row is not valid CSV: {exc}") from exc
     header = [h.strip() for h in header]
+    ws = Workspace.open(root, today)
+    for h in header:  # a column named as the field it fills (`serial_number`, `financial.purchase_cost`)
+        if h not in mapping.columns and _is_own_field(ws.schemas.fields(kind).get(h)):
+            mapping.columns[h] = h
     unknown = [h for h in header if h not in mapping.columns]
     if unknown:
         raise UsageError(f"{csv_path}: column(s) {', '.join(repr(u) for u in unknown)} are not understood; map them to a field "
@@ -276,7 +295,6 @@ def _import_csv(root: Path, csv_path: Path, kind: str, *, mapping_path: Path | N
         sample = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))[1:]
         decimal = detect_decimal([row[i] for row in sample for i in money_cols if i < len(row) and row[i].strip()]) or "."
     key_column = next((h for h in header if mapping.columns.get(h) == "asset_tag"), None)
-    ws = Workspace.open(root, today)
     owner = owner or (str(mapping.defaults["owner"]) if mapping.defaults.get("owner") else None)
     if "owner" not in mapping.columns.values() and "@owner" not in mapping.columns.values() and owner is None:
         raise UsageError("new records need an owner: pass --owner PARTY (or `defaults: {owner: ...}` in the mapping file)")
