@@ -126,3 +126,20 @@ def test_unusable_schema_is_a_positioned_problem_and_exit_2(base_register: Path)
     assert lines[0] == "schemas/hardware.schema.json:1:2: error: type: 12 is not valid under any of the given schemas [schema.malformed]"
     assert lines[-1] == "bir: error: the schemas in schemas/ are not valid JSON Schemas; fix them and run again"
     assert "Traceback" not in res.err and len(lines) == 3
+
+
+@pytest.mark.parametrize(("line", "hint"), [
+    ("cpu_cores: many", "write a whole number such as 3; 'many' is text"),
+    ("cpu_cores: TBD", "write a whole number such as 3; 'TBD' is text"),
+    # what YAML 1.1 reads as a number and bir keeps as the text written: the hint says why
+    ("cpu_cores: 0777", "write a plain decimal number: YAML 1.1 tools read '0777' differently (octal, base 60 or text)"),
+    ("cpu_cores: 1:20", "write a plain decimal number: YAML 1.1 tools read '1:20' differently (octal, base 60 or text)"),
+    ('cpu_cores: "8"', "remove the quotes: this field is a number"),
+])
+def test_a_number_field_holding_text_says_how_to_write_it(base_register: Path, line: str, hint: str) -> None:
+    record = base_register / "registry" / "hardware" / "srv-01.yaml"
+    record.write_text(record.read_text(encoding="utf-8") + line + "\n", encoding="utf-8")
+    res = run("validate", base_register, "--no-cache", env=NOT_IN_CI)
+    assert res.code == 1
+    assert "error: cpu_cores must be a whole number, not text [schema.type]" in res.out
+    assert f"    hint: {hint}\n" in res.out
