@@ -135,6 +135,7 @@ def test_unusable_schema_is_a_positioned_problem_and_exit_2(base_register: Path)
     ("cpu_cores: 0777", "write a plain decimal number: YAML 1.1 tools read '0777' differently (octal, base 60 or text)"),
     ("cpu_cores: 1:20", "write a plain decimal number: YAML 1.1 tools read '1:20' differently (octal, base 60 or text)"),
     ('cpu_cores: "8"', "remove the quotes: this field is a number"),
+    ('cpu_cores: "0x10"', "write a whole number such as 3; '0x10' is text"),  # unquoted it would not be one either
 ])
 def test_a_number_field_holding_text_says_how_to_write_it(base_register: Path, line: str, hint: str) -> None:
     record = base_register / "registry" / "hardware" / "srv-01.yaml"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -371,6 +372,7 @@ def _leaf_errors(errors: list[Any]) -> list[Any]:
 
 
 _NUMBER_STARTS = frozenset("0123456789+-.")  # how a plain scalar that YAML 1.1 might read as a number starts
+_DECIMAL = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")  # a number in YAML 1.1 and 1.2 alike
 _TYPE_WORDS = {"string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
                "object": "a mapping", "array": "a list", "null": "empty"}
 
@@ -417,7 +419,9 @@ def _to_problem(e: Any, root: Any, path: str, schema: dict[str, Any]) -> Problem
         elif isinstance(node, ScalarNode) and node.tag == "bir:plain" and ({"number", "integer"} & set(expected)) \
                 and node.value[:1] in _NUMBER_STARTS:  # 0777, 1:20, 0x1F, 1_000, .5: numbers to YAML 1.1 only
             hint = f"write a plain decimal number: YAML 1.1 tools read '{shorten(node.value, 80)}' differently (octal, base 60 or text)"
-        elif isinstance(node, ScalarNode) and node.tag == "bir:plain" and ({"number", "integer"} & set(expected)):
+        elif isinstance(node, ScalarNode) and ({"number", "integer"} & set(expected)) \
+                and (node.tag == "bir:plain" or not _DECIMAL.fullmatch(node.value)):
+            # a word, or a quoted value that unquoted would still not be a decimal number ("0x10", "many")
             whole = "integer" in expected and "number" not in expected
             hint = f"write a {'whole number such as 3' if whole else 'number such as 1299.00'}; '{shorten(node.value, 80)}' is text"
         elif isinstance(node, ScalarNode) and node.tag == "bir:quoted" and ({"number", "integer"} & set(expected)):
