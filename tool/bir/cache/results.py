@@ -212,8 +212,7 @@ class ResultStore:
         self.used[key] = entry
         if data is not None:
             self.used_data[key] = stored
-        index = None if facts is None else _new_tuple(RecordFacts, (facts[0], facts[1], path, *facts[2:]))
-        return FileResult(path, kind, found, data, index, key, usable)
+        return FileResult(path, kind, found, data, _index_entry(facts, path), key, usable)
 
     def _day_of(self, day: dt.date) -> str:
         """The day as a status date is kept (ISO 8601, which sorts as the days do)."""
@@ -255,8 +254,8 @@ class ResultStore:
             stored = self.used_data[result.key] = _interned(data, self._shared_text)
             restored = _restored(stored)
             data = restored if restored is not None else data
-        index = None if facts is None else _new_tuple(RecordFacts, (facts[0], facts[1], result.path, *facts[2:]))
-        return FileResult(result.path, result.kind, result.problems, data, index, result.key, result.usable, result.future)
+        return FileResult(result.path, result.kind, result.problems, data, _index_entry(facts, result.path), result.key,
+                          result.usable, result.future)
 
     def _canonical(self, f: RecordFacts) -> tuple[Any, ...]:
         """An index entry as marshal stores it best: the path left out (the key holds it), and the strings and
@@ -297,6 +296,11 @@ class ResultStore:
             write_pack(self._pack(self.own, "register"), self.context,
                    {digest: tuple((p.path, *_problem_out(p)) for p in problems)}, None)
         _prune(self.own, self.context)
+
+
+def _index_entry(facts: tuple[Any, ...] | None, path: str) -> RecordFacts | None:
+    """A record's index entry from the form a pack stores it in (`ResultStore._canonical`): the path put back."""
+    return None if facts is None else _new_tuple(RecordFacts, (facts[0], facts[1], path, *facts[2:]))
 
 
 def _unpack(value: object, context: str) -> dict[bytes, Any] | None:

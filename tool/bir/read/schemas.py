@@ -373,6 +373,16 @@ def _leaf_errors(errors: list[Any]) -> list[Any]:
 
 _NUMBER_STARTS = frozenset("0123456789+-.")  # how a plain scalar that YAML 1.1 might read as a number starts
 _DECIMAL = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")  # a number in YAML 1.1 and 1.2 alike
+def _number_hint(text: str, plain: bool, whole: bool) -> str:
+    """How to write a number where a value of text stands."""
+    shown = shorten(text, 80)
+    if plain and text[:1] in _NUMBER_STARTS:  # 0777, 1:20, 0x1F, 1_000, .5: numbers to YAML 1.1 only
+        return f"write a plain decimal number: YAML 1.1 tools read '{shown}' differently (octal, base 60 or text)"
+    if plain or not _DECIMAL.fullmatch(text):  # a word, or a quoted value that unquoted would not be a number either
+        return f"write a {'whole number such as 3' if whole else 'number such as 1299.00'}; '{shown}' is text"
+    return "remove the quotes: this field is a number"
+
+
 _TYPE_WORDS = {"string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
                "object": "a mapping", "array": "a list", "null": "empty"}
 
@@ -416,16 +426,8 @@ def _to_problem(e: Any, root: Any, path: str, schema: dict[str, Any]) -> Problem
             hint = "write true or false (YAML 1.1 words such as yes/no/on/off are not accepted)"
         elif e.instance is None:
             hint = f"give {label} a value, or remove the line"
-        elif isinstance(node, ScalarNode) and node.tag == "bir:plain" and ({"number", "integer"} & set(expected)) \
-                and node.value[:1] in _NUMBER_STARTS:  # 0777, 1:20, 0x1F, 1_000, .5: numbers to YAML 1.1 only
-            hint = f"write a plain decimal number: YAML 1.1 tools read '{shorten(node.value, 80)}' differently (octal, base 60 or text)"
-        elif isinstance(node, ScalarNode) and ({"number", "integer"} & set(expected)) \
-                and (node.tag == "bir:plain" or not _DECIMAL.fullmatch(node.value)):
-            # a word, or a quoted value that unquoted would still not be a decimal number ("0x10", "many")
-            whole = "integer" in expected and "number" not in expected
-            hint = f"write a {'whole number such as 3' if whole else 'number such as 1299.00'}; '{shorten(node.value, 80)}' is text"
-        elif isinstance(node, ScalarNode) and node.tag == "bir:quoted" and ({"number", "integer"} & set(expected)):
-            hint = "remove the quotes: this field is a number"
+        elif isinstance(node, ScalarNode) and {"number", "integer"} & set(expected):
+            hint = _number_hint(node.value, node.tag == "bir:plain", "number" not in expected)
         else:
             hint = description
     elif e.validator == "required":

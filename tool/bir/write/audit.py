@@ -101,8 +101,8 @@ def scan_values(text: str, name: str = "the scan") -> list[str]:
     """The tags or serial numbers of a scan, in order, each once (CSV with a known column, else lines).
 
     An empty scan is refused, not read as a count that found nothing: recorded, it would say every device
-    at the location is missing. A count that did find nothing is a CSV with its header line alone. So is a
-    first line of several cells none of which is a known column: it is a CSV whose tags cannot be told."""
+    at the location is missing (a count that did find nothing is a CSV with its header line alone). A first
+    line of several cells none of which is a known column is refused too: a CSV whose tags cannot be told."""
     lines = [line for line in text.splitlines() if line.strip()]
     if not lines:
         raise UsageError(f"{name} is empty; when the count found nothing at the location, give a scan of one line, "

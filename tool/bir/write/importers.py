@@ -281,8 +281,9 @@ def _import_csv(root: Path, csv_path: Path, kind: str, *, mapping_path: Path | N
         raise UsageError(f"{csv_path}: the header row is not valid CSV: {exc}") from exc
     header = [h.strip() for h in header]
     ws = Workspace.open(root, today)
+    schema_fields = ws.schemas.fields(kind)
     for h in header:  # a column named as the field it fills (`serial_number`, `financial.purchase_cost`)
-        if h not in mapping.columns and _is_own_field(ws.schemas.fields(kind).get(h)):
+        if h not in mapping.columns and _is_own_field(schema_fields.get(h)):
             mapping.columns[h] = h
     unknown = [h for h in header if h not in mapping.columns]
     if unknown:

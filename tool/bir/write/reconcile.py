@@ -55,6 +55,12 @@ ALIASES = {
     "version": "version", "software_version": "version",
     "last_seen": "last_seen", "lastseen": "last_seen", "seen": "last_seen", "last_contact": "last_seen",
 }
+DEVICE_COLUMNS = frozenset({"hostname", "serial_number", "mac_address"})  # what names a device in a scan
+
+
+def _column(header: str) -> str:
+    """A scan's column name as ALIASES spells it (`Host Name`, `host-name`: `host_name`)."""
+    return re.sub(r"[\s\-]+", "_", header.strip().lower())
 
 
 @dataclass(slots=True)
@@ -161,9 +167,9 @@ def read_scan(path: Path) -> list[Device]:
     else:
         reader = csv.DictReader(io.StringIO(raw, newline=""))
         try:
-            named = [ALIASES.get(_column(k)) for k in reader.fieldnames or []]
-            if reader.fieldnames and not set(named) & DEVICE_COLUMNS:
-                found = ", ".join(repr(shorten(k, 40)) for k in reader.fieldnames[:8])
+            header = reader.fieldnames or []
+            if header and not {ALIASES.get(_column(k)) for k in header} & DEVICE_COLUMNS:
+                found = ", ".join(repr(shorten(k, 40)) for k in header[:8])
                 raise UsageError(f"{path}: no column names a device (the header has {found}); name one column "
                                  "hostname, serial_number or mac_address (or host, serial, mac)")
             for row in reader:
@@ -200,13 +206,6 @@ def read_scan(path: Path) -> list[Device]:
         raise UsageError(f"{path} lists no device: compared with it, every in-service record would be missing; "
                          "check that the export holds its rows")
     return list(devices.values())
-
-
-DEVICE_COLUMNS = frozenset({"hostname", "serial_number", "mac_address"})  # what names a device in a scan
-
-
-def _column(header: str) -> str:
-    return re.sub(r"[\s\-]+", "_", header.strip().lower())
 
 
 def _records(ws: Workspace, kinds: Iterable[str]) -> dict[str, dict[str, Any]]:
