@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
+from bir.base.model import Record
 from bir.base.problems import UsageError
 from bir.cache import trust
 from bir.cache.results import ResultStore
@@ -133,7 +135,7 @@ def test_point_load_reads_through_the_cache(tmp_path: Path, monkeypatch: pytest.
     assert len(second.register) == len(first.register) == len(list((root / "registry").rglob("*.yaml")))
 
 
-def _texts(records: object) -> dict[str, list[object]]:
+def _texts(records: Iterable[Record]) -> dict[str, list[object]]:
     """Every text of the records' data with each object holding it: the keys (`key:status`) apart from the
     values and numbers' written text (`in_use`)."""
     texts: dict[str, list[object]] = {}
@@ -151,7 +153,7 @@ def _texts(records: object) -> dict[str, list[object]]:
         elif isinstance(value, float) and isinstance(getattr(value, "text", None), str):
             texts.setdefault(value.text, []).append(value.text)  # type: ignore[attr-defined]
 
-    for rec in records:  # type: ignore[attr-defined]
+    for rec in records:
         walk(rec.data)
     return {t: objs for t, objs in texts.items() if len(objs) > 1}
 
